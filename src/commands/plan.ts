@@ -1,0 +1,31 @@
+import { CONFIG, HOST, observeHost, policyFrom, printJson } from '../cli/common.js';
+import { oneOf, type Command } from '../cli/args.js';
+import { plan } from '../plan.js';
+import { planJson } from '../render/json.js';
+import { planText } from '../render/text.js';
+import { planMarkdown } from '../render/markdown.js';
+import { styleFor } from '../render/style.js';
+import { EXIT } from '../errors.js';
+
+export const FORMATS = ['text', 'json', 'markdown'] as const;
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
+  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode]',
+  options: {
+    ...CONFIG,
+    ...HOST,
+    format: { type: 'string', short: 'f', arg: 'text|json|markdown', help: 'output format (default text)' },
+    'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes (0 when none)' },
+  },
+  run(values, _positionals, io) {
+    const format = oneOf(values.format ?? 'text', FORMATS, 'format');
+    const { policy } = policyFrom(values, io);
+    const result = plan(policy, observeHost(values));
+    if (format === 'json') printJson(io, planJson(result));
+    else if (format === 'markdown') io.stdout.write(planMarkdown(result));
+    else io.stdout.write(planText(result, styleFor(io.stdout, io.env)));
+    return values['detailed-exitcode'] && result.summary.change > 0 ? EXIT.changes : EXIT.ok;
+  },
+};

@@ -1,0 +1,62 @@
+// One error type per exit code. Only the CLI entry point turns them into
+// process exits; everything below it throws or returns values.
+
+export const EXIT = {
+  ok: 0,
+  runtime: 1,
+  changes: 2,
+  usage: 64,
+  policy: 65,
+  lockHeld: 75,
+} as const;
+
+export class DaxplanError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export class UsageError extends DaxplanError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** A diagnostic about a policy file, positioned for editors: file:line:col. */
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  severity: 'error' | 'warning';
+  /** Where in the document, e.g. rules[1].state ("" for the whole file). */
+  path: string;
+  message: string;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.path ? `${d.path}: ` : '';
+  const tag = d.severity === 'warning' ? 'warning: ' : '';
+  return `${d.file}:${d.line}:${d.col}: ${tag}${where}${d.message}`;
+}
+
+export class PolicyError extends DaxplanError {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join('\n'), EXIT.policy);
+  }
+}
+
+export class LockHeldError extends DaxplanError {
+  constructor(message: string) {
+    super(message, EXIT.lockHeld);
+  }
+}
+
+/** A failure on the host (sysfs, a write, verification) that is not a bug. */
+export class HostError extends DaxplanError {
+  constructor(message: string) {
+    super(message, EXIT.runtime);
+  }
+}

@@ -1,0 +1,90 @@
+// JSON output: a public contract. Bump FORMAT_VERSION's major on any
+// incompatible change; adding fields is compatible.
+import type { Observed, ObservedDevice } from '../model.js';
+import { onlineBlockCount } from '../model.js';
+import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep } from '../plan.js';
+import { zoneSummary } from './words.js';
+
+export const FORMAT_VERSION = '1.0';
+
+export function deciderJson(decider: Decider | undefined) {
+  if (!decider) return null;
+  return decider.kind === 'rule'
+    ? { name: decider.name, file: decider.file, line: decider.line }
+    : { name: 'defaults', file: decider.file, line: null };
+}
+
+export function stepJson(planned: PlannedStep) {
+  return { ...planned.step, expect: planned.expect, ...(planned.note ? { note: planned.note } : {}) };
+}
+
+export function kernelJson(kernel: Observed['kernel']) {
+  return {
+    block_size: kernel.blockSize === undefined ? null : Number(kernel.blockSize),
+    auto_online_blocks: kernel.autoOnlineBlocks ?? null,
+    hotplug_attribute: kernel.hotplug,
+    node_tiers: kernel.nodeTiers,
+    problems: kernel.problems,
+  };
+}
+
+export function deviceJson(d: ObservedDevice) {
+  return {
+    name: d.name,
+    state: d.state,
+    target_node: d.targetNode ?? null,
+    tier: d.tier ?? null,
+    uuid: d.uuid ?? null,
+    source: d.source,
+    size: Number(d.size),
+    driver: d.driver,
+    hotplug: d.hotplug ?? null,
+    blocks_online: onlineBlockCount(d),
+    blocks_present: d.blocks.length,
+    blocks_span: d.blockSpan,
+    zone: zoneSummary(d),
+    ranges: d.ranges.map((r) => ({ start: `0x${r.start.toString(16)}`, end: `0x${r.end.toString(16)}` })),
+    problems: d.problems,
+  };
+}
+
+export function statusJson(observed: Observed) {
+  return { format_version: FORMAT_VERSION, kind: 'status', kernel: kernelJson(observed.kernel), devices: observed.devices.map(deviceJson) };
+}
+
+function entryJson(entry: Entry) {
+  return {
+    device: entry.device.name,
+    decision: entry.kind,
+    state: entry.device.state,
+    desired: 'to' in entry ? (entry.to ?? null) : null,
+    rule: deciderJson('decider' in entry ? entry.decider : undefined),
+    reason: entry.reason,
+  };
+}
+
+export function planJson(plan: Plan) {
+  return {
+    format_version: FORMAT_VERSION,
+    kind: 'plan',
+    kernel: kernelJson(plan.kernel),
+    actions: changes(plan).map((c) => ({
+      device: c.device.name,
+      uuid: c.device.uuid ?? null,
+      target_node: c.device.targetNode ?? null,
+      tier: c.device.tier ?? null,
+      from: c.device.state,
+      to: c.to,
+      method: c.method,
+      bytes: Number(c.bytes),
+      steps: c.steps.map(stepJson),
+      rule: deciderJson(c.decider),
+      reason: c.reason,
+    })),
+    devices: plan.entries.map(entryJson),
+    capacity: Object.fromEntries(
+      [...capacityDelta(plan)].map(([node, d]) => [String(node), { normal: Number(d.normal), movable: Number(d.movable) }]),
+    ),
+    summary: plan.summary,
+  };
+}

@@ -1,0 +1,68 @@
+// Markdown for pull-request comments: summary first, details folded, and
+// never larger than a PR comment may be.
+import { capacityDelta, changes, type Plan } from '../plan.js';
+import { bytes, describeDecider, describeStep, signedBytes, summaryLine } from './words.js';
+
+export const MARKDOWN_LIMIT = 64 * 1024;
+
+export function planMarkdown(plan: Plan, title = 'daxplan'): string {
+  const head: string[] = [`### ${title}: ${summaryLine(plan.summary)}`, ''];
+  const capacity = capacityDelta(plan);
+  const removed = [...capacity].filter(([, d]) => d.normal + d.movable < 0n);
+  if (removed.length) {
+    head.push(
+      `> [!WARNING]`,
+      `> This plan removes system memory: ${removed.map(([n, d]) => `node ${n} ${signedBytes(d.normal + d.movable)}`).join(', ')}.`,
+      '',
+    );
+  }
+  const blocked = plan.entries.filter((e) => e.kind === 'blocked');
+  if (blocked.length) {
+    head.push('> [!CAUTION]', ...blocked.map((e) => `> \`${e.device.name}\` is blocked: ${escape(e.reason)}`), '');
+  }
+  const changed = changes(plan);
+  if (changed.length) {
+    head.push('| device | node | tier | size | from | to | method | rule |', '|---|---|---|---|---|---|---|---|');
+    for (const c of changed) {
+      const d = c.device;
+      head.push(
+        `| \`${d.name}\` | ${d.targetNode ?? '?'} | ${d.tier ?? '?'} | ${bytes(c.bytes)} | ${d.state} | **${c.to}** | ${c.method} | ${escape(describeDecider(c.decider))} |`,
+      );
+    }
+    head.push('');
+  }
+  if (capacity.size) {
+    head.push('Capacity: ' + [...capacity].map(([n, d]) => `node ${n}: ZONE_NORMAL ${signedBytes(d.normal)}, ZONE_MOVABLE ${signedBytes(d.movable)}`).join('; '), '');
+  }
+
+  const details: string[] = [];
+  for (const c of changed) {
+    details.push(`**\`${c.device.name}\`** ${c.device.state} → ${c.to}: ${escape(c.reason)}`, '');
+    c.steps.forEach((s, i) => details.push(`${i + 1}. ${escape(describeStep(s, c.device))}`));
+    details.push('');
+  }
+  const others = plan.entries.filter((e) => e.kind === 'unchanged' || e.kind === 'unmanaged');
+  if (others.length) {
+    details.push('| device | state | decision |', '|---|---|---|');
+    for (const e of others) details.push(`| \`${e.device.name}\` | ${e.device.state} | ${e.kind}: ${escape(e.reason)} |`);
+  }
+  return fold(head.join('\n'), details);
+}
+
+function fold(head: string, details: string[]): string {
+  if (details.length === 0) return head + '\n';
+  const open = '<details><summary>Details</summary>\n\n';
+  const close = '\n\n</details>\n';
+  const note = '\n\n_Details cut to fit a pull-request comment; run `daxplan plan` for all of them._';
+  let body = details.join('\n');
+  const room = MARKDOWN_LIMIT - Buffer.byteLength(head + '\n' + open + close + note);
+  if (Buffer.byteLength(body) > room) {
+    while (details.length && Buffer.byteLength(details.join('\n')) > room) details.pop();
+    body = details.join('\n') + note;
+  }
+  return `${head}\n${open}${body}${close}`;
+}
+
+function escape(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}

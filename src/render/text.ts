@@ -1,0 +1,70 @@
+// Human-readable plan and status.
+import type { Observed } from '../model.js';
+import { capacityDelta, type Entry, type Plan } from '../plan.js';
+import { type Style } from './style.js';
+import { blocksSummary, bytes, describeDecider, describeStep, signedBytes, summaryLine, zoneSummary } from './words.js';
+
+export function planText(plan: Plan, style: Style): string {
+  const out: string[] = [];
+  const k = plan.kernel;
+  out.push(
+    style.dim(
+      `Kernel: block size ${k.blockSize ? bytes(k.blockSize) : 'unknown'}, auto_online_blocks=${k.autoOnlineBlocks ?? 'unknown'}, hotplug attribute ${k.hotplug}`,
+    ),
+  );
+  for (const problem of k.problems) out.push(style.remove(`! ${problem}`));
+  out.push('');
+  for (const entry of plan.entries) out.push(...entryLines(entry, style));
+  const capacity = capacityDelta(plan);
+  if (capacity.size) {
+    out.push('', 'Capacity change:');
+    for (const [node, d] of capacity) {
+      const parts = [];
+      if (d.normal) parts.push(`ZONE_NORMAL ${signedBytes(d.normal)}`);
+      if (d.movable) parts.push(`ZONE_MOVABLE ${signedBytes(d.movable)}`);
+      out.push(`  node ${node < 0 ? '?' : node}: ${parts.join(', ') || 'none'}`);
+    }
+  }
+  out.push('', style.bold(summaryLine(plan.summary)));
+  return out.join('\n') + '\n';
+}
+
+function entryLines(entry: Entry, style: Style): string[] {
+  const d = entry.device;
+  const where = `node ${d.targetNode ?? '?'}, tier ${d.tier ?? '?'}, ${bytes(d.size)}`;
+  switch (entry.kind) {
+    case 'change':
+      return [
+        style.change(`  ~ ${d.name}  ${d.state} -> ${entry.to}`) + style.dim(`  (${where}, ${entry.method})`),
+        `      ${describeDecider(entry.decider)}: ${entry.reason}`,
+        ...entry.steps.map((s, i) => `      ${i + 1}. ${describeStep(s, d)}`),
+      ];
+    case 'unchanged':
+      return [`  = ${d.name}  ${d.state}` + style.dim(`  (${where}; ${describeDecider(entry.decider)})`)];
+    case 'unmanaged':
+      return [style.dim(`  - ${d.name}  ${d.state}  unmanaged: ${entry.reason}`)];
+    case 'blocked':
+      return [style.remove(`  ! ${d.name}  ${d.state}${entry.to ? ` -> ${entry.to}` : ''}  blocked: ${entry.reason}`)];
+  }
+}
+
+export function statusText(observed: Observed): string {
+  const header = ['DEVICE', 'STATE', 'NODE', 'TIER', 'UUID', 'SIZE', 'BLOCKS', 'ZONE'];
+  const rows = observed.devices.map((d) => [
+    d.name,
+    d.state,
+    d.targetNode === undefined ? '-' : String(d.targetNode),
+    d.tier === undefined ? '-' : String(d.tier),
+    d.uuid ?? '-',
+    bytes(d.size),
+    blocksSummary(d),
+    zoneSummary(d),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
+  for (const p of observed.kernel.problems) out.push(`! ${p}`);
+  if (observed.devices.length === 0) out.push('(no dax devices)');
+  return out.join('\n') + '\n';
+}
