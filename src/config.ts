@@ -54,7 +54,8 @@ function marker(): { found: true } {
 
 export function loadPolicy(options: PolicyOptions): LoadedPolicy {
   const file = findPolicyFile(options);
-  const display = path.relative(options.cwd ?? process.cwd(), file) || file;
+  const relative = path.relative(options.cwd ?? process.cwd(), file);
+  const display = relative && !relative.startsWith('..') ? relative : file;
   const text = readPolicyText(file, display, options.asRoot ?? process.getuid?.() === 0);
   const result = parsePolicy(text, display);
   if (!result.ok) throw new PolicyError([...result.errors, ...result.warnings]);

@@ -4,9 +4,10 @@ import { DaxplanError, EXIT, UsageError } from './errors.js';
 import { planCommand } from './commands/plan.js';
 import { status } from './commands/status.js';
 import { validate } from './commands/validate.js';
+import { applyCommand } from './commands/apply.js';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: Command[] = [planCommand, status, validate];
+const COMMANDS: Command[] = [planCommand, applyCommand, status, validate];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

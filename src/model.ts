@@ -84,3 +84,25 @@ export function stateForZone(zone: Zone): 'online' | 'online_movable' {
 export function onlineBlockCount(device: ObservedDevice): number {
   return device.blocks.filter((b) => b.state === 'online').length;
 }
+
+/** A block's state and zone in one word: `offline`, `Normal`, `Movable`, ... */
+export function blockKind(block: BlockState): string {
+  return block.state === 'online' ? block.zone : block.state;
+}
+
+export function blockSignature(device: ObservedDevice): string {
+  return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
+}
+
+/** Same driver and every block in the same state and zone. */
+export function sameDevice(a: ObservedDevice, b: ObservedDevice): boolean {
+  return a.state === b.state && a.driver === b.driver && blockSignature(a) === blockSignature(b);
+}
+
+/** "online_movable (7/7 blocks online, Movable)" */
+export function describeDevice(device: ObservedDevice): string {
+  if (device.blocks.length === 0) return device.state;
+  const online = device.blocks.filter((b) => b.state === 'online');
+  const kinds = [...new Set(online.map(blockKind))].join('+');
+  return `${device.state} (${online.length}/${device.blocks.length} blocks online${kinds ? `, ${kinds}` : ''})`;
+}

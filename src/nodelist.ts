@@ -16,3 +16,16 @@ export function parseNodeList(text: string): number[] | undefined {
   }
   return nodes;
 }
+
+/** Formats nodes in the kernel's list format, ranges collapsed ("0-2,5"). */
+export function formatNodeList(nodes: number[]): string {
+  const sorted = [...new Set(nodes)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : `${sorted[i]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}

@@ -2,6 +2,7 @@
 // problem on the device (or the kernel facts), never an exception.
 import * as path from 'node:path';
 import { type Sysfs, resolveLink } from './sysfs.js';
+import { blockKind } from './model.js';
 import type {
   AutoOnline,
   BlockState,
@@ -122,6 +123,12 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
   };
 }
 
+/** A device's physical ranges, for callers that need nothing else of it. */
+export function deviceRanges(sysfs: Sysfs, dir: string): Range[] {
+  const size = BigInt(/^\d+$/.test(sysfs.read(`${dir}/size`) ?? '') ? sysfs.read(`${dir}/size`)! : '0');
+  return readRanges(sysfs, dir, dir, size, []);
+}
+
 function readRanges(sysfs: Sysfs, dir: string, name: string, size: bigint, problems: string[]): Range[] {
   const mappings = sysfs
     .list(dir)
@@ -190,11 +197,6 @@ function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], 
   if (kind === 'offline') return 'offline';
   problems.push(`memory blocks in an unexpected zone or state: ${kind}`);
   return 'mixed';
-}
-
-/** A block's state and zone in one word: `offline`, `Normal`, `Movable`, ... */
-export function blockKind(block: BlockState): string {
-  return block.state === 'online' ? block.zone : block.state;
 }
 
 function identity(sysfs: Sysfs, dir: string): { uuid: string | undefined; source: DeviceSource } {

@@ -2,6 +2,7 @@
 import picomatch from 'picomatch';
 import type { Policy, Rule } from './policy.js';
 import {
+  blockKind,
   type DesiredState,
   type Driver,
   type KernelFacts,
@@ -12,7 +13,6 @@ import {
   stateForZone,
   zoneOf,
 } from './model.js';
-import { blockKind } from './observe.js';
 
 export type Step =
   | { op: 'bind'; driver: Driver }
@@ -74,11 +74,15 @@ function planDevice(policy: Policy, kernel: KernelFacts, device: ObservedDevice)
     return { kind: 'blocked', device, to, decider, reason: `cannot read the device: ${device.problems.join('; ')}` };
   if (satisfies(device.state, to)) return { kind: 'unchanged', device, to, decider, reason };
   const method = methodFor(device, kernel);
-  const steps = findSteps(device, to, method, kernel);
+  const steps = findSteps(device, (s) => satisfies(s, to), method, kernel);
   if (!steps)
     return { kind: 'blocked', device, to, decider, reason: `no way from ${device.state} to ${to} with ${method} writes` };
-  const bytes = kernel.blockSize ? BigInt(device.blockSpan) * kernel.blockSize : device.size;
-  return { kind: 'change', device, to, decider, reason, method, steps, bytes };
+  return { kind: 'change', device, to, decider, reason, method, steps, bytes: memoryBytes(device, kernel) };
+}
+
+/** Bytes of system memory the device's blocks hold (kmem adds whole blocks only). */
+export function memoryBytes(device: ObservedDevice, kernel: KernelFacts): bigint {
+  return kernel.blockSize ? BigInt(device.blockSpan) * kernel.blockSize : device.size;
 }
 
 type Decision =
@@ -206,15 +210,20 @@ function edges(from: ObservedState, method: Method, kernel: KernelFacts, device:
   return out;
 }
 
-/** Shortest sequence of kernel steps from the device's state to `to`. */
-function findSteps(device: ObservedDevice, to: DesiredState, method: Method, kernel: KernelFacts): PlannedStep[] | undefined {
+/** Shortest sequence of kernel steps from the device's state to one `goal` accepts. */
+export function findSteps(
+  device: ObservedDevice,
+  goal: (state: ObservedState) => boolean,
+  method: Method,
+  kernel: KernelFacts,
+): PlannedStep[] | undefined {
   const start = device.state;
   const previous = new Map<ObservedState, { from: ObservedState; edge: Edge }>();
   const queue: ObservedState[] = [start];
   const seen = new Set<ObservedState>([start]);
   while (queue.length) {
     const state = queue.shift()!;
-    if (state !== start && satisfies(state, to)) {
+    if (state !== start && goal(state)) {
       const path: PlannedStep[] = [];
       for (let s = state; s !== start; ) {
         const { from, edge } = previous.get(s)!;

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { CONFIG, HOST, observeHost, policyFrom, printJson } from '../cli/common.js';
 import { oneOf, type Command } from '../cli/args.js';
 import { plan } from '../plan.js';
@@ -6,23 +7,28 @@ import { planText } from '../render/text.js';
 import { planMarkdown } from '../render/markdown.js';
 import { styleFor } from '../render/style.js';
 import { EXIT } from '../errors.js';
+import { savedPlanJson } from '../savedplan.js';
+import { readProcFacts } from '../fingerprint.js';
 
 export const FORMATS = ['text', 'json', 'markdown'] as const;
 
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
-  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode]',
+  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE]',
   options: {
     ...CONFIG,
     ...HOST,
     format: { type: 'string', short: 'f', arg: 'text|json|markdown', help: 'output format (default text)' },
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes (0 when none)' },
+    out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan, with a fingerprint of the host, for daxplan apply FILE' },
   },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const { policy } = policyFrom(values, io);
-    const result = plan(policy, observeHost(values));
+    const observed = observeHost(values);
+    const result = plan(policy, observed);
+    if (values.out) writeFileSync(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n', { mode: 0o644 });
     if (format === 'json') printJson(io, planJson(result));
     else if (format === 'markdown') io.stdout.write(planMarkdown(result));
     else io.stdout.write(planText(result, styleFor(io.stdout, io.env)));

@@ -3,6 +3,8 @@
 import type { Observed, ObservedDevice } from '../model.js';
 import { onlineBlockCount } from '../model.js';
 import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep } from '../plan.js';
+import { appliedCapacity } from '../apply/capacity.js';
+import type { Outcome } from '../apply/engine.js';
 import { zoneSummary } from './words.js';
 
 export const FORMAT_VERSION = '1.0';
@@ -86,5 +88,39 @@ export function planJson(plan: Plan) {
       [...capacityDelta(plan)].map(([node, d]) => [String(node), { normal: Number(d.normal), movable: Number(d.movable) }]),
     ),
     summary: plan.summary,
+  };
+}
+
+export function outcomeJson(o: Outcome) {
+  return {
+    device: o.device,
+    from: o.from,
+    to: o.to,
+    method: o.method,
+    result: o.result,
+    bytes: Number(o.bytes),
+    target_node: o.node ?? null,
+    steps_done: o.stepsDone,
+    steps_total: o.stepsTotal,
+    state: o.final?.state ?? null,
+    blocks_online: o.final ? onlineBlockCount(o.final) : null,
+    blocks_present: o.final?.blocks.length ?? null,
+    restored: o.restored ?? null,
+    message: o.message ?? null,
+    elapsed_ms: Math.round(o.elapsedMs * 10) / 10,
+  };
+}
+
+export function applyJson(plan: Plan, outcomes: Outcome[]) {
+  const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length;
+  return {
+    format_version: FORMAT_VERSION,
+    kind: 'apply',
+    plan: planJson(plan),
+    outcomes: outcomes.map(outcomeJson),
+    capacity: Object.fromEntries(
+      [...appliedCapacity(plan, outcomes)].map(([node, d]) => [String(node), { normal: Number(d.normal), movable: Number(d.movable) }]),
+    ),
+    summary: { applied: count('applied'), failed: count('failed'), skipped: count('skipped'), blocked: plan.summary.blocked },
   };
 }

@@ -1,5 +1,7 @@
 // Human-readable plan and status.
-import type { Observed } from '../model.js';
+import { describeDevice, type Observed } from '../model.js';
+import type { Outcome } from '../apply/engine.js';
+import { appliedCapacity } from '../apply/capacity.js';
 import { capacityDelta, type Entry, type Plan } from '../plan.js';
 import { type Style } from './style.js';
 import { blocksSummary, bytes, describeDecider, describeStep, signedBytes, summaryLine, zoneSummary } from './words.js';
@@ -66,5 +68,24 @@ export function statusText(observed: Observed): string {
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
   for (const p of observed.kernel.problems) out.push(`! ${p}`);
   if (observed.devices.length === 0) out.push('(no dax devices)');
+  return out.join('\n') + '\n';
+}
+
+export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style): string {
+  const out: string[] = [];
+  for (const o of outcomes) {
+    const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${bytes(o.bytes)} on node ${o.node ?? '?'})`;
+    const now = o.final ? describeDevice(o.final) : 'gone';
+    if (o.result === 'applied') out.push(style.add(`  ✓ ${head}: applied in ${o.elapsedMs.toFixed(0)} ms`));
+    else if (o.result === 'skipped') out.push(style.change(`  - ${head}: skipped: ${o.message}`));
+    else out.push(style.remove(`  ✗ ${head}: FAILED after ${o.stepsDone}/${o.stepsTotal} steps: ${o.message}`), `      now: ${now}`);
+  }
+  const capacity = appliedCapacity(plan, outcomes);
+  for (const [node, d] of capacity) {
+    const parts = [d.normal ? `ZONE_NORMAL ${signedBytes(d.normal)}` : '', d.movable ? `ZONE_MOVABLE ${signedBytes(d.movable)}` : ''].filter(Boolean);
+    if (parts.length) out.push(`  node ${node}: ${parts.join(', ')}`);
+  }
+  const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length;
+  out.push('', style.bold(`Apply: ${count('applied')} applied, ${count('failed')} failed, ${count('skipped')} skipped.`));
   return out.join('\n') + '\n';
 }

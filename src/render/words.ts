@@ -1,8 +1,7 @@
 // Words shared by every renderer: sizes, steps, deciders.
 import type { ObservedDevice } from '../model.js';
-import { onlineBlockCount } from '../model.js';
+import { blockKind, onlineBlockCount } from '../model.js';
 import type { Decider, PlannedStep } from '../plan.js';
-import { blockKind } from '../observe.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 

@@ -1,0 +1,87 @@
+// One daxplan run at a time: an flock(2) on a file under /run/daxplan, held
+// by a flock(1) child for as long as this process lives (Node has no flock
+// call). The kernel drops the lock when either process dies, so a crashed run
+// never leaves a stale lock behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { once } from 'node:events';
+import { HostError, LockHeldError } from '../errors.js';
+
+export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
+const HELD_EXIT = 75;
+
+export interface Holder {
+  pid: number;
+  trigger: string;
+  started: string;
+}
+
+export interface Lock {
+  file: string;
+  release(): Promise<void>;
+}
+
+export function readHolder(file: string): Holder | undefined {
+  try {
+    const holder = JSON.parse(fs.readFileSync(file, 'utf8')) as Holder;
+    return typeof holder.pid === 'number' ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeHolder(holder: Holder | undefined): string {
+  return holder ? `pid ${holder.pid} (trigger ${holder.trigger}, since ${holder.started})` : 'another process';
+}
+
+/**
+ * Takes the lock, waiting up to `timeoutSeconds` (0: do not wait). `onWait`
+ * hears who holds it before waiting starts.
+ */
+export async function acquireLock(
+  file: string,
+  options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
+): Promise<Lock> {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  let child = await tryFlock(file, 0);
+  if (!child && options.timeoutSeconds > 0) {
+    options.onWait?.(describeHolder(readHolder(file)));
+    child = await tryFlock(file, options.timeoutSeconds);
+  }
+  if (!child)
+    throw new LockHeldError(
+      `lock ${file} is held by ${describeHolder(readHolder(file))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
+    );
+  const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
+  fs.writeFileSync(file, JSON.stringify(holder) + '\n', { mode: 0o644 });
+  const held = child;
+  return {
+    file,
+    async release() {
+      fs.writeFileSync(file, '');
+      held.stdin?.end();
+      if (held.exitCode === null) await once(held, 'exit');
+    },
+  };
+}
+
+/** A flock(1) child holding the lock, or undefined when it is held elsewhere. */
+async function tryFlock(file: string, waitSeconds: number): Promise<ChildProcess | undefined> {
+  const wait = waitSeconds > 0 ? ['--wait', String(waitSeconds)] : ['--nonblock'];
+  const child = spawn('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(HELD_EXIT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null }));
+  const locked = new Promise<'locked'>((resolve) => child.stdout!.once('data', () => resolve('locked')));
+  const failed = once(child, 'error').then(([err]) => {
+    throw new HostError(`cannot run flock(1) to take the lock ${file}: ${(err as Error).message}`);
+  });
+  const first = await Promise.race([locked, exited, failed]);
+  if (first === 'locked') {
+    child.stdout!.destroy();
+    return child;
+  }
+  if (first.code === HELD_EXIT) return undefined;
+  throw new HostError(`flock(1) failed on ${file} (exit ${first.code})`);
+}

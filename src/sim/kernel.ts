@@ -1,0 +1,270 @@
+// A simulated kernel: a sysfs tree in a directory whose writes have the
+// kernel's effects (driver binding, memory blocks, the hotplug attribute),
+// with fault injection. Reads go straight to the tree.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DirSysfs, normalise, resolveLink, SysfsWriteError, type Sysfs } from '../sysfs.js';
+import { blockIndices, DAX_DEVICES, DEVICE_NAME, deviceRanges } from '../observe.js';
+import type { AutoOnline } from '../model.js';
+import { formatNodeList, parseNodeList } from '../nodelist.js';
+import { hotplugValue, MEMORY_DIR, removeBlock, setDriver, writeBlock, writeFile, type BlockLetter } from './tree.js';
+
+export interface Faults {
+  /** Blocks whose offline write fails with EBUSY (unmovable pages). */
+  busyBlocks?: number[];
+  /** Writing a block's current state fails with EINVAL, as some kernels do. */
+  rejectSameState?: boolean;
+  /** Called after every successful write: a competing controller's moment. */
+  afterWrite?: (kernel: SimulatedKernel, file: string, value: string) => void;
+  /** The process "dies" (throws SimulatedCrash) before the Nth write (1-based). */
+  crashBeforeWrite?: number;
+}
+
+/** What a simulated kernel is; stored as `.daxplan-sim.json` in the tree root. */
+export interface SimConfig {
+  /** Spelling of the hotplug attribute, or none (every released kernel). */
+  hotplug?: 'v3' | 'v4';
+  busyBlocks?: number[];
+  rejectSameState?: boolean;
+}
+
+export const SIM_CONFIG = '.daxplan-sim.json';
+const TIERS = 'devices/virtual/memory_tiering';
+const DEFAULT_DAX_TIER = 22;
+
+export class SimulatedCrash extends Error {
+  constructor(readonly writes: number) {
+    super(`simulated crash before write ${writes}`);
+  }
+}
+
+const ZONE_WORDS: Record<string, BlockLetter> = { online_kernel: 'N', online_movable: 'M' };
+
+export class SimulatedKernel implements Sysfs {
+  readonly root: string;
+  private readonly tree: DirSysfs;
+  private writes = 0;
+  /** Every successful write, in order: the audit trail tests assert on. */
+  readonly log: { file: string; value: string }[] = [];
+  /** Device names given to kmem's new_id (the bus matches kmem by name). */
+  private readonly kmemIds = new Set<string>();
+  /** Memory kmem could not remove because blocks were online at unbind. */
+  readonly leaked: number[] = [];
+
+  constructor(
+    root: string,
+    readonly config: SimConfig = {},
+    readonly faults: Faults = {},
+  ) {
+    this.root = root;
+    this.tree = new DirSysfs(root);
+  }
+
+  /** A simulator for a tree, configured by the tree's own .daxplan-sim.json. */
+  static fromTree(root: string, faults: Faults = {}): SimulatedKernel {
+    const file = path.join(root, SIM_CONFIG);
+    const config = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SimConfig) : {};
+    return new SimulatedKernel(root, config, { busyBlocks: config.busyBlocks, rejectSameState: config.rejectSameState, ...faults });
+  }
+
+  read(rel: string) {
+    return this.tree.read(rel);
+  }
+  link(rel: string) {
+    return this.tree.link(rel);
+  }
+  list(rel: string) {
+    return this.tree.list(rel);
+  }
+  exists(rel: string) {
+    return this.tree.exists(rel);
+  }
+
+  write(rel: string, value: string): void {
+    const file = normalise(rel);
+    this.writes++;
+    if (this.faults.crashBeforeWrite === this.writes) throw new SimulatedCrash(this.writes);
+    const fail = (code: string): never => {
+      throw new SysfsWriteError(file, value, code);
+    };
+    if (!this.tree.exists(file)) fail('ENOENT');
+    let m: RegExpExecArray | null;
+    if ((m = /^bus\/dax\/drivers\/(kmem|device_dax)\/(bind|unbind|new_id|remove_id)$/.exec(file))) {
+      this.driverWrite(m[1] as 'kmem' | 'device_dax', m[2], value, fail);
+    } else if ((m = /^devices\/system\/memory\/memory(\d+)\/state$/.exec(file))) {
+      this.blockWrite(Number(m[1]), value, fail);
+    } else if (file === `${MEMORY_DIR}/auto_online_blocks`) {
+      if (!['offline', 'online', 'online_kernel', 'online_movable'].includes(value)) fail('EINVAL');
+      writeFile(this.root, file, value);
+    } else if ((m = /^(.*)\/hotplug$/.exec(file))) {
+      this.hotplugWrite(m[1], value, fail);
+    } else {
+      fail('EACCES');
+    }
+    this.syncTiers();
+    this.log.push({ file, value });
+    this.faults.afterWrite?.(this, file, value);
+  }
+
+  // --- drivers ---
+
+  private driverWrite(driver: 'kmem' | 'device_dax', op: string, name: string, fail: (code: string) => never): void {
+    if (!DEVICE_NAME.test(name) || !this.tree.exists(`${DAX_DEVICES}/${name}`)) fail('ENODEV');
+    const bound = this.driverOf(name);
+    switch (op) {
+      case 'new_id':
+      case 'remove_id':
+        if (driver === 'kmem') op === 'new_id' ? this.kmemIds.add(name) : this.kmemIds.delete(name);
+        // Naming a device probes it at once when it has no driver (seen on 6.12).
+        if (op === 'new_id' && bound === undefined) this.bind(driver, name);
+        return;
+      case 'bind':
+        if (bound !== undefined) fail('EBUSY');
+        if (driver === 'kmem' && !this.kmemIds.has(name)) fail('ENODEV');
+        this.bind(driver, name);
+        return;
+      case 'unbind':
+        if (bound !== driver) fail('ENODEV');
+        this.unbind(driver, name);
+        return;
+    }
+  }
+
+  driverOf(name: string): 'kmem' | 'device_dax' | undefined {
+    const target = this.tree.link(`${this.deviceDir(name)}/driver`);
+    return target ? (path.posix.basename(target) as 'kmem' | 'device_dax') : undefined;
+  }
+
+  private bind(driver: 'kmem' | 'device_dax', name: string): void {
+    setDriver(this.root, name, this.deviceDir(name), driver);
+    if (driver !== 'kmem') return;
+    const auto = (this.tree.read(`${MEMORY_DIR}/auto_online_blocks`) ?? 'offline') as AutoOnline;
+    const letter: BlockLetter = auto === 'offline' ? 'o' : auto === 'online_movable' ? 'M' : 'N';
+    for (const index of this.blockIndices(name)) writeBlock(this.root, index, letter, this.node(name));
+    this.syncHotplug(name);
+  }
+
+  private unbind(driver: 'kmem' | 'device_dax', name: string): void {
+    if (driver === 'kmem') {
+      for (const index of this.blockIndices(name)) {
+        const state = this.tree.read(`${MEMORY_DIR}/memory${index}/state`);
+        if (state === undefined) continue;
+        // The kernel cannot remove online memory: it stays until reboot.
+        if (state === 'online') this.leaked.push(index);
+        else removeBlock(this.root, index);
+      }
+      fs.rmSync(path.join(this.root, this.deviceDir(name), 'hotplug'), { force: true });
+    }
+    setDriver(this.root, name, this.deviceDir(name), undefined);
+  }
+
+  // --- memory blocks ---
+
+  private blockWrite(index: number, value: string, fail: (code: string) => never): void {
+    const dir = `${MEMORY_DIR}/memory${index}`;
+    const current = this.tree.read(`${dir}/state`);
+    const node = this.blockNode(index);
+    if (value === 'offline') {
+      if (current === 'offline') return this.faults.rejectSameState ? fail('EINVAL') : undefined;
+      if (this.faults.busyBlocks?.includes(index)) fail('EBUSY');
+      writeBlock(this.root, index, 'o', node);
+    } else if (value === 'online' || value in ZONE_WORDS) {
+      if (current === 'online') return this.faults.rejectSameState ? fail('EINVAL') : undefined;
+      writeBlock(this.root, index, value === 'online' ? 'N' : ZONE_WORDS[value], node);
+    } else {
+      fail('EINVAL');
+    }
+    const owner = this.ownerOf(index);
+    if (owner) this.syncHotplug(owner);
+  }
+
+  // --- the hotplug attribute ---
+
+  private hotplugWrite(dir: string, value: string, fail: (code: string) => never): void {
+    const abi = this.config.hotplug;
+    const name = path.posix.basename(dir);
+    if (!abi || this.driverOf(name) !== 'kmem') fail('ENOENT');
+    const words = abi === 'v4' ? ['unplugged', 'online', 'online_kernel', 'online_movable'] : ['unplug', 'online', 'online_movable'];
+    if (!words.includes(value)) fail('EINVAL');
+    const indices = this.blockIndices(name);
+    const present = indices.filter((i) => this.tree.exists(`${MEMORY_DIR}/memory${i}`));
+    if (value === 'unplug' || value === 'unplugged') {
+      // All or nothing: a busy block keeps every block where it was.
+      const online = present.filter((i) => this.tree.read(`${MEMORY_DIR}/memory${i}/state`) === 'online');
+      if (online.some((i) => this.faults.busyBlocks?.includes(i))) fail('EBUSY');
+      for (const i of present) removeBlock(this.root, i);
+    } else {
+      if (present.some((i) => this.tree.read(`${MEMORY_DIR}/memory${i}/state`) === 'online')) fail('EBUSY');
+      const letter: BlockLetter = value === 'online_movable' ? 'M' : 'N';
+      for (const i of indices) writeBlock(this.root, i, letter, this.node(name));
+    }
+    this.syncHotplug(name);
+  }
+
+  private syncHotplug(name: string): void {
+    const abi = this.config.hotplug;
+    if (!abi || this.driverOf(name) !== 'kmem') return;
+    const letters = this.blockIndices(name)
+      .map((i) => this.blockLetter(i))
+      .filter((l): l is BlockLetter => l !== undefined);
+    writeFile(this.root, `${this.deviceDir(name)}/hotplug`, hotplugValue(abi, letters));
+  }
+
+  /**
+   * A node is listed in a memory tier only while it has online memory; a dax
+   * node with no performance data joins the default dax tier.
+   */
+  private syncTiers(): void {
+    const online = new Set<number>();
+    for (const entry of this.tree.list(MEMORY_DIR)) {
+      if (/^memory\d+$/.test(entry) && this.tree.read(`${MEMORY_DIR}/${entry}/state`) === 'online') online.add(this.blockNode(Number(entry.slice(6))));
+    }
+    const tiers = new Map<number, number[]>();
+    for (const entry of this.tree.list(TIERS)) {
+      const m = /^memory_tier(\d+)$/.exec(entry);
+      if (m) tiers.set(Number(m[1]), (parseNodeList(this.tree.read(`${TIERS}/${entry}/nodelist`) ?? '') ?? []).filter((n) => online.has(n)));
+    }
+    for (const node of online) {
+      if (![...tiers.values()].some((nodes) => nodes.includes(node))) tiers.set(DEFAULT_DAX_TIER, [...(tiers.get(DEFAULT_DAX_TIER) ?? []), node]);
+    }
+    for (const [tier, nodes] of tiers) writeFile(this.root, `${TIERS}/memory_tier${tier}/nodelist`, formatNodeList(nodes));
+  }
+
+  // --- helpers over the tree ---
+
+  blockLetter(index: number): BlockLetter | undefined {
+    const state = this.tree.read(`${MEMORY_DIR}/memory${index}/state`);
+    if (state === undefined) return undefined;
+    if (state !== 'online') return 'o';
+    return this.tree.read(`${MEMORY_DIR}/memory${index}/valid_zones`) === 'Movable' ? 'M' : 'N';
+  }
+
+  /** Sets a block behind daxplan's back, as a competing controller would. */
+  meddle(index: number, letter: BlockLetter): void {
+    writeBlock(this.root, index, letter, this.blockNode(index));
+    const owner = this.ownerOf(index);
+    if (owner) this.syncHotplug(owner);
+  }
+
+  deviceDir(name: string): string {
+    return resolveLink(this.tree, `${DAX_DEVICES}/${name}`) ?? `${DAX_DEVICES}/${name}`;
+  }
+
+  private node(name: string): number {
+    return Number(this.tree.read(`${this.deviceDir(name)}/target_node`) ?? 0);
+  }
+
+  private blockNode(index: number): number {
+    const entry = this.tree.list(`${MEMORY_DIR}/memory${index}`).find((e) => /^node\d+$/.test(e));
+    return entry ? Number(entry.slice(4)) : 0;
+  }
+
+  blockIndices(name: string): number[] {
+    const blockSize = BigInt('0x' + (this.tree.read(`${MEMORY_DIR}/block_size_bytes`) ?? '8000000'));
+    return deviceRanges(this.tree, this.deviceDir(name)).flatMap((range) => blockIndices(range, blockSize));
+  }
+
+  private ownerOf(index: number): string | undefined {
+    return this.tree.list(DAX_DEVICES).find((name) => this.blockIndices(name).includes(index));
+  }
+}

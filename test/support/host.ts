@@ -1,0 +1,53 @@
+// Temporary sysfs trees for tests: generated from a compact description, or
+// copied from a fixture, and removed when the process exits.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeHost, type HostSpec } from '../../src/sim/tree.js';
+import { SIM_CONFIG, type SimConfig } from '../../src/sim/kernel.js';
+
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'daxplan-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** A generated host; returns the sysfs root. */
+export function host(spec: HostSpec, sim?: SimConfig): string {
+  const root = path.join(tempDir(), 'sys');
+  writeHost(root, spec);
+  if (sim) fs.writeFileSync(path.join(root, SIM_CONFIG), JSON.stringify(sim));
+  return root;
+}
+
+export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export const SHARED_FIXTURE = path.resolve(REPO, '../shared/fixtures/debian-6.12-qemu/sys');
+
+/** A writable copy of a fixture tree (symlinks kept). */
+export function copyTree(src: string): string {
+  const root = path.join(tempDir(), 'sys');
+  fs.cpSync(src, root, { recursive: true, verbatimSymlinks: true });
+  for (const f of walk(root)) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+  return root;
+}
+
+function* walk(dir: string): Generator<string> {
+  yield dir;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p);
+    else if (!e.isSymbolicLink()) yield p;
+  }
+}
+
+/** Writes a policy file and returns its path. */
+export function policyFile(text: string, name = 'daxplan.yaml'): string {
+  const file = path.join(tempDir(), name);
+  fs.writeFileSync(file, text);
+  return file;
+}
