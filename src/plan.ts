@@ -101,7 +101,7 @@ function decide(policy: Policy, device: ObservedDevice): Decision {
         decider,
         reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by tier, and node ${device.targetNode} is in no memory tier the kernel shows (it has no online memory); list it under \`tiers:\` in the policy`,
       };
-    return { kind: 'desired', to: rule.state, decider, reason: `matched rule "${rule.name}" (${describeMatch(rule, device)})` };
+    return { kind: 'desired', to: rule.state, decider, reason: `matches ${describeMatch(rule, device, policy)}` };
   }
   if (policy.defaultState === 'unmanaged') return { kind: 'unmanaged', reason: 'no rule matches' };
   return {
@@ -133,11 +133,11 @@ export function matchRule(rule: Rule, device: ObservedDevice, policy: Policy): '
   return 'yes';
 }
 
-function describeMatch(rule: Rule, device: ObservedDevice): string {
+function describeMatch(rule: Rule, device: ObservedDevice, policy: Policy): string {
   const parts: string[] = [];
   if (rule.match.uuid) parts.push(`uuid ${device.uuid}`);
   if (rule.match.numa_node) parts.push(`node ${device.targetNode}`);
-  if (rule.match.tier) parts.push(`tier in [${rule.match.tier.join(', ')}]`);
+  if (rule.match.tier) parts.push(`tier ${tierOf(device, policy)}${device.tier === undefined ? ' (declared in tiers:)' : ''}`);
   if (rule.match.device) parts.push(`name ${device.name}`);
   return parts.join(', ');
 }

@@ -1,6 +1,6 @@
 // Policy: YAML text -> validated Policy, or diagnostics with file:line:col.
 // Pure: reading the file (and checking who may write it) is config.ts's job.
-import { isMap, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import picomatch from 'picomatch';
 import type { Diagnostic } from './errors.js';
 import type { DesiredState } from './model.js';
@@ -70,7 +70,10 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   const warnings = doc.warnings.map((w) => at(w.pos[0], '', w.message.split('\n')[0], 'warning'));
 
   // Aliases could expand to huge documents; a policy never needs them.
-  const data = doc.toJS({ maxAliasCount: 0 }) as unknown;
+  let alias: YamlNode | undefined;
+  visit(doc, { Alias: (_key, node) => ((alias = node), visit.BREAK) });
+  if (alias) return fail([at(alias.range?.[0] ?? 0, '', 'YAML aliases (*name) are not allowed in a policy')], warnings);
+  const data = doc.toJS() as unknown;
   const schemaErrors = validateSchema(data);
   if (schemaErrors.length) return fail(schemaErrors.map((e) => schemaDiagnostic(doc, e, at)), warnings);
 

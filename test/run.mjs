@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 
 const suites = [
-  { name: 'unit', cmd: process.execPath, args: ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', '\\.test\\.ts$'], parse: uvuCounts },
+  { name: 'unit', cmd: process.execPath, args: ['--import', 'tsx', 'test/unit.ts'], parse: uvuCounts },
   { name: 'contrib', cmd: 'bash', args: ['test/contrib/check.sh'], parse: plainCounts, optionalFile: 'test/contrib/check.sh' },
   { name: 'vm', cmd: process.execPath, args: ['--import', 'tsx', 'test/vm/run.ts'], parse: plainCounts, optionalFile: 'test/vm/run.ts', skipEnv: 'DAXPLAN_SKIP_VM' },
 ];

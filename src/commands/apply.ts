@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CONFIG, HOST, policyFrom, printJson, sysfsRoot, DEFAULT_SYSFS_ROOT } from '../cli/common.js';
 import { deviceNames, oneOf, seconds, type Command, type Values } from '../cli/args.js';
@@ -19,7 +21,7 @@ export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
 const DEFAULT_LOCK_TIMEOUT = 30;
 
 export const LOCKING = {
-  'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; <root>/.daxplan/lock with --sysfs-root)` },
+  'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree in the temp directory)` },
   'lock-timeout': { type: 'string', arg: 'SECONDS', help: `how long to wait for another run to finish (default ${DEFAULT_LOCK_TIMEOUT}; 0: do not wait)` },
   trigger: { type: 'string', arg: 'NAME', help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
   simulate: { type: 'boolean', help: 'treat --sysfs-root as a simulated kernel: writes have the kernel\'s effects (configured by its .daxplan-sim.json)' },
@@ -87,8 +89,10 @@ export function hostSysfs(values: Values): Sysfs {
 
 export function lockFile(values: Values): string {
   if (values['lock-file']) return values['lock-file'] as string;
-  const root = sysfsRoot(values);
-  return path.resolve(root) === DEFAULT_SYSFS_ROOT ? DEFAULT_LOCK_FILE : path.join(root, '.daxplan', 'lock');
+  const root = path.resolve(sysfsRoot(values));
+  if (root === DEFAULT_SYSFS_ROOT) return DEFAULT_LOCK_FILE;
+  // Another tree (a snapshot, a simulated host) gets a lock of its own, outside it.
+  return path.join(os.tmpdir(), `daxplan-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`);
 }
 
 function savedPlanAsPlan(saved: Change[], observed: ReturnType<typeof observe>): Plan {

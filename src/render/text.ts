@@ -4,14 +4,14 @@ import type { Outcome } from '../apply/engine.js';
 import { appliedCapacity } from '../apply/capacity.js';
 import { capacityDelta, type Entry, type Plan } from '../plan.js';
 import { type Style } from './style.js';
-import { blocksSummary, bytes, describeDecider, describeStep, signedBytes, summaryLine, zoneSummary } from './words.js';
+import { blocksSummary, bytes, describeDecider, describeStep, hotplugWords, signedBytes, summaryLine, zoneSummary } from './words.js';
 
 export function planText(plan: Plan, style: Style): string {
   const out: string[] = [];
   const k = plan.kernel;
   out.push(
     style.dim(
-      `Kernel: block size ${k.blockSize ? bytes(k.blockSize) : 'unknown'}, auto_online_blocks=${k.autoOnlineBlocks ?? 'unknown'}, hotplug attribute ${k.hotplug}`,
+      `Kernel: block size ${k.blockSize ? bytes(k.blockSize) : 'unknown'}, auto_online_blocks=${k.autoOnlineBlocks ?? 'unknown'}, ${hotplugWords(k.hotplug)}`,
     ),
   );
   for (const problem of k.problems) out.push(style.remove(`! ${problem}`));

@@ -1,6 +1,6 @@
 // Words shared by every renderer: sizes, steps, deciders.
 import type { ObservedDevice } from '../model.js';
-import { blockKind, onlineBlockCount } from '../model.js';
+import { blockKind, onlineBlockCount, type HotplugSupport } from '../model.js';
 import type { Decider, PlannedStep } from '../plan.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -65,4 +65,17 @@ export function summaryLine(summary: { change: number; unchanged: number; unmana
   const parts = [`${summary.change} to change`, `${summary.unchanged} unchanged`, `${summary.unmanaged} unmanaged`];
   if (summary.blocked) parts.push(`${summary.blocked} blocked`);
   return `Plan: ${parts.join(', ')}.`;
+}
+
+export function hotplugWords(support: HotplugSupport): string {
+  switch (support) {
+    case 'not-seen':
+      return 'no hotplug attribute seen (per-block writes)';
+    case 'seen':
+      return 'hotplug attribute present';
+    case 'v3':
+      return 'hotplug attribute (v2/v3 spelling)';
+    case 'v4':
+      return 'hotplug attribute (v4 spelling)';
+  }
 }

@@ -16,7 +16,7 @@ export interface Faults {
   rejectSameState?: boolean;
   /** Called after every successful write: a competing controller's moment. */
   afterWrite?: (kernel: SimulatedKernel, file: string, value: string) => void;
-  /** The process "dies" (throws SimulatedCrash) before the Nth write (1-based). */
+  /** The process is killed (SIGKILL) before its Nth write (1-based): a crash between steps. */
   crashBeforeWrite?: number;
 }
 
@@ -26,17 +26,12 @@ export interface SimConfig {
   hotplug?: 'v3' | 'v4';
   busyBlocks?: number[];
   rejectSameState?: boolean;
+  crashBeforeWrite?: number;
 }
 
 export const SIM_CONFIG = '.daxplan-sim.json';
 const TIERS = 'devices/virtual/memory_tiering';
 const DEFAULT_DAX_TIER = 22;
-
-export class SimulatedCrash extends Error {
-  constructor(readonly writes: number) {
-    super(`simulated crash before write ${writes}`);
-  }
-}
 
 const ZONE_WORDS: Record<string, BlockLetter> = { online_kernel: 'N', online_movable: 'M' };
 
@@ -44,8 +39,8 @@ export class SimulatedKernel implements Sysfs {
   readonly root: string;
   private readonly tree: DirSysfs;
   private writes = 0;
-  /** Every successful write, in order: the audit trail tests assert on. */
-  readonly log: { file: string; value: string }[] = [];
+  /** Every write attempted, in order, with the error it got: the audit trail tests assert on. */
+  readonly log: { file: string; value: string; error?: string }[] = [];
   /** Device names given to kmem's new_id (the bus matches kmem by name). */
   private readonly kmemIds = new Set<string>();
   /** Memory kmem could not remove because blocks were online at unbind. */
@@ -64,7 +59,8 @@ export class SimulatedKernel implements Sysfs {
   static fromTree(root: string, faults: Faults = {}): SimulatedKernel {
     const file = path.join(root, SIM_CONFIG);
     const config = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SimConfig) : {};
-    return new SimulatedKernel(root, config, { busyBlocks: config.busyBlocks, rejectSameState: config.rejectSameState, ...faults });
+    const { busyBlocks, rejectSameState, crashBeforeWrite } = config;
+    return new SimulatedKernel(root, config, { busyBlocks, rejectSameState, crashBeforeWrite, ...faults });
   }
 
   read(rel: string) {
@@ -83,8 +79,9 @@ export class SimulatedKernel implements Sysfs {
   write(rel: string, value: string): void {
     const file = normalise(rel);
     this.writes++;
-    if (this.faults.crashBeforeWrite === this.writes) throw new SimulatedCrash(this.writes);
+    if (this.faults.crashBeforeWrite === this.writes) process.kill(process.pid, 'SIGKILL');
     const fail = (code: string): never => {
+      this.log.push({ file, value, error: code });
       throw new SysfsWriteError(file, value, code);
     };
     if (!this.tree.exists(file)) fail('ENOENT');

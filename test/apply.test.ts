@@ -1,0 +1,174 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { observe } from '../src/observe.js';
+import { parsePolicy, type Policy } from '../src/policy.js';
+import { changes, plan, satisfies } from '../src/plan.js';
+import { Applier, type Outcome } from '../src/apply/engine.js';
+import { SimulatedKernel, type Faults, type SimConfig } from '../src/sim/kernel.js';
+import type { DeviceShape, HostSpec } from '../src/sim/tree.js';
+import { describeDevice, type AutoOnline, type DesiredState } from '../src/model.js';
+import { host } from './support/host.js';
+
+function policyTo(state: DesiredState): Policy {
+  const result = parsePolicy(`version: 1\nrules:\n  - name: all\n    match: { device: "*" }\n    state: ${state}\n`, 'policy.yaml');
+  if (!result.ok) throw new Error('bad policy');
+  return result.policy;
+}
+
+interface Backend {
+  name: string;
+  spec: Partial<HostSpec>;
+  sim: SimConfig;
+}
+
+const BACKENDS: Backend[] = [
+  { name: 'per-block, auto_online_blocks=offline (Debian 6.1)', spec: { autoOnline: 'offline' }, sim: {} },
+  { name: 'per-block, auto_online_blocks=online (Debian 6.12)', spec: { autoOnline: 'online' }, sim: {} },
+  { name: 'hotplug attribute v3', spec: { autoOnline: 'online', hotplug: 'v3' }, sim: { hotplug: 'v3' } },
+  { name: 'hotplug attribute v4', spec: { autoOnline: 'offline', hotplug: 'v4' }, sim: { hotplug: 'v4' } },
+];
+
+function converge(root: string, to: DesiredState, sim: SimConfig, faults: Faults = {}) {
+  const kernel = new SimulatedKernel(root, sim, faults);
+  const observed = observe(kernel);
+  const result = plan(policyTo(to), observed);
+  const applier = new Applier(kernel, observed.kernel);
+  const outcomes = changes(result).map((c) => applier.apply(c));
+  return { kernel, outcomes, after: observe(kernel).devices };
+}
+
+const FROM: DeviceShape[] = ['devdax', 'unbound', 'offline', 'online', 'online_movable', 'NoNo', 'MoMo'];
+const TO: DesiredState[] = ['unplug', 'online', 'online_movable', 'devdax'];
+
+const matrix = suite('apply: every transition on every backend reaches the target, and a second apply is a no-op');
+for (const backend of BACKENDS) {
+  const from = backend.sim.hotplug ? [...FROM, 'unplug'] : FROM;
+  for (const start of from) {
+    for (const to of TO) {
+      matrix(`${backend.name}: ${start} -> ${to}`, () => {
+        const root = host({ ...backend.spec, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: start }] });
+        const first = converge(root, to, backend.sim);
+        assert.ok(first.outcomes.every((o) => o.result === 'applied'), JSON.stringify(first.outcomes.map((o) => o.message)));
+        assert.ok(satisfies(first.after[0].state, to), `ended ${describeDevice(first.after[0])}`);
+        assert.equal(first.kernel.leaked, [], 'no memory left behind by an unbind');
+        const second = converge(root, to, backend.sim);
+        assert.is(second.outcomes.length, 0);
+        assert.equal(second.kernel.log, []);
+      });
+    }
+  }
+}
+matrix.run();
+
+const faults = suite('apply: faults end in a reported, consistent state');
+
+function onlyOutcome(outcomes: Outcome[]): Outcome {
+  assert.is(outcomes.length, 1);
+  return outcomes[0];
+}
+
+faults('EBUSY offlining ZONE_NORMAL memory: the blocks already offlined go back online, device restored', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] });
+  // blocks 32..35; offlining goes highest first, so 35 and 34 succeed, 33 is busy
+  const { outcomes, after, kernel } = converge(root, 'online_movable', {}, { busyBlocks: [33] });
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'offlining memory33 failed: EBUSY');
+  assert.match(o.message!, 'rolled back');
+  assert.is(o.restored, true);
+  assert.is(after[0].state, 'online');
+  assert.ok(after[0].blocks.every((b) => b.state === 'online' && b.zone === 'Normal'));
+  const writes = kernel.log.map((l) => `${l.file.replace('devices/system/memory/', '')}=${l.value}${l.error ? `!${l.error}` : ''}`);
+  assert.equal(writes, ['memory35/state=offline', 'memory34/state=offline', 'memory33/state=offline!EBUSY', 'memory34/state=online_kernel', 'memory35/state=online_kernel']);
+});
+
+faults('EBUSY on the hotplug attribute: the kernel keeps every block, the device is reported unchanged', () => {
+  const root = host({ hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] });
+  const o = onlyOutcome(converge(root, 'unplug', { hotplug: 'v4' }, { busyBlocks: [34] }).outcomes);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'EBUSY');
+  assert.is(o.restored, true);
+  assert.is(o.final!.state, 'online');
+});
+
+faults('EINVAL for the other ABI generation: the v3 word is tried and remembered for the run', () => {
+  const root = host({
+    hotplug: 'v3',
+    devices: [
+      { name: 'dax0.0', node: 1, blocks: 2, state: 'online' },
+      { name: 'dax1.0', node: 1, blocks: 2, state: 'online' },
+    ],
+  });
+  const { outcomes, kernel } = converge(root, 'unplug', { hotplug: 'v3' });
+  assert.ok(outcomes.every((o) => o.result === 'applied'));
+  const hotplugWrites = kernel.log.filter((l) => l.file.endsWith('/hotplug')).map((l) => `${l.value}${l.error ? `!${l.error}` : ''}`);
+  assert.equal(hotplugWrites, ['unplugged!EINVAL', 'unplug', 'unplug']);
+});
+
+faults('a competing controller onlining blocks between steps is detected; daxplan restores what it changed and says where the device is', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] });
+  let meddled = false;
+  const { outcomes, after } = converge(
+    root,
+    'online_movable',
+    {},
+    {
+      afterWrite: (k, file, value) => {
+        // after daxplan's offline step completes, a udev rule onlines block 32 into ZONE_NORMAL
+        if (!meddled && file.endsWith('memory32/state') && value === 'offline') {
+          meddled = true;
+          k.meddle(32, 'N');
+        }
+      },
+    },
+  );
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, /is mixed, expected offline|another agent/);
+  assert.is(after[0].state, o.final!.state);
+  assert.ok(o.restored === true ? after[0].state === 'online' : /ROLLBACK INCOMPLETE/.test(o.message!));
+});
+
+faults('a device that moved after planning is skipped with nothing written', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const kernel = new SimulatedKernel(root);
+  const observed = observe(kernel);
+  const p = plan(policyTo('online_movable'), observed);
+  kernel.meddle(32, 'o');
+  const o = new Applier(kernel, observed.kernel).apply(changes(p)[0]);
+  assert.is(o.result, 'skipped');
+  assert.match(o.message!, 'changed since it was planned');
+  assert.equal(kernel.log, []);
+});
+
+faults('kmem is never unbound while a block is online', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const kernel = new SimulatedKernel(root);
+  const observed = observe(kernel);
+  const change = changes(plan(policyTo('unplug'), observed))[0];
+  // a tampered plan that skips the offline step
+  const unsafe = { ...change, steps: change.steps.filter((s) => s.step.op === 'unbind') };
+  const o = new Applier(kernel, observed.kernel).apply(unsafe);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'refusing to unbind dax0.0 from kmem');
+  assert.equal(kernel.leaked, []);
+  assert.is(o.final!.state, 'online');
+});
+
+faults('a kernel that rejects writing a block state it already has is handled by reading first', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'NoNo' }] });
+  const { outcomes, kernel } = converge(root, 'online', { rejectSameState: true });
+  assert.is(onlyOutcome(outcomes).result, 'applied');
+  assert.ok(kernel.log.every((l) => !l.error));
+});
+
+for (const mode of ['online', 'online_kernel'] as AutoOnline[]) {
+  faults(`auto_online_blocks=${mode}: onlining into ZONE_MOVABLE still succeeds (where daxctl gives up)`, () => {
+    const root = host({ autoOnline: mode, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] });
+    const { outcomes, after } = converge(root, 'online_movable', {});
+    assert.is(onlyOutcome(outcomes).result, 'applied');
+    assert.ok(after[0].blocks.every((b) => b.state === 'online' && b.zone === 'Movable'));
+  });
+}
+
+faults.run();

@@ -1,0 +1,275 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { run } from './support/cli.js';
+import { copyTree, host, policyFile, REPO, SHARED_FIXTURE, tempDir } from './support/host.js';
+import { acquireLock } from '../src/apply/lock.js';
+import { SIM_CONFIG } from '../src/sim/kernel.js';
+
+const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu');
+const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
+
+function treeDigest(root: string): string {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(`${path.relative(root, p)}=${e.isSymbolicLink() ? '->' + fs.readlinkSync(p) : fs.readFileSync(p, 'utf8')}`);
+    }
+  };
+  walk(root);
+  return out.join('\n');
+}
+
+function bin(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+}
+
+const cmd = suite('cli: plan, status, validate');
+
+cmd('plan on the bundled example host prints steps, capacity and the summary', async () => {
+  const r = await run(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys')]);
+  assert.is(r.code, 0);
+  assert.match(r.stdout, '~ dax2.0  devdax -> online_movable');
+  assert.match(r.stdout, 'auto_online_blocks=online) into ZONE_NORMAL');
+  assert.match(r.stdout, 'node 2: ZONE_NORMAL -1.38 GiB, ZONE_MOVABLE +2.63 GiB');
+  assert.ok(r.stdout.trimEnd().endsWith('Plan: 3 to change, 1 unchanged, 0 unmanaged.'));
+});
+
+cmd('--detailed-exitcode: 2 with changes, 0 without', async () => {
+  const args = ['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys'), '--detailed-exitcode'];
+  assert.is((await run(args)).code, 2);
+  assert.is((await run([...args, '--device', 'dax0.0'])).code, 0);
+  assert.match((await run([...args, '--device', 'dax0.0'])).stdout, 'No changes. Memory matches policy.');
+});
+
+cmd('plan --format json is one document with format_version, actions and summary', async () => {
+  const r = await run(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys'), '-f', 'json']);
+  const doc = JSON.parse(r.stdout);
+  assert.is(doc.format_version, '1.0');
+  assert.is(doc.kind, 'plan');
+  assert.equal(Object.keys(doc.summary), ['change', 'unchanged', 'unmanaged', 'blocked']);
+  const dax2 = doc.actions.find((a: { device: string }) => a.device === 'dax2.0');
+  assert.equal(
+    dax2.steps.map((s: { op: string }) => s.op),
+    ['unbind', 'bind', 'offline_blocks', 'online_blocks'],
+  );
+  assert.equal(dax2.rule, { name: 'far-memory', file: path.relative(process.cwd(), path.join(EXAMPLE, 'daxplan.yaml')), line: 14 });
+  assert.is(dax2.from, 'devdax');
+  assert.is(dax2.to, 'online_movable');
+  assert.is(dax2.method, 'per-block');
+});
+
+cmd('plan --format markdown has the summary first', async () => {
+  const r = await run(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys'), '-f', 'markdown']);
+  assert.match(r.stdout.split('\n')[0], 'Plan: 3 to change, 1 unchanged, 0 unmanaged.');
+  assert.match(r.stdout, '<details>');
+});
+
+cmd('status: one row per device, text and JSON', async () => {
+  const text = await run(['status', '--sysfs-root', SHARED_FIXTURE]);
+  assert.is(text.code, 0);
+  const lines = text.stdout.trim().split('\n');
+  assert.match(lines[0], /^DEVICE\s+STATE\s+NODE\s+TIER\s+UUID\s+SIZE\s+BLOCKS\s+ZONE$/);
+  assert.match(lines[4], /^dax3\.0\s+mixed\s+2\s+22\s+97d516e9-72fa-46e2-87c0-dbd26808df07\s+1006 MiB\s+4\/7\s+Normal$/);
+  const doc = JSON.parse((await run(['status', '--sysfs-root', SHARED_FIXTURE, '--format', 'json'])).stdout);
+  assert.is(doc.format_version, '1.0');
+  assert.equal(
+    doc.devices.map((d: { name: string; state: string; target_node: number; tier: number; size: number }) => [d.name, d.state, d.target_node, d.tier, d.size]),
+    [
+      ['dax0.0', 'online_movable', 1, 4, 1054867456],
+      ['dax1.0', 'online', 2, 22, 1054867456],
+      ['dax2.0', 'devdax', 2, 22, 1054867456],
+      ['dax3.0', 'mixed', 2, 22, 1054867456],
+    ],
+  );
+});
+
+cmd('validate: valid, warnings, --strict, and host-dependent tier lint', async () => {
+  const ok = await run(['validate', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys')]);
+  assert.is(ok.code, 0);
+  assert.match(ok.stdout, '2 rules, valid');
+  const shadow = policyFile('version: 1\nrules:\n  - name: a\n    match: { numa_node: 1 }\n    state: online\n  - name: b\n    match: { numa_node: 1 }\n    state: unplug\n');
+  const warned = await run(['validate', '-c', shadow, '--sysfs-root', tempDir()]);
+  assert.is(warned.code, 0);
+  assert.match(warned.stderr, ':6:5: warning: rules[1]: rule "b" is shadowed');
+  assert.is((await run(['validate', '-c', shadow, '--sysfs-root', tempDir(), '--strict'])).code, 65);
+  const root = host({ devices: [{ name: 'dax0.0', node: 5, blocks: 2, state: 'devdax' }] });
+  const tier = policyFile('version: 1\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n');
+  const t = await run(['validate', '-c', tier, '--sysfs-root', root, '--strict']);
+  assert.is(t.code, 65);
+  assert.match(t.stderr, 'daxplan.yaml:3:1: warning: dax0.0: rule "far"');
+  assert.match(t.stderr, 'node 5 is in no memory tier');
+});
+
+cmd.run();
+
+const errors = suite('cli: errors and exit codes');
+
+errors('an invalid policy exits 65 with file:line:col', async () => {
+  const bad = policyFile('version: 1\nrules:\n  - name: a\n    match: { numa_node: 1 }\n    state: sideways\n');
+  const r = await run(['plan', '-c', bad, '--sysfs-root', SHARED_FIXTURE]);
+  assert.is(r.code, 65);
+  assert.match(r.stderr, /daxplan\.yaml:5:12: rules\[0\]\.state: must be one of unplug, online, online_movable, devdax/);
+  assert.is(r.stdout, '');
+});
+
+errors('usage errors exit 64: unknown flag, bad format, bad device name, unknown command', async () => {
+  for (const argv of [
+    ['plan', '--frobnicate'],
+    ['plan', '--format', 'yaml'],
+    ['status', '--device', '../../etc/passwd'],
+    ['status', '--device', 'dax0.0;reboot'],
+    ['explode'],
+    ['apply', '--lock-timeout', 'soon'],
+  ]) {
+    const r = await run(argv);
+    assert.is(r.code, 64, argv.join(' '));
+    assert.ok(r.stderr.length > 0);
+  }
+  assert.match((await run(['status', '--device', '../x'])).stderr, 'is not a dax device name');
+});
+
+errors('--help on every command, and colour only on a TTY without NO_COLOR', async () => {
+  for (const c of ['plan', 'apply', 'status', 'validate']) {
+    const r = await run([c, '--help']);
+    assert.is(r.code, 0);
+    assert.match(r.stdout, `Usage: daxplan ${c}`);
+  }
+  assert.is((await run(['--help'])).code, 0);
+  const colour = bin(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys')], { NO_COLOR: undefined as unknown as string });
+  assert.not.match(colour.stdout, '\x1b[');
+});
+
+errors.run();
+
+const apply = suite('cli: apply on the simulated kernel');
+
+function simHost(spec: Parameters<typeof host>[0], sim: object = {}) {
+  return host(spec, sim);
+}
+
+errors('apply refuses --simulate on /sys', async () => {
+  const r = await run(['apply', '--simulate', '-c', policyFile(FAR_MOVABLE)]);
+  assert.is(r.code, 64);
+});
+
+apply('apply converges, prints the plan and a per-device summary; a second apply is a no-op', async () => {
+  const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }, { name: 'dax1.0', node: 2, blocks: 4, state: 'online' }] });
+  const policy = policyFile(FAR_MOVABLE);
+  const first = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policy]);
+  assert.is(first.code, 0, first.stderr);
+  assert.match(first.stdout, 'Plan: 2 to change');
+  assert.match(first.stdout, '✓ dax0.0: devdax -> online_movable (per-block, 512 MiB on node 1): applied');
+  assert.match(first.stdout, 'node 2: ZONE_NORMAL -512 MiB, ZONE_MOVABLE +512 MiB');
+  assert.match(first.stdout, 'Apply: 2 applied, 0 failed, 0 skipped.');
+  const before = treeDigest(root);
+  const second = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policy]);
+  assert.is(second.code, 0);
+  assert.match(second.stdout, 'No changes. Memory matches policy.');
+  assert.is(treeDigest(root), before);
+});
+
+apply('--dry-run and plan change nothing', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const before = treeDigest(root);
+  assert.is((await run(['apply', '--simulate', '--dry-run', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)])).code, 0);
+  assert.is((await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)])).code, 0);
+  assert.is(treeDigest(root), before);
+});
+
+apply('an invalid policy changes nothing on the host', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const before = treeDigest(root);
+  const r = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile('version: 1\nrules: 7\n')]);
+  assert.is(r.code, 65);
+  assert.is(treeDigest(root), before);
+});
+
+apply('EBUSY: exit 1, the failure and the device state are reported, JSON says restored', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] }, { busyBlocks: [33] });
+  const r = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--format', 'json']);
+  assert.is(r.code, 1);
+  const doc = JSON.parse(r.stdout);
+  assert.is(doc.kind, 'apply');
+  assert.equal(doc.summary, { applied: 0, failed: 1, skipped: 0, blocked: 0 });
+  assert.is(doc.outcomes[0].result, 'failed');
+  assert.is(doc.outcomes[0].state, 'online');
+  assert.is(doc.outcomes[0].restored, true);
+  assert.match(doc.outcomes[0].message, 'memory33 failed: EBUSY');
+  assert.match(r.stderr, 'dax0.0: failed');
+});
+
+apply('a crash between steps: the next run reads the half-moved device and finishes the job', () => {
+  const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] }, { crashBeforeWrite: 4 });
+  const policy = policyFile(FAR_MOVABLE);
+  const crashed = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policy]);
+  assert.is(crashed.signal, 'SIGKILL');
+  fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
+  const status = bin(['status', '--sysfs-root', root]);
+  assert.match(status.stdout, /dax0\.0\s+mixed/);
+  const again = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
+  assert.is(again.status, 0, again.stderr);
+  assert.match(again.stdout, 'mixed -> online_movable');
+  assert.match(bin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+online_movable/);
+});
+
+apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait for it', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const policy = policyFile(FAR_MOVABLE);
+  const lockFile = path.join(tempDir(), 'lock');
+  const lock = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'udev' });
+  const held = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '0']);
+  assert.is(held.status, 75);
+  assert.match(held.stderr, `held by pid ${process.pid} (trigger udev`);
+  const waiter = spawn(process.execPath, [BIN, 'apply', '--simulate', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '20'], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stderr = '';
+  waiter.stderr.on('data', (d) => (stderr += d));
+  await new Promise((r) => setTimeout(r, 700));
+  await lock.release();
+  const code = await new Promise((r) => waiter.on('exit', r));
+  assert.is(code, 0, stderr);
+  assert.match(stderr, 'waiting up to 20s for the lock held by pid');
+});
+
+apply('a saved plan applies exactly; a stale one is refused before any write', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }, { name: 'dax1.0', node: 2, blocks: 2, state: 'devdax' }] });
+  const saved = path.join(tempDir(), 'plan.json');
+  const planned = await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--out', saved]);
+  assert.is(planned.code, 0);
+  const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
+  assert.match(doc.fingerprint.digest, /^[0-9a-f]{64}$/);
+  // the host moves on: a block of dax0.0 goes offline
+  const moved = copyTree(root);
+  fs.writeFileSync(path.join(moved, 'devices/system/memory/memory33/state'), 'offline\n');
+  const before = treeDigest(moved);
+  const stale = await run(['apply', saved, '--simulate', '--sysfs-root', moved]);
+  assert.is(stale.code, 1);
+  assert.match(stale.stderr, `saved plan ${saved} is stale`);
+  assert.match(stale.stderr, 'dax0.0 was online, is now mixed');
+  assert.is(treeDigest(moved), before);
+  const fresh = await run(['apply', saved, '--simulate', '--sysfs-root', root]);
+  assert.is(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stdout, 'Apply: 2 applied');
+  const twice = await run(['apply', saved, '--simulate', '--sysfs-root', root]);
+  assert.is(twice.code, 1);
+  assert.match(twice.stderr, 'is stale');
+});
+
+apply('a saved plan that is not one is a usage error', async () => {
+  const bad = path.join(tempDir(), 'plan.json');
+  fs.writeFileSync(bad, JSON.stringify({ format_version: '1.0', kind: 'plan', actions: [{ device: '../../x', from: 'online', to: 'unplug', method: 'per-block', steps: [] }], fingerprint: { digest: 'x', devices: [] } }));
+  const r = await run(['apply', bad, '--sysfs-root', tempDir()]);
+  assert.is(r.code, 64);
+  assert.match(r.stderr, 'not a daxplan saved plan');
+  fs.writeFileSync(bad, JSON.stringify({ format_version: '2.0', kind: 'plan', actions: [], fingerprint: { digest: 'a'.repeat(64), devices: [] } }));
+  assert.match((await run(['apply', bad, '--sysfs-root', tempDir()])).stderr, 'format_version 2.0 is not supported');
+});
+
+apply.run();

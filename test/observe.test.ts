@@ -1,0 +1,145 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DirSysfs } from '../src/sysfs.js';
+import { observe } from '../src/observe.js';
+import { copyTree, host, SHARED_FIXTURE } from './support/host.js';
+
+const real = suite('observe: tree written by Debian 6.12');
+
+real('reads the four devices in the states the capture README gives', () => {
+  const { devices } = observe(new DirSysfs(SHARED_FIXTURE));
+  assert.equal(
+    devices.map((d) => [d.name, d.state, d.targetNode, d.driver]),
+    [
+      ['dax0.0', 'online_movable', 1, 'kmem'],
+      ['dax1.0', 'online', 2, 'kmem'],
+      ['dax2.0', 'devdax', 2, 'device_dax'],
+      ['dax3.0', 'mixed', 2, 'kmem'],
+    ],
+  );
+});
+
+real('finds the kmem-aligned blocks of each device: 7 each, dax3.0 alternating', () => {
+  const { devices } = observe(new DirSysfs(SHARED_FIXTURE));
+  assert.equal(devices[0].blocks.map((b) => b.index), [49, 50, 51, 52, 53, 54, 55]);
+  assert.is(devices[2].blocks.length, 0);
+  assert.is(devices[2].blockSpan, 7);
+  const dax3 = devices[3].blocks.map((b) => (b.state === 'online' ? b.zone : b.state)).join(' ');
+  assert.is(dax3, 'Normal offline Normal offline Normal offline Normal');
+});
+
+real('reads kernel facts, tiers and the nd namespace UUIDs', () => {
+  const { kernel, devices } = observe(new DirSysfs(SHARED_FIXTURE));
+  assert.is(kernel.blockSize, 128n << 20n);
+  assert.is(kernel.autoOnlineBlocks, 'online');
+  assert.is(kernel.hotplug, 'not-seen');
+  assert.equal(kernel.nodeTiers, { 0: 4, 1: 4, 2: 22 });
+  assert.is(devices[0].uuid, 'f9a22c9a-e8f7-11f1-bd30-73eb7d34bf7f');
+  assert.is(devices[0].source, 'nvdimm');
+  assert.equal(devices.map((d) => d.tier), [4, 22, 22, 22]);
+  assert.ok(devices.every((d) => d.problems.length === 0));
+});
+
+real('the same tree with real symlinks reads the same', () => {
+  const flattened = observe(new DirSysfs(SHARED_FIXTURE));
+  const root = copyTree(SHARED_FIXTURE);
+  // turn the flattened link files back into symlinks
+  for (const rel of ['bus/dax/devices', 'bus/dax/drivers/kmem', 'bus/dax/drivers/device_dax']) {
+    for (const name of fs.readdirSync(path.join(root, rel)).filter((n) => /^dax/.test(n))) {
+      const file = path.join(root, rel, name);
+      const target = fs.readFileSync(file, 'utf8').trim();
+      fs.rmSync(file);
+      fs.symlinkSync(target, file);
+    }
+  }
+  for (const d of flattened.devices) {
+    const dir = path.join(root, 'devices/platform/e820_pmem/ndbus0', `region${d.name[3]}`, d.name, d.name);
+    const driver = path.join(dir, 'driver');
+    const target = fs.readFileSync(driver, 'utf8').trim();
+    fs.rmSync(driver);
+    fs.symlinkSync(target, driver);
+  }
+  assert.ok(fs.lstatSync(path.join(root, 'bus/dax/devices/dax0.0')).isSymbolicLink());
+  assert.equal(observe(new DirSysfs(root)), flattened);
+});
+
+real.run();
+
+const gen = suite('observe: generated hosts');
+
+gen('the hotplug attribute: each spelling is recognised', () => {
+  const v3 = observe(new DirSysfs(host({ hotplug: 'v3', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }] })));
+  assert.is(v3.kernel.hotplug, 'v3');
+  assert.is(v3.devices[0].hotplug, 'unplug');
+  assert.is(v3.devices[0].state, 'unplug');
+  const v4 = observe(new DirSysfs(host({ hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'offline' }] })));
+  assert.is(v4.kernel.hotplug, 'v4');
+  assert.is(v4.devices[0].hotplug, 'offline');
+  assert.is(v4.devices[0].state, 'offline');
+  const ambiguous = observe(new DirSysfs(host({ hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable' }] })));
+  assert.is(ambiguous.kernel.hotplug, 'seen');
+});
+
+gen('CXL region UUIDs, soft-reserved devices without one', () => {
+  const { devices } = observe(
+    new DirSysfs(
+      host({
+        devices: [
+          { name: 'dax0.0', node: 2, blocks: 2, state: 'devdax', source: 'cxl', uuid: 'AAAAAAAA-0000-4000-8000-000000000001' },
+          { name: 'dax1.0', node: 3, blocks: 2, state: 'devdax', source: 'hmem' },
+        ],
+      }),
+    ),
+  );
+  assert.equal(
+    devices.map((d) => [d.source, d.uuid]),
+    [
+      ['cxl', 'aaaaaaaa-0000-4000-8000-000000000001'],
+      ['hmem', undefined],
+    ],
+  );
+});
+
+gen('unbound devices and nodes without online memory have no tier', () => {
+  const { devices } = observe(new DirSysfs(host({ devices: [{ name: 'dax0.0', node: 3, blocks: 2, state: 'unbound' }] })));
+  assert.is(devices[0].state, 'unbound');
+  assert.is(devices[0].driver, 'none');
+  assert.is(devices[0].tier, undefined);
+});
+
+gen('sysfs content that does not parse is reported on the device, not thrown', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'online' }] });
+  fs.writeFileSync(path.join(root, 'bus/dax/devices/dax0.0/target_node'), 'banana\n');
+  fs.writeFileSync(path.join(root, 'devices/system/memory/memory32/state'), 'sideways\n');
+  fs.writeFileSync(path.join(root, 'devices/virtual/memory_tiering/memory_tier4/nodelist'), '1-\n');
+  const { devices, kernel } = observe(new DirSysfs(root));
+  assert.match(devices[0].problems.join('\n'), 'target_node: cannot parse "banana"');
+  assert.match(devices[0].problems.join('\n'), 'memory32/state: unknown value "sideways"');
+  assert.equal(devices[1].problems, []);
+  assert.match(kernel.problems.join('\n'), 'memory_tier4/nodelist');
+});
+
+gen('a missing block size is a kernel problem, devices still listed', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  fs.writeFileSync(path.join(root, 'devices/system/memory/block_size_bytes'), 'zz\n');
+  const observed = observe(new DirSysfs(root));
+  assert.match(observed.kernel.problems[0], 'block_size_bytes: cannot parse');
+  assert.is(observed.devices.length, 1);
+});
+
+gen('entries that are not dax device names never become paths', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }] });
+  fs.symlinkSync('../../../etc', path.join(root, 'bus/dax/devices/..evil'));
+  const observed = observe(new DirSysfs(root));
+  assert.equal(observed.devices.map((d) => d.name), ['dax0.0']);
+  assert.match(observed.kernel.problems.join('\n'), 'not a dax device name');
+});
+
+gen('--device limits the devices read', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 1, state: 'online' }] });
+  assert.equal(observe(new DirSysfs(root), ['dax1.0']).devices.map((d) => d.name), ['dax1.0']);
+});
+
+gen.run();

@@ -1,0 +1,205 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DirSysfs } from '../src/sysfs.js';
+import { observe } from '../src/observe.js';
+import { parsePolicy, type Policy } from '../src/policy.js';
+import { plan, type Entry, type Step } from '../src/plan.js';
+import type { AutoOnline } from '../src/model.js';
+import type { DeviceShape, HostSpec } from '../src/sim/tree.js';
+import { summaryLine } from '../src/render/words.js';
+import { host, SHARED_FIXTURE } from './support/host.js';
+
+function policy(yaml: string): Policy {
+  const result = parsePolicy(yaml, 'policy.yaml');
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.policy;
+}
+
+const allTo = (state: string) => policy(`version: 1\nrules:\n  - name: all\n    match: { device: "*" }\n    state: ${state}\n`);
+
+function ops(steps: { step: Step }[]): string {
+  return steps
+    .map(({ step }) => {
+      switch (step.op) {
+        case 'bind':
+        case 'unbind':
+          return `${step.op}:${step.driver}`;
+        case 'hotplug':
+          return `hotplug:${step.value}`;
+        case 'online_blocks':
+          return `online:${step.zone}`;
+        case 'offline_blocks':
+          return 'offline';
+      }
+    })
+    .join(' ');
+}
+
+function planOne(state: DeviceShape, to: string, extra: Partial<HostSpec> = {}): Entry {
+  const root = host({ ...extra, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state }] });
+  return plan(allTo(to), observe(new DirSysfs(root))).entries[0];
+}
+
+function stepsFor(state: DeviceShape, to: string, extra: Partial<HostSpec> = {}): string {
+  const entry = planOne(state, to, extra);
+  if (entry.kind === 'unchanged') return '=';
+  if (entry.kind !== 'change') return `${entry.kind}: ${entry.reason}`;
+  return `${entry.method} ${ops(entry.steps)}`;
+}
+
+const perBlock = suite('plan: per-block transitions (no hotplug attribute, auto_online_blocks=offline)');
+
+const PER_BLOCK: [DeviceShape, string, string][] = [
+  ['devdax', 'online_movable', 'per-block unbind:device_dax bind:kmem online:movable'],
+  ['devdax', 'online', 'per-block unbind:device_dax bind:kmem online:normal'],
+  ['devdax', 'unplug', 'per-block unbind:device_dax'],
+  ['devdax', 'devdax', '='],
+  ['unbound', 'online_movable', 'per-block bind:kmem online:movable'],
+  ['unbound', 'devdax', 'per-block bind:device_dax'],
+  ['unbound', 'unplug', '='],
+  ['offline', 'online', 'per-block online:normal'],
+  ['offline', 'unplug', 'per-block unbind:kmem'],
+  ['offline', 'devdax', 'per-block unbind:kmem bind:device_dax'],
+  ['online', 'online_movable', 'per-block offline online:movable'],
+  ['online', 'unplug', 'per-block offline unbind:kmem'],
+  ['online', 'devdax', 'per-block offline unbind:kmem bind:device_dax'],
+  ['online_movable', 'online', 'per-block offline online:normal'],
+  ['online_movable', 'online_movable', '='],
+  ['NoNo', 'online', 'per-block online:normal'],
+  ['NoNo', 'online_movable', 'per-block offline online:movable'],
+  ['MoMo', 'online_movable', 'per-block online:movable'],
+  ['NMoo', 'online_movable', 'per-block offline online:movable'],
+  ['NMoo', 'unplug', 'per-block offline unbind:kmem'],
+];
+
+for (const [from, to, expected] of PER_BLOCK) {
+  perBlock(`${from} -> ${to}`, () => assert.is(stepsFor(from, to), expected));
+}
+perBlock.run();
+
+const auto = suite('plan: kernels that online new memory at once');
+
+auto('auto_online_blocks=online: devdax -> online_movable goes through ZONE_NORMAL and says so', () => {
+  const entry = planOne('devdax', 'online_movable', { autoOnline: 'online' });
+  assert.is(entry.kind, 'change');
+  if (entry.kind !== 'change') return;
+  assert.is(ops(entry.steps), 'unbind:device_dax bind:kmem offline online:movable');
+  assert.match(entry.steps[1].note ?? '', 'auto_online_blocks=online');
+  assert.is(entry.steps[1].expect, 'online');
+});
+
+auto('auto_online_blocks=online: devdax -> online needs only the bind', () => {
+  assert.is(stepsFor('devdax', 'online', { autoOnline: 'online' }), 'per-block unbind:device_dax bind:kmem');
+});
+
+for (const [mode, expected] of [
+  ['online_movable', 'per-block unbind:device_dax bind:kmem'],
+  ['online_kernel', 'per-block unbind:device_dax bind:kmem offline online:movable'],
+] as [AutoOnline, string][]) {
+  auto(`auto_online_blocks=${mode}: devdax -> online_movable`, () => assert.is(stepsFor('devdax', 'online_movable', { autoOnline: mode }), expected));
+}
+auto.run();
+
+const attr = suite('plan: hotplug attribute transitions');
+
+const HOTPLUG: [DeviceShape, string, string][] = [
+  ['online', 'online_movable', 'hotplug-attr hotplug:unplug hotplug:online_movable'],
+  ['online_movable', 'online', 'hotplug-attr hotplug:unplug hotplug:online'],
+  ['online', 'unplug', 'hotplug-attr hotplug:unplug'],
+  ['unplug', 'online_movable', 'hotplug-attr hotplug:online_movable'],
+  ['unplug', 'devdax', 'hotplug-attr unbind:kmem bind:device_dax'],
+  ['offline', 'online', 'hotplug-attr hotplug:unplug hotplug:online'],
+  ['NoNo', 'online_movable', 'hotplug-attr hotplug:unplug hotplug:online_movable'],
+  ['online', 'devdax', 'hotplug-attr hotplug:unplug unbind:kmem bind:device_dax'],
+];
+for (const abi of ['v3', 'v4'] as const) {
+  for (const [from, to, expected] of HOTPLUG) {
+    attr(`${abi}: ${from} -> ${to}`, () => assert.is(stepsFor(from, to, { hotplug: abi }), expected));
+  }
+}
+attr('a devdax device uses the attribute when another kmem device shows it (offline after bind: through unplugged, ABI v4)', () => {
+  const root = host({
+    hotplug: 'v4',
+    devices: [
+      { name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' },
+      { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' },
+    ],
+  });
+  const entry = plan(allTo('online_movable'), observe(new DirSysfs(root))).entries[1];
+  assert.is(entry.kind === 'change' && `${entry.method} ${ops(entry.steps)}`, 'hotplug-attr unbind:device_dax bind:kmem hotplug:unplug hotplug:online_movable');
+});
+attr.run();
+
+const rules = suite('plan: rules');
+
+rules('the first matching rule wins and every entry names it with file:line', () => {
+  const p = policy(`version: 1
+rules:
+  - name: node2-normal
+    match: { numa_node: 2 }
+    state: online
+  - name: far-movable
+    match: { tier: 22 }
+    state: online_movable
+`);
+  const result = plan(p, observe(new DirSysfs(SHARED_FIXTURE)));
+  const view = result.entries.map((e) => [e.device.name, e.kind, 'decider' in e && e.decider?.kind === 'rule' ? `${e.decider.name}@${e.decider.line}` : '-']);
+  assert.equal(view, [
+    ['dax0.0', 'unmanaged', '-'],
+    ['dax1.0', 'unchanged', 'node2-normal@3'],
+    ['dax2.0', 'change', 'node2-normal@3'],
+    ['dax3.0', 'change', 'node2-normal@3'],
+  ]);
+  assert.is(summaryLine(result.summary), 'Plan: 2 to change, 1 unchanged, 1 unmanaged.');
+});
+
+rules('keys in one match are ANDed, list values ORed, uuids case-insensitive', () => {
+  const p = policy(`version: 1
+rules:
+  - name: pick
+    match:
+      uuid: [EEF74789-5768-47EF-8C17-13F50C24BEED, f9a22c9a-e8f7-11f1-bd30-73eb7d34bf7f]
+      numa_node: 2
+    state: unplug
+`);
+  const result = plan(p, observe(new DirSysfs(SHARED_FIXTURE)));
+  assert.equal(result.entries.filter((e) => e.kind !== 'unmanaged').map((e) => e.device.name), ['dax2.0']);
+});
+
+rules('defaults.state takes the devices no rule matches', () => {
+  const p = policy(`version: 1\ndefaults: { state: unplug }\nrules:\n  - name: n1\n    match: { numa_node: 1 }\n    state: online_movable\n`);
+  const result = plan(p, observe(new DirSysfs(SHARED_FIXTURE)));
+  assert.equal(result.entries.map((e) => e.kind), ['unchanged', 'change', 'change', 'change']);
+  assert.match(result.entries[1].reason, 'defaults.state');
+});
+
+rules('a tier selector on a node with no online memory blocks the device and says why', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 3, blocks: 2, state: 'devdax' }] });
+  const p = policy(`version: 1\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n`);
+  const entry = plan(p, observe(new DirSysfs(root))).entries[0];
+  assert.is(entry.kind, 'blocked');
+  assert.match(entry.reason, 'node 3 is in no memory tier');
+  assert.match(entry.reason, 'tiers:');
+});
+
+rules('tiers: declared in the policy resolve such a node', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 3, blocks: 2, state: 'devdax' }] });
+  const p = policy(`version: 1\ntiers:\n  22: [3]\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n`);
+  assert.is(plan(p, observe(new DirSysfs(root))).entries[0].kind, 'change');
+});
+
+rules('a device whose sysfs does not parse is blocked, never changed', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
+  const observed = observe(new DirSysfs(root));
+  observed.devices[0].problems.push('size: cannot parse "x"');
+  const entry = plan(allTo('online'), observed).entries[0];
+  assert.is(entry.kind, 'blocked');
+  assert.match(entry.reason, 'cannot read the device');
+});
+
+rules('no changes reads as such', () => {
+  const result = plan(allTo('devdax'), observe(new DirSysfs(host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] }))));
+  assert.is(summaryLine(result.summary), 'No changes. Memory matches policy.');
+});
+
+rules.run();

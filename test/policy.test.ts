@@ -1,0 +1,141 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parsePolicy } from '../src/policy.js';
+import { formatDiagnostic } from '../src/errors.js';
+import { loadPolicy } from '../src/config.js';
+import { REPO, tempDir } from './support/host.js';
+
+function errors(text: string): string[] {
+  const result = parsePolicy(text, 'policy.yaml');
+  return result.ok ? [] : result.errors.map(formatDiagnostic);
+}
+
+function warnings(text: string): string[] {
+  const result = parsePolicy(text, 'policy.yaml');
+  return result.warnings.map(formatDiagnostic);
+}
+
+const lint = suite('policy: validation and lints');
+
+lint('a wrong state names file, line, column, path and the allowed values', () => {
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { numa_node: 2 }\n    state: movable\n'), [
+    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax',
+  ]);
+});
+
+lint('an unknown key points at the key itself', () => {
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match:\n      numa_nodes: 2\n    state: online\n'), [
+    'policy.yaml:5:7: rules[0].match.numa_nodes: unknown key',
+  ]);
+  assert.equal(errors('version: 1\nrule: []\nrules: []\n'), ['policy.yaml:2:1: rule: unknown key']);
+});
+
+lint('types and required keys', () => {
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { numa_node: [1, two] }\n    state: online\n'), [
+    'policy.yaml:4:29: rules[0].match.numa_node[1]: must be an integer',
+  ]);
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    state: online\n'), ['policy.yaml:3:5: rules[0]: missing required key "match"']);
+  assert.equal(errors('version: 2\nrules: []\n'), ['policy.yaml:1:10: version: must be 1']);
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { uuid: not-a-uuid }\n    state: online\n').length, 1);
+});
+
+lint('duplicate rule names', () => {
+  const text = 'version: 1\nrules:\n  - name: a\n    match: { numa_node: 1 }\n    state: online\n  - name: a\n    match: { numa_node: 2 }\n    state: online\n';
+  assert.equal(errors(text), ['policy.yaml:6:11: rules[1].name: duplicate rule name "a" (first used by rules[0])']);
+});
+
+lint('an empty match is refused', () => {
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: {}\n    state: online\n'), [
+    'policy.yaml:4:12: rules[0].match: empty match would take every device; say `device: "*"` if that is meant',
+  ]);
+});
+
+lint('a rule shadowed by an earlier one is a warning', () => {
+  const text = `version: 1
+rules:
+  - name: far
+    match: { numa_node: [1, 2] }
+    state: online_movable
+  - name: node2
+    match: { numa_node: 2, tier: 22 }
+    state: online
+  - name: dax1
+    match: { device: "dax1.0" }
+    state: online
+  - name: all
+    match: { device: "dax*" }
+    state: online
+  - name: dax1-again
+    match: { device: dax1.0 }
+    state: unplug
+`;
+  assert.equal(errors(text), []);
+  assert.equal(warnings(text), [
+    'policy.yaml:6:5: warning: rules[1]: rule "node2" is shadowed by earlier rule "far" (line 3) and never decides a device',
+    'policy.yaml:15:5: warning: rules[4]: rule "dax1-again" is shadowed by earlier rule "dax1" (line 9) and never decides a device',
+  ]);
+});
+
+lint('a narrower earlier rule does not shadow a wider later one', () => {
+  const text = 'version: 1\nrules:\n  - name: a\n    match: { numa_node: 2, tier: 22 }\n    state: online\n  - name: b\n    match: { numa_node: 2 }\n    state: unplug\n';
+  assert.equal(warnings(text), []);
+});
+
+lint('YAML syntax errors and duplicate keys carry positions', () => {
+  assert.match(errors('version: 1\nrules: [\n')[0], /^policy\.yaml:3:1: /);
+  assert.match(errors('version: 1\nversion: 1\nrules: []\n')[0], /^policy\.yaml:2:1: .*[Mm]ap keys must be unique/);
+});
+
+lint('aliases are refused (no billion laughs)', () => {
+  assert.equal(errors('version: 1\nrules: &a []\nx: *a\n'), ['policy.yaml:3:4: YAML aliases (*name) are not allowed in a policy']);
+});
+
+lint.run();
+
+const files = suite('policy: files');
+
+files('every bundled example is a valid policy without warnings', () => {
+  const examples = fs.readdirSync(path.join(REPO, 'examples'), { withFileTypes: true }).filter((e) => e.isDirectory() && fs.existsSync(path.join(REPO, 'examples', e.name, 'daxplan.yaml')));
+  assert.ok(examples.length >= 3, 'at least three examples');
+  for (const e of examples) {
+    const loaded = loadPolicy({ config: path.join(REPO, 'examples', e.name, 'daxplan.yaml'), asRoot: false });
+    assert.equal(loaded.warnings, [], e.name);
+  }
+});
+
+files('as root, a policy a non-root user can write is refused with the fix', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'daxplan.yaml');
+  fs.writeFileSync(file, 'version: 1\nrules: []\n');
+  fs.chmodSync(file, 0o666);
+  assert.throws(() => loadPolicy({ config: file, asRoot: true }), /non-root user can write.*chmod go-w/);
+  if (process.getuid?.() === 0) {
+    fs.chmodSync(file, 0o644);
+    fs.chownSync(file, 1000, 1000);
+    assert.throws(() => loadPolicy({ config: file, asRoot: true }), /owner uid 1000/);
+    fs.chownSync(file, 0, 0);
+    assert.is(loadPolicy({ config: file, asRoot: true }).policy.rules.length, 0);
+  }
+});
+
+files('a policy behind a symlink is refused', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'real.yaml'), 'version: 1\nrules: []\n');
+  fs.symlinkSync('real.yaml', path.join(dir, 'daxplan.yaml'));
+  assert.throws(() => loadPolicy({ config: path.join(dir, 'daxplan.yaml'), asRoot: false }), /symbolic link/);
+});
+
+files('discovery finds daxplan.yaml upwards from the working directory and never loads JS', () => {
+  const dir = tempDir();
+  fs.mkdirSync(path.join(dir, 'a/b'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'daxplan.config.js'), 'throw new Error("executed")');
+  fs.writeFileSync(path.join(dir, '.daxplanrc.js'), 'throw new Error("executed")');
+  fs.writeFileSync(path.join(dir, 'daxplan.yaml'), 'version: 1\nrules:\n  - name: x\n    match: { numa_node: 1 }\n    state: online\n');
+  const loaded = loadPolicy({ cwd: path.join(dir, 'a/b'), asRoot: false });
+  assert.is(loaded.policy.rules[0].name, 'x');
+  assert.is(loaded.policy.file, path.join(dir, 'daxplan.yaml'));
+});
+
+files.run();
