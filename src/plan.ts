@@ -47,6 +47,8 @@ export type Entry =
 export interface Plan {
   entries: Entry[];
   kernel: KernelFacts;
+  /** Host-wide concerns found by checks outside the pure planner. */
+  warnings: string[];
   summary: { change: number; unchanged: number; unmanaged: number; blocked: number };
 }
 
@@ -56,6 +58,7 @@ export function plan(policy: Policy, observed: Observed): Plan {
   return {
     entries,
     kernel: observed.kernel,
+    warnings: [],
     summary: { change: count('change'), unchanged: count('unchanged'), unmanaged: count('unmanaged'), blocked: count('blocked') },
   };
 }

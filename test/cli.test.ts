@@ -273,3 +273,22 @@ apply('a saved plan that is not one is a usage error', async () => {
 });
 
 apply.run();
+
+const safety = suite('cli: movable ratio safety');
+
+safety('a plan that leaves too little kernel memory for ZONE_MOVABLE warns, and with refuse apply changes nothing', async () => {
+  const root = host({ bootBlocks: 4, devices: [{ name: 'dax0.0', node: 1, blocks: 16, state: 'devdax' }] });
+  const warn = policyFile(FAR_MOVABLE);
+  const planned = await run(['plan', '--sysfs-root', root, '-c', warn]);
+  assert.match(planned.stdout, 'Warning: after this plan ZONE_MOVABLE would be 2 GiB against 512 MiB of kernel memory (400%, above safety.movable_ratio_percent 301%)');
+  const refuse = policyFile(FAR_MOVABLE.replace('version: 1\n', 'version: 1\nsafety: { on_movable_excess: refuse }\n'));
+  const before = treeDigest(root);
+  const r = await run(['apply', '--simulate', '--sysfs-root', root, '-c', refuse]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, 'refusing to apply (safety.on_movable_excess: refuse)');
+  assert.is(treeDigest(root), before);
+  const roomy = policyFile(FAR_MOVABLE.replace('version: 1\n', 'version: 1\nsafety: { on_movable_excess: refuse, movable_ratio_percent: 500 }\n'));
+  assert.is((await run(['apply', '--simulate', '--sysfs-root', root, '-c', roomy])).code, 0);
+});
+
+safety.run();

@@ -1,5 +1,8 @@
 // Options and wiring several commands share.
-import { DirSysfs } from '../sysfs.js';
+import { DirSysfs, type Sysfs } from '../sysfs.js';
+import type { Plan } from '../plan.js';
+import type { Policy } from '../policy.js';
+import { addsMovable, movableRatioWarning, observeMemoryTotals } from '../safety.js';
 import { observe } from '../observe.js';
 import type { Observed } from '../model.js';
 import { loadPolicy, type LoadedPolicy } from '../config.js';
@@ -28,6 +31,14 @@ export function policyFrom(values: Values, io: Io): LoadedPolicy {
   const loaded = loadPolicy({ config: values.config as string | undefined, cwd: io.cwd });
   for (const w of loaded.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
   return loaded;
+}
+
+/** Adds host-wide warnings to a plan (they need reads the pure planner does not make). */
+export function checkPlan(result: Plan, sysfs: Sysfs, policy: Policy): void {
+  if (!addsMovable(result)) return;
+  const totals = observeMemoryTotals(sysfs);
+  const warning = totals && movableRatioWarning(result, totals, policy);
+  if (warning) result.warnings.push(warning);
 }
 
 export function printJson(io: Io, value: unknown): void {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CONFIG, HOST, policyFrom, printJson, sysfsRoot, DEFAULT_SYSFS_ROOT } from '../cli/common.js';
+import { checkPlan, CONFIG, HOST, policyFrom, printJson, sysfsRoot, DEFAULT_SYSFS_ROOT } from '../cli/common.js';
 import { deviceNames, oneOf, seconds, type Command, type Values } from '../cli/args.js';
 import { DirSysfs, type Sysfs } from '../sysfs.js';
 import { observe } from '../observe.js';
@@ -14,7 +14,7 @@ import { readProcFacts } from '../fingerprint.js';
 import { applyJson } from '../render/json.js';
 import { outcomesText, planText } from '../render/text.js';
 import { styleFor } from '../render/style.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, HostError, UsageError } from '../errors.js';
 import { describeStep } from '../render/words.js';
 
 export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
@@ -59,12 +59,15 @@ export const applyCommand: Command = {
     try {
       const observed = observe(sysfs, only);
       const current: Plan = saved ? savedPlanAsPlan(changesFromSavedPlan(planFile!, saved, observed, readProcFacts()), observed) : plan(policy!, observed);
+      if (policy) checkPlan(current, sysfs, policy);
       const style = styleFor(io.stdout, io.env);
       if (format === 'text') io.stdout.write(planText(current, style));
       if (values['dry-run']) {
         if (format === 'json') printJson(io, applyJson(current, []));
         return EXIT.ok;
       }
+      if (current.warnings.length && policy?.safety.onMovableExcess === 'refuse')
+        throw new HostError(`refusing to apply (safety.on_movable_excess: refuse): ${current.warnings.join('; ')}`);
       const applier = new Applier(sysfs, observed.kernel, {
         step: (device, i, total, planned) => log(`${device}: step ${i + 1}/${total}: ${describeStep(planned, observed.devices.find((d) => d.name === device)!)}`),
       });
@@ -96,5 +99,5 @@ export function lockFile(values: Values): string {
 }
 
 function savedPlanAsPlan(saved: Change[], observed: ReturnType<typeof observe>): Plan {
-  return { entries: saved, kernel: observed.kernel, summary: { change: saved.length, unchanged: 0, unmanaged: 0, blocked: 0 } };
+  return { entries: saved, kernel: observed.kernel, warnings: [], summary: { change: saved.length, unchanged: 0, unmanaged: 0, blocked: 0 } };
 }

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { CONFIG, HOST, observeHost, policyFrom, printJson } from '../cli/common.js';
+import { checkPlan, CONFIG, HOST, observeHost, policyFrom, printJson, sysfsRoot } from '../cli/common.js';
+import { DirSysfs } from '../sysfs.js';
 import { oneOf, type Command } from '../cli/args.js';
 import { plan } from '../plan.js';
 import { planJson } from '../render/json.js';
@@ -28,6 +29,7 @@ export const planCommand: Command = {
     const { policy } = policyFrom(values, io);
     const observed = observeHost(values);
     const result = plan(policy, observed);
+    if (values.state === undefined) checkPlan(result, new DirSysfs(sysfsRoot(values)), policy);
     if (values.out) writeFileSync(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n', { mode: 0o644 });
     if (format === 'json') printJson(io, planJson(result));
     else if (format === 'markdown') io.stdout.write(planMarkdown(result));

@@ -87,6 +87,7 @@ export function planJson(plan: Plan) {
     capacity: Object.fromEntries(
       [...capacityDelta(plan)].map(([node, d]) => [String(node), { normal: Number(d.normal), movable: Number(d.movable) }]),
     ),
+    warnings: plan.warnings,
     summary: plan.summary,
   };
 }

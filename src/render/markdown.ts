@@ -16,6 +16,7 @@ export function planMarkdown(plan: Plan, title = 'daxplan'): string {
       '',
     );
   }
+  if (plan.warnings.length) head.push('> [!WARNING]', ...plan.warnings.map((w) => `> ${escape(w)}`), '');
   const blocked = plan.entries.filter((e) => e.kind === 'blocked');
   if (blocked.length) {
     head.push('> [!CAUTION]', ...blocked.map((e) => `> \`${e.device.name}\` is blocked: ${escape(e.reason)}`), '');

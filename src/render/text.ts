@@ -27,6 +27,7 @@ export function planText(plan: Plan, style: Style): string {
       out.push(`  node ${node < 0 ? '?' : node}: ${parts.join(', ') || 'none'}`);
     }
   }
+  if (plan.warnings.length) out.push('', ...plan.warnings.map((w) => style.change(`Warning: ${w}`)));
   out.push('', style.bold(summaryLine(plan.summary)));
   return out.join('\n') + '\n';
 }
