@@ -9,7 +9,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  minifyWhitespace: true,
+  minify: true,
   legalComments: 'none',
   // cosmiconfig can load TypeScript configs; daxplan never lets it, so the
   // compiler is left out of the bundle.

@@ -1,8 +1,7 @@
 // Saved plans (plan --out, apply FILE): written with what they were made
 // from, read back as hostile input, refused when the host has moved on.
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import planSchema from '../schemas/plan.schema.json' with { type: 'json' };
+import { validateSavedPlan as validate } from './generated/validators.js';
 import { DaxplanError, EXIT, HostError, UsageError } from './errors.js';
 import type { Observed } from './model.js';
 import { memoryBytes, type Change, type Decider, type Method, type PlannedStep, type Step } from './plan.js';
@@ -10,7 +9,6 @@ import { planJson } from './render/json.js';
 import type { Plan } from './plan.js';
 import { fingerprint, staleness, type Fingerprint, type ProcFacts } from './fingerprint.js';
 
-const validate = new Ajv({ allErrors: false, allowUnionTypes: true, strict: false }).compile(planSchema);
 const MAX_PLAN_BYTES = 16 << 20;
 
 export function savedPlanJson(plan: Plan, observed: Observed, proc: ProcFacts) {

@@ -1,6 +1,6 @@
 // JSON Schema validation of a parsed policy, with messages written for people.
-import { Ajv, type ErrorObject } from 'ajv';
-import schema from '../schemas/daxplan.schema.json' with { type: 'json' };
+import type { ErrorObject } from 'ajv';
+import { validatePolicy } from './generated/validators.js';
 
 export interface SchemaError {
   /** JSON pointer into the document, e.g. /rules/1/state. */
@@ -10,11 +10,9 @@ export interface SchemaError {
   unknownKey?: string;
 }
 
-const validate = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true }).compile(schema);
-
 export function validateSchema(data: unknown): SchemaError[] {
-  if (validate(data)) return [];
-  const errors = (validate.errors ?? []).map(describe);
+  if (validatePolicy(data)) return [];
+  const errors = (validatePolicy.errors ?? []).map(describe);
   const seen = new Set<string>();
   return errors.filter((e) => {
     const key = `${e.instancePath}|${e.unknownKey ?? ''}|${e.message}`;
