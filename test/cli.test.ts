@@ -215,6 +215,7 @@ apply('a crash between steps: the next run reads the half-moved device and finis
   const again = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
   assert.is(again.status, 0, again.stderr);
   assert.match(again.stdout, 'mixed -> online_movable');
+  assert.match(again.stderr, /a previous run \(pid \d+, trigger manual, started .*\) died while moving dax0\.0 from devdax to online_movable; it is now mixed \(3\/4 blocks online, Normal\)/);
   assert.match(bin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+online_movable/);
 });
 

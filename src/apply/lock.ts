@@ -15,10 +15,19 @@ export interface Holder {
   pid: number;
   trigger: string;
   started: string;
+  /** The device the holder is moving right now, if any. */
+  moving?: { device: string; from: string; to: string };
 }
 
 export interface Lock {
   file: string;
+  /**
+   * The previous holder, when it died holding the lock (a clean release
+   * empties the file): what it was doing is what the host may be left in.
+   */
+  interrupted: Holder | undefined;
+  /** Records the device being moved (or none), for whoever finds the lock next. */
+  record(moving: Holder['moving']): void;
   release(): Promise<void>;
 }
 
@@ -53,11 +62,16 @@ export async function acquireLock(
     throw new LockHeldError(
       `lock ${file} is held by ${describeHolder(readHolder(file))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
     );
+  const interrupted = readHolder(file);
   const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
   fs.writeFileSync(file, JSON.stringify(holder) + '\n', { mode: 0o644 });
   const held = child;
   return {
     file,
+    interrupted,
+    record(moving) {
+      fs.writeFileSync(file, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
+    },
     async release() {
       fs.writeFileSync(file, '');
       held.stdin?.end();

@@ -16,6 +16,7 @@ import { outcomesText, planText } from '../render/text.js';
 import { styleFor } from '../render/style.js';
 import { EXIT, HostError, UsageError } from '../errors.js';
 import { describeStep } from '../render/words.js';
+import { describeDevice } from '../model.js';
 
 export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
 const DEFAULT_LOCK_TIMEOUT = 30;
@@ -60,6 +61,13 @@ export const applyCommand: Command = {
       const observed = observe(sysfs, only);
       const current: Plan = saved ? savedPlanAsPlan(changesFromSavedPlan(planFile!, saved, observed, readProcFacts()), observed) : plan(policy!, observed);
       if (policy) checkPlan(current, sysfs, policy);
+      const lost = lock?.interrupted;
+      if (lost?.moving) {
+        const now = observed.devices.find((d) => d.name === lost.moving!.device);
+        const warning = `a previous run (pid ${lost.pid}, trigger ${lost.trigger}, started ${lost.started}) died while moving ${lost.moving.device} from ${lost.moving.from} to ${lost.moving.to}; it is now ${now ? describeDevice(now) : 'gone'}`;
+        current.warnings.push(warning);
+        log(warning);
+      }
       const style = styleFor(io.stdout, io.env);
       if (format === 'text') io.stdout.write(planText(current, style));
       if (values['dry-run']) {
@@ -71,7 +79,12 @@ export const applyCommand: Command = {
       const applier = new Applier(sysfs, observed.kernel, {
         step: (device, i, total, planned) => log(`${device}: step ${i + 1}/${total}: ${describeStep(planned, observed.devices.find((d) => d.name === device)!)}`),
       });
-      const outcomes = changes(current).map((change) => applier.apply(change));
+      const outcomes = changes(current).map((change) => {
+        lock?.record({ device: change.device.name, from: change.device.state, to: change.to });
+        const outcome = applier.apply(change);
+        lock?.record(undefined);
+        return outcome;
+      });
       for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
       if (format === 'json') printJson(io, applyJson(current, outcomes));
       else if (outcomes.length) io.stdout.write('\n' + outcomesText(current, outcomes, style));
