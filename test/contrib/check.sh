@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# Checks contrib/: the systemd units, their sandbox and the udev rule.
+#
+#   bash .ci/contrib-deps.sh && bash test/contrib/check.sh
+#
+# Prints `ok ...` or `FAIL ...` per check (`skip ...` for one that cannot run
+# here, not counted) and ends with `N passed, N failed`; exits 1 on any failure.
+#
+# 1. units    systemd-analyze verify on every unit with its hardening drop-in
+#             (ExecStart pointed at a stub), on a boot-like transaction
+#             (ordering cycles), and `systemd-analyze security --offline` for
+#             the sandbox settings that must be on, and off.
+# 2. udev     udevadm test (udev's own rule engine) on fake dax devices in a
+#             private mount namespace: parse errors, which names and actions
+#             reach daxplan-apply@.service; `udevadm verify` (254, from
+#             bookworm-backports via .ci/contrib-deps.sh) as a lint.
+# 3. runtime  systemd-nspawn boots this machine's own /usr with the units
+#             installed as contrib/README.md says, a stub daxplan that probes
+#             its sandbox, and (when built) the real dist/daxplan.mjs.
+#             Needs root; DAXPLAN_CHECK_NSPAWN=0 skips it.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+UNITS_SRC=$ROOT/contrib/systemd
+RULES=$ROOT/contrib/udev/70-daxplan.rules
+HARDENING=$UNITS_SRC/daxplan-hardening.conf
+SERVICES=(daxplan.service daxplan-apply@.service daxplan-watch.service)
+ALL_UNITS=("${SERVICES[@]}" daxplan-memory.target)
+UDEV_VERIFY=${DAXPLAN_UDEV_VERIFY:-/var/cache/daxplan-contrib/udev-verify/udevadm-verify}
+
+passed=0
+failed=0
+ok() { echo "ok $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+skip() { echo "skip $*"; }
+indent() { sed 's/^/    /'; }
+# Counts the ok/FAIL lines another program printed.
+tally() {
+  local line
+  while IFS= read -r line; do
+    case $line in
+      ok\ *) ok "${line#ok }" ;;
+      FAIL\ *) fail "${line#FAIL }" ;;
+      *) echo "$line" ;;
+    esac
+  done
+}
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+WORK=$(mktemp -d /tmp/daxplan-contrib-check.XXXXXX)
+# DAXPLAN_CHECK_KEEP=1 keeps it (container console log, results) for a look.
+if [ "${DAXPLAN_CHECK_KEEP:-0}" = 1 ]; then echo "work dir: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
+
+missing=()
+for tool in systemd-analyze udevadm unshare node; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  fail "tools missing: ${missing[*]} (run .ci/contrib-deps.sh)"
+  finish
+fi
+
+# Installs the units into DIR the way contrib/README.md does: the unit files,
+# and the one hardening file as a drop-in of every service.
+install_units() {
+  local dir=$1 u
+  mkdir -p "$dir"
+  for u in "${ALL_UNITS[@]}"; do cp "$UNITS_SRC/$u" "$dir/$u"; done
+  for u in "${SERVICES[@]}"; do
+    mkdir -p "$dir/$u.d"
+    cp "$HARDENING" "$dir/$u.d/10-hardening.conf"
+  done
+}
+
+# ---------------------------------------------------------------------------
+# 1. units
+# ---------------------------------------------------------------------------
+# verify needs every ExecStart binary to exist: point a copy at a stub.
+STUB=$WORK/bin/daxplan
+mkdir -p "$WORK/bin"
+printf '#!/bin/sh\nexit 0\n' >"$STUB"
+chmod 755 "$STUB"
+U=$WORK/units
+install_units "$U"
+sed -i "s#/usr/local/bin/daxplan#$STUB#g" "$U"/*.service
+
+# `verify` prints warnings (unknown keys, bad values) but still exits 0 for
+# most of them: a unit passes only with exit 0 and no output at all.
+verify() {
+  (cd "$U" && systemd-analyze verify --man=no --generators=no "$@") >"$WORK/verify.out" 2>&1
+  local rc=$?
+  [ "$rc" -eq 0 ] && ! [ -s "$WORK/verify.out" ]
+}
+
+for u in "${ALL_UNITS[@]}"; do
+  if verify "$U/$u"; then ok "systemd-analyze verify $u (with drop-ins)"; else
+    fail "systemd-analyze verify $u"
+    indent <"$WORK/verify.out"
+  fi
+done
+if verify "$U/daxplan-apply@.service" daxplan-apply@dax0.0.service; then ok "systemd-analyze verify daxplan-apply@dax0.0.service (an instance)"; else
+  fail "systemd-analyze verify daxplan-apply@dax0.0.service"
+  indent <"$WORK/verify.out"
+fi
+
+# The check is not vacuous: a bad key in the drop-in must be reported.
+N=$WORK/negative
+install_units "$N"
+sed -i "s#/usr/local/bin/daxplan#$STUB#g" "$N"/*.service
+echo 'ProtectSystemm=strict' >>"$N/daxplan.service.d/10-hardening.conf"
+if (cd "$N" && systemd-analyze verify --man=no --generators=no "$N/daxplan.service" 2>&1) | grep -q "Unknown key 'ProtectSystemm'"; then
+  ok "systemd-analyze verify reads the hardening drop-in (a typo in it is reported)"
+else
+  fail "systemd-analyze verify did not report a typo in the drop-in: the unit checks above prove nothing"
+fi
+
+# Boot: daxplan.service, two instances as udev's coldplug would queue them,
+# the watch service, the target and a service ordered after it, all in one
+# transaction. An ordering cycle (the deadlock to avoid) fails it.
+cat >"$U/boot-check.target" <<'EOF'
+[Unit]
+Description=everything a boot with two dax devices starts
+Wants=daxplan.service daxplan-apply@dax0.0.service daxplan-apply@dax1.0.service
+Wants=daxplan-watch.service daxplan-memory.target boot-check-hungry.service
+EOF
+cat >"$U/boot-check-hungry.service" <<'EOF'
+[Unit]
+Description=a memory-hungry service, declared as contrib/README.md says
+Wants=daxplan-memory.target
+After=daxplan-memory.target
+[Service]
+ExecStart=/bin/true
+EOF
+if verify "$U/boot-check.target" "$U/boot-check-hungry.service"; then ok "systemd-analyze verify: boot transaction (daxplan.service + 2 instances + watch + target + dependent service) has no ordering cycle"; else
+  fail "systemd-analyze verify: boot transaction"
+  indent <"$WORK/verify.out"
+fi
+
+# Static text of the units: the exact commands, and where the instance name goes.
+exec_line() { grep -E '^ExecStart=' "$UNITS_SRC/$1"; }
+expect_exec() {
+  local unit=$1 want=$2 got
+  got=$(exec_line "$unit")
+  if [ "$got" = "ExecStart=$want" ]; then ok "$unit runs: $want"; else fail "$unit ExecStart: got '$got', want 'ExecStart=$want'"; fi
+}
+expect_exec daxplan-apply@.service '/usr/local/bin/daxplan apply --device %i --lock-timeout 60 --trigger udev'
+expect_exec daxplan.service '/usr/local/bin/daxplan apply --lock-timeout 120 --trigger boot'
+expect_exec daxplan-watch.service '/usr/local/bin/daxplan watch --schedule "*/10 * * * *" --apply --trigger schedule'
+
+# %i (and %I, %j, %J, the other instance specifiers) may appear only in
+# Description= and as the value of --device, in any file of any unit.
+leaks=$(grep -nE '%[iIjJ]' "$UNITS_SRC"/*.service "$UNITS_SRC"/*.target "$HARDENING" |
+  grep -vE ':[0-9]+:[[:space:]]*#' |
+  grep -vE ':[0-9]+:Description=' |
+  sed -E 's/ --device %i( |$)/ --device ARG\1/' |
+  grep -E '%[iIjJ]')
+devices=$(exec_line daxplan-apply@.service | grep -oE -- '--device %i' | wc -l)
+if [ -z "$leaks" ] && [ "$devices" -eq 1 ]; then ok "the instance name (%i) reaches daxplan only as \`--device %i\`"; else
+  fail "instance specifier used elsewhere than \`--device %i\` ($devices --device %i)"
+  echo "$leaks" | indent
+fi
+
+# The sandbox as systemd itself reads it (unit + drop-in).
+for u in "${SERVICES[@]}"; do
+  if ! systemd-analyze security --offline=yes --json=short "$U/$u" >"$WORK/sec.json" 2>"$WORK/sec.err"; then
+    fail "systemd-analyze security --offline $u"
+    indent <"$WORK/sec.err"
+    continue
+  fi
+  systemd-analyze security --offline=yes --threshold=30 "$U/$u" >"$WORK/sec.txt" 2>&1
+  threshold_rc=$?
+  exposure=$(grep -oE 'Overall exposure level for [^:]+: [0-9.]+' "$WORK/sec.txt" | grep -oE '[0-9.]+$')
+  node - "$WORK/sec.json" <<'EOF' >"$WORK/sec.result"
+const rows = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+const byName = new Map(rows.map((r) => [r.name, r]));
+const on = ['ProtectSystem=', 'PrivateTmp=', 'PrivateDevices=', 'PrivateNetwork=', 'NoNewPrivileges=',
+  'LockPersonality=', 'RestrictRealtime=', 'RestrictSUIDSGID=', 'ProtectKernelLogs=', 'ProtectControlGroups=',
+  'ProtectClock=', 'ProtectHostname=', 'SystemCallArchitectures=', 'RestrictNamespaces=~user', 'RestrictNamespaces=~mnt',
+  'RestrictAddressFamilies=~AF_(INET|INET6)', 'RestrictAddressFamilies=~AF_NETLINK', 'RestrictAddressFamilies=~AF_PACKET',
+  'CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)', 'CapabilityBoundingSet=~CAP_NET_ADMIN',
+  'CapabilityBoundingSet=~CAP_SYS_PTRACE', 'CapabilityBoundingSet=~CAP_SYS_BOOT', 'CapabilityBoundingSet=~CAP_SYS_RAWIO',
+  'AmbientCapabilities=', 'SystemCallFilter=~@mount', 'SystemCallFilter=~@raw-io', 'SystemCallFilter=~@reboot'];
+// Deliberately off (see contrib/systemd/daxplan-hardening.conf).
+const off = ['ProtectKernelTunables=', 'MemoryDenyWriteExecute=', 'ProtectKernelModules=',
+  'CapabilityBoundingSet=~CAP_SYS_ADMIN', 'CapabilityBoundingSet=~CAP_SYS_MODULE'];
+const bad = [];
+for (const n of on) if (byName.get(n)?.set !== true) bad.push(`${n} should be on`);
+for (const n of off) if (byName.get(n)?.set !== false) bad.push(`${n} should be off`);
+if (!/strict/.test(byName.get('ProtectSystem=')?.description ?? '')) bad.push('ProtectSystem= is not strict');
+// ProtectHome=tmpfs (see the drop-in) counts as partial: "fake empty home directories".
+if (!/no access|fake empty/.test(byName.get('ProtectHome=')?.description ?? '')) bad.push('ProtectHome= is neither yes nor tmpfs');
+console.log(bad.length ? bad.join('; ') : `${on.length} settings on, ProtectHome=tmpfs; ${off.map((n) => n.replace(/=.*?~?/, '=')).join(', ')} off`);
+process.exit(bad.length ? 1 : 0);
+EOF
+  settings_rc=$?
+  if [ "$settings_rc" -eq 0 ] && [ "$threshold_rc" -eq 0 ]; then ok "systemd-analyze security $u: exposure $exposure (threshold 3.0), $(cat "$WORK/sec.result")"; else
+    fail "systemd-analyze security $u: exposure $exposure (threshold 3.0, rc $threshold_rc): $(cat "$WORK/sec.result")"
+  fi
+done
+
+# ---------------------------------------------------------------------------
+# 2. udev
+# ---------------------------------------------------------------------------
+if grep -vE '^[[:space:]]*(#|$)' "$RULES" | grep -qE '\bRUN\{?[a-z]*\}?\+?='; then fail "70-daxplan.rules must not RUN anything"; else ok "70-daxplan.rules runs no program (no RUN)"; fi
+
+# udev-sim.sh mounts over /sys and the rules directories: only ever in a
+# private mount namespace.
+udev_sim() { unshare -m --propagation private "$HERE/udev-sim.sh" "$@"; }
+
+udev_sim "$RULES" add:dax:dax0.0 >"$WORK/udev.out" 2>"$WORK/udev.err"
+rc=$?
+if [ "$rc" -eq 0 ] && ! grep -q '^DIAG' "$WORK/udev.err" && grep -q '^add dax dax0.0 0 ' "$WORK/udev.out"; then
+  ok "udevadm test $(udevadm --version) parses 70-daxplan.rules without a diagnostic"
+else
+  fail "udevadm test on 70-daxplan.rules (rc $rc)"
+  cat "$WORK/udev.out" "$WORK/udev.err" | tail -20 | indent
+fi
+
+# ... and would report one: a broken copy must produce a diagnostic.
+sed 's/^ACTION!="add"/ACTION="add"/' "$RULES" >"$WORK/70-daxplan.rules"
+if udev_sim "$WORK/70-daxplan.rules" add:dax:dax0.0 2>&1 >/dev/null | grep -q '^DIAG'; then
+  ok "udevadm test reports a broken copy of the rule (the parse check above is real)"
+else
+  fail "udevadm test did not report a broken rule: the parse check proves nothing"
+fi
+
+# Which kernel names reach the unit: exactly those matching ^dax[0-9]+\.[0-9]+$
+# (the regex daxplan applies to --device), and only on "add" of a "dax" device.
+names=(dax0.0 dax1.0 dax12.345 dax007.1 dax0 dax0. dax.0 dax. dax0.0.0 dax0..1 dax0x.1 dax0.1x daxa.0 xdax0.0 dax-1.0 dax1.2-3 dax0.0a dax0_0 Dax0.0)
+cases=()
+for n in "${names[@]}"; do cases+=("add:dax:$n"); done
+for a in change bind unbind remove move online offline; do cases+=("$a:dax:dax0.0"); done
+cases+=(add:platform:dax0.0 add:dax_region:dax0.0 add:nd:dax0.0 add:memory:dax0.0)
+udev_sim "$RULES" "${cases[@]}" >"$WORK/udev.out" 2>"$WORK/udev.err"
+mapfile -t results <"$WORK/udev.out" # one line per case, in order
+regex='^dax[0-9]+\.[0-9]+$'
+for i in "${!cases[@]}"; do
+  IFS=: read -r action subsystem name <<<"${cases[$i]}"
+  line=${results[$i]:-}
+  read -r r_action r_subsystem r_name r_rc r_tags r_wants <<<"$line"
+  if [ "$r_action $r_subsystem $r_name $r_rc" != "$action $subsystem $name 0" ]; then
+    fail "udev $action $subsystem '$name': udevadm test failed or out of step: '$line'"
+    continue
+  fi
+  if [ "$action" = add ] && [ "$subsystem" = dax ] && [[ $name =~ $regex ]]; then
+    want="daxplan-apply@$name.service"
+    if [ "$r_wants" = "SYSTEMD_WANTS=$want" ] && [[ $r_tags == *:systemd:* ]]; then ok "udev $action $subsystem '$name' -> $want (tagged systemd)"; else fail "udev $action $subsystem '$name': want $want, got '$line'"; fi
+  else
+    if [ "$r_wants" = "SYSTEMD_WANTS=" ] && [ "$r_tags" = "TAGS=" ]; then ok "udev $action $subsystem '$name' -> nothing"; else fail "udev $action $subsystem '$name': want nothing, got '$line'"; fi
+  fi
+done
+if grep -q '^DIAG' "$WORK/udev.err"; then
+  fail "udevadm test printed diagnostics for the rule"
+  indent <"$WORK/udev.err"
+fi
+
+# udevadm verify (systemd 254+) as a lint, when .ci/contrib-deps.sh could unpack it.
+if [ -x "$UDEV_VERIFY" ]; then
+  if "$UDEV_VERIFY" "$RULES" >"$WORK/uv.out" 2>&1; then ok "udevadm verify (254, bookworm-backports) 70-daxplan.rules"; else
+    fail "udevadm verify 70-daxplan.rules"
+    indent <"$WORK/uv.out"
+  fi
+else
+  skip "udevadm verify: $UDEV_VERIFY missing (.ci/contrib-deps.sh could not fetch it)"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. runtime: the units for real, in a container booted from this machine's /usr
+# ---------------------------------------------------------------------------
+runtime() {
+  local rt=$WORK/rt bus kernel devices console=$WORK/rt/console.log
+  mkdir -p "$rt/bin" "$rt/opt" "$rt/out" "$rt/etc-daxplan" "$rt/fake/devices" "$rt/fake/bus" "$rt/fake/kernel"
+  # Installed as the README says, ExecStart untouched: /usr/local/bin/daxplan
+  # is the stub inside the container.
+  install_units "$rt/system"
+  cp "$HERE"/runtime/*.target "$HERE"/runtime/*.service "$rt/system/"
+  mkdir -p "$rt/system/daxplan-check-smoke.service.d"
+  cp "$HARDENING" "$rt/system/daxplan-check-smoke.service.d/10-hardening.conf"
+  install -m 755 "$HERE/runtime/stub-daxplan.mjs" "$rt/bin/daxplan"
+  cp "$HERE/runtime/collect.sh" "$HERE/runtime/setup.sh" "$rt/opt/"
+  printf 'version: 1\ndefaults:\n  state: unplug\nrules: []\n' >"$rt/etc-daxplan/daxplan.yaml"
+  # Writable stand-ins that setup.sh mounts inside the container over
+  # directories every memory-hotplug kernel has: one under /sys/devices and
+  # one under /sys/bus (the sandbox must leave them writable) and
+  # /sys/kernel/mm (it must not).
+  devices=/sys/devices/system/memory
+  bus=/sys/bus/memory
+  kernel=/sys/kernel/mm
+  for d in $devices $bus $kernel; do
+    [ -d "$d" ] || { skip "runtime: this kernel has no $d"; return; }
+  done
+  printf '{"devices":"%s","bus":"%s","kernel":"%s"}\n' "$devices" "$bus" "$kernel" >"$rt/opt/targets.json"
+  local dist=()
+  [ -f "$ROOT/dist/daxplan.mjs" ] && dist=(--bind-ro="$ROOT/dist:/opt/daxplan")
+
+  timeout 240 systemd-nspawn --quiet --directory=/ --volatile=yes --register=no --keep-unit \
+    --private-network --machine="daxplan-check-$$" \
+    --bind-ro="$rt/system:/etc/systemd/system" \
+    --bind-ro="$rt/bin:/usr/local/bin" \
+    --bind-ro="$rt/opt:/opt/daxplan-check" \
+    --bind-ro="$rt/etc-daxplan:/etc/daxplan" \
+    "${dist[@]}" \
+    --bind="$rt/out:/out" \
+    --bind="$rt/fake:/fake" \
+    --boot --console=pipe -- systemd.unit=daxplan-check.target \
+    </dev/null >"$console" 2>&1
+  local rc=$?
+  if ! [ -e "$rt/out/done" ]; then
+    fail "runtime: the test container did not finish (systemd-nspawn rc $rc)"
+    tail -30 "$console" | indent
+    return
+  fi
+  ok "runtime: container booted systemd $(systemctl --version | head -1 | awk '{print $2}') with the units and finished"
+  node "$HERE/runtime/evaluate.mjs" "$rt/out" >"$rt/evaluate.out" 2>&1 || fail "runtime: evaluate.mjs crashed"
+  tally <"$rt/evaluate.out"
+  if [ "$failed" -gt 0 ]; then
+    echo "    collect.log / smoke.log / units:"
+    cat "$rt/out/collect.log" "$rt/out/smoke.log" "$rt/out/units.txt" 2>/dev/null | tail -40 | indent
+  fi
+}
+
+if [ "${DAXPLAN_CHECK_NSPAWN:-1}" = 0 ]; then
+  skip "runtime: DAXPLAN_CHECK_NSPAWN=0"
+elif [ "$(id -u)" -ne 0 ]; then
+  skip "runtime: needs root (systemd-nspawn)"
+elif ! command -v systemd-nspawn >/dev/null 2>&1; then
+  fail "runtime: systemd-nspawn missing (run .ci/contrib-deps.sh)"
+else
+  runtime
+fi
+
+finish
