@@ -182,6 +182,8 @@ function readBlocks(sysfs: Sysfs, ranges: Range[], blockSize: bigint, problems: 
 }
 
 function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], problems: string[]): ObservedState {
+  if (driver !== 'kmem' && blocks.some((b) => b.state === 'online'))
+    problems.push('memory blocks are online while the device is not bound to kmem: an unbind left them in the system until reboot');
   if (driver === 'device_dax') return 'devdax';
   if (driver === 'none') return 'unbound';
   if (driver === 'other') {

@@ -143,3 +143,16 @@ gen('--device limits the devices read', () => {
 });
 
 gen.run();
+
+const leak = suite('observe: leaked memory');
+
+leak('online blocks of a device no longer bound to kmem are reported (they stay until reboot)', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  fs.rmSync(path.join(root, 'bus/dax/drivers/kmem/dax0.0'));
+  fs.rmSync(path.join(root, 'bus/dax/devices/dax0.0/driver'));
+  const [device] = observe(new DirSysfs(root)).devices;
+  assert.is(device.state, 'unbound');
+  assert.match(device.problems.join('\n'), 'until reboot');
+});
+
+leak.run();
