@@ -21,6 +21,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok instal
 updated=
 apt_update_once() {
 	[ -n "$updated" ] && return
+	[ "$(id -u)" = 0 ] || die "not everything is cached in $CACHE and fetching it needs root (apt-get)"
 	apt-get update -qq || die "apt-get update failed"
 	updated=1
 }
@@ -109,7 +110,7 @@ fetch_userland() {
 	# (the host's own libraries are copied into the guest from the host).
 	local p pkgs=("${USERLAND[@]}")
 	for p in $(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-		--no-breaks --no-replaces --no-enhances "${USERLAND[@]}" | grep '^lib' | sort -u); do
+		--no-breaks --no-replaces --no-enhances --no-pre-depends "${USERLAND[@]}" | grep '^lib' | sort -u); do
 		installed "$p" || pkgs+=("$p")
 	done
 	rm -rf "$dir"
@@ -124,7 +125,6 @@ fetch_userland() {
 	touch "$dir/ok"
 }
 
-[ "$(id -u)" = 0 ] || die "must run as root (apt-get, dpkg -x)"
 mkdir -p "$CACHE/debs"
 missing_tools=()
 for p in "${TOOLS[@]}"; do installed "$p" || missing_tools+=("$p"); done
