@@ -28,13 +28,8 @@ export function findPolicyFile(options: PolicyOptions): string {
   if (options.config) return path.resolve(cwd, options.config);
   // cosmiconfig only finds the file here: every loader is a marker, never a
   // module loader, so no JS or TS config can run.
-  const found = cosmiconfigSync('daxplan', {
-    searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'global',
-    loaders: { '.yaml': marker, '.yml': marker, '.json': marker, noExt: marker },
-    cache: false,
-  }).search(cwd);
-  if (found?.filepath) return found.filepath;
+  const found = searchUpwards(cwd);
+  if (found) return found;
   if (fs.existsSync(SYSTEM_POLICY)) return SYSTEM_POLICY;
   throw new PolicyError([
     {
@@ -46,6 +41,22 @@ export function findPolicyFile(options: PolicyOptions): string {
       message: `no policy found (looked for ${SEARCH_PLACES.join(', ')} from ${cwd} upwards, then ${SYSTEM_POLICY}); pass --config FILE`,
     },
   ]);
+}
+
+function searchUpwards(cwd: string): string | undefined {
+  try {
+    return cosmiconfigSync('daxplan', {
+      searchPlaces: SEARCH_PLACES,
+      searchStrategy: 'global',
+      loaders: { '.yaml': marker, '.yml': marker, '.json': marker, noExt: marker },
+      cache: false,
+    }).search(cwd)?.filepath;
+  } catch (err) {
+    // A directory we may not read (a sandbox hiding /root, say) holds no policy for us.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return undefined;
+    throw err;
+  }
 }
 
 function marker(): { found: true } {

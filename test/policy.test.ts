@@ -139,3 +139,26 @@ files('discovery finds daxplan.yaml upwards from the working directory and never
 });
 
 files.run();
+
+const sandbox = suite('policy: search in a sandbox');
+
+sandbox('a home directory the search may not read is passed over, not a crash', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const locked = tempDir();
+  fs.mkdirSync(path.join(locked, '.config'));
+  fs.chmodSync(locked, 0o700);
+  const cwd = tempDir();
+  fs.chmodSync(cwd, 0o755);
+  fs.chmodSync(path.dirname(cwd), 0o755);
+  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  const r = spawnSync(asNobody[0] ?? process.execPath, [...asNobody.slice(1), ...(asNobody.length ? [process.execPath] : []), path.join(REPO, 'dist/daxplan.mjs'), 'validate'], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, HOME: locked, XDG_CONFIG_HOME: path.join(locked, '.config') },
+  });
+  assert.not.match(r.stderr, 'internal error');
+  assert.match(r.stderr, 'no policy found');
+  assert.is(r.status, 65);
+});
+
+sandbox.run();
