@@ -10,7 +10,8 @@
 # node 1, three on node 2. TCG runs single-threaded (both vCPUs on one host
 # thread): multi-threaded TCG now and then oopsed the guest kernel at boot
 # ("Oops: int3" in code being live-patched), and one core per guest lets
-# run.ts boot two guests at a time.
+# run.ts boot two guests at a time. RDRAND lets the guest's crng start at
+# once: without it the first ndctl waits ~7 s for "crng init done".
 set -euo pipefail
 
 ID=${1:?usage: boot.sh KERNEL_ID SCENARIO [LOG]}
@@ -23,7 +24,7 @@ INITRD=$VM/out/initrd-$ID.img
 mkdir -p "$(dirname "$LOG")"
 
 exec timeout -k 5 "${DAXPLAN_VM_TIMEOUT:-180}" qemu-system-x86_64 \
-	-machine pc -accel tcg,thread=single -m 9G -smp 2 \
+	-machine pc -accel tcg,thread=single -cpu qemu64,+rdrand -m 9G -smp 2 \
 	-object memory-backend-ram,id=m0,size=4G \
 	-object memory-backend-ram,id=m1,size=2G \
 	-object memory-backend-ram,id=m2,size=3G \

@@ -8,7 +8,11 @@
 // `SCENARIO-RESULT ok` and its optional host-side check,
 // test/vm/checks/NAME.ts (default export, throws with the reason), passes.
 // Per run: test/vm/out/KERNEL/SCENARIO/{console.log,files/}. TIMING lines
-// go to test/vm/timings.json. DAXPLAN_SKIP_VM=1: exit 0 when QEMU cannot run.
+// go to test/vm/timings.json.
+// Environment: DAXPLAN_SKIP_VM=1 exit 0 when QEMU cannot run;
+// DAXPLAN_VM_CACHE (default /var/cache/daxplan-vm); DAXPLAN_VM_TIMEOUT per
+// boot (s, default 180); DAXPLAN_VM_UPDATE_FIXTURES=1 lets capture-states
+// replace test/fixtures/real-KERNEL.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
