@@ -239,6 +239,16 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   assert.match(stderr, 'waiting up to 20s for the lock held by pid');
 });
 
+apply('without flock(1) apply says so and changes nothing', () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const before = treeDigest(root);
+  const r = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)], { PATH: tempDir() });
+  assert.is(r.status, 1);
+  assert.match(r.stderr, 'cannot run flock(1) to take the lock');
+  assert.not.match(r.stderr, 'internal error');
+  assert.is(treeDigest(root), before);
+});
+
 apply('a saved plan applies exactly; a stale one is refused before any write', async () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }, { name: 'dax1.0', node: 2, blocks: 2, state: 'devdax' }] });
   const saved = path.join(tempDir(), 'plan.json');

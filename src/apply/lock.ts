@@ -86,12 +86,11 @@ async function tryFlock(file: string, waitSeconds: number): Promise<ChildProcess
   const child = spawn('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(HELD_EXIT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null }));
-  const locked = new Promise<'locked'>((resolve) => child.stdout!.once('data', () => resolve('locked')));
-  const failed = once(child, 'error').then(([err]) => {
-    throw new HostError(`cannot run flock(1) to take the lock ${file}: ${(err as Error).message}`);
+  const first = await new Promise<'locked' | { code: number | null }>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve('locked'));
+    child.once('exit', (code) => resolve({ code }));
+    child.once('error', (err) => reject(new HostError(`cannot run flock(1) to take the lock ${file}: ${err.message} (install util-linux)`)));
   });
-  const first = await Promise.race([locked, exited, failed]);
   if (first === 'locked') {
     child.stdout!.destroy();
     return child;

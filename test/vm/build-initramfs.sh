@@ -20,7 +20,8 @@ UROOT=$CACHE/userland/root
 
 stage= overlay=
 trap 'rm -rf "$stage" "$overlay"' EXIT
-HOST_BINS=("$(command -v node)" "$(command -v date)")
+# flock(1): daxplan holds its lock through it (util-linux, on every real host).
+HOST_BINS=("$(command -v node)" "$(command -v date)" "$(command -v flock)")
 GUEST_BINS=("$UROOT/usr/bin/ndctl" "$UROOT/usr/bin/daxctl")
 
 pack() { # DIR OUT: newc cpio of DIR, gzip'd, written atomically

@@ -1,0 +1,55 @@
+// The trees real kernels wrote (test/fixtures/real-*, captured by the VM
+// suite; ../shared/fixtures for 6.12 by hand): daxplan must read them as the
+// capture's README says, and plan against them.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DirSysfs } from '../src/sysfs.js';
+import { observe } from '../src/observe.js';
+import { parsePolicy } from '../src/policy.js';
+import { plan } from '../src/plan.js';
+import { REPO } from './support/host.js';
+
+const STATES = [
+  ['dax0.0', 'online_movable', 1],
+  ['dax1.0', 'online', 2],
+  ['dax2.0', 'devdax', 2],
+  ['dax3.0', 'mixed', 2],
+];
+
+for (const [kernel, auto] of [
+  ['6.1', 'offline'],
+  ['6.12', 'online'],
+] as const) {
+  const root = path.join(REPO, `test/fixtures/real-${kernel}/sys`);
+  const real = suite(`real kernel ${kernel}`);
+
+  real('every device reads in the state its README gives, with its UUID', () => {
+    const observed = observe(new DirSysfs(root));
+    assert.equal(observed.devices.map((d) => [d.name, d.state, d.targetNode]), STATES);
+    const readme = fs.readFileSync(path.join(root, '../README.md'), 'utf8');
+    for (const d of observed.devices) {
+      assert.ok(d.uuid && readme.includes(`${d.name}: \`${d.uuid}\``), `${d.name} uuid ${d.uuid}`);
+      assert.equal(d.problems, []);
+    }
+    assert.is(observed.kernel.autoOnlineBlocks, auto);
+    assert.is(observed.kernel.hotplug, 'not-seen');
+    assert.equal(observed.kernel.nodeTiers, { 0: 4, 1: 4, 2: 22 });
+  });
+
+  real('a policy making all far memory movable plans the kernel-specific steps', () => {
+    const policy = parsePolicy('version: 1\nrules:\n  - name: far\n    match: { tier: [4, 22] }\n    state: online_movable\n', 'p.yaml');
+    assert.ok(policy.ok);
+    if (!policy.ok) return;
+    const result = plan(policy.policy, observe(new DirSysfs(root)));
+    const dax2 = result.entries.find((e) => e.device.name === 'dax2.0');
+    assert.ok(dax2 && dax2.kind === 'change');
+    if (dax2?.kind !== 'change') return;
+    const ops = dax2.steps.map((s) => s.step.op).join(' ');
+    assert.is(ops, kernel === '6.12' ? 'unbind bind offline_blocks online_blocks' : 'unbind bind online_blocks');
+    assert.is(result.summary.change, 3);
+  });
+
+  real.run();
+}

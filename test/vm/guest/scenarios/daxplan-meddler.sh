@@ -1,0 +1,41 @@
+#!/bin/sh
+# daxplan-meddler: another agent writes block states while daxplan applies.
+# dax0.0 is made online movable; then, while `daxplan apply` unplugs it, a
+# shell loop keeps onlining its blocks one by one (as a distribution udev rule
+# or a script would). daxplan must notice, exit non-zero, and leave the device
+# in the state it reports (restored, or exactly described) -- never unbind
+# kmem under online memory.
+. /guest/lib.sh
+dp() { node /daxplan/daxplan.mjs "$@"; }
+js() { node -e "const d=JSON.parse(require('fs').readFileSync('$1','utf8')); console.log($2)"; }
+
+printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: online_movable\n' >/tmp/on.yaml
+printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: unplug\n' >/tmp/off.yaml
+run dp apply -c /tmp/on.yaml
+describe dax0.0
+
+blocks=$(dax_blocks dax0.0)
+( while :; do for b in $blocks; do echo online_movable >"$MEM/memory$b/state" 2>/dev/null; done; done ) &
+meddler=$!
+sleep 1
+dp apply -c /tmp/off.yaml --format json >/tmp/a.json; rc=$?
+kill $meddler; wait $meddler 2>/dev/null
+describe dax0.0
+js /tmp/a.json 'JSON.stringify(d.outcomes, null, 1)'
+dp status --device dax0.0 --format json >/tmp/s.json
+now=$(js /tmp/s.json 'd.devices[0].state')
+reported=$(js /tmp/a.json 'd.outcomes[0].state')
+echo "apply exit $rc, reported $reported, status $now"
+[ "$now" = "$reported" ] || fail "apply reported $reported but the device is $now"
+if [ $rc = 0 ]; then
+	# daxplan won the race outright: then the device must really be unplugged
+	[ "$now" = unbound ] || fail "apply exit 0 but dax0.0 is $now"
+	echo "daxplan finished before the meddler got a block back"
+else
+	[ $rc = 1 ] || fail "apply exited $rc, expected 1"
+	js /tmp/a.json 'd.outcomes[0].message' | grep -q 'another agent\|expected offline' || fail "the interference is not named"
+	[ "$now" != unbound ] || fail "reported a failure but the device is unplugged"
+	drv=$(basename "$(readlink /sys/bus/dax/devices/dax0.0/driver)")
+	[ "$drv" = kmem ] || fail "kmem was unbound with a failed offline (driver $drv)"
+fi
+ok
