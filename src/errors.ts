@@ -8,6 +8,8 @@ export const EXIT = {
   usage: 64,
   policy: 65,
   lockHeld: 75,
+  /** daxplan disable is in force (EX_TEMPFAIL like a held lock: someone else has the host; try later). */
+  paused: 75,
 } as const;
 
 export class DaxplanError extends Error {

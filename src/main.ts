@@ -5,9 +5,11 @@ import { planCommand } from './commands/plan.js';
 import { status } from './commands/status.js';
 import { validate } from './commands/validate.js';
 import { applyCommand } from './commands/apply.js';
+import { doctorCommand } from './commands/doctor.js';
+import { disableCommand, enableCommand } from './commands/pause.js';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: Command[] = [planCommand, applyCommand, status, validate];
+const COMMANDS: Command[] = [planCommand, applyCommand, status, validate, doctorCommand, disableCommand, enableCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -20,7 +22,7 @@ function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0].replace(/\.$/, '')}`),
     '',
     "Run 'daxplan COMMAND --help' for a command's options.",
-    'Exit codes: 0 ok, 1 runtime error, 2 plan has changes (--detailed-exitcode), 64 usage, 65 invalid policy, 75 lock held.',
+    'Exit codes: 0 ok, 1 runtime error, 2 plan has changes (--detailed-exitcode), 64 usage, 65 invalid policy, 75 lock held or daxplan disabled; doctor: 1 when a finding is an error.',
     '',
   ].join('\n');
 }

@@ -1,7 +1,10 @@
 // plan(policy, observed): the pure diff of desired against observed state.
 import picomatch from 'picomatch';
 import type { Policy, Rule } from './policy.js';
+import type { Finding } from './doctor/findings.js';
+import type { Pause } from './pause.js';
 import {
+  type AutoOnline,
   blockKind,
   type DesiredState,
   type Driver,
@@ -44,23 +47,67 @@ export type Entry =
   | (EntryBase & { kind: 'unmanaged' })
   | (EntryBase & { kind: 'blocked'; to?: DesiredState; decider?: Decider });
 
+/** A host-wide kernel setting the policy declares, against what the kernel has. */
+export interface SettingEntry {
+  setting: 'auto_online_blocks';
+  kind: 'change' | 'unchanged' | 'blocked';
+  from: AutoOnline | undefined;
+  to: AutoOnline;
+  /** Where the policy declares it. */
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export type Summary = { change: number; unchanged: number; unmanaged: number; blocked: number };
+
 export interface Plan {
   entries: Entry[];
+  /** Kernel settings, applied before any device entry. */
+  settings: SettingEntry[];
+  /** The kernel as observed (settings not yet applied). */
   kernel: KernelFacts;
   /** Host-wide concerns found by checks outside the pure planner. */
   warnings: string[];
-  summary: { change: number; unchanged: number; unmanaged: number; blocked: number };
+  /** Other controllers of the same memory, found by doctor's checks (empty when not checked). */
+  conflicts: Finding[];
+  /** Set when daxplan is disabled (daxplan disable): automatic runs change nothing. */
+  paused?: Pause;
+  /** Settings and devices together: a kernel setting counts like a device. */
+  summary: Summary;
 }
 
 export function plan(policy: Policy, observed: Observed): Plan {
-  const entries = observed.devices.map((device) => planDevice(policy, observed.kernel, device));
-  const count = (kind: Entry['kind']) => entries.filter((e) => e.kind === kind).length;
-  return {
-    entries,
-    kernel: observed.kernel,
-    warnings: [],
-    summary: { change: count('change'), unchanged: count('unchanged'), unmanaged: count('unmanaged'), blocked: count('blocked') },
-  };
+  const settings = planSettings(policy, observed.kernel);
+  // Device steps are planned for the kernel as it will be once the settings are written.
+  const kernel = kernelAfter(observed.kernel, settings);
+  const entries = observed.devices.map((device) => planDevice(policy, kernel, device));
+  return { entries, settings, kernel: observed.kernel, warnings: [], conflicts: [], summary: summarise(entries, settings) };
+}
+
+export function summarise(entries: Entry[], settings: SettingEntry[]): Summary {
+  const count = (kind: Entry['kind']) => entries.filter((e) => e.kind === kind).length + settings.filter((s) => s.kind === kind).length;
+  return { change: count('change'), unchanged: count('unchanged'), unmanaged: count('unmanaged'), blocked: count('blocked') };
+}
+
+function planSettings(policy: Policy, kernel: KernelFacts): SettingEntry[] {
+  const wanted = policy.kernel.autoOnlineBlocks;
+  if (!wanted) return [];
+  const base = { setting: 'auto_online_blocks' as const, from: kernel.autoOnlineBlocks, to: wanted.value, file: policy.file, line: wanted.line };
+  if (kernel.autoOnlineBlocks === undefined)
+    return [{ ...base, kind: 'blocked', reason: 'devices/system/memory/auto_online_blocks is missing or unreadable (a kernel without memory hotplug?)' }];
+  if (kernel.autoOnlineBlocks === wanted.value) return [{ ...base, kind: 'unchanged', reason: 'kernel.auto_online_blocks' }];
+  return [{ ...base, kind: 'change', reason: 'kernel.auto_online_blocks; written before any device step' }];
+}
+
+/** The kernel facts once the plan's setting changes are written. */
+export function kernelAfter(kernel: KernelFacts, settings: SettingEntry[]): KernelFacts {
+  const auto = settings.find((s) => s.setting === 'auto_online_blocks' && s.kind === 'change');
+  return auto ? { ...kernel, autoOnlineBlocks: auto.to } : kernel;
+}
+
+export function settingChanges(p: Plan): SettingEntry[] {
+  return p.settings.filter((s) => s.kind === 'change');
 }
 
 /** An observed state fulfils a desired one (unbound memory is unplugged too). */

@@ -3,7 +3,7 @@
 import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import picomatch from 'picomatch';
 import type { Diagnostic } from './errors.js';
-import type { DesiredState } from './model.js';
+import type { AutoOnline, DesiredState } from './model.js';
 import { validateSchema, type SchemaError } from './schema.js';
 
 export interface Match {
@@ -30,9 +30,16 @@ export interface Safety {
   onMovableExcess: 'warn' | 'refuse';
 }
 
+/** Host-wide kernel settings the policy declares; apply writes them before any device step. */
+export interface KernelSettings {
+  /** The kernel's default for memory it adds (devices/system/memory/auto_online_blocks). */
+  autoOnlineBlocks?: { value: AutoOnline; line: number };
+}
+
 export interface Policy {
   file: string;
   rules: Rule[];
+  kernel: KernelSettings;
   defaultState: DesiredState | 'unmanaged';
   /** Declared tier -> nodes, for nodes the kernel shows in no tier. */
   tierNodes: Record<number, number[]>;
@@ -51,6 +58,7 @@ interface RawPolicy {
   defaults?: { state?: DesiredState | 'unmanaged' };
   tiers?: Record<string, number[]>;
   safety?: { movable_ratio_percent?: number; on_movable_excess?: 'warn' | 'refuse' };
+  kernel?: { auto_online_blocks?: AutoOnline };
   rules: { name: string; match: Record<string, unknown>; state: DesiredState }[];
 }
 
@@ -109,12 +117,16 @@ export function parsePolicy(text: string, file: string): PolicyResult {
 
   const tierNodes: Record<number, number[]> = {};
   for (const [tier, nodes] of Object.entries(raw.tiers ?? {})) tierNodes[Number(tier)] = nodes;
+  const kernel: KernelSettings = {};
+  if (raw.kernel?.auto_online_blocks !== undefined)
+    kernel.autoOnlineBlocks = { value: raw.kernel.auto_online_blocks, line: lines.linePos(nodeAt(doc, ['kernel', 'auto_online_blocks'])?.range?.[0] ?? 0).line };
   return {
     ok: true,
     warnings,
     policy: {
       file,
       rules,
+      kernel,
       defaultState: raw.defaults?.state ?? 'unmanaged',
       tierNodes,
       safety: {

@@ -10,16 +10,19 @@ import { styleFor } from '../render/style.js';
 import { EXIT } from '../errors.js';
 import { savedPlanJson } from '../savedplan.js';
 import { readProcFacts } from '../fingerprint.js';
+import { ROOT } from '../cli/root.js';
+import { gatherConflicts } from './doctor.js';
 
 export const FORMATS = ['text', 'json', 'markdown'] as const;
 
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
-  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE]',
+  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE]',
   options: {
     ...CONFIG,
     ...HOST,
+    ...ROOT,
     format: { type: 'string', short: 'f', arg: 'text|json|markdown', help: 'output format (default text)' },
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes (0 when none)' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan, with a fingerprint of the host, for daxplan apply FILE' },
@@ -30,6 +33,9 @@ export const planCommand: Command = {
     const observed = observeHost(values);
     const result = plan(policy, observed);
     if (values.state === undefined) checkPlan(result, new DirSysfs(sysfsRoot(values)), policy);
+    const { findings, pause } = gatherConflicts(values, observed, result);
+    result.conflicts = findings;
+    result.paused = pause;
     if (values.out) writeFileSync(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n', { mode: 0o644 });
     if (format === 'json') printJson(io, planJson(result));
     else if (format === 'markdown') io.stdout.write(planMarkdown(result));

@@ -3,17 +3,20 @@ import { oneOf, type Command } from '../cli/args.js';
 import { statusJson } from '../render/json.js';
 import { statusText } from '../render/text.js';
 import { EXIT } from '../errors.js';
+import { hostRoot, ROOT } from '../cli/root.js';
+import { readPause } from '../pause.js';
 
 export const status: Command = {
   name: 'status',
   summary: 'Show every dax device: state, target node, tier, UUID, size, memory blocks online/total and zone.',
-  usage: 'daxplan status [--sysfs-root DIR] [--device NAME...] [--format text|json]',
-  options: { ...HOST, format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' } },
+  usage: 'daxplan status [--sysfs-root DIR] [--root DIR] [--device NAME...] [--format text|json]',
+  options: { ...HOST, ...ROOT, format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' } },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', ['text', 'json'] as const, 'format');
     const observed = observeHost(values);
-    if (format === 'json') printJson(io, statusJson(observed));
-    else io.stdout.write(statusText(observed));
+    const pause = readPause(hostRoot(values));
+    if (format === 'json') printJson(io, statusJson(observed, pause));
+    else io.stdout.write(statusText(observed, pause));
     return EXIT.ok;
   },
 };

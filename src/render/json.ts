@@ -2,9 +2,12 @@
 // incompatible change; adding fields is compatible.
 import type { Observed, ObservedDevice } from '../model.js';
 import { onlineBlockCount } from '../model.js';
-import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep } from '../plan.js';
+import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep, type SettingEntry } from '../plan.js';
 import { appliedCapacity } from '../apply/capacity.js';
 import type { Outcome } from '../apply/engine.js';
+import type { SettingOutcome } from '../apply/kernel.js';
+import type { Pause } from '../pause.js';
+import { pauseJson } from './findings.js';
 import { zoneSummary } from './words.js';
 
 export const FORMAT_VERSION = '1.0';
@@ -50,8 +53,13 @@ export function deviceJson(d: ObservedDevice) {
   };
 }
 
-export function statusJson(observed: Observed) {
-  return { format_version: FORMAT_VERSION, kind: 'status', kernel: kernelJson(observed.kernel), devices: observed.devices.map(deviceJson) };
+export function statusJson(observed: Observed, pause?: Pause) {
+  return { format_version: FORMAT_VERSION, kind: 'status', kernel: kernelJson(observed.kernel), devices: observed.devices.map(deviceJson), disabled: pauseJson(pause) };
+}
+
+/** A kernel setting of the plan; `rule` names the policy key that declares it. */
+export function settingJson(s: SettingEntry) {
+  return { setting: s.setting, decision: s.kind, from: s.from ?? null, to: s.to, rule: { name: `kernel.${s.setting}`, file: s.file, line: s.line }, reason: s.reason };
 }
 
 function entryJson(entry: Entry) {
@@ -70,6 +78,7 @@ export function planJson(plan: Plan) {
     format_version: FORMAT_VERSION,
     kind: 'plan',
     kernel: kernelJson(plan.kernel),
+    kernel_settings: plan.settings.map(settingJson),
     actions: changes(plan).map((c) => ({
       device: c.device.name,
       uuid: c.device.uuid ?? null,
@@ -88,6 +97,8 @@ export function planJson(plan: Plan) {
       [...capacityDelta(plan)].map(([node, d]) => [String(node), { normal: Number(d.normal), movable: Number(d.movable) }]),
     ),
     warnings: plan.warnings,
+    conflicts: plan.conflicts,
+    disabled: pauseJson(plan.paused),
     summary: plan.summary,
   };
 }
@@ -112,12 +123,13 @@ export function outcomeJson(o: Outcome) {
   };
 }
 
-export function applyJson(plan: Plan, outcomes: Outcome[]) {
-  const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length;
+export function applyJson(plan: Plan, outcomes: Outcome[], settings: SettingOutcome[] = []) {
+  const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length + settings.filter((s) => s.result === r).length;
   return {
     format_version: FORMAT_VERSION,
     kind: 'apply',
     plan: planJson(plan),
+    kernel_outcomes: settings.map((s) => ({ setting: s.setting, from: s.from ?? null, to: s.to, result: s.result, message: s.message ?? null })),
     outcomes: outcomes.map(outcomeJson),
     capacity: Object.fromEntries(
       [...appliedCapacity(plan, outcomes)].map(([node, d]) => [String(node), { normal: Number(d.normal), movable: Number(d.movable) }]),

@@ -1,6 +1,7 @@
 // Markdown for pull-request comments: summary first, details folded, and
 // never larger than a PR comment may be.
-import { capacityDelta, changes, type Plan } from '../plan.js';
+import { capacityDelta, changes, settingChanges, type Plan } from '../plan.js';
+import { findingsMarkdown, pauseLine } from './findings.js';
 import { bytes, describeDecider, describeStep, signedBytes, summaryLine } from './words.js';
 
 export const MARKDOWN_LIMIT = 64 * 1024;
@@ -17,6 +18,11 @@ export function planMarkdown(plan: Plan, title = 'daxplan'): string {
     );
   }
   if (plan.warnings.length) head.push('> [!WARNING]', ...plan.warnings.map((w) => `> ${escape(w)}`), '');
+  const paused = pauseLine(plan.paused);
+  if (paused) head.push('> [!NOTE]', `> ${escape(paused)}`, '');
+  head.push(...findingsMarkdown(plan.conflicts, escape));
+  for (const s of settingChanges(plan))
+    head.push(`Kernel: \`${s.setting}\` ${s.from} → **${s.to}** (kernel.${s.setting}, ${escape(`${s.file}:${s.line}`)}), written before any device step.`, '');
   const blocked = plan.entries.filter((e) => e.kind === 'blocked');
   if (blocked.length) {
     head.push('> [!CAUTION]', ...blocked.map((e) => `> \`${e.device.name}\` is blocked: ${escape(e.reason)}`), '');

@@ -2,8 +2,11 @@
 import { describeDevice, type Observed } from '../model.js';
 import type { Outcome } from '../apply/engine.js';
 import { appliedCapacity } from '../apply/capacity.js';
-import { capacityDelta, type Entry, type Plan } from '../plan.js';
+import { capacityDelta, type Entry, type Plan, type SettingEntry } from '../plan.js';
+import type { SettingOutcome } from '../apply/kernel.js';
+import type { Pause } from '../pause.js';
 import { type Style } from './style.js';
+import { findingLines, pauseLine } from './findings.js';
 import { blocksSummary, bytes, describeDecider, describeStep, hotplugWords, signedBytes, summaryLine, zoneSummary } from './words.js';
 
 export function planText(plan: Plan, style: Style): string {
@@ -15,7 +18,10 @@ export function planText(plan: Plan, style: Style): string {
     ),
   );
   for (const problem of k.problems) out.push(style.remove(`! ${problem}`));
+  const paused = pauseLine(plan.paused);
+  if (paused) out.push(style.change(paused));
   out.push('');
+  for (const setting of plan.settings) out.push(...settingLines(setting, style));
   for (const entry of plan.entries) out.push(...entryLines(entry, style));
   const capacity = capacityDelta(plan);
   if (capacity.size) {
@@ -28,8 +34,24 @@ export function planText(plan: Plan, style: Style): string {
     }
   }
   if (plan.warnings.length) out.push('', ...plan.warnings.map((w) => style.change(`Warning: ${w}`)));
+  if (plan.conflicts.length) out.push('', 'Conflicts: other controllers of this memory (daxplan doctor):', ...findingLines(plan.conflicts, style));
   out.push('', style.bold(summaryLine(plan.summary)));
   return out.join('\n') + '\n';
+}
+
+function settingLines(s: SettingEntry, style: Style): string[] {
+  const where = `${s.file}:${s.line}, kernel.${s.setting}`;
+  switch (s.kind) {
+    case 'change':
+      return [
+        style.change(`  ~ kernel ${s.setting}  ${s.from} -> ${s.to}`) + style.dim(`  (${where})`),
+        `      1. write ${s.to} to devices/system/memory/${s.setting}, before any device step`,
+      ];
+    case 'unchanged':
+      return [`  = kernel ${s.setting}  ${s.to}` + style.dim(`  (${where})`)];
+    case 'blocked':
+      return [style.remove(`  ! kernel ${s.setting}  -> ${s.to}  blocked: ${s.reason}`)];
+  }
 }
 
 function entryLines(entry: Entry, style: Style): string[] {
@@ -51,7 +73,7 @@ function entryLines(entry: Entry, style: Style): string[] {
   }
 }
 
-export function statusText(observed: Observed): string {
+export function statusText(observed: Observed, pause?: Pause): string {
   const header = ['DEVICE', 'STATE', 'NODE', 'TIER', 'UUID', 'SIZE', 'BLOCKS', 'ZONE'];
   const rows = observed.devices.map((d) => [
     d.name,
@@ -69,11 +91,17 @@ export function statusText(observed: Observed): string {
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
   for (const p of observed.kernel.problems) out.push(`! ${p}`);
   if (observed.devices.length === 0) out.push('(no dax devices)');
+  const paused = pauseLine(pause);
+  if (paused) out.push(paused);
   return out.join('\n') + '\n';
 }
 
-export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style): string {
+export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style, settings: SettingOutcome[] = []): string {
   const out: string[] = [];
+  for (const s of settings) {
+    const head = `kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}`;
+    out.push(s.result === 'applied' ? style.add(`  ✓ ${head}: applied`) : style.remove(`  ✗ ${head}: FAILED: ${s.message}`));
+  }
   for (const o of outcomes) {
     const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${bytes(o.bytes)} on node ${o.node ?? '?'})`;
     const now = o.final ? describeDevice(o.final) : 'gone';
@@ -86,7 +114,7 @@ export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style): str
     const parts = [d.normal ? `ZONE_NORMAL ${signedBytes(d.normal)}` : '', d.movable ? `ZONE_MOVABLE ${signedBytes(d.movable)}` : ''].filter(Boolean);
     if (parts.length) out.push(`  node ${node}: ${parts.join(', ')}`);
   }
-  const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length;
+  const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length + settings.filter((s) => s.result === r).length;
   out.push('', style.bold(`Apply: ${count('applied')} applied, ${count('failed')} failed, ${count('skipped')} skipped.`));
   return out.join('\n') + '\n';
 }

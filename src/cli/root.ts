@@ -1,0 +1,25 @@
+// --root: where the host's files other than sysfs live (/etc, /run, /usr/lib,
+// /lib, /proc/cmdline, /var/lib/daxplan), so that doctor, the pause and the
+// competitor checks run on trees in tests just as on the host.
+import * as path from 'node:path';
+import { DEFAULT_SYSFS_ROOT, sysfsRoot } from './common.js';
+import type { OptionSpecs, Values } from './args.js';
+
+export const ROOT: OptionSpecs = {
+  root: {
+    type: 'string',
+    arg: 'DIR',
+    help: "the host's files (udev rules, daxctl.conf.d, /proc/cmdline, the disable marker) under DIR instead of / (default: / when looking at this host's /sys, else not read)",
+  },
+};
+
+/**
+ * The root of the host's files, or undefined when the host looked at is not
+ * this one (--sysfs-root elsewhere or --state) and no --root says where its
+ * files are: this machine's /etc says nothing about a snapshot.
+ */
+export function hostRoot(values: Values): string | undefined {
+  if (values.root !== undefined) return values.root as string;
+  if (values.state !== undefined) return undefined;
+  return path.resolve(sysfsRoot(values)) === DEFAULT_SYSFS_ROOT ? '/' : undefined;
+}

@@ -1,0 +1,295 @@
+// Competing controllers: evidence in, findings out. Pure: the readers in
+// read.ts collect the evidence; this decides what it means.
+import * as path from 'node:path';
+import { blockSignature, describeDevice, type AutoOnline, type Observed, type ObservedDevice } from '../model.js';
+import type { Plan } from '../plan.js';
+import { describeHolder, type Holder } from '../apply/lock.js';
+import { describeDecider } from '../render/words.js';
+import { lastParam, parseCmdline } from './cmdline.js';
+import { daxctlIntent, describeSection, parseDaxctlConf, type DaxctlSection } from './daxctl.js';
+import { overridePath, scanRules, type RuleFile } from './udev.js';
+import { MEMORY } from '../observe.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+export interface Finding {
+  /** Stable identifier of the kind of finding, e.g. udev.memory-state. */
+  id: string;
+  severity: Severity;
+  /** Where it was seen: file:line, a sysfs path, the lock file. */
+  evidence: string;
+  message: string;
+  /** What to do about it, in one sentence. */
+  fix: string;
+}
+
+/** The host's files (under --root), read by read.ts. */
+export interface HostEvidence {
+  root: string;
+  /** /proc/cmdline; undefined when unreadable. */
+  cmdline: string | undefined;
+  /** The udev rule files udev would load (after same-name overrides). */
+  rules: RuleFile[];
+  /** /etc/daxctl.conf.d/*.conf, root-relative path and text. */
+  daxctlConf: { file: string; text: string }[];
+}
+
+export interface LockEvidence {
+  file: string;
+  holder: Holder | undefined;
+  /** Whether the holder's process is alive (the lock is really held). */
+  running: boolean;
+}
+
+export interface DoctorInput {
+  observed: Observed;
+  /** The plan for the policy, when there is one: what daxplan wants of each device. */
+  plan?: Plan;
+  /** Undefined when the host's files were not read (a snapshot or another tree without --root). */
+  host?: HostEvidence;
+  lock?: LockEvidence;
+}
+
+/**
+ * Sysfs evidence is named as on the host the observation stands for (/sys/...),
+ * whether it was read from /sys, a copied tree or a snapshot.
+ */
+const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
+
+const KERNEL_DEFAULTS_UNIT = 'contrib/systemd/daxplan-kernel-defaults.service';
+const DAXCTL_MASK = 'contrib/competitors/udev/90-daxctl-device.rules';
+
+export function findConflicts(input: DoctorInput): Finding[] {
+  const findings = [
+    ...autoOnlineFindings(input),
+    ...(input.host ? cmdlineFindings(input, input.host) : []),
+    ...(input.host ? udevFindings(input.host) : []),
+    ...(input.host ? daxctlFindings(input, input.host) : []),
+    ...lockFindings(input),
+    ...mixedFindings(input),
+  ];
+  return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
+}
+
+/** What the policy declares for auto_online_blocks, if anything. */
+function declaredAutoOnline(input: DoctorInput): AutoOnline | undefined {
+  return input.plan?.settings.find((s) => s.setting === 'auto_online_blocks')?.to;
+}
+
+function autoOnlineFindings(input: DoctorInput): Finding[] {
+  const current = input.observed.kernel.autoOnlineBlocks;
+  if (current === undefined) return [];
+  const declared = declaredAutoOnline(input);
+  const evidence = `${sysfsPath(`${MEMORY}/auto_online_blocks`)} = ${current}`;
+  const id = 'kernel.auto_online_blocks';
+  if (declared !== undefined && declared !== current)
+    return [
+      {
+        id,
+        severity: 'warning',
+        evidence,
+        message: `the kernel onlines new memory as "${current}", the policy declares auto_online_blocks: ${declared}`,
+        fix: `Run 'daxplan apply' (it writes ${declared} before any device step) and install ${KERNEL_DEFAULTS_UNIT} so the setting is back before udev binds dax devices at every boot.`,
+      },
+    ];
+  if (current === 'offline') return [];
+  if (declared === current)
+    return [
+      {
+        id,
+        severity: 'info',
+        evidence,
+        message: `the kernel onlines every block of a dax device the moment kmem binds it ("${current}"), as the policy declares`,
+        fix: 'Nothing to do; declare auto_online_blocks: offline to let daxplan choose the zone of new memory instead.',
+      },
+    ];
+  return [
+    {
+      id,
+      severity: 'warning',
+      evidence,
+      message: `the kernel onlines every block of a dax device the moment kmem binds it ("${current}"${current === 'online_movable' ? '' : ', ZONE_NORMAL unless told otherwise'}), before daxplan or daxctl can choose; ZONE_NORMAL memory often cannot be offlined again`,
+      fix: `Declare 'kernel: { auto_online_blocks: offline }' in the policy, run 'daxplan apply' and install ${KERNEL_DEFAULTS_UNIT}: 'echo offline > auto_online_blocks' alone is lost at the next boot.`,
+    },
+  ];
+}
+
+function cmdlineFindings(input: DoctorInput, host: HostEvidence): Finding[] {
+  if (host.cmdline === undefined) return [];
+  const params = parseCmdline(host.cmdline);
+  const evidence = (text: string) => `${path.join(host.root, 'proc/cmdline')}: ${text}`;
+  const declared = declaredAutoOnline(input);
+  // What the kernel will do with memory it adds once daxplan's settings are in place.
+  const effective = declared ?? input.observed.kernel.autoOnlineBlocks;
+  const findings: Finding[] = [];
+  const state = lastParam(params, 'memhp_default_state');
+  if (state && state.value !== 'offline' && state.value !== declared)
+    findings.push({
+      id: 'cmdline.memhp_default_state',
+      severity: 'warning',
+      evidence: evidence(state.text),
+      message: `the kernel boots with auto_online_blocks=${state.value ?? ''}: memory added before daxplan's boot unit runs (drivers in the initramfs or built into the kernel) is onlined at once`,
+      fix: `Replace ${state.text} with memhp_default_state=offline on the kernel command line (contrib/competitors/README.md shows how).`,
+    });
+  const policy = lastParam(params, 'memory_hotplug.online_policy');
+  if (policy && policy.value === 'auto-movable')
+    findings.push({
+      id: 'cmdline.online_policy',
+      severity: effective === 'online' ? 'warning' : 'info',
+      evidence: evidence(policy.text),
+      message: 'memory the kernel onlines with its own choice of zone ("online") goes to ZONE_MOVABLE or ZONE_NORMAL by a ratio, not by the policy',
+      fix: 'Leave the zone to daxplan: keep auto_online_blocks at offline (daxplan names the zone in every write), or drop memory_hotplug.online_policy=auto-movable.',
+    });
+  const movable = lastParam(params, 'movable_node');
+  if (movable)
+    findings.push({
+      id: 'cmdline.movable_node',
+      severity: effective === 'online' ? 'warning' : 'info',
+      evidence: evidence(movable.text),
+      message: 'with movable_node the kernel puts memory it onlines with its own choice of zone ("online") into ZONE_MOVABLE, and hotpluggable boot memory too',
+      fix: 'Keep auto_online_blocks at offline so daxplan names the zone, or drop movable_node if hotpluggable memory should be usable by the kernel.',
+    });
+  return findings;
+}
+
+function udevFindings(host: HostEvidence): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of host.rules) {
+    if (rule.text === undefined) continue;
+    const where = path.join(host.root, rule.file);
+    const override = overridePath(host.root, rule.name);
+    const inEtc = where === override;
+    for (const hit of scanRules(rule.text)) {
+      if (hit.kind !== 'memory-state') continue;
+      findings.push({
+        id: 'udev.memory-state',
+        severity: 'error',
+        evidence: `${where}:${hit.line}`,
+        message: `udev rule ${rule.name} writes the state of memory blocks as they appear (${hit.detail}): it races daxplan for every block a dax device brings`,
+        fix: inEtc
+          ? `Delete or comment out line ${hit.line} of ${where}, then run 'udevadm control --reload'.`
+          : `Override it: copy ${where} to ${override} without line ${hit.line} (or link ${override} to /dev/null if it holds nothing else), then run 'udevadm control --reload'.`,
+      });
+    }
+  }
+  return findings;
+}
+
+function daxctlFindings(input: DoctorInput, host: HostEvidence): Finding[] {
+  const hooks = host.rules.flatMap((rule) =>
+    rule.text === undefined ? [] : scanRules(rule.text).filter((h) => h.kind === 'daxctl').map((h) => ({ rule, hit: h })),
+  );
+  const sections = host.daxctlConf.flatMap(({ file, text }) => parseDaxctlConf(text, file));
+  const resolved = sections.map((section) => ({ section, device: input.observed.devices.find((d) => section.uuid !== undefined && d.uuid === section.uuid) }));
+  const findings: Finding[] = [];
+  const live = hooks.length > 0;
+  const anyDevice = resolved.some((r) => r.device);
+  // One finding per file that starts daxctl, at its first such line.
+  const seen = new Set<string>();
+  for (const { rule, hit } of hooks) {
+    if (seen.has(rule.file)) continue;
+    seen.add(rule.file);
+    const where = path.join(host.root, rule.file);
+    findings.push({
+      id: 'daxctl.udev-hook',
+      severity: anyDevice ? 'warning' : 'info',
+      evidence: `${where}:${hit.line}`,
+      message: anyDevice
+        ? `daxctl's udev hook (${hit.detail}) reconfigures every dax device a daxctl.conf.d section names, each time it appears`
+        : `daxctl's udev hook (${hit.detail}) runs for every dax device that appears; no daxctl.conf.d section names a device on this host, so today it changes nothing`,
+      fix: `If daxplan manages these devices, install ${DAXCTL_MASK} as ${overridePath(host.root, rule.name)} to mask it, then run 'udevadm control --reload'.`,
+    });
+  }
+  for (const { section, device } of resolved) findings.push(sectionFinding(input, host, section, device, live));
+  return findings;
+}
+
+function sectionFinding(input: DoctorInput, host: HostEvidence, section: DaxctlSection, device: ObservedDevice | undefined, hookLive: boolean): Finding {
+  const evidence = `${path.join(host.root, section.file)}:${section.line}`;
+  const what = describeSection(section);
+  const remove = `Remove ${what.split(' (')[0]} from ${path.join(host.root, section.file)}`;
+  const base = { id: 'daxctl.conf', evidence };
+  if (section.uuid === undefined)
+    return { ...base, severity: 'info', message: `${what} names no nvdimm.uuid, so daxctl matches it to no device`, fix: `${remove}, or give it the namespace's nvdimm.uuid.` };
+  const intent = daxctlIntent(section);
+  if (intent === undefined)
+    return { ...base, severity: 'info', message: `${what} has no mode daxctl accepts (system-ram or devdax), so daxctl refuses it`, fix: `${remove}; daxplan's policy is the place for this device.` };
+  if (!device)
+    return { ...base, severity: 'info', message: `${what} names nvdimm.uuid ${section.uuid}, which no dax device on this host has`, fix: `${remove} if that namespace is gone.` };
+  const wants = `${section.mode === 'system-ram' ? `${intent} (system-ram)` : intent}`;
+  if (!hookLive)
+    return {
+      ...base,
+      severity: 'info',
+      message: `${what} would reconfigure ${device.name} to ${wants}, but daxctl's udev hook is absent or masked, so only a manual 'daxctl reconfigure-device -C' applies it`,
+      fix: `${remove} to leave ${device.name} to daxplan alone.`,
+    };
+  const entry = input.plan?.entries.find((e) => e.device.name === device.name);
+  const desired = entry && 'to' in entry ? entry.to : undefined;
+  const mask = `, or mask daxctl's hook with ${DAXCTL_MASK}, then run 'udevadm control --reload'.`;
+  if (!entry || entry.kind === 'unmanaged' || desired === undefined)
+    return {
+      ...base,
+      severity: input.plan ? 'info' : 'warning',
+      message: `${what} reconfigures ${device.name} to ${wants} each time it appears${input.plan ? '; the policy leaves it unmanaged, so daxctl owns it' : ''}`,
+      fix: input.plan ? `Nothing to do if daxctl should own ${device.name}; otherwise give it a policy rule. ${remove}.` : `${remove} if daxplan should own ${device.name}.`,
+    };
+  const decider = 'decider' in entry && entry.decider ? describeDecider(entry.decider) : 'the policy';
+  if (desired === intent)
+    return {
+      ...base,
+      severity: 'warning',
+      message: `daxctl and daxplan both configure ${device.name} (both want ${intent}; daxplan by ${decider}): two controllers race each time it appears`,
+      fix: `${remove}${mask}`,
+    };
+  return {
+    ...base,
+    severity: 'error',
+    message: `${what} reconfigures ${device.name} to ${wants} each time it appears, but the policy's ${decider} wants ${desired}`,
+    fix: `${remove}${mask}`,
+  };
+}
+
+function lockFindings({ lock }: DoctorInput): Finding[] {
+  if (!lock?.holder) return [];
+  const moving = lock.holder.moving;
+  const who = `${describeHolder(lock.holder)}${moving ? `, moving ${moving.device} from ${moving.from} to ${moving.to}` : ''}`;
+  if (lock.running)
+    return [
+      {
+        id: 'daxplan.running',
+        severity: 'warning',
+        evidence: lock.file,
+        message: `another daxplan run holds the lock: ${who}; devices it is moving may be between states`,
+        fix: "Wait for it: apply waits for the lock (--lock-timeout), and 'daxplan status' shows where each device is.",
+      },
+    ];
+  return [
+    {
+      id: 'daxplan.killed',
+      severity: 'info',
+      evidence: lock.file,
+      message: `the last daxplan run, ${who}, ended without releasing the lock: it was killed`,
+      fix: "Check 'daxplan status' for devices it left between states; the next apply finishes them.",
+    },
+  ];
+}
+
+function mixedFindings({ observed, lock }: DoctorInput): Finding[] {
+  return observed.devices
+    .filter((d) => d.state === 'mixed')
+    .map((d) => ({
+      id: 'device.mixed',
+      severity: lock?.running ? 'info' : 'warning',
+      evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (blocks ${blockSignature(d)})`,
+      message: lock?.running
+        ? `${d.name} is ${describeDevice(d)}: the daxplan run in progress may be moving it`
+        : `${d.name} is ${describeDevice(d)}: its blocks disagree in state or zone, left so by another controller or an interrupted run`,
+      fix: `Run 'daxplan apply --device ${d.name}' to move it to the policy's state, and remove whatever else writes its blocks.`,
+    }));
+}
+
+export function countBySeverity(findings: Finding[]): Record<Severity, number> {
+  return { error: findings.filter((f) => f.severity === 'error').length, warning: findings.filter((f) => f.severity === 'warning').length, info: findings.filter((f) => f.severity === 'info').length };
+}

@@ -1,0 +1,41 @@
+// The readers behind doctor: the host's files under a root, and the lock.
+// They only read; in particular the lock is never taken.
+import { DirSysfs, type Sysfs } from '../sysfs.js';
+import { readHolder } from '../apply/lock.js';
+import { DAXCTL_CONF_DIR } from './daxctl.js';
+import { effectiveRuleFiles } from './udev.js';
+import type { HostEvidence, LockEvidence } from './findings.js';
+
+export function readHostEvidence(root: string): HostEvidence {
+  const files = new DirSysfs(root);
+  const daxctlConf = files
+    .list(DAXCTL_CONF_DIR)
+    .filter((name) => name.endsWith('.conf'))
+    .sort()
+    .map((name) => `${DAXCTL_CONF_DIR}/${name}`)
+    .map((file) => ({ file, text: readText(files, file) ?? '' }));
+  return { root, cmdline: readText(files, 'proc/cmdline'), rules: effectiveRuleFiles(files), daxctlConf };
+}
+
+/** A file's text, or undefined when it cannot be read (a directory, no permission). */
+function readText(files: Sysfs, file: string): string | undefined {
+  try {
+    return files.read(file);
+  } catch {
+    return undefined;
+  }
+}
+
+export function readLockEvidence(file: string): LockEvidence {
+  const holder = readHolder(file);
+  return { file, holder, running: holder !== undefined && alive(holder.pid) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
