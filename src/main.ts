@@ -7,9 +7,11 @@ import { validate } from './commands/validate.js';
 import { applyCommand } from './commands/apply.js';
 import { doctorCommand } from './commands/doctor.js';
 import { disableCommand, enableCommand } from './commands/pause.js';
+import { snapshotCommand } from './commands/snapshot.js';
+import { diffCommand } from './commands/diff.js';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: Command[] = [planCommand, applyCommand, status, validate, doctorCommand, disableCommand, enableCommand];
+const COMMANDS: Command[] = [planCommand, applyCommand, status, validate, snapshotCommand, diffCommand, doctorCommand, disableCommand, enableCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

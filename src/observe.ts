@@ -80,7 +80,7 @@ function observeKernel(sysfs: Sysfs): KernelFacts {
   return { blockSize, autoOnlineBlocks, hotplug: 'not-seen', nodeTiers, problems };
 }
 
-function hotplugSupport(devices: ObservedDevice[]): HotplugSupport {
+export function hotplugSupport(devices: ObservedDevice[]): HotplugSupport {
   let support: HotplugSupport = 'not-seen';
   for (const { hotplug } of devices) {
     if (hotplug === undefined) continue;

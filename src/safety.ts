@@ -46,3 +46,17 @@ export function movableRatioWarning(plan: Plan, totals: MemoryTotals, policy: Po
   const ratio = kernel > 0n ? `${(movable * 100n) / kernel}%` : 'unbounded';
   return `after this plan ZONE_MOVABLE would be ${bytes(movable)} against ${bytes(kernel)} of kernel memory (${ratio}, above safety.movable_ratio_percent ${limit}%): the kernel may not have room for the page metadata of that much movable memory`;
 }
+
+/** Adds host-wide warnings to a plan; `totals` is read only when the plan adds movable memory. */
+export function checkPlan(result: Plan, totals: () => MemoryTotals | undefined, policy: Policy): void {
+  if (!addsMovable(result)) return;
+  const memory = totals();
+  const warning = memory && movableRatioWarning(result, memory, policy);
+  if (warning) result.warnings.push(warning);
+}
+
+/** Why apply must not write this plan (safety.on_movable_excess: refuse), or undefined. */
+export function refusal(result: Plan, policy: Policy | undefined): string | undefined {
+  if (!result.warnings.length || policy?.safety.onMovableExcess !== 'refuse') return undefined;
+  return `refusing to apply (safety.on_movable_excess: refuse): ${result.warnings.join('; ')}`;
+}

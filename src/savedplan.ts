@@ -1,8 +1,8 @@
 // Saved plans (plan --out, apply FILE): written with what they were made
 // from, read back as hostile input, refused when the host has moved on.
-import { readFileSync } from 'node:fs';
 import { validateSavedPlan as validate } from './generated/validators.js';
-import { DaxplanError, EXIT, HostError, UsageError } from './errors.js';
+import { DaxplanError, EXIT, HostError } from './errors.js';
+import { readJsonDocument } from './jsonfile.js';
 import type { Observed } from './model.js';
 import { memoryBytes, type Change, type Decider, type Method, type PlannedStep, type Step } from './plan.js';
 import { planJson } from './render/json.js';
@@ -31,27 +31,13 @@ interface SavedPlan {
 }
 
 export function readSavedPlan(file: string): SavedPlan {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read plan file ${file}: ${(err as NodeJS.ErrnoException).code}`);
-  }
-  if (text.length > MAX_PLAN_BYTES) throw new UsageError(`${file}: larger than ${MAX_PLAN_BYTES} bytes, not a daxplan plan`);
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file}: not JSON (${(err as Error).message})`);
-  }
-  if (!validate(data)) {
-    const e = validate.errors?.[0];
-    const version = (data as { format_version?: unknown })?.format_version;
-    if (typeof version === 'string' && !/^1\./.test(version))
-      throw new UsageError(`${file}: plan format_version ${version} is not supported by this daxplan (it reads 1.x)`);
-    throw new UsageError(`${file}: not a daxplan saved plan: ${e?.instancePath || '/'} ${e?.message ?? ''} (make one with daxplan plan --out FILE)`);
-  }
-  return data as unknown as SavedPlan;
+  return readJsonDocument<SavedPlan>(file, {
+    kind: 'plan',
+    what: 'daxplan saved plan',
+    hint: 'make one with daxplan plan --out FILE',
+    maxBytes: MAX_PLAN_BYTES,
+    validate,
+  });
 }
 
 export class StalePlanError extends DaxplanError {

@@ -1,12 +1,14 @@
 // Options and wiring several commands share.
+import * as path from 'node:path';
 import { DirSysfs, type Sysfs } from '../sysfs.js';
 import type { Plan } from '../plan.js';
 import type { Policy } from '../policy.js';
-import { addsMovable, movableRatioWarning, observeMemoryTotals } from '../safety.js';
+import { checkPlan as checkPlanWith, observeMemoryTotals, type MemoryTotals } from '../safety.js';
 import { observe } from '../observe.js';
 import type { Observed } from '../model.js';
+import { fromSnapshot, readSnapshot, snapshotTotals } from '../snapshot.js';
 import { loadPolicy, type LoadedPolicy } from '../config.js';
-import { formatDiagnostic } from '../errors.js';
+import { formatDiagnostic, UsageError } from '../errors.js';
 import { deviceNames, type Io, type OptionSpecs, type Values } from './args.js';
 
 export const DEFAULT_SYSFS_ROOT = '/sys';
@@ -23,8 +25,34 @@ export function sysfsRoot(values: Values): string {
   return (values['sysfs-root'] as string | undefined) ?? DEFAULT_SYSFS_ROOT;
 }
 
+export const STATE: OptionSpecs = {
+  state: { type: 'string', arg: 'FILE', help: 'look at a host snapshot (from daxplan snapshot) instead of this host' },
+};
+
+/** What a command looks at: this host's sysfs, or a snapshot of a host (--state FILE). */
+export interface HostView {
+  observed: Observed;
+  /** Online memory by zone across the host, read only when asked (it walks every memory block). */
+  memoryTotals(): MemoryTotals | undefined;
+  /** The snapshot's host name or file name; undefined for the host itself. */
+  label?: string;
+}
+
+/** The one place that decides where Observed comes from. */
+export function openHost(values: Values): HostView {
+  const only = deviceNames(values.device);
+  const state = values.state as string | undefined;
+  if (state === undefined) {
+    const sysfs = new DirSysfs(sysfsRoot(values));
+    return { observed: observe(sysfs, only), memoryTotals: () => observeMemoryTotals(sysfs) };
+  }
+  if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
+  const snapshot = readSnapshot(state);
+  return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? path.basename(state) };
+}
+
 export function observeHost(values: Values): Observed {
-  return observe(new DirSysfs(sysfsRoot(values)), deviceNames(values.device));
+  return openHost(values).observed;
 }
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {
@@ -35,10 +63,7 @@ export function policyFrom(values: Values, io: Io): LoadedPolicy {
 
 /** Adds host-wide warnings to a plan (they need reads the pure planner does not make). */
 export function checkPlan(result: Plan, sysfs: Sysfs, policy: Policy): void {
-  if (!addsMovable(result)) return;
-  const totals = observeMemoryTotals(sysfs);
-  const warning = totals && movableRatioWarning(result, totals, policy);
-  if (warning) result.warnings.push(warning);
+  checkPlanWith(result, () => observeMemoryTotals(sysfs), policy);
 }
 
 export function printJson(io: Io, value: unknown): void {

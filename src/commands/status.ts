@@ -1,4 +1,4 @@
-import { HOST, observeHost, printJson } from '../cli/common.js';
+import { HOST, observeHost, printJson, STATE } from '../cli/common.js';
 import { oneOf, type Command } from '../cli/args.js';
 import { statusJson } from '../render/json.js';
 import { statusText } from '../render/text.js';
@@ -9,8 +9,8 @@ import { readPause } from '../pause.js';
 export const status: Command = {
   name: 'status',
   summary: 'Show every dax device: state, target node, tier, UUID, size, memory blocks online/total and zone.',
-  usage: 'daxplan status [--sysfs-root DIR] [--root DIR] [--device NAME...] [--format text|json]',
-  options: { ...HOST, ...ROOT, format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' } },
+  usage: 'daxplan status [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json]',
+  options: { ...HOST, ...STATE, ...ROOT, format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' } },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', ['text', 'json'] as const, 'format');
     const observed = observeHost(values);

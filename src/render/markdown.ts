@@ -5,9 +5,12 @@ import { findingsMarkdown, pauseLine } from './findings.js';
 import { bytes, describeDecider, describeStep, signedBytes, summaryLine } from './words.js';
 
 export const MARKDOWN_LIMIT = 64 * 1024;
+// Per-device lists in the summary stop here, so the summary alone always fits.
+const TABLE_BUDGET = 48 * 1024;
+const BLOCKED_BUDGET = 8 * 1024;
 
 export function planMarkdown(plan: Plan, title = 'daxplan'): string {
-  const head: string[] = [`### ${title}: ${summaryLine(plan.summary)}`, ''];
+  const head: string[] = [`### ${escape(title)}: ${summaryLine(plan.summary)}`, ''];
   const capacity = capacityDelta(plan);
   const removed = [...capacity].filter(([, d]) => d.normal + d.movable < 0n);
   if (removed.length) {
@@ -25,18 +28,17 @@ export function planMarkdown(plan: Plan, title = 'daxplan'): string {
     head.push(`Kernel: \`${s.setting}\` ${s.from} → **${s.to}** (kernel.${s.setting}, ${escape(`${s.file}:${s.line}`)}), written before any device step.`, '');
   const blocked = plan.entries.filter((e) => e.kind === 'blocked');
   if (blocked.length) {
-    head.push('> [!CAUTION]', ...blocked.map((e) => `> \`${e.device.name}\` is blocked: ${escape(e.reason)}`), '');
+    const lines = blocked.map((e) => `> \`${e.device.name}\` is blocked: ${escape(e.reason)}`);
+    head.push('> [!CAUTION]', ...capped(lines, BLOCKED_BUDGET, (n) => [`> …and ${n} more blocked devices: run \`daxplan plan\` for all of them.`]), '');
   }
   const changed = changes(plan);
   if (changed.length) {
     head.push('| device | node | tier | size | from | to | method | rule |', '|---|---|---|---|---|---|---|---|');
-    for (const c of changed) {
+    const rows = changed.map((c) => {
       const d = c.device;
-      head.push(
-        `| \`${d.name}\` | ${d.targetNode ?? '?'} | ${d.tier ?? '?'} | ${bytes(c.bytes)} | ${d.state} | **${c.to}** | ${c.method} | ${escape(describeDecider(c.decider))} |`,
-      );
-    }
-    head.push('');
+      return `| \`${d.name}\` | ${d.targetNode ?? '?'} | ${d.tier ?? '?'} | ${bytes(c.bytes)} | ${d.state} | **${c.to}** | ${c.method} | ${escape(describeDecider(c.decider))} |`;
+    });
+    head.push(...capped(rows, TABLE_BUDGET, (n) => ['', `_…and ${n} more devices to change: run \`daxplan plan\` for all of them._`]), '');
   }
   if (capacity.size) {
     head.push('Capacity: ' + [...capacity].map(([n, d]) => `node ${n}: ZONE_NORMAL ${signedBytes(d.normal)}, ZONE_MOVABLE ${signedBytes(d.movable)}`).join('; '), '');
@@ -68,6 +70,16 @@ function fold(head: string, details: string[]): string {
     body = details.join('\n') + note;
   }
   return `${head}\n${open}${body}${close}`;
+}
+
+/** The lines that fit in `budget` bytes, then what `more` says of the rest. */
+function capped(lines: string[], budget: number, more: (rest: number) => string[]): string[] {
+  let used = 0;
+  for (let i = 0; i < lines.length; i++) {
+    used += Buffer.byteLength(lines[i]) + 1;
+    if (used > budget) return [...lines.slice(0, i), ...more(lines.length - i)];
+  }
+  return lines;
 }
 
 function escape(text: string): string {
