@@ -78,8 +78,14 @@ export function daxctlIntent(section: DaxctlSection): ObservedState | 'famfs' | 
   }
 }
 
+/** The section's header, as written in the file: [reconfigure-device NAME]. */
+export function sectionHeader(s: DaxctlSection): string {
+  return `[${SECTION} ${s.name}]`;
+}
+
+/** The header and what daxctl reads from the section, defaults filled in. */
 export function describeSection(s: DaxctlSection): string {
   const parts = [`mode = ${s.mode ?? '(none)'}`];
   if (s.mode === 'system-ram') parts.push(`online = ${s.online ?? true}`, `movable = ${s.movable ?? true}`);
-  return `[${SECTION} ${s.name}] (${parts.join(', ')})`;
+  return `${sectionHeader(s)} (${parts.join(', ')})`;
 }

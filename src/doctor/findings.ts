@@ -6,7 +6,7 @@ import type { Plan } from '../plan.js';
 import { describeHolder, type Holder } from '../apply/lock.js';
 import { describeDecider } from '../render/words.js';
 import { lastParam, parseCmdline } from './cmdline.js';
-import { daxctlIntent, describeSection, parseDaxctlConf, type DaxctlSection } from './daxctl.js';
+import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { overridePath, scanRules, type RuleFile } from './udev.js';
 import { MEMORY } from '../observe.js';
 
@@ -208,7 +208,7 @@ function daxctlFindings(input: DoctorInput, host: HostEvidence): Finding[] {
 function sectionFinding(input: DoctorInput, host: HostEvidence, section: DaxctlSection, device: ObservedDevice | undefined, hookLive: boolean): Finding {
   const evidence = `${path.join(host.root, section.file)}:${section.line}`;
   const what = describeSection(section);
-  const remove = `Remove ${what.split(' (')[0]} from ${path.join(host.root, section.file)}`;
+  const remove = `Remove ${sectionHeader(section)} from ${path.join(host.root, section.file)}`;
   const base = { id: 'daxctl.conf', evidence };
   if (section.uuid === undefined)
     return { ...base, severity: 'info', message: `${what} names no nvdimm.uuid, so daxctl matches it to no device`, fix: `${remove}, or give it the namespace's nvdimm.uuid.` };
@@ -217,7 +217,7 @@ function sectionFinding(input: DoctorInput, host: HostEvidence, section: DaxctlS
     return { ...base, severity: 'info', message: `${what} has no mode daxctl accepts (system-ram or devdax), so daxctl refuses it`, fix: `${remove}; daxplan's policy is the place for this device.` };
   if (!device)
     return { ...base, severity: 'info', message: `${what} names nvdimm.uuid ${section.uuid}, which no dax device on this host has`, fix: `${remove} if that namespace is gone.` };
-  const wants = `${section.mode === 'system-ram' ? `${intent} (system-ram)` : intent}`;
+  const wants = section.mode === 'system-ram' ? `${intent} (system-ram)` : intent;
   if (!hookLive)
     return {
       ...base,
