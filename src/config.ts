@@ -12,6 +12,8 @@ export const SEARCH_PLACES = ['daxplan.yaml', 'daxplan.yml', '.daxplan.yaml', '.
 export interface LoadedPolicy {
   policy: Policy;
   warnings: Diagnostic[];
+  /** The file's text, as parsed (daxplan watch hashes it to tell a policy change). */
+  text: string;
 }
 
 export interface PolicyOptions {
@@ -70,7 +72,7 @@ export function loadPolicy(options: PolicyOptions): LoadedPolicy {
   const text = readPolicyText(file, display, options.asRoot ?? process.getuid?.() === 0);
   const result = parsePolicy(text, display);
   if (!result.ok) throw new PolicyError([...result.errors, ...result.warnings]);
-  return { policy: result.policy, warnings: result.warnings };
+  return { policy: result.policy, warnings: result.warnings, text };
 }
 
 const MAX_POLICY_BYTES = 1 << 20;

@@ -9,9 +9,10 @@ import { doctorCommand } from './commands/doctor.js';
 import { disableCommand, enableCommand } from './commands/pause.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { diffCommand } from './commands/diff.js';
+import { watchCommand } from './commands/watch.js';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: Command[] = [planCommand, applyCommand, status, validate, snapshotCommand, diffCommand, doctorCommand, disableCommand, enableCommand];
+const COMMANDS: Command[] = [planCommand, applyCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,9 +1,7 @@
 // Options and wiring several commands share.
 import * as path from 'node:path';
-import { DirSysfs, type Sysfs } from '../sysfs.js';
-import type { Plan } from '../plan.js';
-import type { Policy } from '../policy.js';
-import { checkPlan as checkPlanWith, observeMemoryTotals, type MemoryTotals } from '../safety.js';
+import { DirSysfs } from '../sysfs.js';
+import { observeMemoryTotals, type MemoryTotals } from '../safety.js';
 import { observe } from '../observe.js';
 import type { Observed } from '../model.js';
 import { fromSnapshot, readSnapshot, snapshotTotals } from '../snapshot.js';
@@ -59,11 +57,6 @@ export function policyFrom(values: Values, io: Io): LoadedPolicy {
   const loaded = loadPolicy({ config: values.config as string | undefined, cwd: io.cwd });
   for (const w of loaded.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
   return loaded;
-}
-
-/** Adds host-wide warnings to a plan (they need reads the pure planner does not make). */
-export function checkPlan(result: Plan, sysfs: Sysfs, policy: Policy): void {
-  checkPlanWith(result, () => observeMemoryTotals(sysfs), policy);
 }
 
 export function printJson(io: Io, value: unknown): void {

@@ -1,25 +1,19 @@
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkPlan, CONFIG, HOST, policyFrom, printJson, sysfsRoot, DEFAULT_SYSFS_ROOT } from '../cli/common.js';
+import { CONFIG, HOST, policyFrom, printJson, sysfsRoot, DEFAULT_SYSFS_ROOT } from '../cli/common.js';
 import { deviceNames, oneOf, seconds, type Command, type Values } from '../cli/args.js';
 import { DirSysfs, type Sysfs } from '../sysfs.js';
-import { observe } from '../observe.js';
-import { changes, kernelAfter, plan, settingChanges, summarise, type Change, type Plan, type SettingEntry } from '../plan.js';
-import { Applier, type Outcome } from '../apply/engine.js';
-import { applySetting, savedSettings } from '../apply/kernel.js';
 import { hostRoot, ROOT } from '../cli/root.js';
 import { PausedError, readPause } from '../pause.js';
-import { acquireLock, DEFAULT_LOCK_FILE } from '../apply/lock.js';
+import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
+import { converge } from '../apply/run.js';
 import { SimulatedKernel } from '../sim/kernel.js';
-import { changesFromSavedPlan, readSavedPlan } from '../savedplan.js';
-import { readProcFacts } from '../fingerprint.js';
+import { readSavedPlan } from '../savedplan.js';
 import { applyJson } from '../render/json.js';
 import { outcomesText, planText } from '../render/text.js';
 import { styleFor } from '../render/style.js';
-import { EXIT, HostError, UsageError } from '../errors.js';
-import { describeStep } from '../render/words.js';
-import { describeDevice } from '../model.js';
+import { EXIT, UsageError } from '../errors.js';
 
 export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
 const DEFAULT_LOCK_TIMEOUT = 30;
@@ -71,53 +65,24 @@ export const applyCommand: Command = {
     const saved = planFile ? readSavedPlan(planFile) : undefined;
     const policy = saved ? undefined : policyFrom(values, io).policy;
 
-    const lock = values['dry-run']
-      ? undefined
-      : await acquireLock(lockFile(values), { timeoutSeconds: timeout, trigger, onWait: (holder) => log(`waiting up to ${timeout}s for the lock held by ${holder}`) });
-    try {
-      const observed = observe(sysfs, kernelOnly ? [] : only);
-      const current: Plan = saved
-        ? savedPlanAsPlan(changesFromSavedPlan(planFile!, saved, observed, readProcFacts()), savedSettings(saved), observed)
-        : plan(policy!, observed);
-      current.paused = pause;
-      if (policy) checkPlan(current, sysfs, policy);
-      const lost = lock?.interrupted;
-      if (lost?.moving) {
-        const now = observed.devices.find((d) => d.name === lost.moving!.device);
-        const warning = `a previous run (pid ${lost.pid}, trigger ${lost.trigger}, started ${lost.started}) died while moving ${lost.moving.device} from ${lost.moving.from} to ${lost.moving.to}; it is now ${now ? describeDevice(now) : 'gone'}`;
-        current.warnings.push(warning);
-        log(warning);
-      }
-      const style = styleFor(io.stdout, io.env);
-      if (format === 'text') io.stdout.write(planText(current, style));
-      if (values['dry-run']) {
-        if (format === 'json') printJson(io, applyJson(current, []));
-        return EXIT.ok;
-      }
-      if (current.warnings.length && policy?.safety.onMovableExcess === 'refuse')
-        throw new HostError(`refusing to apply (safety.on_movable_excess: refuse): ${current.warnings.join('; ')}`);
-      // Kernel settings first: the device steps were planned for the kernel they leave.
-      const settings = settingChanges(current).map((s) => applySetting(sysfs, s));
-      for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
-      const unset = settings.find((s) => s.result === 'failed');
-      const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), {
-        step: (device, i, total, planned) => log(`${device}: step ${i + 1}/${total}: ${describeStep(planned, observed.devices.find((d) => d.name === device)!)}`),
-      });
-      const outcomes = changes(current).map((change) => {
-        if (unset) return skipped(change, `kernel ${unset.setting} is not ${unset.to} and the steps were planned for it; nothing written`);
-        lock?.record({ device: change.device.name, from: change.device.state, to: change.to });
-        const outcome = applier.apply(change);
-        lock?.record(undefined);
-        return outcome;
-      });
-      for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
-      if (format === 'json') printJson(io, applyJson(current, outcomes, settings));
-      else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(current, outcomes, style, settings));
-      const clean = outcomes.every((o) => o.result === 'applied') && !unset && current.summary.blocked === 0;
-      return clean ? EXIT.ok : EXIT.runtime;
-    } finally {
-      await lock?.release();
+    const style = styleFor(io.stdout, io.env);
+    const { plan: current, outcomes, settings, clean } = await converge({
+      sysfs,
+      only: kernelOnly ? [] : only,
+      target: saved ? { saved, file: planFile! } : { policy: policy! },
+      pause,
+      lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
+      log,
+      steps: true,
+      planned: (p) => format === 'text' && io.stdout.write(planText(p, style)),
+    });
+    if (values['dry-run']) {
+      if (format === 'json') printJson(io, applyJson(current, []));
+      return EXIT.ok;
     }
+    if (format === 'json') printJson(io, applyJson(current, outcomes, settings));
+    else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(current, outcomes, style, settings));
+    return clean ? EXIT.ok : EXIT.runtime;
   },
 };
 
@@ -134,13 +99,4 @@ export function lockFile(values: Values): string {
   if (root === DEFAULT_SYSFS_ROOT) return DEFAULT_LOCK_FILE;
   // Another tree (a snapshot, a simulated host) gets a lock of its own, outside it.
   return path.join(os.tmpdir(), `daxplan-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`);
-}
-
-function savedPlanAsPlan(saved: Change[], settings: SettingEntry[], observed: ReturnType<typeof observe>): Plan {
-  return { entries: saved, settings, kernel: observed.kernel, warnings: [], conflicts: [], summary: summarise(saved, settings) };
-}
-
-function skipped(change: Change, message: string): Outcome {
-  const d = change.device;
-  return { device: d.name, from: d.state, to: change.to, method: change.method, bytes: change.bytes, node: d.targetNode, result: 'skipped', stepsDone: 0, stepsTotal: change.steps.length, final: d, message, elapsedMs: 0 };
 }

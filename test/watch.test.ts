@@ -1,0 +1,183 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { tick, type TickMemory, type WatchSetup } from '../src/watch.js';
+import { SimulatedKernel, type SimConfig } from '../src/sim/kernel.js';
+import { acquireLock } from '../src/apply/lock.js';
+import { writePause } from '../src/pause.js';
+import type { HostSpec } from '../src/sim/tree.js';
+import { run } from './support/cli.js';
+import { host, policyFile, REPO, tempDir } from './support/host.js';
+
+const MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
+const AT = new Date('2026-11-25T18:10:00.250Z');
+const TWO: HostSpec = { devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }, { name: 'dax1.0', node: 2, blocks: 2, state: 'online' }] };
+
+interface Watched {
+  setup: WatchSetup;
+  kernel: SimulatedKernel;
+  policy: string;
+  warnings: string[];
+  next(): Promise<string>;
+}
+
+/** A watched simulated host; next() runs one tick and returns its line. */
+function watched(spec: HostSpec, options: { apply?: boolean; sim?: SimConfig; policy?: string } = {}): Watched {
+  const root = host(spec, options.sim ?? {});
+  const kernel = SimulatedKernel.fromTree(root);
+  const policy = policyFile(options.policy ?? MOVABLE);
+  const warnings: string[] = [];
+  const setup: WatchSetup = {
+    policy: { config: policy, cwd: process.cwd(), asRoot: false },
+    sysfs: kernel,
+    root: path.join(root, '..'),
+    apply: options.apply ? { lockFile: path.join(tempDir(), 'lock'), timeoutSeconds: 0 } : undefined,
+    warn: (line) => warnings.push(line),
+  };
+  let memory: TickMemory = {};
+  return {
+    setup,
+    kernel,
+    policy,
+    warnings,
+    async next() {
+      const done = await tick(setup, memory, AT);
+      memory = done.memory;
+      assert.not.match(done.line, '\n', 'one line per tick');
+      return done.line;
+    },
+  };
+}
+
+const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 8);
+
+const ticks = suite('watch: one line per tick, saying what drifted and what was done');
+
+ticks('first tick converges, the next finds no drift', async () => {
+  const w = watched(TWO, { apply: true });
+  assert.is(await w.next(), '2026-11-25T18:10:00Z tick: 2 to change (first tick); applied 2, failed 0');
+  assert.is(await w.next(), '2026-11-25T18:10:00Z tick: no drift');
+});
+
+ticks('the host drifted: the device that moved, and the correction', async () => {
+  const w = watched(TWO, { apply: true });
+  await w.next();
+  w.kernel.meddle(34, 'o');
+  w.kernel.meddle(35, 'o');
+  assert.is(await w.next(), '2026-11-25T18:10:00Z tick: 1 to change (host drifted: dax1.0 online_movable -> offline); applied 1, failed 0');
+  assert.is(await w.next(), '2026-11-25T18:10:00Z tick: no drift');
+});
+
+ticks('the policy changed: its sha256 before and after', async () => {
+  const w = watched(TWO, { apply: true });
+  await w.next();
+  const before = sha(w.policy);
+  fs.writeFileSync(w.policy, MOVABLE.replace('online_movable', 'devdax'));
+  assert.is(await w.next(), `2026-11-25T18:10:00Z tick: 2 to change (policy changed (sha ${before} -> ${sha(w.policy)})); applied 2, failed 0`);
+  fs.appendFileSync(w.policy, '# reviewed\n');
+  assert.match(await w.next(), /tick: no drift; policy changed \(sha [0-9a-f]{8} -> [0-9a-f]{8}\)$/);
+});
+
+ticks('without --apply: drift is logged and stays pending', async () => {
+  const w = watched(TWO);
+  assert.is(await w.next(), '2026-11-25T18:10:00Z tick: 2 to change (first tick); not applied (watch without --apply)');
+  assert.is(await w.next(), '2026-11-25T18:10:00Z tick: 2 to change (still pending); not applied (watch without --apply)');
+  assert.equal(w.kernel.log, [], 'nothing written');
+});
+
+ticks('a lock held by another run: the tick skips its apply and the next one catches up', async () => {
+  const w = watched(TWO, { apply: true });
+  const lock = await acquireLock(w.setup.apply!.lockFile, { timeoutSeconds: 0, trigger: 'udev' });
+  try {
+    assert.match(await w.next(), new RegExp(`tick: 2 to change \\(first tick\\); skipped: lock held by pid ${process.pid} \\(trigger udev, since [^)]+\\)$`));
+    assert.equal(w.kernel.log, []);
+  } finally {
+    await lock.release();
+  }
+  assert.match(await w.next(), 'tick: 2 to change (still pending); applied 2, failed 0');
+});
+
+ticks('a failed device is in the line; an invalid policy and a disabled daxplan skip the tick', async () => {
+  const w = watched({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, { apply: true, sim: { busyBlocks: [33] } });
+  assert.match(await w.next(), /tick: 1 to change \(first tick\); applied 0, failed 1 \(dax0\.0: step 1 \(offline_blocks\) failed: offlining memory33 failed: EBUSY.*rolled back/);
+  fs.writeFileSync(w.policy, 'version: 1\nrules:\n  - name: far\n    match: { numa_node: 1 }\n    state: sideways\n');
+  assert.match(await w.next(), /tick: skipped: the policy is invalid: .*daxplan\.yaml:5:12: rules\[0\]\.state: must be one of/);
+  writePause(w.setup.root!, 'firmware update', 'ops');
+  assert.match(await w.next(), /tick: skipped: daxplan is disabled since .* by ops: firmware update$/);
+});
+
+ticks('policy warnings are told once per version of the policy, not at every tick', async () => {
+  const shadowed = MOVABLE + '  - name: again\n    match: { numa_node: [1] }\n    state: devdax\n';
+  const w = watched(TWO, { policy: shadowed });
+  await w.next();
+  await w.next();
+  assert.is(w.warnings.length, 1);
+  assert.match(w.warnings[0], 'rule "again" is shadowed');
+});
+
+ticks.run();
+
+const cli = suite('watch: the command');
+
+cli('usage errors exit 64: a bad cron expression, no schedule, a bad lock timeout; an invalid policy at start exits 65', async () => {
+  const policy = policyFile(MOVABLE);
+  const root = host(TWO);
+  const bad = await run(['watch', '--schedule', '61 * * * *', '-c', policy, '--sysfs-root', root]);
+  assert.is(bad.code, 64);
+  assert.match(bad.stderr, '--schedule "61 * * * *" is not a cron expression');
+  assert.is((await run(['watch', '--schedule', 'every ten minutes', '-c', policy, '--sysfs-root', root])).code, 64);
+  assert.is((await run(['watch', '-c', policy, '--sysfs-root', root])).code, 64);
+  assert.is((await run(['watch', '--schedule', '* * * * *', '--lock-timeout', 'soon', '-c', policy, '--sysfs-root', root])).code, 64);
+  const invalid = await run(['watch', '--schedule', '* * * * *', '-c', policyFile('version: 1\nrules: 7\n'), '--sysfs-root', root]);
+  assert.is(invalid.code, 65);
+  assert.match(invalid.stderr, 'daxplan.yaml:2:8');
+});
+
+const BIN = path.join(REPO, 'dist/daxplan.mjs');
+
+/** The bundle, rebuilt when a source file is newer than it. */
+function freshBundle(): void {
+  const newest = (dir: string): number =>
+    Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)));
+  if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs >= newest(path.join(REPO, 'src'))) return;
+  const built = spawnSync('npm', ['run', 'build'], { cwd: REPO, encoding: 'utf8' });
+  assert.is(built.status, 0, built.stderr);
+}
+
+cli('the bundle ticks every second on a simulated host, and SIGTERM ends it cleanly with exit 0', async () => {
+  freshBundle();
+  const root = host(TWO, {});
+  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--simulate', '--sysfs-root', root, '-c', policyFile(MOVABLE)], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const twoTicks = new Promise<void>((resolve) =>
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if ((stdout.match(/ tick: /g) ?? []).length >= 2) resolve();
+    }),
+  );
+  const within = (ms: number, what: string) => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms\n${stdout}\n${stderr}`)), ms).unref());
+  try {
+    await Promise.race([twoTicks, within(15_000, 'two ticks')]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const lines = stdout.trim().split('\n');
+  assert.match(lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: 2 to change \(first tick\); applied 2, failed 0$/);
+  assert.match(lines[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: no drift$/);
+  child.kill('SIGTERM');
+  const code = await Promise.race([exited, within(5_000, 'stopping')]);
+  assert.is(code, 0, stderr);
+  assert.match(stderr, 'daxplan watch: SIGTERM: stopped');
+});
+
+cli.run();
