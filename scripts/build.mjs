@@ -1,19 +1,46 @@
 // Bundles the CLI into one file: one read at start-up instead of hundreds
 // of module loads, and an install that is a single file plus node.
+// The bundle is CommonJS, carried as a string by dist/daxplan.mjs
+// (scripts/launcher.mjs) and compiled as a script, so that it can start from
+// V8's code cache (dist/daxplan.cache, optional): `daxplan plan` starts in
+// ~1.4-1.5x the time of `node -e 0` instead of ~1.8x (npm run bench).
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { build } from 'esbuild';
+import { writeCodeCache } from './code-cache.mjs';
 
-await build({
+const ENTRY = 'dist/daxplan.mjs';
+const CACHE = 'dist/daxplan.cache';
+
+const result = await build({
   entryPoints: ['src/cli.ts'],
-  outfile: 'dist/daxplan.mjs',
+  outfile: ENTRY,
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  // CommonJS, not ESM: it runs as a vm.Script (which takes a code cache), and
+  // a require() in the source (cosmiconfig, src/config.ts) loads lazily.
+  format: 'cjs',
+  define: { 'import.meta.url': '__daxplan_import_meta_url' },
   minify: true,
   legalComments: 'none',
   // cosmiconfig can load TypeScript configs; daxplan never lets it, so the
   // compiler is left out of the bundle.
   external: ['typescript'],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The program as one function expression; scripts/launcher.mjs calls it with
+// (require, import.meta.url, the entry's path).
+const bundle = result.outputFiles[0].text.replace(/^#!.*\n/, '');
+const program = `(function (require, __daxplan_import_meta_url, __filename) {"use strict";\n${bundle}\n})`;
+const header = `daxplan code cache ${crypto.createHash('sha256').update(program).digest('hex').slice(0, 24)}\n`;
+const launcher = fs.readFileSync('scripts/launcher.mjs', 'utf8');
+fs.mkdirSync(path.dirname(ENTRY), { recursive: true });
+fs.rmSync(CACHE, { force: true });
+fs.writeFileSync(ENTRY, launcher.replace('__PROGRAM__', () => JSON.stringify(program)).replace('__CACHE_HEADER__', () => JSON.stringify(header)));
+fs.chmodSync(ENTRY, 0o755);
+const cache = await writeCodeCache({ program, header, entry: path.resolve(ENTRY), cacheFile: CACHE });
+for (const f of cache.failed) console.warn(`build: warming the code cache: ${f} failed`);

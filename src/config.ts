@@ -2,7 +2,8 @@
 // so it only ever parses YAML/JSON and refuses files others could have written.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cosmiconfigSync } from 'cosmiconfig';
+import { createRequire } from 'node:module';
+import type * as Cosmiconfig from 'cosmiconfig';
 import { PolicyError, type Diagnostic } from './errors.js';
 import { parsePolicy, type Policy } from './policy.js';
 
@@ -47,7 +48,7 @@ export function findPolicyFile(options: PolicyOptions): string {
 
 function searchUpwards(cwd: string): string | undefined {
   try {
-    return cosmiconfigSync('daxplan', {
+    return cosmiconfig().cosmiconfigSync('daxplan', {
       searchPlaces: SEARCH_PLACES,
       searchStrategy: 'global',
       loaders: { '.yaml': marker, '.yml': marker, '.json': marker, noExt: marker },
@@ -59,6 +60,16 @@ function searchUpwards(cwd: string): string | undefined {
     if (code === 'EACCES' || code === 'EPERM') return undefined;
     throw err;
   }
+}
+
+/**
+ * cosmiconfig, loaded only when the policy is searched for: with the js-yaml,
+ * fs/promises and crypto it loads it costs ~10 ms, which --config runs skip.
+ * In the bundle (CommonJS) esbuild's require() loads its bundled copy on this
+ * first call; under tsx (ESM) there is no require() and node resolves it.
+ */
+function cosmiconfig(): typeof Cosmiconfig {
+  return typeof require === 'function' ? require('cosmiconfig') : createRequire(import.meta.url)('cosmiconfig');
 }
 
 function marker(): { found: true } {

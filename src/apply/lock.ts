@@ -2,11 +2,15 @@
 // by a flock(1) child for as long as this process lives (Node has no flock
 // call). The kernel drops the lock when either process dies, so a crashed run
 // never leaves a stale lock behind.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type * as ChildProcesses from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { HostError, LockHeldError } from '../errors.js';
+import { builtin } from '../lazy.js';
+
+const childProcess = builtin<typeof ChildProcesses>('node:child_process');
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
 const HELD_EXIT = 75;
@@ -83,7 +87,7 @@ export async function acquireLock(
 /** A flock(1) child holding the lock, or undefined when it is held elsewhere. */
 async function tryFlock(file: string, waitSeconds: number): Promise<ChildProcess | undefined> {
   const wait = waitSeconds > 0 ? ['--wait', String(waitSeconds)] : ['--nonblock'];
-  const child = spawn('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(HELD_EXIT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+  const child = childProcess().spawn('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(HELD_EXIT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const first = await new Promise<'locked' | { code: number | null }>((resolve, reject) => {

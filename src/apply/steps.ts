@@ -1,10 +1,13 @@
 // Executes one plan step against sysfs. The only module (with the simulated
 // kernel behind the same interface) that writes.
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { SysfsWriteError, type Sysfs } from '../sysfs.js';
 import { DAX_DEVICES, MEMORY } from '../observe.js';
 import type { Driver, ObservedDevice, Zone } from '../model.js';
 import type { Step } from '../plan.js';
+import { builtin } from '../lazy.js';
+
+const childProcess = builtin<typeof ChildProcess>('node:child_process');
 
 export class StepError extends Error {
   constructor(
@@ -74,7 +77,7 @@ export class StepRunner {
   private loadModule(driver: Driver): void {
     const module = driver === 'kmem' ? 'kmem' : 'device_dax';
     if (this.sysfs.root !== '/sys') throw new StepError(`driver ${driver} is not loaded in ${this.sysfs.root}`);
-    const result = spawnSync('modprobe', [module], { encoding: 'utf8' });
+    const result = childProcess().spawnSync('modprobe', [module], { encoding: 'utf8' });
     if (result.status !== 0) throw new StepError(`modprobe ${module} failed: ${(result.stderr || result.error?.message || '').trim()}`);
   }
 

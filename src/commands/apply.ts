@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CONFIG, HOST, policyFrom, printJson, sysfsRoot, DEFAULT_SYSFS_ROOT } from '../cli/common.js';
@@ -14,6 +14,9 @@ import { applyJson } from '../render/json.js';
 import { outcomesText, planText } from '../render/text.js';
 import { styleFor } from '../render/style.js';
 import { EXIT, UsageError } from '../errors.js';
+import { builtin } from '../lazy.js';
+
+const crypto = builtin<typeof Crypto>('node:crypto');
 
 export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
 const DEFAULT_LOCK_TIMEOUT = 30;
@@ -98,5 +101,5 @@ export function lockFile(values: Values): string {
   const root = path.resolve(sysfsRoot(values));
   if (root === DEFAULT_SYSFS_ROOT) return DEFAULT_LOCK_FILE;
   // Another tree (a snapshot, a simulated host) gets a lock of its own, outside it.
-  return path.join(os.tmpdir(), `daxplan-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`);
+  return path.join(os.tmpdir(), `daxplan-${crypto().createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`);
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// daxplan: the whole program is in PROGRAM below (a CommonJS bundle, see
+// scripts/build.mjs), compiled as a script so that V8 can start from the
+// compiled code in daxplan.cache beside this file instead of compiling 400 KB
+// at every start (daxplan runs at device arrival and at boot). The cache is
+// optional: without it, or when it is for another build or another node, or
+// when anyone but root or the running user could have written it, the program
+// is compiled as usual. This file alone is a complete install.
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+const PROGRAM = __PROGRAM__;
+const CACHE_HEADER = __CACHE_HEADER__;
+
+const file = fileURLToPath(import.meta.url);
+
+/** daxplan.cache's code when it is this build's and only root or this user can have written it. */
+function trustedCache() {
+  const cache = join(dirname(file), 'daxplan.cache');
+  let fd;
+  try {
+    fd = openSync(cache, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const uid = process.geteuid?.() ?? -1;
+    const safe = (stat) => (stat.uid === 0 || stat.uid === uid) && (stat.mode & 0o022) === 0;
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || !safe(stat) || !safe(statSync(dirname(cache)))) return undefined;
+    const data = readFileSync(fd);
+    if (data.toString('latin1', 0, CACHE_HEADER.length) !== CACHE_HEADER) return undefined;
+    return data.subarray(CACHE_HEADER.length);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// V8 checks the cache against its own version and flags and rejects it when
+// they differ (script.cachedDataRejected); the header ties it to PROGRAM.
+const cachedData = trustedCache();
+const script = new Script(PROGRAM, { filename: file, cachedData });
+if (process.env.DAXPLAN_DEBUG_CODE_CACHE)
+  process.stderr.write(`daxplan: code cache ${cachedData === undefined ? 'not used' : script.cachedDataRejected ? 'rejected by V8' : 'used'}\n`);
+script.runInThisContext()(createRequire(file), import.meta.url, file);

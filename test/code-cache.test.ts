@@ -1,0 +1,90 @@
+// dist/daxplan.mjs takes V8's compiled code from daxplan.cache beside it only
+// when root or the running user alone can have written it (scripts/launcher.mjs).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO, tempDir } from './support/host.js';
+
+const DIST = path.join(REPO, 'dist');
+const built = fs.existsSync(path.join(DIST, 'daxplan.mjs')) && fs.existsSync(path.join(DIST, 'daxplan.cache'));
+const asRoot = process.getuid?.() === 0;
+
+/** A copy of the built entry and its cache in a fresh directory (mode 0755). */
+function install(): string {
+  const dir = path.join(tempDir(), 'lib');
+  fs.mkdirSync(dir, { mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(path.dirname(dir), 0o755);
+  fs.copyFileSync(path.join(DIST, 'daxplan.mjs'), path.join(dir, 'daxplan.mjs'));
+  fs.copyFileSync(path.join(DIST, 'daxplan.cache'), path.join(dir, 'daxplan.cache'));
+  fs.chmodSync(path.join(dir, 'daxplan.cache'), 0o644);
+  return dir;
+}
+
+function version(dir: string, as: string[] = []): { cache: string; stdout: string; status: number | null } {
+  const argv = [...as, process.execPath, path.join(dir, 'daxplan.mjs'), '--version'];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, DAXPLAN_DEBUG_CODE_CACHE: '1' } });
+  return { cache: /code cache (.*)/.exec(r.stderr)?.[1] ?? `no report: ${r.stderr}`, stdout: r.stdout, status: r.status };
+}
+
+const cache = suite('code cache');
+
+cache('a cache only root or this user can write is used', () => {
+  if (!built) return console.log('  (skipped: run npm run build)');
+  const r = version(install());
+  assert.is(r.cache, 'used');
+  assert.match(r.stdout, /^daxplan \d/);
+});
+
+cache('a group- or world-writable cache, or one in such a directory, is not used; daxplan still runs', () => {
+  if (!built) return;
+  for (const [target, mode] of [
+    ['daxplan.cache', 0o664],
+    ['daxplan.cache', 0o646],
+    ['.', 0o775],
+    ['.', 0o757],
+  ] as const) {
+    const dir = install();
+    fs.chmodSync(path.join(dir, target), mode);
+    const r = version(dir);
+    assert.is(r.cache, 'not used', `${target} mode ${mode.toString(8)}`);
+    assert.is(r.status, 0);
+    assert.match(r.stdout, /^daxplan \d/);
+  }
+});
+
+cache('a symlinked cache is not used', () => {
+  if (!built) return;
+  const dir = install();
+  fs.renameSync(path.join(dir, 'daxplan.cache'), path.join(dir, 'real.cache'));
+  fs.symlinkSync('real.cache', path.join(dir, 'daxplan.cache'));
+  assert.is(version(dir).cache, 'not used');
+});
+
+cache("another build's cache is not used; a damaged one is rejected by V8", () => {
+  if (!built) return;
+  const dir = install();
+  const file = path.join(dir, 'daxplan.cache');
+  const data = fs.readFileSync(file);
+  fs.writeFileSync(file, Buffer.concat([Buffer.from('daxplan code cache 000000000000000000000000\n'), data.subarray(data.indexOf(10) + 1)]));
+  assert.is(version(dir).cache, 'not used');
+  const header = data.subarray(0, data.indexOf(10) + 1);
+  fs.writeFileSync(file, Buffer.concat([header, Buffer.alloc(data.length - header.length, 0x5a)]));
+  const r = version(dir);
+  assert.is(r.cache, 'rejected by V8');
+  assert.is(r.status, 0);
+});
+
+cache('as root, a cache owned by another user is not used; that user trusts a root-owned one', () => {
+  if (!built || !asRoot) return;
+  const dir = install();
+  fs.chownSync(path.join(dir, 'daxplan.cache'), 65534, 65534);
+  assert.is(version(dir).cache, 'not used');
+  const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+  const mine = install();
+  assert.is(version(mine, nobody).cache, 'used');
+});
+
+cache.run();
