@@ -1,7 +1,7 @@
 // sysfs -> Observed. Reads only; anything that does not parse becomes a
 // problem on the device (or the kernel facts), never an exception.
 import * as path from 'node:path';
-import { type Sysfs, resolveLink } from './sysfs.js';
+import { type Sysfs, readFiles, resolveLink } from './sysfs.js';
 import { blockKind } from './model.js';
 import type {
   AutoOnline,
@@ -38,7 +38,12 @@ export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
     })
     .filter((name) => !only || only.includes(name))
     .sort(compareDeviceNames);
-  const devices = names.map((name) => observeDevice(sysfs, name, kernel));
+  // Each device's own files first, then the memory blocks of all of them in
+  // two batches (readBlocks), which DirSysfs reads with two threads when there
+  // are thousands.
+  const pending = names.map((name) => observeDevice(sysfs, name, kernel));
+  const blocks = readBlocks(sysfs, pending.map((p) => p.indices), pending.map((p) => p.problems));
+  const devices = pending.map((p, i) => p.finish(blocks[i]));
   kernel.hotplug = hotplugSupport(devices);
   return { kernel, devices };
 }
@@ -91,7 +96,14 @@ export function hotplugSupport(devices: ObservedDevice[]): HotplugSupport {
   return support;
 }
 
-function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): ObservedDevice {
+/** A device read but for its memory blocks: which blocks to read, and how to finish it once they are. */
+interface PendingDevice {
+  indices: number[];
+  problems: string[];
+  finish(blocks: BlockState[]): ObservedDevice;
+}
+
+function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): PendingDevice {
   const problems: string[] = [];
   const linkPath = `${DAX_DEVICES}/${name}`;
   const dir = resolveLink(sysfs, linkPath) ?? linkPath;
@@ -102,13 +114,17 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
   const ranges = readRanges(sysfs, dir, name, size, problems);
   const driver = readDriver(sysfs, dir);
   const hotplug = file('hotplug');
-  const blockSpan = kernel.blockSize ? ranges.reduce((n, r) => n + blockIndices(r, kernel.blockSize!).length, 0) : 0;
-  const blocks = kernel.blockSize ? readBlocks(sysfs, ranges, kernel.blockSize, problems) : [];
+  const blockSpan = kernel.blockSize ? ranges.reduce((n, r) => n + blockCount(r, kernel.blockSize!), 0) : 0;
+  const indices: number[] = [];
+  if (kernel.blockSize)
+    for (const range of ranges) {
+      const [first, last] = blockBounds(range, kernel.blockSize);
+      for (let index = first; index <= last; index++) indices.push(index);
+    }
   const { uuid, source } = identity(sysfs, dir);
-  const state = normaliseState(driver, blocks, problems);
-  return {
+  const finish = (blocks: BlockState[]): ObservedDevice => ({
     name,
-    state,
+    state: normaliseState(driver, blocks, problems),
     size,
     ranges,
     targetNode,
@@ -120,7 +136,8 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
     blocks,
     blockSpan,
     problems,
-  };
+  });
+  return { indices, problems, finish };
 }
 
 /** A device's physical ranges, for callers that need nothing else of it. */
@@ -154,31 +171,48 @@ function readDriver(sysfs: Sysfs, dir: string): ObservedDevice['driver'] {
 
 /** Indices of the memory blocks wholly inside a range (kmem aligns inwards). */
 export function blockIndices(range: Range, blockSize: bigint): number[] {
-  const first = (range.start + blockSize - 1n) / blockSize;
-  const last = (range.end + 1n) / blockSize - 1n;
+  const [first, last] = blockBounds(range, blockSize);
   const out: number[] = [];
-  for (let i = first; i <= last; i++) out.push(Number(i));
+  for (let i = first; i <= last; i++) out.push(i);
   return out;
 }
 
-function readBlocks(sysfs: Sysfs, ranges: Range[], blockSize: bigint, problems: string[]): BlockState[] {
-  const blocks: BlockState[] = [];
-  for (const range of ranges) {
-    for (const index of blockIndices(range, blockSize)) {
-      const base = `${MEMORY}/memory${index}`;
-      const state = sysfs.read(`${base}/state`);
+/** First and last index of the blocks wholly inside a range (last < first when none). */
+function blockBounds(range: Range, blockSize: bigint): [number, number] {
+  return [Number((range.start + blockSize - 1n) / blockSize), Number((range.end + 1n) / blockSize - 1n)];
+}
+
+function blockCount(range: Range, blockSize: bigint): number {
+  const [first, last] = blockBounds(range, blockSize);
+  return Math.max(0, last - first + 1);
+}
+
+/**
+ * The memory blocks of each device (indices[d]; problems go to problems[d]):
+ * every block's state, then the zones of the online ones, each in one batch.
+ */
+function readBlocks(sysfs: Sysfs, indices: number[][], problems: string[][]): BlockState[][] {
+  const all = indices.flat();
+  const states = readFiles(sysfs, all.map((index) => `${MEMORY}/memory${index}/state`));
+  const online = all.filter((_, i) => states[i] === 'online');
+  const zones = readFiles(sysfs, online.map((index) => `${MEMORY}/memory${index}/valid_zones`));
+  let i = 0;
+  let z = 0;
+  return indices.map((device, d) => {
+    const blocks: BlockState[] = [];
+    for (const index of device) {
+      const state = states[i++];
       if (state === undefined) continue;
       if (state === 'online') {
-        const zone = sysfs.read(`${base}/valid_zones`) ?? '';
-        blocks.push({ index, state, zone });
+        blocks.push({ index, state, zone: zones[z++] ?? '' });
       } else if (state === 'offline' || state === 'going-offline') {
         blocks.push({ index, state });
       } else {
-        problems.push(`memory${index}/state: unknown value "${state}"`);
+        problems[d].push(`memory${index}/state: unknown value "${state}"`);
       }
     }
-  }
-  return blocks;
+    return blocks;
+  });
 }
 
 function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], problems: string[]): ObservedState {

@@ -3,11 +3,14 @@
 // for /sys. Paths are relative to the root ("bus/dax/devices").
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PARALLEL_MIN, readMany } from './readmany.js';
 
 export interface Sysfs {
   readonly root: string;
   /** File content with the trailing newline removed, or undefined when absent. */
   read(rel: string): string | undefined;
+  /** rels.map(read), perhaps faster (DirSysfs reads thousands of files with two threads). */
+  readMany?(rels: string[]): (string | undefined)[];
   /** Target of a symlink, relative to the link's directory, or undefined. */
   link(rel: string): string | undefined;
   /** Entry names of a directory (empty when absent). */
@@ -39,20 +42,52 @@ export function normalise(rel: string): string {
   return clean;
 }
 
+/** Whether normalise() would return rel unchanged: no leading, doubled or trailing slash, no "." or ".." segment. */
+export function isClean(rel: string): boolean {
+  const n = rel.length;
+  if (n === 0 || rel.charCodeAt(0) === SLASH || rel.charCodeAt(n - 1) === SLASH) return false;
+  for (let start = 0, i = 0; i <= n; i++) {
+    if (i < n && rel.charCodeAt(i) !== SLASH) continue;
+    const len = i - start;
+    if (len === 0) return false;
+    if (rel.charCodeAt(start) === DOT && (len === 1 || (len === 2 && rel.charCodeAt(start + 1) === DOT))) return false;
+    start = i + 1;
+  }
+  return true;
+}
+const SLASH = 47;
+const DOT = 46;
+
+// One buffer for every read: sysfs attributes are at most a page, and reads
+// of a memory block's state are the hot path (32k blocks on a 4 TiB host).
+const READ_BUFFER = Buffer.allocUnsafe(4096);
+
 export class DirSysfs implements Sysfs {
-  constructor(readonly root: string) {}
+  /** The root with one trailing slash: prefix + clean rel === path.join(root, rel). */
+  private readonly prefix: string;
+
+  constructor(
+    readonly root: string,
+    /** How many files readMany() reads on one thread before it takes a second. */
+    private readonly parallelMin = PARALLEL_MIN,
+  ) {
+    this.prefix = path.join(root, '/');
+  }
 
   private abs(rel: string): string {
-    return path.join(this.root, normalise(rel));
+    return isClean(rel) ? this.prefix + rel : path.join(this.root, normalise(rel));
   }
 
   read(rel: string): string | undefined {
-    try {
-      return fs.readFileSync(this.abs(rel), 'utf8').replace(/\n$/, '');
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
-    }
+    return readFile(this.abs(rel));
+  }
+
+  readMany(rels: string[]): (string | undefined)[] {
+    return readMany(
+      rels.map((rel) => this.abs(rel)),
+      readFile,
+      this.parallelMin,
+    );
   }
 
   link(rel: string): string | undefined {
@@ -107,6 +142,43 @@ export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
   if (target === undefined) return undefined;
   const joined = path.posix.join(path.posix.dirname(normalise(rel)), target);
   return joined.startsWith('../') ? undefined : joined;
+}
+
+/** A file's content without its trailing newline, or undefined when it is missing. */
+function readFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  let text: string;
+  try {
+    text = readAll(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+/** sysfs.readMany(rels), or one read at a time where the Sysfs has no readMany. */
+export function readFiles(sysfs: Sysfs, rels: string[]): (string | undefined)[] {
+  return sysfs.readMany ? sysfs.readMany(rels) : rels.map((rel) => sysfs.read(rel));
+}
+
+/** The rest of an open file as UTF-8, in one read when it fits the buffer (open, read, close: no fstat). */
+function readAll(fd: number): string {
+  const n = fs.readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, null);
+  if (n < READ_BUFFER.length) return READ_BUFFER.toString('utf8', 0, n);
+  const chunks = [Buffer.from(READ_BUFFER)];
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(65536);
+    const got = fs.readSync(fd, chunk, 0, chunk.length, null);
+    if (got === 0) break;
+    chunks.push(chunk.subarray(0, got));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isMissing(err: unknown): boolean {

@@ -42,7 +42,8 @@ export function openHost(values: Values): HostView {
   const state = values.state as string | undefined;
   if (state === undefined) {
     const sysfs = new DirSysfs(sysfsRoot(values));
-    return { observed: observe(sysfs, only), memoryTotals: () => observeMemoryTotals(sysfs) };
+    const observed = observe(sysfs, only);
+    return { observed, memoryTotals: () => observeMemoryTotals(sysfs, observed) };
   }
   if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
   const snapshot = readSnapshot(state);
