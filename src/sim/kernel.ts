@@ -137,7 +137,7 @@ export class SimulatedKernel implements Sysfs {
     if (driver !== 'kmem') return;
     const auto = (this.tree.read(`${MEMORY_DIR}/auto_online_blocks`) ?? 'offline') as AutoOnline;
     const letter: BlockLetter = auto === 'offline' ? 'o' : auto === 'online_movable' ? 'M' : 'N';
-    for (const index of this.blockIndices(name)) writeBlock(this.root, index, letter, this.node(name));
+    for (const index of this.blockIndices(name)) this.setBlock(index, letter, this.node(name));
     this.syncHotplug(name);
   }
 
@@ -148,7 +148,7 @@ export class SimulatedKernel implements Sysfs {
         if (state === undefined) continue;
         // The kernel cannot remove online memory: it stays until reboot.
         if (state === 'online') this.leaked.push(index);
-        else removeBlock(this.root, index);
+        else this.dropBlock(index);
       }
       fs.rmSync(path.join(this.root, this.deviceDir(name), 'hotplug'), { force: true });
     }
@@ -164,15 +164,14 @@ export class SimulatedKernel implements Sysfs {
     if (value === 'offline') {
       if (current === 'offline') return this.faults.rejectSameState ? fail('EINVAL') : undefined;
       if (this.faults.busyBlocks?.includes(index)) fail('EBUSY');
-      writeBlock(this.root, index, 'o', node);
+      this.setBlock(index, 'o', node);
     } else if (value === 'online' || value in ZONE_WORDS) {
       if (current === 'online') return this.faults.rejectSameState ? fail('EINVAL') : undefined;
-      writeBlock(this.root, index, value === 'online' ? 'N' : ZONE_WORDS[value], node);
+      this.setBlock(index, value === 'online' ? 'N' : ZONE_WORDS[value], node);
     } else {
       fail('EINVAL');
     }
-    const owner = this.ownerOf(index);
-    if (owner) this.syncHotplug(owner);
+    this.syncOwner(index);
   }
 
   // --- the hotplug attribute ---
@@ -189,11 +188,11 @@ export class SimulatedKernel implements Sysfs {
       // All or nothing: a busy block keeps every block where it was.
       const online = present.filter((i) => this.tree.read(`${MEMORY_DIR}/memory${i}/state`) === 'online');
       if (online.some((i) => this.faults.busyBlocks?.includes(i))) fail('EBUSY');
-      for (const i of present) removeBlock(this.root, i);
+      for (const i of present) this.dropBlock(i);
     } else {
       if (present.some((i) => this.tree.read(`${MEMORY_DIR}/memory${i}/state`) === 'online')) fail('EBUSY');
       const letter: BlockLetter = value === 'online_movable' ? 'M' : 'N';
-      for (const i of indices) writeBlock(this.root, i, letter, this.node(name));
+      for (const i of indices) this.setBlock(i, letter, this.node(name));
     }
     this.syncHotplug(name);
   }
@@ -207,15 +206,50 @@ export class SimulatedKernel implements Sysfs {
     writeFile(this.root, `${this.deviceDir(name)}/hotplug`, hotplugValue(abi, letters));
   }
 
+  /** The hotplug attribute of the device that owns a block (only a kernel with one needs the owner found). */
+  private syncOwner(index: number): void {
+    if (!this.config.hotplug) return;
+    const owner = this.ownerOf(index);
+    if (owner) this.syncHotplug(owner);
+  }
+
+  /**
+   * Online blocks (index -> node): read from the tree once, then kept by every
+   * block change this simulator makes, so that a write does not rescan every
+   * block (16 devices x 64 blocks: 10 ms a write). The tree is this
+   * simulator's to change while it runs (meddle() is how tests change it).
+   */
+  private onlineBlocks: Map<number, number> | undefined;
+
+  private online(): Map<number, number> {
+    if (this.onlineBlocks) return this.onlineBlocks;
+    this.onlineBlocks = new Map();
+    for (const entry of this.tree.list(MEMORY_DIR)) {
+      if (!/^memory\d+$/.test(entry) || this.tree.read(`${MEMORY_DIR}/${entry}/state`) !== 'online') continue;
+      const index = Number(entry.slice(6));
+      this.onlineBlocks.set(index, this.blockNode(index));
+    }
+    return this.onlineBlocks;
+  }
+
+  private setBlock(index: number, letter: BlockLetter, node: number): void {
+    writeBlock(this.root, index, letter, node);
+    if (!this.onlineBlocks) return;
+    if (letter === 'o') this.onlineBlocks.delete(index);
+    else this.onlineBlocks.set(index, node);
+  }
+
+  private dropBlock(index: number): void {
+    removeBlock(this.root, index);
+    this.onlineBlocks?.delete(index);
+  }
+
   /**
    * A node is listed in a memory tier only while it has online memory; a dax
    * node with no performance data joins the default dax tier.
    */
   private syncTiers(): void {
-    const online = new Set<number>();
-    for (const entry of this.tree.list(MEMORY_DIR)) {
-      if (/^memory\d+$/.test(entry) && this.tree.read(`${MEMORY_DIR}/${entry}/state`) === 'online') online.add(this.blockNode(Number(entry.slice(6))));
-    }
+    const online = new Set(this.online().values());
     const tiers = new Map<number, number[]>();
     for (const entry of this.tree.list(TIERS)) {
       const m = /^memory_tier(\d+)$/.exec(entry);
@@ -224,7 +258,11 @@ export class SimulatedKernel implements Sysfs {
     for (const node of online) {
       if (![...tiers.values()].some((nodes) => nodes.includes(node))) tiers.set(DEFAULT_DAX_TIER, [...(tiers.get(DEFAULT_DAX_TIER) ?? []), node]);
     }
-    for (const [tier, nodes] of tiers) writeFile(this.root, `${TIERS}/memory_tier${tier}/nodelist`, formatNodeList(nodes));
+    for (const [tier, nodes] of tiers) {
+      const file = `${TIERS}/memory_tier${tier}/nodelist`;
+      const list = formatNodeList(nodes);
+      if (this.tree.read(file) !== list) writeFile(this.root, file, list);
+    }
   }
 
   // --- helpers over the tree ---
@@ -238,9 +276,8 @@ export class SimulatedKernel implements Sysfs {
 
   /** Sets a block behind daxplan's back, as a competing controller would. */
   meddle(index: number, letter: BlockLetter): void {
-    writeBlock(this.root, index, letter, this.blockNode(index));
-    const owner = this.ownerOf(index);
-    if (owner) this.syncHotplug(owner);
+    this.setBlock(index, letter, this.blockNode(index));
+    this.syncOwner(index);
   }
 
   deviceDir(name: string): string {

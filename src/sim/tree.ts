@@ -69,15 +69,39 @@ export function symlink(root: string, rel: string, targetRel: string): void {
 
 export type BlockLetter = 'N' | 'M' | 'o';
 
+/**
+ * Where writeHost puts what it writes (root-relative paths): plain files and
+ * symlinks by default; bench/tree.ts passes a faster writer for its large
+ * read-only trees.
+ */
+export interface TreeWriter {
+  /** Like writeFile: content gets a trailing newline unless empty or already ending in one. */
+  file(rel: string, content: string): void;
+  link(rel: string, targetRel: string): void;
+  dir(rel: string): void;
+}
+
+function plainWriter(root: string): TreeWriter {
+  return {
+    file: (rel, content) => writeFile(root, rel, content),
+    link: (rel, targetRel) => symlink(root, rel, targetRel),
+    dir: (rel) => fs.mkdirSync(path.join(root, rel), { recursive: true }),
+  };
+}
+
 /** Adds or rewrites one memory block directory. */
 export function writeBlock(root: string, index: number, letter: BlockLetter, node: number): void {
+  blockFiles(plainWriter(root), index, letter, node);
+}
+
+function blockFiles(w: TreeWriter, index: number, letter: BlockLetter, node: number): void {
   const dir = `${MEMORY_DIR}/memory${index}`;
-  writeFile(root, `${dir}/state`, letter === 'o' ? 'offline' : 'online');
-  writeFile(root, `${dir}/valid_zones`, letter === 'N' ? 'Normal' : letter === 'M' ? 'Movable' : 'Normal Movable');
-  writeFile(root, `${dir}/phys_index`, index.toString(16).padStart(8, '0'));
-  writeFile(root, `${dir}/removable`, '1');
-  writeFile(root, `${dir}/online`, letter === 'o' ? '0' : '1');
-  symlink(root, `${dir}/node${node}`, `devices/system/node/node${node}`);
+  w.file(`${dir}/state`, letter === 'o' ? 'offline' : 'online');
+  w.file(`${dir}/valid_zones`, letter === 'N' ? 'Normal' : letter === 'M' ? 'Movable' : 'Normal Movable');
+  w.file(`${dir}/phys_index`, index.toString(16).padStart(8, '0'));
+  w.file(`${dir}/removable`, '1');
+  w.file(`${dir}/online`, letter === 'o' ? '0' : '1');
+  w.link(`${dir}/node${node}`, `devices/system/node/node${node}`);
 }
 
 export function removeBlock(root: string, index: number): void {
@@ -120,18 +144,18 @@ export function setDriver(root: string, name: string, dev: string, driver: 'kmem
 }
 
 /** Writes a whole host tree into `root` (which should be empty). */
-export function writeHost(root: string, host: HostSpec): void {
+export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWriter(root)): void {
   const blockSize = host.blockSize ?? DEFAULT_BLOCK_SIZE;
   const bootBlocks = host.bootBlocks ?? 32;
-  writeFile(root, `${MEMORY_DIR}/block_size_bytes`, blockSize.toString(16));
-  writeFile(root, `${MEMORY_DIR}/auto_online_blocks`, host.autoOnline ?? 'offline');
-  for (const d of DRIVERS) for (const f of ['bind', 'unbind', 'new_id', 'remove_id']) writeFile(root, `bus/dax/drivers/${d}/${f}`, '');
-  fs.mkdirSync(path.join(root, 'bus/dax/devices'), { recursive: true });
-  for (let i = 0; i < bootBlocks; i++) writeBlock(root, i, 'N', 0);
+  w.file(`${MEMORY_DIR}/block_size_bytes`, blockSize.toString(16));
+  w.file(`${MEMORY_DIR}/auto_online_blocks`, host.autoOnline ?? 'offline');
+  for (const d of DRIVERS) for (const f of ['bind', 'unbind', 'new_id', 'remove_id']) w.file(`bus/dax/drivers/${d}/${f}`, '');
+  w.dir('bus/dax/devices');
+  for (let i = 0; i < bootBlocks; i++) blockFiles(w, i, 'N', 0);
 
   const nodes = new Set([0, ...host.devices.map((d) => d.node)]);
-  for (const n of nodes) writeFile(root, `devices/system/node/node${n}/cpulist`, n === 0 ? '0-1' : '');
-  writeFile(root, 'devices/system/node/online', [...nodes].sort((a, b) => a - b).join(','));
+  for (const n of nodes) w.file(`devices/system/node/node${n}/cpulist`, n === 0 ? '0-1' : '');
+  w.file('devices/system/node/online', [...nodes].sort((a, b) => a - b).join(','));
 
   let next = bootBlocks;
   const onlineNodes = new Set<number>([0]);
@@ -141,29 +165,32 @@ export function writeHost(root: string, host: HostSpec): void {
     const dev = devicePath(spec);
     const start = BigInt(first) * blockSize;
     const size = BigInt(spec.blocks) * blockSize;
-    symlink(root, `bus/dax/devices/${spec.name}`, dev);
-    writeFile(root, `${dev}/size`, size.toString());
-    writeFile(root, `${dev}/target_node`, String(spec.node));
-    writeFile(root, `${dev}/numa_node`, String(spec.node));
-    writeFile(root, `${dev}/resource`, `0x${start.toString(16)}`);
-    writeFile(root, `${dev}/align`, '2097152');
-    writeFile(root, `${dev}/mapping0/start`, `0x${start.toString(16)}`);
-    writeFile(root, `${dev}/mapping0/end`, `0x${(start + size - 1n).toString(16)}`);
-    writeFile(root, `${dev}/mapping0/page_offset`, '0x0');
-    writeFile(root, `${dev}/modalias`, 'dax:t0');
-    if (spec.uuid) writeUuid(root, spec, spec.uuid);
+    w.link(`bus/dax/devices/${spec.name}`, dev);
+    w.file(`${dev}/size`, size.toString());
+    w.file(`${dev}/target_node`, String(spec.node));
+    w.file(`${dev}/numa_node`, String(spec.node));
+    w.file(`${dev}/resource`, `0x${start.toString(16)}`);
+    w.file(`${dev}/align`, '2097152');
+    w.file(`${dev}/mapping0/start`, `0x${start.toString(16)}`);
+    w.file(`${dev}/mapping0/end`, `0x${(start + size - 1n).toString(16)}`);
+    w.file(`${dev}/mapping0/page_offset`, '0x0');
+    w.file(`${dev}/modalias`, 'dax:t0');
+    if (spec.uuid) writeUuid(w, spec, spec.uuid);
 
     const letters = blockLetters(spec.state, spec.blocks);
     const driver = spec.state === 'devdax' ? 'device_dax' : spec.state === 'unbound' ? undefined : 'kmem';
-    setDriver(root, spec.name, dev, driver);
-    if (driver === 'kmem' && host.hotplug) writeFile(root, `${dev}/hotplug`, hotplugValue(host.hotplug, letters));
-    letters?.forEach((letter, i) => writeBlock(root, first + i, letter, spec.node));
+    if (driver) {
+      w.link(`bus/dax/drivers/${driver}/${spec.name}`, dev);
+      w.link(`${dev}/driver`, `bus/dax/drivers/${driver}`);
+    }
+    if (driver === 'kmem' && host.hotplug) w.file(`${dev}/hotplug`, hotplugValue(host.hotplug, letters));
+    letters?.forEach((letter, i) => blockFiles(w, first + i, letter, spec.node));
     if (letters?.some((l) => l !== 'o')) onlineNodes.add(spec.node);
   }
 
   const tiers = host.tiers ?? defaultTiers(onlineNodes);
   for (const [tier, list] of Object.entries(tiers)) {
-    writeFile(root, `devices/virtual/memory_tiering/memory_tier${tier}/nodelist`, formatNodeList(list));
+    w.file(`devices/virtual/memory_tiering/memory_tier${tier}/nodelist`, formatNodeList(list));
   }
 }
 
@@ -172,10 +199,10 @@ function defaultTiers(onlineNodes: Set<number>): Record<number, number[]> {
   return far.length ? { 4: [0], 22: far } : { 4: [0] };
 }
 
-function writeUuid(root: string, spec: DeviceSpec, uuid: string): void {
+function writeUuid(w: TreeWriter, spec: DeviceSpec, uuid: string): void {
   const dev = devicePath(spec);
   if ((spec.source ?? 'nvdimm') === 'hmem') throw new Error(`${spec.name}: soft-reserved (hmem) devices have no UUID`);
   // nvdimm: the nd dax device (parent); cxl: the region two levels up.
   const owner = spec.source === 'cxl' ? path.posix.dirname(path.posix.dirname(dev)) : path.posix.dirname(dev);
-  writeFile(root, `${owner}/uuid`, uuid);
+  w.file(`${owner}/uuid`, uuid);
 }
