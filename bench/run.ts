@@ -1,0 +1,478 @@
+// npm run bench: how fast daxplan starts, how it scales with devices and
+// memory blocks, what apply costs on the simulated kernel, and (from the VM
+// suite) apply against daxctl. Every number is a median of runs interleaved
+// with its baseline, so a busy machine slows both alike. Prints a table and
+// writes bench/results.json. Exits non-zero only when it cannot run.
+//
+//   npm run bench [-- --quick] [-- --only cold,scale,apply,vm] [-- --clean]
+//
+// Trees are generated once per spec into a cache (tmpfs when there is one, as
+// sysfs is in memory): /dev/shm/daxplan-bench, or $DAXPLAN_BENCH_TREES.
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildSync } from 'esbuild';
+import { writeHost, type HostSpec } from '../src/sim/tree.js';
+import { writeHostFast } from './tree.js';
+import type { Timing } from '../test/vm/run.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const SMALL = path.join(REPO, 'examples/debian-6.12-qemu');
+const TIMINGS = path.join(REPO, 'test/vm/timings.json');
+const RESULTS = path.join(REPO, 'bench/results.json');
+const NODE = process.execPath;
+const GROUPS = ['cold', 'scale', 'apply', 'vm'] as const;
+type Group = (typeof GROUPS)[number];
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    clean: { type: 'boolean' },
+    'no-build': { type: 'boolean' },
+    out: { type: 'string' },
+  },
+});
+const only = new Set((opts.only?.split(',') ?? GROUPS) as Group[]);
+for (const g of only) if (!GROUPS.includes(g)) cannot(`--only: unknown group "${g}" (groups: ${GROUPS.join(', ')})`);
+const QUICK = opts.quick === true;
+
+function cannot(message: string): never {
+  process.stderr.write(`bench: cannot run: ${message}\n`);
+  process.exit(1);
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+// --- build ---
+
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  const visit = (p: string) => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of paths) visit(path.join(REPO, p));
+  return newest;
+}
+
+function ensureBuilt(): void {
+  const sources = newestMtime(['src', 'schemas', 'scripts/build.mjs', 'scripts/gen-validators.mjs', 'package.json', 'package-lock.json']);
+  const built = fs.existsSync(BIN) ? fs.statSync(BIN).mtimeMs : 0;
+  if (built >= sources && built > 0) return;
+  if (opts['no-build']) cannot(`${path.relative(REPO, BIN)} is missing or older than src/ (drop --no-build)`);
+  log('building (npm run build)');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) cannot('npm run build failed');
+}
+
+// --- trees ---
+
+const TREES = process.env.DAXPLAN_BENCH_TREES ?? (isWritableDir('/dev/shm') ? '/dev/shm/daxplan-bench' : path.join(os.tmpdir(), 'daxplan-bench'));
+
+function isWritableDir(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Changes when the layout the generators write could have changed. */
+const GENERATOR = crypto
+  .createHash('sha256')
+  .update(fs.readFileSync(path.join(REPO, 'bench/tree.ts')))
+  .update(fs.readFileSync(path.join(REPO, 'src/sim/tree.ts')))
+  .digest('hex');
+
+/** A tree for `spec` under the cache, generated on first use. Fast trees are hard-linked: read them, never write them. */
+function cachedTree(name: string, spec: HostSpec, fast: boolean): string {
+  const key = crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ spec, fast, GENERATOR }, (_, v) => (typeof v === 'bigint' ? v.toString() : v)))
+    .digest('hex')
+    .slice(0, 12);
+  const dir = path.join(TREES, `${name}-${key}`);
+  if (fs.existsSync(path.join(dir, 'complete'))) return path.join(dir, 'sys');
+  // Trees of an older spec or generator under this name are stale.
+  for (const old of fs.readdirSync(TREES)) if (old.startsWith(`${name}-`)) fs.rmSync(path.join(TREES, old), { recursive: true, force: true });
+  const started = performance.now();
+  const tmp = `${dir}.tmp${process.pid}`;
+  fs.mkdirSync(tmp, { recursive: true });
+  if (fast) writeHostFast(path.join(tmp, 'sys'), spec, path.join(TREES, 'pool'));
+  else writeHost(path.join(tmp, 'sys'), spec);
+  fs.writeFileSync(path.join(tmp, 'complete'), '');
+  fs.renameSync(tmp, dir);
+  log(`generated ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s (${dir})`);
+  return path.join(dir, 'sys');
+}
+
+// --- measuring ---
+
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const RSS_HOOK = path.join(os.tmpdir(), `daxplan-bench-rss-${process.pid}.cjs`);
+
+interface Cmd {
+  argv: string[];
+  /** Exit codes that mean it ran (plan with changes may exit 2 only with --detailed-exitcode). */
+  ok?: number[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+function runOnce(cmd: Cmd): number {
+  const started = performance.now();
+  const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...cmd.env }, cwd: cmd.cwd, maxBuffer: 1 << 24 });
+  const ms = performance.now() - started;
+  if (r.error || !(cmd.ok ?? [0]).includes(r.status ?? -1)) cannot(`${cmd.argv.join(' ')} exited ${r.status ?? r.signal}: ${r.error?.message ?? r.stderr.toString().slice(0, 2000)}`);
+  return ms;
+}
+
+/** Peak RSS of the command in KiB: /usr/bin/time, else process.resourceUsage() from a preloaded hook. */
+function peakRssKiB(cmd: Cmd): number {
+  if (TIME) {
+    const out = path.join(os.tmpdir(), `daxplan-bench-time-${process.pid}`);
+    const r = spawnSync(TIME, ['-f', '%M', '-o', out, ...cmd.argv], { stdio: 'ignore', env: { ...process.env, ...cmd.env }, cwd: cmd.cwd });
+    if (!(cmd.ok ?? [0]).includes(r.status ?? -1)) cannot(`${cmd.argv.join(' ')} exited ${r.status} under ${TIME}`);
+    const kib = Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop());
+    fs.rmSync(out, { force: true });
+    return kib;
+  }
+  if (cmd.argv[0] !== NODE) return NaN;
+  fs.writeFileSync(RSS_HOOK, "process.on('exit',()=>require('fs').writeFileSync(process.env.DAXPLAN_BENCH_RSS_OUT,String(process.resourceUsage().maxRSS)))\n");
+  const out = path.join(os.tmpdir(), `daxplan-bench-rss-${process.pid}`);
+  spawnSync(NODE, ['-r', RSS_HOOK, ...cmd.argv.slice(1)], { stdio: 'ignore', env: { ...process.env, ...cmd.env, DAXPLAN_BENCH_RSS_OUT: out }, cwd: cmd.cwd });
+  const kib = Number(fs.readFileSync(out, 'utf8'));
+  fs.rmSync(out, { force: true });
+  return kib;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Sampled {
+  id: string;
+  cmd: Cmd;
+  /** Runs per round. */
+  weight: number;
+  samples: number[];
+  rssKiB?: number;
+}
+
+/** Runs every command `rounds` times, interleaved, after one warm-up round. */
+function sample(cases: Sampled[], rounds: number): void {
+  for (const c of cases) runOnce(c.cmd);
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) for (let i = 0; i < c.weight; i++) c.samples.push(runOnce(c.cmd));
+    process.stderr.write(`\rbench: round ${r + 1}/${rounds}`);
+  }
+  process.stderr.write('\n');
+  for (const c of cases) c.rssKiB = Math.max(peakRssKiB(c.cmd), peakRssKiB(c.cmd));
+}
+
+// --- results ---
+
+interface Row {
+  group: Group;
+  case: string;
+  median_ms: number | null;
+  runs: number;
+  baseline: string | null;
+  ratio: number | null;
+  per_device_ms?: number;
+  per_block_us?: number;
+  peak_rss_mib: number | null;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const mib = (kib: number | undefined) => (kib === undefined || Number.isNaN(kib) ? null : Math.round((kib / 1024) * 10) / 10);
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+// --- cold start ---
+
+const daxplan = (...args: string[]): string[] => [NODE, BIN, ...args];
+const smallPlan = daxplan('plan', '-c', path.join(SMALL, 'daxplan.yaml'), '--sysfs-root', path.join(SMALL, 'host/sys'));
+const smallStatus = daxplan('status', '--sysfs-root', path.join(SMALL, 'host/sys'));
+
+// --- scale ---
+
+const DEVICES = [1, 16, 64, 256];
+const BLOCKS = [1024, 8192, 32768];
+const SCALE_POLICY = `# bench: every far-memory device movable (the trees have them all online in ZONE_NORMAL)
+version: 1
+rules:
+  - name: far-memory
+    match:
+      tier: 22
+    state: online_movable
+`;
+
+function scaleSpec(devices: number, blocks: number): HostSpec {
+  const per = blocks / devices;
+  return {
+    autoOnline: 'online',
+    devices: Array.from({ length: devices }, (_, i) => ({ name: `dax${i}.0`, node: 1 + (i % 4), blocks: per, state: 'online', source: 'cxl' as const })),
+  };
+}
+
+// --- apply ---
+
+const APPLY = { devices: 16, blocks: 64 };
+const APPLY_POLICY = `# bench: devdax -> online_movable
+version: 1
+rules:
+  - name: all
+    match:
+      device: "dax*"
+    state: online_movable
+`;
+
+function main(): void {
+  if (opts.clean) {
+    fs.rmSync(TREES, { recursive: true, force: true });
+    log(`removed ${TREES}`);
+    return;
+  }
+  if (only.has('cold') || only.has('scale')) ensureBuilt();
+  fs.mkdirSync(TREES, { recursive: true });
+  const policyFile = path.join(TREES, 'scale-policy.yaml');
+  fs.writeFileSync(policyFile, SCALE_POLICY);
+  const rounds = QUICK ? 3 : 15;
+
+  const floor: Sampled = { id: 'node -e 0', cmd: { argv: [NODE, '-e', '0'] }, weight: 4, samples: [] };
+  const plan0: Sampled = { id: 'plan, small host', cmd: { argv: smallPlan }, weight: 4, samples: [] };
+  const status0: Sampled = { id: 'status, small host', cmd: { argv: smallStatus }, weight: 4, samples: [] };
+  const version: Sampled = { id: '--version', cmd: { argv: daxplan('--version') }, weight: 2, samples: [] };
+  // As installed: no --config, the policy is searched for (cosmiconfig), as udev and boot runs do.
+  const searchDir = path.join(TREES, 'search-cwd');
+  fs.mkdirSync(searchDir, { recursive: true });
+  fs.copyFileSync(path.join(SMALL, 'daxplan.yaml'), path.join(searchDir, 'daxplan.yaml'));
+  const planSearch: Sampled = { id: 'plan, small host, policy searched', cmd: { argv: daxplan('plan', '--sysfs-root', path.join(SMALL, 'host/sys')), cwd: searchDir }, weight: 2, samples: [] };
+  const cases: Sampled[] = [];
+  if (only.has('cold') || only.has('scale')) cases.push(floor, plan0, status0);
+  if (only.has('cold')) cases.push(planSearch, version);
+
+  const scale: { devices: number; blocks: number; status: Sampled; plan: Sampled }[] = [];
+  if (only.has('scale')) {
+    for (const blocks of BLOCKS)
+      for (const devices of DEVICES) {
+        const sys = cachedTree(`d${devices}-b${blocks}`, scaleSpec(devices, blocks), true);
+        const status: Sampled = { id: `status ${devices}x${blocks / devices}`, cmd: { argv: daxplan('status', '--sysfs-root', sys) }, weight: 1, samples: [] };
+        const plan: Sampled = { id: `plan ${devices}x${blocks / devices}`, cmd: { argv: daxplan('plan', '-c', policyFile, '--sysfs-root', sys) }, weight: 1, samples: [] };
+        scale.push({ devices, blocks, status, plan });
+        cases.push(status, plan);
+      }
+  }
+  if (cases.length) {
+    log(`timing ${cases.length} commands, ${rounds} rounds (node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)})`);
+    sample(cases, rounds);
+  }
+
+  if (only.has('cold') || only.has('scale')) {
+    const f = median(floor.samples);
+    rows.push({ group: 'cold', case: 'node -e 0 (floor)', median_ms: round2(f), runs: floor.samples.length, baseline: null, ratio: null, peak_rss_mib: mib(floor.rssKiB) });
+    for (const c of only.has('cold') ? [plan0, planSearch, status0, version] : [plan0, status0])
+      rows.push({ group: 'cold', case: c.id, median_ms: round2(median(c.samples)), runs: c.samples.length, baseline: 'node -e 0', ratio: round2(median(c.samples) / f), peak_rss_mib: mib(c.rssKiB) });
+  }
+  if (only.has('scale')) {
+    for (const cmd of ['status', 'plan'] as const) {
+      const fixed = median((cmd === 'plan' ? plan0 : status0).samples);
+      for (const s of scale) {
+        const base = scale.find((o) => o.devices === s.devices && o.blocks === BLOCKS[0])!;
+        const m = median(s[cmd].samples);
+        rows.push({
+          group: 'scale',
+          case: `${cmd} ${s.devices} dev x ${s.blocks / s.devices} blk (${s.blocks / 1024}k blocks)`,
+          median_ms: round2(m),
+          runs: s[cmd].samples.length,
+          baseline: `${cmd} ${s.devices} dev, 1k blocks`,
+          ratio: round2(m / median(base[cmd].samples)),
+          per_device_ms: round2((m - fixed) / s.devices),
+          per_block_us: round2(((m - fixed) / s.blocks) * 1000),
+          peak_rss_mib: mib(s[cmd].rssKiB),
+        });
+      }
+    }
+    const ratios = rows.filter((r) => r.group === 'scale' && r.case.startsWith('plan') && r.case.includes('(32k')).map((r) => r.ratio!);
+    notes.push(`32k-block plan / 1k-block plan: ${ratios.map((r) => `${r}x`).join(', ')} (1, 16, 64, 256 devices; target < 4x)`);
+    for (const cmd of ['status', 'plan'])
+      for (const devices of DEVICES) {
+        const per = BLOCKS.map((b) => rows.find((r) => r.case.startsWith(`${cmd} ${devices} dev x ${b / devices} blk`))!.per_block_us!);
+        notes.push(`${cmd}, ${devices} device(s): µs per block above start-up at 1k/8k/32k blocks: ${per.join(' / ')}`);
+      }
+  }
+  if (only.has('apply')) applyBench();
+  if (only.has('vm')) vmComparison();
+
+  printTable();
+  const results = {
+    generated: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg().map(round2), note: '2-core VM shared with other jobs: noisy; compare ratios, not absolute times' },
+    rounds,
+    rows,
+    notes,
+  };
+  fs.writeFileSync(opts.out ?? RESULTS, JSON.stringify(results, null, 2) + '\n');
+  log(`wrote ${path.relative(process.cwd(), opts.out ?? RESULTS)}`);
+}
+
+function applyBench(): void {
+  const spec: HostSpec = {
+    autoOnline: 'online',
+    devices: Array.from({ length: APPLY.devices }, (_, i) => ({ name: `dax${i}.0`, node: 1 + (i % 4), blocks: APPLY.blocks, state: 'devdax' })),
+  };
+  // The simulated kernel writes to its tree: a plain (not hard-linked) template, copied for each run.
+  const template = cachedTree(`apply-d${APPLY.devices}-b${APPLY.blocks}`, spec, false);
+  for (const old of fs.readdirSync(TREES)) if (old.startsWith('apply-work-')) fs.rmSync(path.join(TREES, old), { recursive: true, force: true });
+  const work = fs.mkdtempSync(path.join(TREES, 'apply-work-'));
+  const policy = path.join(work, 'policy.yaml');
+  fs.writeFileSync(policy, APPLY_POLICY);
+  // Bundled so that the child's time and memory are daxplan's, not tsx's.
+  const child = path.join(work, 'apply-child.mjs');
+  try {
+    buildSync({
+      entryPoints: [path.join(REPO, 'bench/apply-child.ts')],
+      outfile: child,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['typescript'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'warning',
+    });
+  } catch (err) {
+    cannot(`bundling bench/apply-child.ts failed: ${(err as Error).message}`);
+  }
+  const runs = QUICK ? 2 : 5;
+  const argv = TIME ? [TIME, '-f', '%M', '-o', path.join(work, 'rss'), NODE, child, template, work, String(runs), policy] : [NODE, child, template, work, String(runs), policy];
+  log(`apply: ${APPLY.devices} devices x ${APPLY.blocks} blocks, devdax -> online_movable, ${runs} runs`);
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (r.status !== 0) cannot(`apply bench child exited ${r.status}`);
+  const { runs: measured } = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    runs: { totalMs: number; kernelMs: number; steps: number; writes: number; blockWrites: number; applied: number; devices: number }[];
+  };
+  const rssKiB = TIME ? Number(fs.readFileSync(path.join(work, 'rss'), 'utf8').trim().split('\n').pop()) : undefined;
+  fs.rmSync(work, { recursive: true, force: true });
+  const first = measured[0];
+  if (first.applied !== first.devices) cannot(`apply bench: ${first.devices - first.applied} of ${first.devices} devices did not apply`);
+  const own = median(measured.map((m) => m.totalMs - m.kernelMs));
+  const kernel = median(measured.map((m) => m.kernelMs));
+  const label = `${APPLY.devices} dev x ${APPLY.blocks} blk, ${first.steps} steps, ${first.blockWrites} block writes`;
+  rows.push({
+    group: 'apply',
+    case: `apply: daxplan's own time (${label})`,
+    median_ms: round2(own),
+    runs: measured.length,
+    baseline: 'simulated kernel write() time',
+    ratio: round2(own / kernel),
+    per_device_ms: round2(own / first.devices),
+    per_block_us: round2((own / first.blockWrites) * 1000),
+    peak_rss_mib: mib(rssKiB),
+    note: `${round2(own / first.steps)} ms per step`,
+  });
+  rows.push({
+    group: 'apply',
+    case: `apply: simulated kernel write() (${first.writes} writes)`,
+    median_ms: round2(kernel),
+    runs: measured.length,
+    baseline: null,
+    ratio: null,
+    per_device_ms: round2(kernel / first.devices),
+    per_block_us: round2((kernel / first.blockWrites) * 1000),
+    peak_rss_mib: null,
+    note: `${round2(kernel / first.steps)} ms per step`,
+  });
+  notes.push(`apply: daxplan's own time ${round2(own / first.steps)} ms per step, ${round2((own / first.blockWrites) * 1000)} µs per block write; simulated kernel ${round2(kernel / first.steps)} ms per step, ${round2((kernel / first.blockWrites) * 1000)} µs per block write`);
+}
+
+function vmComparison(): void {
+  if (!fs.existsSync(TIMINGS)) {
+    notes.push(`vm: no ${path.relative(REPO, TIMINGS)} (run \`npm run test:vm\` to produce it): daxplan apply vs daxctl not compared`);
+    return;
+  }
+  const { timings } = JSON.parse(fs.readFileSync(TIMINGS, 'utf8')) as { timings: Timing[] };
+  const samples = new Map<string, number[]>();
+  for (const t of timings) {
+    if (t.note === 'refused') continue;
+    const key = `${t.kernel}|${t.tool}|${t.transition}`;
+    samples.set(key, [...(samples.get(key) ?? []), t.ms]);
+  }
+  const med = (kernel: string, tool: string, transition: string) => {
+    const xs = samples.get(`${kernel}|${tool}|${transition}`);
+    return xs?.length ? { ms: median(xs), runs: xs.length } : undefined;
+  };
+  const kernels = [...new Set(timings.map((t) => t.kernel))].sort();
+  let compared = 0;
+  for (const kernel of kernels) {
+    // The same transitions: daxctl's devdax starts from offline memory, daxplan's
+    // from online memory, so daxctl's side of it is offline-memory + devdax.
+    const daxctl = {
+      'system-ram': med(kernel, 'daxctl', 'system-ram'),
+      devdax: (() => {
+        const off = med(kernel, 'daxctl', 'offline-memory');
+        const dd = med(kernel, 'daxctl', 'devdax');
+        return off && dd ? { ms: off.ms + dd.ms, runs: Math.min(off.runs, dd.runs) } : undefined;
+      })(),
+    };
+    const node = med(kernel, 'node', 'start');
+    for (const transition of ['system-ram', 'devdax'] as const) {
+      const base = daxctl[transition];
+      const label = transition === 'system-ram' ? 'devdax -> system RAM (movable)' : 'system RAM -> devdax';
+      const baseLabel = transition === 'system-ram' ? 'daxctl reconfigure-device -m system-ram' : 'daxctl offline-memory + reconfigure-device -m devdax';
+      if (base) rows.push({ group: 'vm', case: `kernel ${kernel}: ${baseLabel}`, median_ms: base.ms, runs: base.runs, baseline: null, ratio: null, peak_rss_mib: null });
+      for (const [tool, what] of [
+        ['daxplan', 'daxplan apply, whole command'],
+        ['daxplan-steps', 'daxplan apply, device steps only'],
+      ] as const) {
+        const m = med(kernel, tool, transition);
+        if (!m) continue;
+        if (base) compared++;
+        rows.push({
+          group: 'vm',
+          case: `kernel ${kernel}: ${what} (${label})`,
+          median_ms: m.ms,
+          runs: m.runs,
+          baseline: base ? 'daxctl, same transition' : null,
+          ratio: base ? round2(m.ms / base.ms) : null,
+          peak_rss_mib: null,
+        });
+      }
+    }
+    if (node) notes.push(`vm: kernel ${kernel}: \`node -e 0\` itself takes ${node.ms} ms in the guest (TCG emulation, no KVM): the whole-command times are mostly node starting`);
+  }
+  if (!compared) notes.push(`vm: ${path.relative(REPO, TIMINGS)} has no daxplan timing for a transition daxctl was timed on: nothing to compare`);
+}
+
+function printTable(): void {
+  const fmt = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '' : x.toFixed(digits));
+  const table = [
+    ['case', 'median ms', 'ratio', 'baseline', 'per device ms', 'per block µs', 'peak RSS MiB'],
+    ...rows.map((r) => [r.case, fmt(r.median_ms), r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`, r.baseline ?? '', fmt(r.per_device_ms, 2), fmt(r.per_block_us, 2), fmt(r.peak_rss_mib)]),
+  ];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const out = [line(table[0]), `|${widths.map((w, i) => (i === 0 || i === 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...table.slice(1).map(line)];
+  process.stdout.write(out.join('\n') + '\n\n' + notes.map((n) => `- ${n}`).join('\n') + '\n');
+}
+
+main();
