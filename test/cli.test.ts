@@ -303,3 +303,23 @@ safety('a plan that leaves too little kernel memory for ZONE_MOVABLE warns, and 
 });
 
 safety.run();
+
+const rootWrites = suite('cli: writes that a planted symlink cannot redirect');
+
+rootWrites('the lock file and plan --out refuse a symlink', async () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const dir = tempDir();
+  const victim = path.join(dir, 'victim');
+  fs.writeFileSync(victim, 'precious\n');
+  fs.symlinkSync(victim, path.join(dir, 'lock'));
+  const locked = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', path.join(dir, 'lock')]);
+  assert.is(locked.code, 1);
+  assert.match(locked.stderr, 'not a regular file');
+  fs.symlinkSync(victim, path.join(dir, 'plan.json'));
+  const out = await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--out', path.join(dir, 'plan.json')]);
+  assert.is(out.code, 1);
+  assert.match(out.stderr, 'is a symbolic link');
+  assert.is(fs.readFileSync(victim, 'utf8'), 'precious\n');
+});
+
+rootWrites.run();

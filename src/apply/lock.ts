@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { HostError, LockHeldError } from '../errors.js';
+import { writeFileNoFollow } from '../safewrite.js';
 import { builtin } from '../lazy.js';
 
 const childProcess = builtin<typeof ChildProcesses>('node:child_process');
@@ -57,6 +58,10 @@ export async function acquireLock(
   options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
 ): Promise<Lock> {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  // flock(1) opens with O_CREAT and follows links: make sure it finds a regular file.
+  const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (stat && !stat.isFile()) throw new HostError(`refusing the lock file ${file}: it is not a regular file`);
+  if (!stat) writeFileNoFollow(file, '');
   let child = await tryFlock(file, 0);
   if (!child && options.timeoutSeconds > 0) {
     options.onWait?.(describeHolder(readHolder(file)));
@@ -68,16 +73,16 @@ export async function acquireLock(
     );
   const interrupted = readHolder(file);
   const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
-  fs.writeFileSync(file, JSON.stringify(holder) + '\n', { mode: 0o644 });
+  writeFileNoFollow(file, JSON.stringify(holder) + '\n');
   const held = child;
   return {
     file,
     interrupted,
     record(moving) {
-      fs.writeFileSync(file, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
+      writeFileNoFollow(file, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
     },
     async release() {
-      fs.writeFileSync(file, '');
+      writeFileNoFollow(file, '');
       held.stdin?.end();
       if (held.exitCode === null) await once(held, 'exit');
     },

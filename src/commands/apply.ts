@@ -22,7 +22,7 @@ export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
 const DEFAULT_LOCK_TIMEOUT = 30;
 
 export const LOCKING = {
-  'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree in the temp directory)` },
+  'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree: under /run/daxplan as root, else in the temp directory)` },
   'lock-timeout': { type: 'string', arg: 'SECONDS', help: `how long to wait for another run to finish (default ${DEFAULT_LOCK_TIMEOUT}; 0: do not wait)` },
   trigger: { type: 'string', arg: 'NAME', help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
   simulate: { type: 'boolean', help: 'treat --sysfs-root as a simulated kernel: writes have the kernel\'s effects (configured by its .daxplan-sim.json)' },
@@ -100,6 +100,8 @@ export function lockFile(values: Values): string {
   if (values['lock-file']) return values['lock-file'] as string;
   const root = path.resolve(sysfsRoot(values));
   if (root === DEFAULT_SYSFS_ROOT) return DEFAULT_LOCK_FILE;
-  // Another tree (a snapshot, a simulated host) gets a lock of its own, outside it.
-  return path.join(os.tmpdir(), `daxplan-${crypto().createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`);
+  // Another tree (a snapshot, a simulated host) gets a lock of its own, outside
+  // it: root keeps it out of world-writable /tmp.
+  const dir = process.getuid?.() === 0 ? path.dirname(DEFAULT_LOCK_FILE) : os.tmpdir();
+  return path.join(dir, `daxplan-${crypto().createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`);
 }

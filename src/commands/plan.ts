@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileNoFollow } from '../safewrite.js';
 import { CONFIG, HOST, openHost, policyFrom, printJson, STATE } from '../cli/common.js';
 import { oneOf, type Command } from '../cli/args.js';
 import { checkPlan } from '../safety.js';
@@ -39,7 +39,7 @@ export const planCommand: Command = {
     const { findings, pause } = gatherConflicts(values, observed, result);
     result.conflicts = findings;
     result.paused = pause;
-    if (values.out) writeFileSync(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n', { mode: 0o644 });
+    if (values.out) writeFileNoFollow(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n');
     if (format === 'json') printJson(io, planJson(result));
     else if (format === 'markdown') io.stdout.write(planMarkdown(result, host.label ? `daxplan on ${host.label}` : undefined));
     else io.stdout.write(planText(result, styleFor(io.stdout, io.env)));
