@@ -70,6 +70,8 @@ install -m 755 "$VM"/guest/scenarios/*.sh "$overlay/scenarios/"
 if [ -f "$REPO/dist/daxplan.mjs" ]; then
 	mkdir -p "$overlay/daxplan"
 	cp "$REPO/dist/daxplan.mjs" "$overlay/daxplan/"
+	# V8's code cache for it (same node binary in the guest), as installed on a host
+	[ -f "$REPO/dist/daxplan.cache" ] && cp "$REPO/dist/daxplan.cache" "$overlay/daxplan/"
 fi
 pack "$overlay" "$out/overlay-$ID.cpio.gz"
 cat "$base" "$out/overlay-$ID.cpio.gz" >"$out/initrd-$ID.img.tmp.$$"
