@@ -144,6 +144,34 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
     (a, b) => a.kernel.localeCompare(b.kernel) || a.scenario.localeCompare(b.scenario),
   );
   fs.writeFileSync(file, JSON.stringify({ kernels, timings: all }, null, 2) + '\n');
+  return all;
+}
+
+// daxplan apply next to daxctl for the same transition on the same device and
+// kernel (medians over the rounds). daxctl's "devdax" is its offline-memory
+// plus reconfigure-device -m devdax; daxplan's is one apply.
+function printComparison(all: Timing[]) {
+  const median = (kernel: string, tool: string, transition: string) => {
+    const ms = all.filter((t) => t.kernel === kernel && t.tool === tool && t.transition === transition).map((t) => t.ms).sort((a, b) => a - b);
+    return ms.length ? ms[Math.floor(ms.length / 2)] : undefined;
+  };
+  for (const kernel of KERNELS) {
+    for (const [label, daxctl, daxplan] of [
+      ['devdax -> system RAM', median(kernel, 'daxctl', 'system-ram'), 'system-ram'],
+      ['system RAM -> devdax', sum(median(kernel, 'daxctl', 'offline-memory'), median(kernel, 'daxctl', 'devdax')), 'devdax'],
+    ] as const) {
+      const command = median(kernel, 'daxplan', daxplan);
+      const steps = median(kernel, 'daxplan-steps', daxplan);
+      if (daxctl === undefined || command === undefined || steps === undefined) continue;
+      console.log(
+        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x); node -e 0 ${median(kernel, 'node', 'start') ?? '?'} ms`,
+      );
+    }
+  }
+}
+
+function sum(a: number | undefined, b: number | undefined) {
+  return a === undefined || b === undefined ? undefined : a + b;
 }
 
 async function main() {
@@ -204,7 +232,7 @@ async function main() {
   };
   const lanes = Number(process.env.DAXPLAN_VM_JOBS) || Math.min(2, os.availableParallelism());
   await Promise.all(Array.from({ length: lanes }, lane));
-  if (ran.size) writeTimings(timings, ran);
+  if (ran.size) printComparison(writeTimings(timings, ran));
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

@@ -60,3 +60,9 @@ describe() {
 	done
 	echo "$1 driver=$drv node=$(cat "/sys/bus/dax/devices/$1/target_node") blocks:${line:- none}"
 }
+
+# dp ARGS...: the daxplan CLI as built into the guest.
+dp() { node /daxplan/daxplan.mjs "$@"; }
+
+# js FILE EXPR: evaluate EXPR with `d` = the JSON in FILE; prints the result.
+js() { node -e "const d=JSON.parse(require('fs').readFileSync('$1','utf8')); console.log($2)"; }

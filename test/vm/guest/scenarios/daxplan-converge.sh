@@ -9,9 +9,6 @@
 #     either it succeeds, or apply exits 1, reports it and rolls it back;
 #  4. exit codes: invalid policy 65, bad device name 64, --detailed-exitcode 2.
 . /guest/lib.sh
-dp() { node /daxplan/daxplan.mjs "$@"; }
-# js FILE EXPR: evaluate EXPR with `d` = the JSON in FILE; prints the result.
-js() { node -e "const d=JSON.parse(require('fs').readFileSync('$1','utf8')); console.log($2)"; }
 cd /tmp
 
 cat >/tmp/p1.yaml <<'P'

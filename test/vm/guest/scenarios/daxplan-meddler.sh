@@ -6,8 +6,6 @@
 # in the state it reports (restored, or exactly described) -- never unbind
 # kmem under online memory.
 . /guest/lib.sh
-dp() { node /daxplan/daxplan.mjs "$@"; }
-js() { node -e "const d=JSON.parse(require('fs').readFileSync('$1','utf8')); console.log($2)"; }
 
 printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: online_movable\n' >/tmp/on.yaml
 printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: unplug\n' >/tmp/off.yaml
