@@ -70,6 +70,14 @@ export interface Observed {
   devices: ObservedDevice[];
 }
 
+/** How sysfs (valid_zones) names each zone. */
+export const ZONE_NAMES: Record<Zone, string> = { normal: 'Normal', movable: 'Movable' };
+
+/** The zone a valid_zones name means, if it is one of the two. */
+export function zoneNamed(name: string): Zone | undefined {
+  return name === ZONE_NAMES.normal ? 'normal' : name === ZONE_NAMES.movable ? 'movable' : undefined;
+}
+
 /** Zone of an online device state, if any. */
 export function zoneOf(state: ObservedState): Zone | undefined {
   if (state === 'online') return 'normal';

@@ -54,14 +54,19 @@ export function compareDeviceNames(a: string, b: string): number {
   return ra - rb || ia - ib;
 }
 
+/** block_size_bytes: hex, without 0x as the kernel prints it (with it accepted); undefined unless positive. */
+export function parseBlockSize(text: string | undefined): bigint | undefined {
+  if (text === undefined || !/^(0x)?[0-9a-f]+$/i.test(text)) return undefined;
+  const size = BigInt('0x' + text.replace(/^0x/i, ''));
+  return size > 0n ? size : undefined;
+}
+
 function observeKernel(sysfs: Sysfs): KernelFacts {
   const problems: string[] = [];
   const blockSizeText = sysfs.read(`${MEMORY}/block_size_bytes`);
-  let blockSize: bigint | undefined;
+  const blockSize = parseBlockSize(blockSizeText);
   if (blockSizeText === undefined) problems.push(`${MEMORY}/block_size_bytes: missing`);
-  else if (/^(0x)?[0-9a-f]+$/i.test(blockSizeText) && BigInt('0x' + blockSizeText.replace(/^0x/i, '')) > 0n)
-    blockSize = BigInt('0x' + blockSizeText.replace(/^0x/i, ''));
-  else problems.push(`${MEMORY}/block_size_bytes: cannot parse "${blockSizeText}"`);
+  else if (blockSize === undefined) problems.push(`${MEMORY}/block_size_bytes: cannot parse "${blockSizeText}"`);
 
   const autoText = sysfs.read(`${MEMORY}/auto_online_blocks`);
   let autoOnlineBlocks: AutoOnline | undefined;

@@ -14,6 +14,7 @@ import {
   type ObservedState,
   type Zone,
   stateForZone,
+  zoneNamed,
   zoneOf,
 } from './model.js';
 
@@ -254,7 +255,7 @@ function edges(from: ObservedState, method: Method, kernel: KernelFacts, device:
   if (from === 'mixed') {
     // Online the offline blocks where every online block is already in one zone.
     const zones = new Set(device.blocks.filter((b) => b.state === 'online').map(blockKind));
-    const zone: Zone | undefined = zones.size !== 1 ? undefined : zones.has('Normal') ? 'normal' : zones.has('Movable') ? 'movable' : undefined;
+    const zone = zones.size === 1 ? zoneNamed([...zones][0]) : undefined;
     if (zone) out.unshift({ to: stateForZone(zone), step: { op: 'online_blocks', zone } });
   }
   return out;
@@ -296,16 +297,12 @@ export function findSteps(
 export function zoneDelta(entry: Change, blockSize: bigint): Record<Zone, bigint> {
   const delta: Record<Zone, bigint> = { normal: 0n, movable: 0n };
   for (const block of entry.device.blocks) {
-    const zone = block.state === 'online' ? zoneOfBlockZone(block.zone) : undefined;
+    const zone = block.state === 'online' ? zoneNamed(block.zone) : undefined;
     if (zone) delta[zone] -= blockSize;
   }
   const after = zoneOf(entry.to);
   if (after) delta[after] += entry.bytes;
   return delta;
-}
-
-function zoneOfBlockZone(zone: string): Zone | undefined {
-  return zone === 'Normal' ? 'normal' : zone === 'Movable' ? 'movable' : undefined;
 }
 
 export type Change = Extract<Entry, { kind: 'change' }>;

@@ -1,6 +1,6 @@
 // Checks on a plan that need more of the host than the devices it changes.
 import { readFiles, type Sysfs } from './sysfs.js';
-import { MEMORY } from './observe.js';
+import { MEMORY, parseBlockSize } from './observe.js';
 import type { Policy } from './policy.js';
 import type { BlockState, Observed } from './model.js';
 import { capacityDelta, type Plan } from './plan.js';
@@ -19,9 +19,8 @@ export interface MemoryTotals {
  * two batches (states, then the zones of the online ones).
  */
 export function observeMemoryTotals(sysfs: Sysfs, observed?: Observed): MemoryTotals | undefined {
-  const sizeText = sysfs.read(`${MEMORY}/block_size_bytes`);
-  if (!sizeText || !/^[0-9a-f]+$/i.test(sizeText)) return undefined;
-  const blockSize = BigInt('0x' + sizeText);
+  const blockSize = parseBlockSize(sysfs.read(`${MEMORY}/block_size_bytes`));
+  if (blockSize === undefined) return undefined;
   const known = new Map<number, BlockState>();
   for (const device of observed?.devices ?? []) for (const block of device.blocks) known.set(block.index, block);
   // Counted in blocks (numbers, not bigints: 32k additions on a 4 TiB host).

@@ -12,6 +12,7 @@ import {
   type ObservedDevice,
   type ObservedState,
   type Zone,
+  ZONE_NAMES,
 } from '../model.js';
 import { findSteps, satisfies, type Change, type Method, type PlannedStep } from '../plan.js';
 import { StepRunner } from './steps.js';
@@ -167,8 +168,7 @@ export class Applier {
       return void problems.push(`restoring: ${(err as Error).message}`);
     }
     for (const zone of ['normal', 'movable'] as Zone[]) {
-      const kind = zone === 'normal' ? 'Normal' : 'Movable';
-      const blocks = wrong.filter((b) => want.get(b.index) === kind).map((b) => ({ index: b.index, state: 'offline' as const }));
+      const blocks = wrong.filter((b) => want.get(b.index) === ZONE_NAMES[zone]).map((b) => ({ index: b.index, state: 'offline' as const }));
       try {
         this.runner.run({ op: 'online_blocks', zone }, { ...current, blocks });
       } catch (err) {

@@ -3,7 +3,7 @@
 import type * as ChildProcess from 'node:child_process';
 import { SysfsWriteError, type Sysfs } from '../sysfs.js';
 import { DAX_DEVICES, MEMORY } from '../observe.js';
-import type { Driver, ObservedDevice, Zone } from '../model.js';
+import { ZONE_NAMES, type Driver, type ObservedDevice, type Zone } from '../model.js';
 import type { Step } from '../plan.js';
 import { builtin } from '../lazy.js';
 
@@ -30,7 +30,6 @@ const HOTPLUG_WORDS: Record<HotplugMeaning, string[]> = {
 };
 
 const ZONE_WRITE: Record<Zone, string> = { normal: 'online_kernel', movable: 'online_movable' };
-const ZONE_READ: Record<Zone, string> = { normal: 'Normal', movable: 'Movable' };
 
 export class StepRunner {
   /** The hotplug word that worked for each meaning during this run. */
@@ -117,7 +116,7 @@ export class StepRunner {
     for (const index of device.blocks.map((b) => b.index).sort((a, b) => b - a)) {
       const base = `${MEMORY}/memory${index}`;
       if (this.sysfs.read(`${base}/state`) !== 'online') continue;
-      const zone: Zone = this.sysfs.read(`${base}/valid_zones`) === 'Movable' ? 'movable' : 'normal';
+      const zone: Zone = this.sysfs.read(`${base}/valid_zones`) === ZONE_NAMES.movable ? 'movable' : 'normal';
       try {
         this.sysfs.write(`${base}/state`, 'offline');
         done.push({ index, zone });
@@ -135,16 +134,16 @@ export class StepRunner {
       const base = `${MEMORY}/memory${index}`;
       if (this.sysfs.read(`${base}/state`) === 'online') {
         const actual = this.sysfs.read(`${base}/valid_zones`);
-        if (actual === ZONE_READ[zone]) continue;
+        if (actual === ZONE_NAMES[zone]) continue;
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, 'offline'));
-        throw new StepError(`memory${index} is online in ${actual}, not ${ZONE_READ[zone]}${restoredNote(done.length, unrestored)}`, unrestored);
+        throw new StepError(`memory${index} is online in ${actual}, not ${ZONE_NAMES[zone]}${restoredNote(done.length, unrestored)}`, unrestored);
       }
       try {
         this.sysfs.write(`${base}/state`, ZONE_WRITE[zone]);
         done.push({ index });
       } catch (err) {
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, 'offline'));
-        throw new StepError(`onlining memory${index} into ${ZONE_READ[zone]} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`, unrestored);
+        throw new StepError(`onlining memory${index} into ${ZONE_NAMES[zone]} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`, unrestored);
       }
     }
   }

@@ -4,10 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DirSysfs, normalise, resolveLink, SysfsWriteError, type Sysfs } from '../sysfs.js';
-import { blockIndices, DAX_DEVICES, DEVICE_NAME, deviceRanges } from '../observe.js';
+import { blockIndices, DAX_DEVICES, DEVICE_NAME, deviceRanges, parseBlockSize } from '../observe.js';
 import type { AutoOnline } from '../model.js';
 import { formatNodeList, parseNodeList } from '../nodelist.js';
-import { hotplugValue, MEMORY_DIR, removeBlock, setDriver, writeBlock, writeFile, type BlockLetter } from './tree.js';
+import { DEFAULT_BLOCK_SIZE, hotplugValue, MEMORY_DIR, removeBlock, setDriver, writeBlock, writeFile, type BlockLetter } from './tree.js';
 
 export interface Faults {
   /** Blocks whose offline write fails with EBUSY (unmovable pages). */
@@ -294,7 +294,7 @@ export class SimulatedKernel implements Sysfs {
   }
 
   blockIndices(name: string): number[] {
-    const blockSize = BigInt('0x' + (this.tree.read(`${MEMORY_DIR}/block_size_bytes`) ?? '8000000'));
+    const blockSize = parseBlockSize(this.tree.read(`${MEMORY_DIR}/block_size_bytes`)) ?? DEFAULT_BLOCK_SIZE;
     return deviceRanges(this.tree, this.deviceDir(name)).flatMap((range) => blockIndices(range, blockSize));
   }
 
