@@ -99,10 +99,11 @@ cmd('validate: valid, warnings, --strict, and host-dependent tier lint', async (
   assert.is(ok.code, 0);
   assert.match(ok.stdout, '2 rules, valid');
   const shadow = policyFile('version: 1\nrules:\n  - name: a\n    match: { numa_node: 1 }\n    state: online\n  - name: b\n    match: { numa_node: 1 }\n    state: unplug\n');
-  const warned = await run(['validate', '-c', shadow, '--sysfs-root', tempDir()]);
+  const empty = host({ devices: [] });
+  const warned = await run(['validate', '-c', shadow, '--sysfs-root', empty]);
   assert.is(warned.code, 0);
   assert.match(warned.stderr, ':6:5: warning: rules[1]: rule "b" is shadowed');
-  assert.is((await run(['validate', '-c', shadow, '--sysfs-root', tempDir(), '--strict'])).code, 65);
+  assert.is((await run(['validate', '-c', shadow, '--sysfs-root', empty, '--strict'])).code, 65);
   const root = host({ devices: [{ name: 'dax0.0', node: 5, blocks: 2, state: 'devdax' }] });
   const tier = policyFile('version: 1\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n');
   const t = await run(['validate', '-c', tier, '--sysfs-root', root, '--strict']);
@@ -284,11 +285,12 @@ apply('a saved plan applies exactly; a stale one is refused before any write', a
 apply('a saved plan that is not one is a usage error', async () => {
   const bad = path.join(tempDir(), 'plan.json');
   fs.writeFileSync(bad, JSON.stringify({ format_version: '1.0', kind: 'plan', actions: [{ device: '../../x', from: 'online', to: 'unplug', method: 'per-block', steps: [] }], fingerprint: { digest: 'x', devices: [] } }));
-  const r = await run(['apply', bad, '--sysfs-root', tempDir()]);
+  const empty = host({ devices: [] });
+  const r = await run(['apply', bad, '--sysfs-root', empty]);
   assert.is(r.code, 64);
   assert.match(r.stderr, 'not a daxplan saved plan');
   fs.writeFileSync(bad, JSON.stringify({ format_version: '2.0', kind: 'plan', actions: [], fingerprint: { digest: 'a'.repeat(64), devices: [] } }));
-  assert.match((await run(['apply', bad, '--sysfs-root', tempDir()])).stderr, 'format_version 2.0 is not supported');
+  assert.match((await run(['apply', bad, '--sysfs-root', empty])).stderr, 'format_version 2.0 is not supported');
 });
 
 apply.run();

@@ -10,6 +10,7 @@ import type { Observed } from '../model/device.js';
 import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js';
 import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
 import { formatDiagnostic, UsageError } from '../model/errors.js';
+import { checkSysfsTree, requireDevices } from '../host/root-check.js';
 import { deviceNames, type Io, type OptionSpecs, type Values } from './args.js';
 import { builtin } from '../lazy.js';
 
@@ -29,10 +30,16 @@ export function sysfsRoot(values: Values): string {
   return (values['sysfs-root'] as string | undefined) ?? DEFAULT_SYSFS_ROOT;
 }
 
-/** The sysfs a command reads and writes: the tree at --sysfs-root through the door the caller gave (tests give a simulated kernel). */
+/**
+ * The sysfs a command reads and writes: the tree at --sysfs-root through the
+ * door the caller gave (tests give a simulated kernel). Throws NoHostError
+ * when it is not a sysfs tree or lacks a --device.
+ */
 export function openSysfs(values: Values, io: Io): Sysfs {
   const root = sysfsRoot(values);
-  return io.openSysfs ? io.openSysfs(root) : new DirSysfs(root);
+  const sysfs = io.openSysfs ? io.openSysfs(root) : new DirSysfs(root);
+  checkSysfsTree(sysfs, { devices: deviceNames(values.device), kernelOnly: values['kernel-only'] === true });
+  return sysfs;
 }
 
 export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
@@ -78,6 +85,8 @@ export function openHost(values: Values, io: Io): HostView {
   }
   if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
   const snapshot = readSnapshot(state);
+  const names = snapshot.devices.map((d) => d.name);
+  requireDevices(only, (name) => names.includes(name), () => names, state);
   return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? path.basename(state) };
 }
 

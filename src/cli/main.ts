@@ -25,7 +25,7 @@ function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0].replace(/\.$/, '')}`),
     '',
     "Run 'daxplan COMMAND --help' for a command's options.",
-    'Exit codes: 0 ok, 1 runtime error, 2 plan has changes (--detailed-exitcode), 64 usage, 65 invalid policy, 75 lock held or daxplan disabled; doctor: 1 when a finding is an error.',
+    'Exit codes: 0 ok, 1 runtime error, 2 plan has changes (--detailed-exitcode), 64 usage, 65 invalid policy, 66 no such sysfs tree or device, 75 lock held or daxplan disabled; doctor: 1 when a finding is an error.',
     '',
   ].join('\n');
 }

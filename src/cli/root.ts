@@ -1,8 +1,8 @@
 // --root: where the host's files other than sysfs live (/etc, /run, /usr/lib,
 // /lib, /proc/cmdline, /var/lib/daxplan), so that doctor, the pause and the
 // competitor checks run on trees in tests just as on the host.
-import * as path from 'node:path';
-import { DEFAULT_SYSFS_ROOT, sysfsRoot } from './common.js';
+import { sysfsRoot } from './common.js';
+import { isRealSysfs } from '../host/sysfs.js';
 import type { OptionSpecs, Values } from './args.js';
 
 export const ROOT: OptionSpecs = {
@@ -21,5 +21,6 @@ export const ROOT: OptionSpecs = {
 export function hostRoot(values: Values): string | undefined {
   if (values.root !== undefined) return values.root as string;
   if (values.state !== undefined) return undefined;
-  return path.resolve(sysfsRoot(values)) === DEFAULT_SYSFS_ROOT ? '/' : undefined;
+  // However /sys is reached (a link, a bind mount, "/sys/."), its host's pause and files apply.
+  return isRealSysfs(sysfsRoot(values)) ? '/' : undefined;
 }

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type * as Crypto from 'node:crypto';
 import type { Sysfs } from '../host/sysfs.js';
 import { observe } from '../host/observe.js';
+import { checkSysfsTree } from '../host/root-check.js';
 import { sameDevice, type ObservedDevice } from '../model/device.js';
 import { plan, type Plan } from '../plan/plan.js';
 import { loadPolicy, type PolicyOptions } from '../policy/load.js';
@@ -57,6 +58,8 @@ export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new
     if (sha !== memory.policySha) for (const w of loaded.warnings) setup.warn(formatDiagnostic(w));
     const policyNote = memory.policySha && memory.policySha !== sha ? `policy changed (sha ${short(memory.policySha)} -> ${short(sha)})` : undefined;
 
+    // The tree may have gone (an unmounted --sysfs-root, a device removed) since the last tick.
+    checkSysfsTree(setup.sysfs, { devices: setup.only });
     const observed = observe(setup.sysfs, setup.only);
     const drift = memory.devices ? hostDrift(memory.devices, observed.devices) : [];
     const current = plan(loaded.policy, observed);

@@ -7,6 +7,8 @@ export const EXIT = {
   changes: 2,
   usage: 64,
   policy: 65,
+  /** The host to look at is not there: the sysfs root is missing, not a directory or not a sysfs tree, or --device names no device on it (EX_NOINPUT). */
+  noHost: 66,
   lockHeld: 75,
   /** daxplan disable is in force (EX_TEMPFAIL like a held lock: someone else has the host; try later). */
   paused: 75,
@@ -60,5 +62,12 @@ export class LockHeldError extends DaxplanError {
 export class HostError extends DaxplanError {
   constructor(message: string) {
     super(message, EXIT.runtime);
+  }
+}
+
+/** The tree or device a command was pointed at is not there: never planned as an empty host. */
+export class NoHostError extends DaxplanError {
+  constructor(message: string) {
+    super(message, EXIT.noHost);
   }
 }

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
-import { HOST, openHost, printJson } from '../common.js';
+import { HOST, openHost, printJson, sysfsRoot } from '../common.js';
+import { isRealSysfs } from '../../host/sysfs.js';
 import type { Command } from '../args.js';
 import { toSnapshot } from '../../host/snapshot.js';
 import { EXIT, UsageError } from '../../model/errors.js';
@@ -13,13 +14,13 @@ export const snapshotCommand: Command = {
   usage: 'daxplan snapshot [--sysfs-root DIR] [--device NAME...] [--hostname NAME] > host.json',
   options: {
     ...HOST,
-    hostname: { type: 'string', arg: 'NAME', help: "host name to record (default: this host's name when reading /sys, none with --sysfs-root)" },
+    hostname: { type: 'string', arg: 'NAME', help: "host name to record (default: this host's name when reading this host's /sys, however reached; none for another tree)" },
   },
   run(values, _positionals, io) {
     const given = values.hostname as string | undefined;
     if (given !== undefined && !HOSTNAME.test(given)) throw new UsageError(`--hostname "${given}" is not a host name (letters, digits, ".", "_", "-")`);
     const host = openHost(values, io);
-    const own = values['sysfs-root'] === undefined ? os.hostname() : undefined;
+    const own = isRealSysfs(sysfsRoot(values)) ? os.hostname() : undefined;
     const hostname = given ?? (own && HOSTNAME.test(own) ? own : undefined);
     for (const problem of host.observed.kernel.problems) io.stderr.write(`daxplan: warning: ${problem}\n`);
     printJson(io, toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname }));
