@@ -324,7 +324,7 @@ rootWrites('the lock file and plan --out refuse a symlink', async () => {
   fs.symlinkSync(victim, path.join(dir, 'lock'));
   const locked = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', path.join(dir, 'lock')]);
   assert.is(locked.code, 1);
-  assert.match(locked.stderr, 'not a regular file');
+  assert.match(locked.stderr, 'is a symbolic link');
   fs.symlinkSync(victim, path.join(dir, 'plan.json'));
   const out = await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--out', path.join(dir, 'plan.json')]);
   assert.is(out.code, 1);

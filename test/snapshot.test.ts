@@ -9,7 +9,7 @@ import { parsePolicy, type Policy } from '../src/policy/parse.js';
 import { plan } from '../src/plan/plan.js';
 import { checkPlan, observeMemoryTotals } from '../src/plan/safety.js';
 import { fromSnapshot, readSnapshot, snapshotTotals, toSnapshot, type Snapshot } from '../src/host/snapshot.js';
-import { UsageError } from '../src/model/errors.js';
+import { DaxplanError, UsageError } from '../src/model/errors.js';
 import { MEMORY_DIR, writeFile, type HostSpec } from './sim/tree.js';
 import { DESIRED_STATES } from '../src/model/device.js';
 import { run } from './support/cli.js';
@@ -129,8 +129,8 @@ function refused(file: string, message: string | RegExp): void {
   try {
     readSnapshot(file);
   } catch (err) {
-    assert.instance(err, UsageError);
-    assert.is((err as UsageError).exitCode, 64);
+    assert.instance(err, DaxplanError);
+    assert.is((err as DaxplanError).exitCode, 64);
     assert.match((err as Error).message, file);
     assert.match((err as Error).message, message);
     return;
@@ -141,7 +141,7 @@ function refused(file: string, message: string | RegExp): void {
 const good = (): Snapshot => JSON.parse(JSON.stringify(roundTrip(REAL_612).snapshot));
 
 hostile('missing, a directory, a FIFO, not JSON, too large', () => {
-  refused(path.join(tempDir(), 'nope.json'), 'cannot read snapshot file');
+  refused(path.join(tempDir(), 'nope.json'), 'does not exist');
   refused(tempDir(), 'not a regular file');
   const fifo = path.join(tempDir(), 'fifo');
   spawnSync('mkfifo', [fifo]);
@@ -239,7 +239,7 @@ cli('usage errors: --state with --sysfs-root, --state with --out, a missing or b
   assert.is(out.code, 64);
   const missing = await run(['plan', '-c', policy, '--state', '/nonexistent/host.json']);
   assert.is(missing.code, 64);
-  assert.match(missing.stderr, 'cannot read snapshot file /nonexistent/host.json: ENOENT');
+  assert.match(missing.stderr, '/nonexistent/host.json: its directory /nonexistent does not exist');
   const planFile = path.join(tempDir(), 'plan.json');
   fs.writeFileSync(planFile, (await run(['plan', '-c', policy, '--sysfs-root', path.join(EXAMPLE, 'host/sys'), '-f', 'json'])).stdout);
   const wrong = await run(['status', '--state', planFile]);

@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { HostError, LockHeldError } from '../model/errors.js';
-import { writeFileNoFollow } from '../host/safewrite.js';
+import { EXIT, HostError, LockHeldError } from '../model/errors.js';
+import { ensureTrusted, readTrusted, writeTrusted } from '../host/trust.js';
 import { builtin } from '../lazy.js';
 
 const childProcess = builtin<typeof ChildProcesses>('node:child_process');
@@ -36,9 +36,18 @@ export interface Lock {
   release(): Promise<void>;
 }
 
+const MAX_HOLDER_BYTES = 4096;
+// A lock file is vetted like every file root writes (host/trust.ts): a regular
+// file no other user can write, in a directory no other user can change.
+const VETTING = { exitCode: EXIT.runtime };
+
+function writeLock(file: string, text: string): void {
+  writeTrusted(file, text, VETTING);
+}
+
 export function readHolder(file: string): Holder | undefined {
   try {
-    const holder = JSON.parse(fs.readFileSync(file, 'utf8')) as Holder;
+    const holder = JSON.parse(readTrusted(file, { ...VETTING, maxBytes: MAX_HOLDER_BYTES })) as Holder;
     return typeof holder.pid === 'number' ? holder : undefined;
   } catch {
     return undefined;
@@ -58,10 +67,8 @@ export async function acquireLock(
   options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
 ): Promise<Lock> {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  // flock(1) opens with O_CREAT and follows links: make sure it finds a regular file.
-  const stat = fs.lstatSync(file, { throwIfNoEntry: false });
-  if (stat && !stat.isFile()) throw new HostError(`refusing the lock file ${file}: it is not a regular file`);
-  if (!stat) writeFileNoFollow(file, '');
+  // flock(1) opens by name with O_CREAT and follows links: it must find a vetted regular file.
+  ensureTrusted(file, VETTING);
   let child = await tryFlock(file, 0);
   if (!child && options.timeoutSeconds > 0) {
     options.onWait?.(describeHolder(readHolder(file)));
@@ -73,16 +80,16 @@ export async function acquireLock(
     );
   const interrupted = readHolder(file);
   const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
-  writeFileNoFollow(file, JSON.stringify(holder) + '\n');
+  writeLock(file, JSON.stringify(holder) + '\n');
   const held = child;
   return {
     file,
     interrupted,
     record(moving) {
-      writeFileNoFollow(file, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
+      writeLock(file, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
     },
     async release() {
-      writeFileNoFollow(file, '');
+      writeLock(file, '');
       held.stdin?.end();
       if (held.exitCode === null) await once(held, 'exit');
     },

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DaxplanError, EXIT } from '../model/errors.js';
+import { readTrusted, RefusedFileError, writeTrusted } from './trust.js';
 
 /** The marker, relative to the host root (--root, default /). */
 export const PAUSE_FILE = 'var/lib/daxplan/disabled';
@@ -28,20 +29,14 @@ export function pauseFile(root: string): string {
 export function readPause(root: string | undefined): Pause | undefined {
   if (root === undefined) return undefined;
   const file = pauseFile(root);
+  if (!present(file)) return undefined;
   let text: string;
   try {
-    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    try {
-      const buffer = Buffer.alloc(MAX_MARKER_BYTES);
-      text = buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, MAX_MARKER_BYTES, 0));
-    } finally {
-      fs.closeSync(fd);
-    }
+    text = readTrusted(file, { maxBytes: MAX_MARKER_BYTES, exitCode: EXIT.runtime });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    // A marker that exists but cannot be read still means "paused": maintenance wins.
-    return { reason: `(marker unreadable: ${code})`, by: 'unknown', since: 'unknown', file };
+    if (!(err instanceof RefusedFileError)) throw err;
+    // A marker that is there but cannot be trusted or read still means "paused": nothing changes, which is safe.
+    return { reason: `(marker refused: ${err.reason})`, by: 'unknown', since: 'unknown', file };
   }
   try {
     const data = JSON.parse(text) as Partial<Pause>;
@@ -49,6 +44,17 @@ export function readPause(root: string | undefined): Pause | undefined {
     return { reason: field(data.reason, '(no reason given)'), by: field(data.by, 'unknown'), since: field(data.since, 'unknown'), file };
   } catch {
     return { reason: clean(text.trim()) || '(no reason given)', by: 'unknown', since: 'unknown', file };
+  }
+}
+
+/** Whether anything is at `file` (a link or a FIFO counts: it is refused, which still pauses). */
+function present(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
   }
 }
 
@@ -63,7 +69,7 @@ export function writePause(root: string, reason: string, by: string, now = new D
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   const pause: Pause = { reason: clean(reason), by: clean(by), since: now.toISOString(), file };
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ reason: pause.reason, by: pause.by, since: pause.since }) + '\n', { mode: 0o644 });
+  writeTrusted(tmp, JSON.stringify({ reason: pause.reason, by: pause.by, since: pause.since }) + '\n', { exitCode: EXIT.runtime });
   fs.renameSync(tmp, file);
   return pause;
 }

@@ -1,10 +1,12 @@
 // Finding and reading the policy file. Runs as root from udev and systemd,
-// so it only ever parses YAML/JSON and refuses files others could have written.
+// so it only ever parses YAML/JSON, reads it through the vetting in
+// host/trust.ts, and as root looks nowhere but --config and /etc/daxplan.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Cosmiconfig from 'cosmiconfig';
-import { PolicyError, type Diagnostic } from '../model/errors.js';
+import { EXIT, PolicyError, type Diagnostic } from '../model/errors.js';
+import { readTrusted, RefusedFileError, runningAsRoot } from '../host/trust.js';
 import { parsePolicy, type Policy } from './parse.js';
 
 export const SYSTEM_POLICY = '/etc/daxplan/daxplan.yaml';
@@ -21,29 +23,26 @@ export interface PolicyOptions {
   /** --config FILE; when absent the file is searched for. */
   config?: string;
   cwd?: string;
-  /** Whether the ownership rules for root apply (default: running as root). */
+  /** Whether the rules for root apply (no search; ownership vetted) (default: running as root). */
   asRoot?: boolean;
 }
 
-/** Locates the policy: --config, then a search from cwd, then /etc/daxplan. */
+/**
+ * Locates the policy: --config, else (not as root) a search upwards from cwd
+ * and the user's config directory, else /etc/daxplan. Root never searches: a
+ * working directory, HOME or XDG_CONFIG_HOME may belong to anyone.
+ */
 export function findPolicyFile(options: PolicyOptions): string {
   const cwd = options.cwd ?? process.cwd();
   if (options.config) return path.resolve(cwd, options.config);
+  const asRoot = options.asRoot ?? runningAsRoot();
   // cosmiconfig only finds the file here: every loader is a marker, never a
   // module loader, so no JS or TS config can run.
-  const found = searchUpwards(cwd);
+  const found = asRoot ? undefined : searchUpwards(cwd);
   if (found) return found;
   if (fs.existsSync(SYSTEM_POLICY)) return SYSTEM_POLICY;
-  throw new PolicyError([
-    {
-      file: SYSTEM_POLICY,
-      line: 1,
-      col: 1,
-      severity: 'error',
-      path: '',
-      message: `no policy found (looked for ${SEARCH_PLACES.join(', ')} from ${cwd} upwards, then ${SYSTEM_POLICY}); pass --config FILE`,
-    },
-  ]);
+  const looked = asRoot ? `as root daxplan reads only --config FILE or ${SYSTEM_POLICY}` : `looked for ${SEARCH_PLACES.join(', ')} from ${cwd} upwards, then ${SYSTEM_POLICY}`;
+  throw new PolicyError([{ file: SYSTEM_POLICY, line: 1, col: 1, severity: 'error', path: '', message: `no policy found (${looked}); pass --config FILE` }]);
 }
 
 function searchUpwards(cwd: string): string | undefined {
@@ -80,7 +79,7 @@ export function loadPolicy(options: PolicyOptions): LoadedPolicy {
   const file = findPolicyFile(options);
   const relative = path.relative(options.cwd ?? process.cwd(), file);
   const display = relative && !relative.startsWith('..') ? relative : file;
-  const text = readPolicyText(file, display, options.asRoot ?? process.getuid?.() === 0);
+  const text = readPolicyText(file, display, options.asRoot);
   const result = parsePolicy(text, display);
   if (!result.ok) throw new PolicyError([...result.errors, ...result.warnings]);
   return { policy: result.policy, warnings: result.warnings, text };
@@ -88,33 +87,11 @@ export function loadPolicy(options: PolicyOptions): LoadedPolicy {
 
 const MAX_POLICY_BYTES = 1 << 20;
 
-function readPolicyText(file: string, display: string, asRoot: boolean): string {
-  const refuse = (message: string): never => {
-    throw new PolicyError([{ file: display, line: 1, col: 1, severity: 'error', path: '', message }]);
-  };
-  let fd: number;
+function readPolicyText(file: string, display: string, asRoot: boolean | undefined): string {
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    return readTrusted(file, { maxBytes: MAX_POLICY_BYTES, asRoot, exitCode: EXIT.policy });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return refuse('is a symbolic link; daxplan reads a policy only from a regular file (point --config at the real file)');
-    return refuse(`cannot read the policy: ${code}`);
-  }
-  try {
-    // Checked on the open descriptor, so the file cannot be swapped between check and read.
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) refuse('is not a regular file');
-    if (stat.size > MAX_POLICY_BYTES) refuse(`is larger than ${MAX_POLICY_BYTES} bytes`);
-    if (asRoot) {
-      const othersWrite = (stat.mode & 0o002) !== 0;
-      const groupWrite = (stat.mode & 0o020) !== 0 && stat.gid !== 0;
-      if (stat.uid !== 0 || othersWrite || groupWrite)
-        refuse(
-          `refusing a policy that a non-root user can write while running as root (owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}); fix with: chown root:root ${file} && chmod go-w ${file}`,
-        );
-    }
-    return fs.readFileSync(fd, 'utf8');
-  } finally {
-    fs.closeSync(fd);
+    if (!(err instanceof RefusedFileError)) throw err;
+    throw new PolicyError([{ file: display, line: 1, col: 1, severity: 'error', path: '', message: err.reason }]);
   }
 }

@@ -1,4 +1,4 @@
-import { writeFileNoFollow } from '../../host/safewrite.js';
+import { writeTrusted } from '../../host/trust.js';
 import { CONFIG, HOST, openHost, policyFrom, printJson, STATE } from '../common.js';
 import { oneOf, type Command } from '../args.js';
 import { checkPlan } from '../../plan/safety.js';
@@ -39,7 +39,7 @@ export const planCommand: Command = {
     const { findings, pause } = gatherConflicts(values, observed, result);
     result.conflicts = findings;
     result.paused = pause;
-    if (values.out) writeFileNoFollow(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n');
+    if (values.out) writeTrusted(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n', { exitCode: EXIT.runtime });
     if (format === 'json') printJson(io, planJson(result));
     else if (format === 'markdown') io.stdout.write(planMarkdown(result, host.label ? `daxplan on ${host.label}` : undefined));
     else io.stdout.write(planText(result, styleFor(io.stdout, io.env)));

@@ -1,0 +1,144 @@
+// Files daxplan reads or writes on someone's say-so: the policy, saved plans,
+// snapshots, plan --out, the lock, the pause marker. daxplan runs as root, so
+// each is vetted before it is opened and again on the open descriptor:
+//   - always: a regular file (never a symlink at the last component, a FIFO,
+//     a device node or a directory, so nothing blocks or follows a planted
+//     link), and at most a size cap;
+//   - as root: owned by root and writable by no one else, in a directory that
+//     no one else can change: every directory from it up to / owned by root
+//     and not writable by group or others unless sticky (as /tmp). A file
+//     another user could have written or swapped is not root's to trust.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DaxplanError } from '../model/errors.js';
+
+/** A file refused by the vetting: `reason` says why and how to fix it. */
+export class RefusedFileError extends DaxplanError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    exitCode: number,
+  ) {
+    super(`${file}: ${reason}`, exitCode);
+  }
+}
+
+export interface Vetting {
+  /** The exit code of a refusal (the caller's error class: 64 for documents, 65 for the policy, 1 for writes). */
+  exitCode: number;
+  /** Whether the ownership rules apply (default: running as root). */
+  asRoot?: boolean;
+}
+
+export function runningAsRoot(): boolean {
+  return process.geteuid?.() === 0;
+}
+
+const STICKY = 0o1000;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
+
+/** The text of a vetted file of at most `maxBytes`; throws RefusedFileError. */
+export function readTrusted(file: string, vetting: Vetting & { maxBytes: number }): string {
+  const { target, asRoot, refuse } = locate(file, vetting);
+  const seen = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (!seen) return refuse('does not exist');
+  checkFile(seen, asRoot, refuse, file);
+  if (seen.size > vetting.maxBytes) refuse(`is larger than ${vetting.maxBytes} bytes`);
+  const fd = open(target, O_RDONLY, refuse);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.dev !== seen.dev || stat.ino !== seen.ino) refuse('was replaced while being opened');
+    checkFile(stat, asRoot, refuse, file);
+    // Read one byte past the cap: the size lstat saw may have grown since.
+    const buffer = Buffer.alloc(Math.min(stat.size, vetting.maxBytes) + 1);
+    let length = 0;
+    for (let n; length < buffer.length && (n = fs.readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    if (length > vetting.maxBytes) refuse(`is larger than ${vetting.maxBytes} bytes`);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Replaces the content of a vetted file, creating it (with `mode`) when absent; throws RefusedFileError. */
+export function writeTrusted(file: string, text: string, vetting: Vetting & { mode?: number }): void {
+  const fd = openForWrite(file, vetting);
+  try {
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Makes sure a vetted file exists, without changing its content (a lock another program then opens by name). */
+export function ensureTrusted(file: string, vetting: Vetting & { mode?: number }): void {
+  fs.closeSync(openForWrite(file, vetting));
+}
+
+function openForWrite(file: string, vetting: Vetting & { mode?: number }): number {
+  const { target, asRoot, refuse } = locate(file, vetting);
+  // No O_TRUNC: a file that fails the checks below is left as it was.
+  const fd = open(target, O_WRONLY | O_CREAT, refuse, vetting.mode ?? 0o644);
+  try {
+    checkFile(fs.fstatSync(fd), asRoot, refuse, file);
+    return fd;
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
+type Refuse = (reason: string) => never;
+
+/** Where to open: as root, the file's name in its real directory, once that directory's chain is vetted. */
+function locate(file: string, vetting: Vetting): { target: string; asRoot: boolean; refuse: Refuse } {
+  const refuse: Refuse = (reason) => {
+    throw new RefusedFileError(file, reason, vetting.exitCode);
+  };
+  const asRoot = vetting.asRoot ?? runningAsRoot();
+  const absolute = path.resolve(file);
+  if (!asRoot) return { target: absolute, asRoot, refuse };
+  let dir: string;
+  try {
+    dir = fs.realpathSync(path.dirname(absolute));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return refuse(code === 'ENOENT' ? `its directory ${path.dirname(absolute)} does not exist` : `its directory cannot be resolved (${code})`);
+  }
+  const unsafe = unsafeDirectory(dir);
+  if (unsafe) refuse(`a non-root user can replace it: ${unsafe}; keep it in a directory only root can write (e.g. /etc/daxplan, /root)`);
+  return { target: path.join(dir, path.basename(absolute)), asRoot, refuse };
+}
+
+/** Why a real directory (or one above it) lets another user swap its entries, or undefined. */
+function unsafeDirectory(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const stat = fs.statSync(d);
+    if (stat.uid !== 0) return `directory ${d} is owned by uid ${stat.uid}`;
+    if ((stat.mode & 0o022) !== 0 && (stat.mode & STICKY) === 0)
+      return `directory ${d} is writable by group or others (mode ${(stat.mode & 0o777).toString(8)}) without the sticky bit`;
+    if (d === path.dirname(d)) return undefined;
+  }
+}
+
+function checkFile(stat: fs.Stats, asRoot: boolean, refuse: Refuse, file: string): void {
+  if (stat.isSymbolicLink()) refuse('is a symbolic link; daxplan reads and writes only regular files (name the real file)');
+  if (!stat.isFile()) refuse('is not a regular file (a directory, FIFO or device node)');
+  if (asRoot && (stat.uid !== 0 || (stat.mode & 0o022) !== 0))
+    refuse(
+      `a non-root user can write it while daxplan runs as root (owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}); fix with: chown root:root ${file} && chmod go-w ${file}`,
+    );
+}
+
+/** open(2) that never follows a last-component link, never waits on a FIFO and never takes a terminal. */
+function open(target: string, flags: number, refuse: Refuse, mode?: number): number {
+  try {
+    return fs.openSync(target, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return refuse('is a symbolic link; daxplan reads and writes only regular files (name the real file)');
+    if (code === 'ENXIO' || code === 'EISDIR') return refuse('is not a regular file (a directory, FIFO or device node)');
+    return refuse(code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code})`);
+  }
+}
