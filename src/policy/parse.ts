@@ -1,10 +1,10 @@
 // Policy: YAML text -> validated Policy, or diagnostics with file:line:col.
 // Pure: reading the file (and checking who may write it) is config.ts's job.
 import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
-import picomatch from 'picomatch';
 import type { Diagnostic } from '../model/errors.js';
 import type { AutoOnline, DesiredState } from '../model/device.js';
 import { validateSchema, type SchemaError } from './schema.js';
+import { findShadowed, MAX_COMPARISONS } from './shadow.js';
 
 export interface Match {
   uuid?: string[];
@@ -107,13 +107,15 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   });
   if (errors.length) return fail(errors, warnings);
 
-  rules.forEach((rule, i) => {
-    const earlier = rules.slice(0, i).find((e) => covers(e.match, rule.match));
-    if (earlier) {
-      const pos = nodeAt(doc, ['rules', i])?.range?.[0] ?? 0;
-      warnings.push(at(pos, `rules[${i}]`, `rule "${rule.name}" is shadowed by earlier rule "${earlier.name}" (line ${earlier.line}) and never decides a device`, 'warning'));
-    }
+  const { shadowedBy, stoppedAt } = findShadowed(rules);
+  shadowedBy.forEach((e, i) => {
+    if (e === undefined) return;
+    const [rule, earlier] = [rules[i], rules[e]];
+    const pos = nodeAt(doc, ['rules', i])?.range?.[0] ?? 0;
+    warnings.push(at(pos, `rules[${i}]`, `rule "${rule.name}" is shadowed by earlier rule "${earlier.name}" (line ${earlier.line}) and never decides a device`, 'warning'));
   });
+  if (stoppedAt !== undefined)
+    warnings.push(at(nodeAt(doc, ['rules', stoppedAt])?.range?.[0] ?? 0, `rules[${stoppedAt}]`, `too many overlapping rules to check for shadowing: rules from here on were not checked (${MAX_COMPARISONS} comparisons)`, 'warning'));
 
   const tierNodes: Record<number, number[]> = {};
   for (const [tier, nodes] of Object.entries(raw.tiers ?? {})) tierNodes[Number(tier)] = nodes;
@@ -150,21 +152,6 @@ function normaliseMatch(raw: Record<string, unknown>): Match {
     (match as Record<string, unknown[]>)[key] = key === 'uuid' ? list.map((u) => String(u).toLowerCase()) : list;
   }
   return match;
-}
-
-/**
- * True when every device `later` matches is also matched by `earlier`: each
- * key of `earlier` is also constrained in `later`, to a subset of its values.
- */
-export function covers(earlier: Match, later: Match): boolean {
-  return MATCH_KEYS.every((key) => {
-    const wide = earlier[key] as (string | number)[] | undefined;
-    if (wide === undefined) return true;
-    const narrow = later[key] as (string | number)[] | undefined;
-    if (narrow === undefined) return false;
-    if (key !== 'device') return narrow.every((v) => wide.includes(v));
-    return (narrow as string[]).every((glob) => wide.some((w) => w === glob || (!picomatch.scan(glob).isGlob && picomatch.isMatch(glob, w as string))));
-  });
 }
 
 function nodeAt(doc: Document, path: (string | number)[]): YamlNode | undefined {

@@ -3,6 +3,7 @@ import { deviceNames, seconds, type Command, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../../policy/load.js';
 import { EXIT, UsageError } from '../../model/errors.js';
+import { checkCronBounds } from '../cron.js';
 import { tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
 
 export const watchCommand: Command = {
@@ -22,6 +23,7 @@ export const watchCommand: Command = {
   async run(values, _positionals, io) {
     const schedule = values.schedule;
     if (typeof schedule !== 'string') throw new UsageError(`watch needs --schedule CRON, e.g. --schedule "*/10 * * * *"\nUsage: ${this.usage}`);
+    checkCronBounds(schedule);
     const cron = await import('node-cron');
     if (!cron.validate(schedule)) {
       const why = cron.validateDetailed(schedule).errors.map((e) => e.message);

@@ -1,0 +1,125 @@
+// The shadowed-rule lint: the earliest earlier rule, if any, that matches
+// every device a rule could match, so that the rule never decides one.
+// Comparing every pair is quadratic (5000 rules: 12.5M comparisons, minutes
+// with device globs). Instead earlier rules are grouped by the keys they
+// constrain and indexed by value, and a rule is compared only with the rules
+// of each group that list its values for the group's most selective key; and
+// the whole lint stops, saying so, after a bounded number of comparisons, so
+// that no policy makes validation slow.
+import picomatch from 'picomatch';
+import { MATCH_KEYS, type Match, type MatchKey, type Rule } from './parse.js';
+
+/** Comparisons (rule against rule, glob against name) the lint may make in all. */
+export const MAX_COMPARISONS = 200_000;
+
+export interface Shadowing {
+  /** For each rule checked, the index of the earliest earlier rule that shadows it. */
+  shadowedBy: (number | undefined)[];
+  /** Index of the first rule not checked when the budget ran out. */
+  stoppedAt?: number;
+}
+
+type Value = string | number;
+
+/** Earlier rules constraining exactly `keys`: key -> value -> rule indices, and their wildcard device globs. */
+interface Group {
+  keys: MatchKey[];
+  byValue: Map<MatchKey, Map<Value, number[]>>;
+  wildcards: Map<string, number[]>;
+}
+
+export function findShadowed(rules: readonly Rule[], budget = MAX_COMPARISONS): Shadowing {
+  const globs = new GlobCache();
+  const groups = new Map<string, Group>();
+  const shadowedBy: (number | undefined)[] = [];
+  let spent = 0;
+  for (const [i, rule] of rules.entries()) {
+    const candidates = new Set<number>();
+    // Only rules whose keys are all constrained here can cover this one.
+    for (const group of groups.values()) {
+      if (!group.keys.every((k) => rule.match[k])) continue;
+      const lists = group.keys.map((key) => {
+        const { list, cost } = holders(group, key, rule.match[key] as Value[], globs);
+        spent += cost;
+        return list;
+      });
+      for (const c of lists.reduce((a, b) => (b.length < a.length ? b : a))) candidates.add(c);
+    }
+    spent += candidates.size;
+    if (spent > budget) return { shadowedBy, stoppedAt: i };
+    shadowedBy.push([...candidates].sort((a, b) => a - b).find((c) => covers(rules[c].match, rule.match, globs)));
+    enter(groups, rule.match, i, globs);
+  }
+  return { shadowedBy };
+}
+
+/**
+ * The group's rules that may cover `values` on `key` (a superset of those
+ * that do), and the glob matches it took to find them. A rule covers only if
+ * it lists every value of ours, so the rules listing any one value hold them
+ * all; a device glob of ours is covered only by the same glob, a plain name
+ * also by a wildcard that matches it.
+ */
+function holders(group: Group, key: MatchKey, values: Value[], globs: GlobCache): { list: number[]; cost: number } {
+  const byValue = group.byValue.get(key)!;
+  const of = (v: Value) => byValue.get(v) ?? [];
+  if (key !== 'device') return { list: values.map(of).reduce((a, b) => (b.length < a.length ? b : a)), cost: 0 };
+  const glob = (values as string[]).find((v) => globs.isGlob(v));
+  if (glob !== undefined) return { list: of(glob), cost: 0 };
+  const name = values[0] as string;
+  const list = [...of(name)];
+  for (const [wildcard, rulesWithIt] of group.wildcards) if (globs.matches(wildcard, name)) list.push(...rulesWithIt);
+  return { list, cost: group.wildcards.size };
+}
+
+function enter(groups: Map<string, Group>, match: Match, i: number, globs: GlobCache): void {
+  const keys = MATCH_KEYS.filter((k) => match[k]);
+  const signature = keys.join(' ');
+  let group = groups.get(signature);
+  if (!group) groups.set(signature, (group = { keys, byValue: new Map(keys.map((k) => [k, new Map()])), wildcards: new Map() }));
+  for (const key of keys)
+    for (const value of match[key] as Value[]) {
+      append(group.byValue.get(key)!, value, i);
+      if (key === 'device' && globs.isGlob(value as string)) append(group.wildcards, value as string, i);
+    }
+}
+
+function append<K>(map: Map<K, number[]>, key: K, i: number): void {
+  const list = map.get(key);
+  if (list) list.push(i);
+  else map.set(key, [i]);
+}
+
+/**
+ * True when every device `later` matches is also matched by `earlier`: each
+ * key of `earlier` is also constrained in `later`, to a subset of its values
+ * (a device name to one of its globs, a glob to the same glob).
+ */
+export function covers(earlier: Match, later: Match, globs = new GlobCache()): boolean {
+  return MATCH_KEYS.every((key) => {
+    const wide = earlier[key] as Value[] | undefined;
+    if (wide === undefined) return true;
+    const narrow = later[key] as Value[] | undefined;
+    if (narrow === undefined) return false;
+    if (key !== 'device') return narrow.every((v) => wide.includes(v));
+    return (narrow as string[]).every((glob) => wide.some((w) => w === glob || (!globs.isGlob(glob) && globs.matches(w as string, glob))));
+  });
+}
+
+/** picomatch's answers, each glob scanned and compiled once. */
+export class GlobCache {
+  private readonly scanned = new Map<string, boolean>();
+  private readonly compiled = new Map<string, (name: string) => boolean>();
+
+  isGlob(glob: string): boolean {
+    let is = this.scanned.get(glob);
+    if (is === undefined) this.scanned.set(glob, (is = picomatch.scan(glob).isGlob));
+    return is;
+  }
+
+  matches(glob: string, name: string): boolean {
+    let test = this.compiled.get(glob);
+    if (!test) this.compiled.set(glob, (test = picomatch(glob)));
+    return test(name);
+  }
+}
