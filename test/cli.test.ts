@@ -241,7 +241,8 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   });
   let stderr = '';
   waiter.stderr.on('data', (d) => (stderr += d));
-  await new Promise((r) => setTimeout(r, 700));
+  // Released once the waiter says it waits (a fixed delay lost the race on a loaded machine).
+  for (let waited = 0; !stderr.includes('waiting up to') && waited < 15_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   await lock.release();
   const code = await new Promise((r) => waiter.on('exit', r));
   assert.is(code, 0, stderr);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
 import { ensureTrusted, readTrusted, writeTrusted } from '../host/trust.js';
+import { clean } from '../host/pause.js';
 import { builtin } from '../lazy.js';
 
 const childProcess = builtin<typeof ChildProcesses>('node:child_process');
@@ -45,13 +46,26 @@ function writeLock(file: string, text: string): void {
   writeTrusted(file, text, VETTING);
 }
 
+/** Who holds (or last held) the lock, as its file says; fields it lacks read "unknown", never "undefined". */
 export function readHolder(file: string): Holder | undefined {
+  let data: Partial<Record<keyof Holder, unknown>>;
   try {
-    const holder = JSON.parse(readTrusted(file, { ...VETTING, maxBytes: MAX_HOLDER_BYTES })) as Holder;
-    return typeof holder.pid === 'number' ? holder : undefined;
+    data = JSON.parse(readTrusted(file, { ...VETTING, maxBytes: MAX_HOLDER_BYTES }));
   } catch {
     return undefined;
   }
+  if (data === null || typeof data !== 'object' || !Number.isSafeInteger(data.pid) || (data.pid as number) <= 0) return undefined;
+  const moving = data.moving as Partial<Record<keyof NonNullable<Holder['moving']>, unknown>> | undefined;
+  return {
+    pid: data.pid as number,
+    trigger: text(data.trigger),
+    started: text(data.started),
+    ...(moving && typeof moving === 'object' ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to) } } : {}),
+  };
+}
+
+function text(value: unknown): string {
+  return (typeof value === 'string' && clean(value)) || 'unknown';
 }
 
 export function describeHolder(holder: Holder | undefined): string {

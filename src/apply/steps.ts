@@ -136,7 +136,7 @@ export class StepRunner {
         const actual = this.sysfs.read(`${base}/valid_zones`);
         if (actual === ZONE_NAMES[zone]) continue;
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, 'offline'));
-        throw new StepError(`memory${index} is online in ${actual}, not ${ZONE_NAMES[zone]}${restoredNote(done.length, unrestored)}`, unrestored);
+        throw new StepError(`memory${index} is online in ${actual ?? 'a zone it does not show'}, not ${ZONE_NAMES[zone]}${restoredNote(done.length, unrestored)}`, unrestored);
       }
       try {
         this.sysfs.write(`${base}/state`, ZONE_WRITE[zone]);

@@ -52,9 +52,10 @@ export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
 export function staleness(saved: Fingerprint, now: Fingerprint): string[] {
   if (saved.digest === now.digest) return [];
   const out: string[] = [];
-  if (saved.boot_id !== now.boot_id) out.push(`the host rebooted (boot id ${saved.boot_id} -> ${now.boot_id})`);
-  if (saved.kernel_release !== now.kernel_release) out.push(`kernel ${saved.kernel_release} -> ${now.kernel_release}`);
-  if (saved.auto_online_blocks !== now.auto_online_blocks) out.push(`auto_online_blocks ${saved.auto_online_blocks} -> ${now.auto_online_blocks}`);
+  const known = (v: string | null) => v ?? 'unknown';
+  if (saved.boot_id !== now.boot_id) out.push(`the host rebooted (boot id ${known(saved.boot_id)} -> ${known(now.boot_id)})`);
+  if (saved.kernel_release !== now.kernel_release) out.push(`kernel ${known(saved.kernel_release)} -> ${known(now.kernel_release)}`);
+  if (saved.auto_online_blocks !== now.auto_online_blocks) out.push(`auto_online_blocks ${known(saved.auto_online_blocks)} -> ${known(now.auto_online_blocks)}`);
   const nowByName = new Map(now.devices.map((d) => [d.name, d]));
   for (const old of saved.devices) {
     const cur = nowByName.get(old.name);

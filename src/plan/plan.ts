@@ -150,7 +150,7 @@ function decide(policy: Policy, device: ObservedDevice): Decision {
       return {
         kind: 'blocked',
         decider,
-        reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by tier, and node ${device.targetNode} is in no memory tier the kernel shows (it has no online memory); list it under \`tiers:\` in the policy`,
+        reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by tier, and ${device.targetNode === undefined ? "the device's target node cannot be read" : `node ${device.targetNode} is in no memory tier the kernel shows (it has no online memory); list it under \`tiers:\` in the policy`}`,
       };
     return { kind: 'desired', to: rule.state, decider, reason: `matches ${describeMatch(rule, device, policy)}` };
   }

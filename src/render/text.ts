@@ -115,6 +115,7 @@ export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style, sett
     if (parts.length) out.push(`  node ${node}: ${parts.join(', ')}`);
   }
   const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length + settings.filter((s) => s.result === r).length;
-  out.push('', style.bold(`Apply: ${count('applied')} applied, ${count('failed')} failed, ${count('skipped')} skipped.`));
+  const blocked = plan.summary.blocked ? `, ${plan.summary.blocked} blocked` : '';
+  out.push('', style.bold(`Apply: ${count('applied')} applied, ${count('failed')} failed, ${count('skipped')} skipped${blocked}.`));
   return out.join('\n') + '\n';
 }

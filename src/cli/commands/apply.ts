@@ -65,7 +65,7 @@ export const applyCommand: Command = {
       return EXIT.ok;
     }
     if (format === 'json') printJson(io, applyJson(current, outcomes, settings));
-    else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(current, outcomes, style, settings));
+    else if (outcomes.length || settings.length || current.summary.blocked) io.stdout.write('\n' + outcomesText(current, outcomes, style, settings));
     return clean ? EXIT.ok : EXIT.runtime;
   },
 };

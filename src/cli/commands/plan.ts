@@ -25,7 +25,7 @@ export const planCommand: Command = {
     ...STATE,
     ...ROOT,
     format: { type: 'string', short: 'f', arg: 'text|json|markdown', help: 'output format (default text)' },
-    'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes (0 when none)' },
+    'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes, 0 when none, 1 when a device or kernel setting is blocked' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan, with a fingerprint of the host, for daxplan apply FILE' },
   },
   run(values, _positionals, io) {
@@ -43,6 +43,8 @@ export const planCommand: Command = {
     if (format === 'json') printJson(io, planJson(result));
     else if (format === 'markdown') io.stdout.write(planMarkdown(result, host.label ? `daxplan on ${host.label}` : undefined));
     else io.stdout.write(planText(result, styleFor(io.stdout, io.env)));
-    return values['detailed-exitcode'] && result.summary.change > 0 ? EXIT.changes : EXIT.ok;
+    if (!values['detailed-exitcode']) return EXIT.ok;
+    // A blocked device or setting is not "all is well", whatever else the plan says.
+    return result.summary.blocked > 0 ? EXIT.runtime : result.summary.change > 0 ? EXIT.changes : EXIT.ok;
   },
 };
