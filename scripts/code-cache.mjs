@@ -26,7 +26,8 @@ function warmups(tmp) {
   return [
     { argv: ['plan', '-c', policy, '--sysfs-root', sys] },
     { argv: ['status', '--sysfs-root', sys] },
-    { argv: ['plan', '--sysfs-root', sys, '--format', 'json'], cwd: searched },
+    // Root never searches for the policy (only --config or /etc/daxplan/daxplan.yaml): the search is a normal user's path.
+    ...(process.geteuid?.() === 0 ? [] : [{ argv: ['plan', '--sysfs-root', sys, '--format', 'json'], cwd: searched }]),
     { argv: ['validate', '-c', policy, '--sysfs-root', sys] },
     { argv: ['apply', '--dry-run', '-c', policy, '--sysfs-root', copy, '--trigger', 'udev'] },
     { argv: ['status', '--sysfs-root', copy, '--format', 'json'] },

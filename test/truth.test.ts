@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { host, policyFile, tempDir } from './support/host.js';
 import { devicePath } from './sim/tree.js';
-import { readHolder, describeHolder } from '../src/apply/lock.js';
+import { readHolder, describeHolder } from '../src/host/lock-record.js';
 
 const ALL_MOVABLE = 'version: 1\nrules:\n  - name: all\n    match: { device: "dax*" }\n    state: online_movable\n';
 const BY_TIER = 'version: 1\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n';

@@ -8,22 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
-import { ensureTrusted, readTrusted, writeTrusted } from '../host/trust.js';
-import { clean } from '../host/pause.js';
+import { ensureTrusted, writeTrusted } from '../host/trust.js';
 import { builtin } from '../lazy.js';
+import { describeHolder, readHolder, type Holder } from '../host/lock-record.js';
 
 const childProcess = builtin<typeof ChildProcesses>('node:child_process');
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
 const HELD_EXIT = 75;
-
-export interface Holder {
-  pid: number;
-  trigger: string;
-  started: string;
-  /** The device the holder is moving right now, if any. */
-  moving?: { device: string; from: string; to: string };
-}
 
 export interface Lock {
   file: string;
@@ -37,39 +29,12 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-const MAX_HOLDER_BYTES = 4096;
 // A lock file is vetted like every file root writes (host/trust.ts): a regular
 // file no other user can write, in a directory no other user can change.
 const VETTING = { exitCode: EXIT.runtime };
 
 function writeLock(file: string, text: string): void {
   writeTrusted(file, text, VETTING);
-}
-
-/** Who holds (or last held) the lock, as its file says; fields it lacks read "unknown", never "undefined". */
-export function readHolder(file: string): Holder | undefined {
-  let data: Partial<Record<keyof Holder, unknown>>;
-  try {
-    data = JSON.parse(readTrusted(file, { ...VETTING, maxBytes: MAX_HOLDER_BYTES }));
-  } catch {
-    return undefined;
-  }
-  if (data === null || typeof data !== 'object' || !Number.isSafeInteger(data.pid) || (data.pid as number) <= 0) return undefined;
-  const moving = data.moving as Partial<Record<keyof NonNullable<Holder['moving']>, unknown>> | undefined;
-  return {
-    pid: data.pid as number,
-    trigger: text(data.trigger),
-    started: text(data.started),
-    ...(moving && typeof moving === 'object' ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to) } } : {}),
-  };
-}
-
-function text(value: unknown): string {
-  return (typeof value === 'string' && clean(value)) || 'unknown';
-}
-
-export function describeHolder(holder: Holder | undefined): string {
-  return holder ? `pid ${holder.pid} (trigger ${holder.trigger}, since ${holder.started})` : 'another process';
 }
 
 /**

@@ -1,0 +1,45 @@
+// What the lock file says: who holds the lock, and what it is moving. The
+// next run and doctor read it to tell what a run that died left behind.
+import { EXIT } from '../model/errors.js';
+import { readTrusted } from './trust.js';
+import { clean } from './pause.js';
+
+export interface Holder {
+  pid: number;
+  trigger: string;
+  started: string;
+  /** The device the holder is moving right now, if any, and the auto_online_blocks value to put back should it die mid-bind. */
+  moving?: { device: string; from: string; to: string; restoreAutoOnline?: string };
+}
+
+const MAX_HOLDER_BYTES = 4096;
+
+/** Who holds (or last held) the lock, as its file says; fields it lacks read "unknown", never "undefined". */
+export function readHolder(file: string): Holder | undefined {
+  let data: Partial<Record<keyof Holder, unknown>>;
+  try {
+    // Vetted as every file root reads (trust.ts): a lock file named by --lock-file may be anything.
+    data = JSON.parse(readTrusted(file, { maxBytes: MAX_HOLDER_BYTES, exitCode: EXIT.runtime }));
+  } catch {
+    return undefined;
+  }
+  if (data === null || typeof data !== 'object' || !Number.isSafeInteger(data.pid) || (data.pid as number) <= 0) return undefined;
+  const moving = data.moving as Partial<Record<keyof NonNullable<Holder['moving']>, unknown>> | undefined;
+  const restore = moving?.restoreAutoOnline;
+  return {
+    pid: data.pid as number,
+    trigger: text(data.trigger),
+    started: text(data.started),
+    ...(moving && typeof moving === 'object'
+      ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to), ...(typeof restore === 'string' ? { restoreAutoOnline: restore } : {}) } }
+      : {}),
+  };
+}
+
+function text(value: unknown): string {
+  return (typeof value === 'string' && clean(value)) || 'unknown';
+}
+
+export function describeHolder(holder: Holder | undefined): string {
+  return holder ? `pid ${holder.pid} (trigger ${holder.trigger}, since ${holder.started})` : 'another process';
+}
