@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parsePolicy } from '../src/policy/parse.js';
 import { formatDiagnostic } from '../src/model/errors.js';
-import { loadPolicy } from '../src/policy/load.js';
+import { loadPolicy } from '../src/cli/policy.js';
 import { REPO, tempDir } from './support/host.js';
 
 function errors(text: string): string[] {

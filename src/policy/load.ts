@@ -1,13 +1,12 @@
-// Finding and reading the policy file. Runs as root from udev and systemd,
-// so it only ever parses YAML/JSON, reads it through the vetting in
-// host/trust.ts, and as root looks nowhere but --config and /etc/daxplan.
+// Finding the policy file. daxplan runs as root from udev and systemd, so as
+// root it looks nowhere but --config and /etc/daxplan; cli/policy.ts reads
+// what this finds through root's vetting (host/trust.ts) and parses it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Cosmiconfig from 'cosmiconfig';
-import { EXIT, PolicyError, type Diagnostic } from '../model/errors.js';
-import { readTrusted, RefusedFileError, runningAsRoot } from '../host/trust.js';
-import { parsePolicy, type Policy } from './parse.js';
+import { PolicyError, type Diagnostic } from '../model/errors.js';
+import type { Policy } from './parse.js';
 
 export const SYSTEM_POLICY = '/etc/daxplan/daxplan.yaml';
 export const SEARCH_PLACES = ['daxplan.yaml', 'daxplan.yml', '.daxplan.yaml', '.daxplan.yml', 'daxplan.json', '.config/daxplan.yaml'];
@@ -23,7 +22,7 @@ export interface PolicyOptions {
   /** --config FILE; when absent the file is searched for. */
   config?: string;
   cwd?: string;
-  /** Whether the rules for root apply (no search; ownership vetted) (default: running as root). */
+  /** Whether the rules for root apply: no search, ownership vetted (default: running as root). */
   asRoot?: boolean;
 }
 
@@ -32,10 +31,10 @@ export interface PolicyOptions {
  * and the user's config directory, else /etc/daxplan. Root never searches: a
  * working directory, HOME or XDG_CONFIG_HOME may belong to anyone.
  */
-export function findPolicyFile(options: PolicyOptions): string {
+export function findPolicyFile(options: PolicyOptions & { asRoot: boolean }): string {
+  const { asRoot } = options;
   const cwd = options.cwd ?? process.cwd();
   if (options.config) return path.resolve(cwd, options.config);
-  const asRoot = options.asRoot ?? runningAsRoot();
   // cosmiconfig only finds the file here: every loader is a marker, never a
   // module loader, so no JS or TS config can run.
   const found = asRoot ? undefined : searchUpwards(cwd);
@@ -73,25 +72,4 @@ function cosmiconfig(): typeof Cosmiconfig {
 
 function marker(): { found: true } {
   return { found: true };
-}
-
-export function loadPolicy(options: PolicyOptions): LoadedPolicy {
-  const file = findPolicyFile(options);
-  const relative = path.relative(options.cwd ?? process.cwd(), file);
-  const display = relative && !relative.startsWith('..') ? relative : file;
-  const text = readPolicyText(file, display, options.asRoot);
-  const result = parsePolicy(text, display);
-  if (!result.ok) throw new PolicyError([...result.errors, ...result.warnings]);
-  return { policy: result.policy, warnings: result.warnings, text };
-}
-
-const MAX_POLICY_BYTES = 1 << 20;
-
-function readPolicyText(file: string, display: string, asRoot: boolean | undefined): string {
-  try {
-    return readTrusted(file, { maxBytes: MAX_POLICY_BYTES, asRoot, exitCode: EXIT.policy });
-  } catch (err) {
-    if (!(err instanceof RefusedFileError)) throw err;
-    throw new PolicyError([{ file: display, line: 1, col: 1, severity: 'error', path: '', message: err.reason }]);
-  }
 }

@@ -5,16 +5,8 @@ import type { Diagnostic } from '../model/errors.js';
 import type { AutoOnline, DesiredState } from '../model/device.js';
 import { validateSchema, type SchemaError } from './schema.js';
 import { findShadowed, MAX_COMPARISONS } from './shadow.js';
+import { MATCH_KEYS, type Match } from './match.js';
 
-export interface Match {
-  uuid?: string[];
-  numa_node?: number[];
-  tier?: number[];
-  device?: string[];
-}
-
-export type MatchKey = keyof Match;
-export const MATCH_KEYS: readonly MatchKey[] = ['uuid', 'numa_node', 'tier', 'device'];
 
 export interface Rule {
   name: string;
@@ -107,7 +99,7 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   });
   if (errors.length) return fail(errors, warnings);
 
-  const { shadowedBy, stoppedAt } = findShadowed(rules);
+  const { shadowedBy, stoppedAt } = findShadowed(rules.map((r) => r.match));
   shadowedBy.forEach((e, i) => {
     if (e === undefined) return;
     const [rule, earlier] = [rules[i], rules[e]];

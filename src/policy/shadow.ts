@@ -6,8 +6,7 @@
 // of each group that list its values for the group's most selective key; and
 // the whole lint stops, saying so, after a bounded number of comparisons, so
 // that no policy makes validation slow.
-import picomatch from 'picomatch';
-import { MATCH_KEYS, type Match, type MatchKey, type Rule } from './parse.js';
+import { covers, GlobCache, MATCH_KEYS, type Match, type MatchKey, type Value } from './match.js';
 
 /** Comparisons (rule against rule, glob against name) the lint may make in all. */
 export const MAX_COMPARISONS = 200_000;
@@ -19,8 +18,6 @@ export interface Shadowing {
   stoppedAt?: number;
 }
 
-type Value = string | number;
-
 /** Earlier rules constraining exactly `keys`: key -> value -> rule indices, and their wildcard device globs. */
 interface Group {
   keys: MatchKey[];
@@ -28,18 +25,19 @@ interface Group {
   wildcards: Map<string, number[]>;
 }
 
-export function findShadowed(rules: readonly Rule[], budget = MAX_COMPARISONS): Shadowing {
+/** The lint over the rules' matches, in policy order. */
+export function findShadowed(matches: readonly Match[], budget = MAX_COMPARISONS): Shadowing {
   const globs = new GlobCache();
   const groups = new Map<string, Group>();
   const shadowedBy: (number | undefined)[] = [];
   let spent = 0;
-  for (const [i, rule] of rules.entries()) {
+  for (const [i, match] of matches.entries()) {
     const candidates = new Set<number>();
     // Only rules whose keys are all constrained here can cover this one.
     for (const group of groups.values()) {
-      if (!group.keys.every((k) => rule.match[k])) continue;
+      if (!group.keys.every((k) => match[k])) continue;
       const lists = group.keys.map((key) => {
-        const { list, cost } = holders(group, key, rule.match[key] as Value[], globs);
+        const { list, cost } = holders(group, key, match[key] as Value[], globs);
         spent += cost;
         return list;
       });
@@ -47,8 +45,8 @@ export function findShadowed(rules: readonly Rule[], budget = MAX_COMPARISONS): 
     }
     spent += candidates.size;
     if (spent > budget) return { shadowedBy, stoppedAt: i };
-    shadowedBy.push([...candidates].sort((a, b) => a - b).find((c) => covers(rules[c].match, rule.match, globs)));
-    enter(groups, rule.match, i, globs);
+    shadowedBy.push([...candidates].sort((a, b) => a - b).find((c) => covers(matches[c], match, globs)));
+    enter(groups, match, i, globs);
   }
   return { shadowedBy };
 }
@@ -88,38 +86,4 @@ function append<K>(map: Map<K, number[]>, key: K, i: number): void {
   const list = map.get(key);
   if (list) list.push(i);
   else map.set(key, [i]);
-}
-
-/**
- * True when every device `later` matches is also matched by `earlier`: each
- * key of `earlier` is also constrained in `later`, to a subset of its values
- * (a device name to one of its globs, a glob to the same glob).
- */
-export function covers(earlier: Match, later: Match, globs = new GlobCache()): boolean {
-  return MATCH_KEYS.every((key) => {
-    const wide = earlier[key] as Value[] | undefined;
-    if (wide === undefined) return true;
-    const narrow = later[key] as Value[] | undefined;
-    if (narrow === undefined) return false;
-    if (key !== 'device') return narrow.every((v) => wide.includes(v));
-    return (narrow as string[]).every((glob) => wide.some((w) => w === glob || (!globs.isGlob(glob) && globs.matches(w as string, glob))));
-  });
-}
-
-/** picomatch's answers, each glob scanned and compiled once. */
-export class GlobCache {
-  private readonly scanned = new Map<string, boolean>();
-  private readonly compiled = new Map<string, (name: string) => boolean>();
-
-  isGlob(glob: string): boolean {
-    let is = this.scanned.get(glob);
-    if (is === undefined) this.scanned.set(glob, (is = picomatch.scan(glob).isGlob));
-    return is;
-  }
-
-  matches(glob: string, name: string): boolean {
-    let test = this.compiled.get(glob);
-    if (!test) this.compiled.set(glob, (test = picomatch(glob)));
-    return test(name);
-  }
 }

@@ -1,6 +1,7 @@
 import { HOST, openHost, sysfsRoot, type HostView } from '../common.js';
 import type { Command, Io } from '../args.js';
-import { loadPolicy, type LoadedPolicy } from '../../policy/load.js';
+import type { LoadedPolicy } from '../../policy/load.js';
+import { loadPolicy } from '../policy.js';
 import { plan } from '../../plan/plan.js';
 import type { Policy } from '../../policy/parse.js';
 import { checkMovable } from '../../plan/safety.js';

@@ -2,7 +2,8 @@ import { CONFIG, HOST, LOCKING, lockFile, openSysfs, policyFrom, printJson, sysf
 import { gatherConflicts } from '../conflicts.js';
 import { hostRoot, ROOT } from '../root.js';
 import { oneOf, type Command, type Io, type Values } from '../args.js';
-import { findPolicyFile, type LoadedPolicy } from '../../policy/load.js';
+import type { LoadedPolicy } from '../../policy/load.js';
+import { locatePolicy } from '../policy.js';
 import { observe } from '../../host/observe.js';
 import { plan } from '../../plan/plan.js';
 import { doctorJson, doctorText } from '../../render/findings.js';
@@ -39,7 +40,7 @@ function optionalPolicy(values: Values, io: Io): LoadedPolicy | undefined {
   if (values.config !== undefined) return policyFrom(values, io);
   let file: string;
   try {
-    file = findPolicyFile({ cwd: io.cwd });
+    file = locatePolicy({ cwd: io.cwd });
   } catch (err) {
     if (err instanceof PolicyError) return undefined;
     throw err;

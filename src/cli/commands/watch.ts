@@ -1,7 +1,7 @@
 import { CONFIG, HOST, LOCKING, lockFile, openSysfs } from '../common.js';
 import { deviceNames, seconds, type Command, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
-import { loadPolicy } from '../../policy/load.js';
+import { loadPolicy } from '../policy.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { checkCronBounds } from '../cron.js';
 import { tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
