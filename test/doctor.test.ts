@@ -92,6 +92,15 @@ cli('kernel command line: memhp_default_state, memory_hotplug.online_policy (das
   assert.equal(fixed.ids, ['warning kernel.auto_online_blocks']);
 });
 
+cli('a rule file longer than a page is read whole: its rules past 4 KiB are found', async () => {
+  const { root, sys } = hostRoot(TWO_PMEM);
+  const padding = '# a long comment, as distribution rule files have\n'.repeat(100);
+  writeFiles(root, { 'usr/lib/udev/rules.d/40-vm-hotadd.rules': `${padding}${DISTRO_RULE}` });
+  const r = await doctor(root, sys);
+  assert.equal(r.ids, ['error udev.memory-state']);
+  assert.is(r.doc.findings[0].evidence, `${root}/usr/lib/udev/rules.d/40-vm-hotadd.rules:101`);
+});
+
 cli('a distro udev rule that onlines memory: error at file:line; a same-name /etc override is honoured', async () => {
   const { root, sys } = hostRoot(TWO_PMEM);
   writeFiles(root, { 'usr/lib/udev/rules.d/40-vm-hotadd.rules': `# online hot-added memory\n\n${DISTRO_RULE}SUBSYSTEM=="cpu", ACTION=="add", ATTR{online}="1"\n` });

@@ -6,8 +6,11 @@ import { DAXCTL_CONF_DIR } from './daxctl.js';
 import { effectiveRuleFiles } from './udev.js';
 import type { HostEvidence, LockEvidence } from './findings.js';
 
+const MAX_HOST_FILE_BYTES = 1 << 20;
+
 export function readHostEvidence(root: string): HostEvidence {
-  const files = new DirSysfs(root);
+  // Rule and config files are no sysfs attributes: a page is no limit for them (a longer file hid its rules).
+  const files = new DirSysfs(root, MAX_HOST_FILE_BYTES);
   const daxctlConf = files
     .list(DAXCTL_CONF_DIR)
     .filter((name) => name.endsWith('.conf'))

@@ -84,8 +84,16 @@ export class DirSysfs implements Sysfs {
   private readonly prefix: string;
   private realRoot: string | undefined;
 
-  constructor(readonly root: string) {
+  /** One byte more than a file may hold, to tell an oversized one. */
+  private readonly buffer: Buffer;
+
+  /** `maxBytes`: a page for sysfs; more for trees of other files read through the same door (doctor's /etc, /usr/lib). */
+  constructor(
+    readonly root: string,
+    maxBytes = MAX_ATTRIBUTE_BYTES,
+  ) {
     this.prefix = path.join(root, '/');
+    this.buffer = maxBytes === MAX_ATTRIBUTE_BYTES ? READ_BUFFER : Buffer.allocUnsafe(maxBytes + 1);
   }
 
   private abs(rel: string): string {
@@ -93,7 +101,7 @@ export class DirSysfs implements Sysfs {
   }
 
   read(rel: string): string | undefined {
-    return readAttribute(this.abs(rel), rel);
+    return readAttribute(this.abs(rel), rel, this.buffer);
   }
 
   link(rel: string): string | undefined {
@@ -186,7 +194,8 @@ function isSysfsMount(root: string): boolean {
  * of at most a page (open, read, close: no fstat on the hot path unless the
  * open or read says something is off).
  */
-function readAttribute(file: string, rel: string): string | undefined {
+function readAttribute(file: string, rel: string, buffer: Buffer): string | undefined {
+  const maxBytes = buffer.length - 1;
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
@@ -199,14 +208,14 @@ function readAttribute(file: string, rel: string): string | undefined {
   try {
     let n: number;
     try {
-      n = fs.readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, null);
+      n = fs.readSync(fd, buffer, 0, buffer.length, null);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new SysfsReadError(rel, code === 'EISDIR' ? 'a directory, not an attribute' : `cannot read: ${code}`);
     }
-    if (n > MAX_ATTRIBUTE_BYTES) throw new SysfsReadError(rel, `larger than ${MAX_ATTRIBUTE_BYTES} bytes: not a sysfs attribute`);
+    if (n > maxBytes) throw new SysfsReadError(rel, `larger than ${maxBytes} bytes${maxBytes === MAX_ATTRIBUTE_BYTES ? ': not a sysfs attribute' : ''}`);
     if (n === 0 && !fs.fstatSync(fd).isFile()) throw new SysfsReadError(rel, 'not a regular file (a FIFO or device node?)');
-    const text = READ_BUFFER.toString('utf8', 0, n);
+    const text = buffer.toString('utf8', 0, n);
     return text.endsWith('\n') ? text.slice(0, -1) : text;
   } finally {
     fs.closeSync(fd);
