@@ -72,3 +72,21 @@ words('a lock file that names a pid and nothing else', () => {
 });
 
 words.run();
+
+const empty = suite('truth: an empty value is a usage error, never "not given"');
+
+empty('--out "", --config "", --root "", --sysfs-root "" and --device "" exit 64 naming the flag', async () => {
+  for (const argv of [
+    ['plan', '--out', ''],
+    ['plan', '-c', ''],
+    ['status', '--root', ''],
+    ['status', '--sysfs-root', ''],
+    ['status', '--device', 'dax0.0', '--device', ''],
+  ]) {
+    const r = await run(argv);
+    assert.is(r.code, 64, argv.join(' '));
+    assert.match(r.stderr, `--${argv[argv.length - 2].replace(/^-c$/, '--config').replace(/^--/, '')} needs a value, got ""`);
+  }
+});
+
+empty.run();

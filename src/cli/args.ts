@@ -40,6 +40,9 @@ export function parse(command: Command, argv: string[]): { values: Values; posit
   } catch (err) {
     throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/s, '')}\nTry 'daxplan ${command.name} --help'.`);
   }
+  // An empty value would read as "not given" (--out '' saved nothing, --config '' searched, --root '' meant the working directory).
+  for (const [name, value] of Object.entries(parsed.values))
+    if (value === '' || (Array.isArray(value) && value.includes(''))) throw new UsageError(`--${name} needs a value, got ""\nTry 'daxplan ${command.name} --help'.`);
   const { min, max } = command.positionals ?? { min: 0, max: 0 };
   if (!parsed.values.help && (parsed.positionals.length < min || parsed.positionals.length > max))
     throw new UsageError(`${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}\nUsage: ${command.usage}`);
