@@ -78,6 +78,9 @@ export function ensureTrusted(file: string, vetting: Vetting & { mode?: number }
 
 function openForWrite(file: string, vetting: Vetting & { mode?: number }): number {
   const { target, asRoot, refuse } = locate(file, vetting);
+  // Looked at before it is opened: opening a device node can act (a watchdog starts counting).
+  const seen = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (seen) checkFile(seen, asRoot, refuse, file);
   // No O_TRUNC: a file that fails the checks below is left as it was.
   const fd = open(target, O_WRONLY | O_CREAT, refuse, vetting.mode ?? 0o644);
   try {
