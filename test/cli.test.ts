@@ -247,14 +247,18 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   assert.match(stderr, 'waiting up to 20s for the lock held by pid');
 });
 
-apply('without flock(1) apply says so and changes nothing', () => {
+apply('the lock needs no helper program: apply runs with an empty PATH; a lock file of another kind is refused', () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const before = treeDigest(root);
-  const r = simBin(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)], { PATH: tempDir() });
-  assert.is(r.status, 1);
-  assert.match(r.stderr, 'cannot run flock(1) to take the lock');
-  assert.not.match(r.stderr, 'internal error');
+  const fifo = path.join(tempDir(), 'lock');
+  spawnSync('mkfifo', [fifo]);
+  const refused = simBin(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', fifo]);
+  assert.is(refused.status, 1);
+  assert.match(refused.stderr, 'not a regular file');
   assert.is(treeDigest(root), before);
+  const r = simBin(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)], { PATH: tempDir() });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, 'dax0.0: online -> online_movable');
 });
 
 apply('a saved plan applies exactly; a stale one is refused before any write', async () => {

@@ -1,20 +1,24 @@
-// One daxplan run at a time: an flock(2) on a file under /run/daxplan, held
-// by a flock(1) child for as long as this process lives (Node has no flock
-// call). The kernel drops the lock when either process dies, so a crashed run
-// never leaves a stale lock behind.
-import type * as ChildProcesses from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+// One daxplan run at a time per sysfs tree, without a helper process (Node
+// has no flock call, and spawning flock(1) costs a fork and three execs at
+// every apply). The lock is a listening Unix socket in the abstract
+// namespace, named after the lock file's device and inode: bind() fails with
+// EADDRINUSE while another process holds the name, and the kernel frees it
+// when the holder closes it, exits or is killed, so a crashed run never
+// leaves a stale lock. The lock file itself holds the holder record.
+// Abstract names are per network namespace: every daxplan on a host must run
+// in the same one (the contrib units therefore set no PrivateNetwork=).
 import * as fs from 'node:fs';
+import type * as Net from 'node:net';
 import * as path from 'node:path';
-import { once } from 'node:events';
 import { HostError, LockHeldError } from '../model/errors.js';
 import { writeFileNoFollow } from '../host/safewrite.js';
 import { builtin } from '../lazy.js';
 
-const childProcess = builtin<typeof ChildProcesses>('node:child_process');
+const net = builtin<typeof Net>('node:net');
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
-const HELD_EXIT = 75;
+/** How often a waiting run tries the lock again. */
+const RETRY_MS = 50;
 
 export interface Holder {
   pid: number;
@@ -57,24 +61,24 @@ export async function acquireLock(
   file: string,
   options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
 ): Promise<Lock> {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  // flock(1) opens with O_CREAT and follows links: make sure it finds a regular file.
-  const stat = fs.lstatSync(file, { throwIfNoEntry: false });
-  if (stat && !stat.isFile()) throw new HostError(`refusing the lock file ${file}: it is not a regular file`);
-  if (!stat) writeFileNoFollow(file, '');
-  let child = await tryFlock(file, 0);
-  if (!child && options.timeoutSeconds > 0) {
+  const name = lockName(file);
+  let socket = await tryHold(file, name);
+  if (!socket && options.timeoutSeconds > 0) {
     options.onWait?.(describeHolder(readHolder(file)));
-    child = await tryFlock(file, options.timeoutSeconds);
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    while (!socket && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, deadline - Date.now())));
+      socket = await tryHold(file, name);
+    }
   }
-  if (!child)
+  if (!socket)
     throw new LockHeldError(
       `lock ${file} is held by ${describeHolder(readHolder(file))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
     );
   const interrupted = readHolder(file);
   const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
   writeFileNoFollow(file, JSON.stringify(holder) + '\n');
-  const held = child;
+  const held = socket;
   return {
     file,
     interrupted,
@@ -83,27 +87,45 @@ export async function acquireLock(
     },
     async release() {
       writeFileNoFollow(file, '');
-      held.stdin?.end();
-      if (held.exitCode === null) await once(held, 'exit');
+      await new Promise((resolve) => held.close(resolve));
     },
   };
 }
 
-/** A flock(1) child holding the lock, or undefined when it is held elsewhere. */
-async function tryFlock(file: string, waitSeconds: number): Promise<ChildProcess | undefined> {
-  const wait = waitSeconds > 0 ? ['--wait', String(waitSeconds)] : ['--nonblock'];
-  const child = childProcess().spawn('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(HELD_EXIT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const first = await new Promise<'locked' | { code: number | null }>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve('locked'));
-    child.once('exit', (code) => resolve({ code }));
-    child.once('error', (err) => reject(new HostError(`cannot run flock(1) to take the lock ${file}: ${err.message} (install util-linux)`)));
-  });
-  if (first === 'locked') {
-    child.stdout!.destroy();
-    return child;
+/** The abstract socket name for the lock file, created (empty) if missing: its identity, not its path. */
+function lockName(file: string): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  const notRegular = () => new HostError(`refusing the lock file ${file}: it is not a regular file`);
+  // Checked before opening too: opening a device or FIFO as root can have effects.
+  if (fs.lstatSync(file, { throwIfNoEntry: false })?.isFile() === false) throw notRegular();
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o644);
+  } catch (err) {
+    throw new HostError(`cannot open the lock file ${file}: ${(err as NodeJS.ErrnoException).code}`);
   }
-  if (first.code === HELD_EXIT) return undefined;
-  throw new HostError(`flock(1) failed on ${file} (exit ${first.code})`);
+  try {
+    const id = fs.fstatSync(fd, { bigint: true });
+    if (!id.isFile()) throw notRegular();
+    return `\0daxplan-lock/${id.dev}:${id.ino}`;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The socket holding the lock, or undefined when another process holds it. */
+function tryHold(file: string, name: string): Promise<Net.Server | undefined> {
+  // Nobody is meant to connect; whoever does is hung up on.
+  const server = net().createServer((peer) => peer.destroy());
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(undefined);
+      else reject(new HostError(`cannot take the lock ${file}: ${err.code ?? err.message}`));
+    });
+    server.listen({ path: name, backlog: 1 }, () => {
+      // The lock never keeps the process alive; exiting releases it.
+      server.unref();
+      resolve(server);
+    });
+  });
 }

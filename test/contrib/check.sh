@@ -178,7 +178,7 @@ for u in "${SERVICES[@]}"; do
   node - "$WORK/sec.json" <<'EOF' >"$WORK/sec.result"
 const rows = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
 const byName = new Map(rows.map((r) => [r.name, r]));
-const on = ['ProtectSystem=', 'PrivateTmp=', 'PrivateDevices=', 'PrivateNetwork=', 'NoNewPrivileges=',
+const on = ['ProtectSystem=', 'PrivateTmp=', 'PrivateDevices=', 'IPAddressDeny=', 'NoNewPrivileges=',
   'LockPersonality=', 'RestrictRealtime=', 'RestrictSUIDSGID=', 'ProtectKernelLogs=', 'ProtectControlGroups=',
   'ProtectClock=', 'ProtectHostname=', 'SystemCallArchitectures=', 'RestrictNamespaces=~user', 'RestrictNamespaces=~mnt',
   'RestrictAddressFamilies=~AF_(INET|INET6)', 'RestrictAddressFamilies=~AF_NETLINK', 'RestrictAddressFamilies=~AF_PACKET',
@@ -186,7 +186,7 @@ const on = ['ProtectSystem=', 'PrivateTmp=', 'PrivateDevices=', 'PrivateNetwork=
   'CapabilityBoundingSet=~CAP_SYS_PTRACE', 'CapabilityBoundingSet=~CAP_SYS_BOOT', 'CapabilityBoundingSet=~CAP_SYS_RAWIO',
   'AmbientCapabilities=', 'SystemCallFilter=~@mount', 'SystemCallFilter=~@raw-io', 'SystemCallFilter=~@reboot'];
 // Deliberately off (see contrib/systemd/daxplan-hardening.conf).
-const off = ['ProtectKernelTunables=', 'MemoryDenyWriteExecute=', 'ProtectKernelModules=',
+const off = ['ProtectKernelTunables=', 'MemoryDenyWriteExecute=', 'ProtectKernelModules=', 'PrivateNetwork=',
   'CapabilityBoundingSet=~CAP_SYS_ADMIN', 'CapabilityBoundingSet=~CAP_SYS_MODULE'];
 const bad = [];
 for (const n of on) if (byName.get(n)?.set !== true) bad.push(`${n} should be on`);

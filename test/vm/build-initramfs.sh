@@ -20,8 +20,7 @@ UROOT=$CACHE/userland/root
 
 stage= overlay=
 trap 'rm -rf "$stage" "$overlay"' EXIT
-# flock(1): daxplan holds its lock through it (util-linux, on every real host).
-HOST_BINS=("$(command -v node)" "$(command -v date)" "$(command -v flock)")
+HOST_BINS=("$(command -v node)" "$(command -v date)")
 GUEST_BINS=("$UROOT/usr/bin/ndctl" "$UROOT/usr/bin/daxctl")
 
 pack() { # DIR OUT: newc cpio of DIR, gzip'd, written atomically

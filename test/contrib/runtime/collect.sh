@@ -26,6 +26,8 @@ if [ -d /run/daxplan ]; then echo yes; else echo no; fi >"$out/run-daxplan-kept"
 systemctl stop daxplan-watch.service
 show daxplan-watch.service stopped-daxplan-watch.service
 
+# The container's own network namespace, which every daxplan unit must share.
+readlink /proc/self/ns/net >"$out/netns"
 cp -r /var/lib/daxplan/probe "$out/probe"
 systemctl --no-pager --all list-units 'daxplan*' >"$out/units.txt" 2>&1
 touch "$out/done"

@@ -60,6 +60,12 @@ for (const file of odd) {
 }
 
 // --- The sandbox, as each daxplan process saw it ---------------------------
+let netns = 'unknown';
+try {
+  netns = fs.readFileSync(path.join(out, 'netns'), 'utf8').trim();
+} catch {
+  /* every netns check fails */
+}
 const CAP_SYS_MODULE = 1n << 16n;
 const CAP_SYS_ADMIN = 1n << 21n;
 for (const [unit, probe] of Object.entries(loaded)) {
@@ -87,12 +93,13 @@ for (const [unit, probe] of Object.entries(loaded)) {
   want('read boot_id', ['ok']);
   if (!/^(EACCES|ENOENT|EPERM|listed 0)$/.test(String(c['list /root']))) problems.push(`list /root=${c['list /root']}`);
   want('dax char devices', [0]);
-  want('flock', ['ok']);
+  want('abstract socket', ['ok']);
+  want('netns', [netns]);
   want('modprobe', ['ok', 'absent']);
   want('jit', ['ok']);
   want('inet socket', ['EAFNOSUPPORT']);
   expect(
-    `runtime ${unit}: sandbox (caps ${c.CapBnd}, no new privs, seccomp, /sys/devices+/sys/bus writable, /sys/kernel read-only, /run/daxplan+/var/lib/daxplan writable, rest read-only, no inet, node JIT + flock work)`,
+    `runtime ${unit}: sandbox (caps ${c.CapBnd}, no new privs, seccomp, /sys/devices+/sys/bus writable, /sys/kernel read-only, /run/daxplan+/var/lib/daxplan writable, rest read-only, no inet, node JIT works, the host's network namespace with abstract sockets for the lock)`,
     problems.length === 0,
     problems.join('; '),
   );
@@ -123,7 +130,7 @@ expect('runtime a service ordered after daxplan-memory.target starts after it', 
 expect('runtime daxplan-watch.service: running, started after daxplan.service finished', watch.ActiveState === 'active' && watch.SubState === 'running' && mono(watch, 'ExecMainStartTimestampMonotonic') >= bootExit, JSON.stringify(watch));
 const watchEnd = loaded['daxplan-watch.service']?.checks ?? {};
 expect(
-  'runtime daxplan-watch.service: stop sends SIGTERM to daxplan only (its lock child lives on), ends cleanly',
+  'runtime daxplan-watch.service: stop sends SIGTERM to daxplan only (a child it started lives on), ends cleanly',
   stopped.ActiveState === 'inactive' && stopped.Result === 'success' && watchEnd['got SIGTERM'] === true && watchEnd['child alive after SIGTERM'] === true,
   `${JSON.stringify(stopped)} ${JSON.stringify({ sigterm: watchEnd['got SIGTERM'], child: watchEnd['child alive after SIGTERM'] })}`,
 );

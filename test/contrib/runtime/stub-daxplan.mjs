@@ -73,12 +73,7 @@ check('list /root', () => {
   }
 });
 check('dax char devices', () => fs.readdirSync('/dev').filter((n) => n.startsWith('dax')).length);
-// A child over a pipe (what daxplan's lock does with flock(1)). Instances run
-// side by side and take it too: wait for it as daxplan would.
-check('flock', () => {
-  const r = spawnSync('flock', ['--exclusive', '--wait', '20', '/run/daxplan/lock', 'true'], { encoding: 'utf8' });
-  return r.status === 0 ? 'ok' : `status ${r.status} ${r.error?.code ?? r.stderr}`;
-});
+check('netns', () => fs.readlinkSync('/proc/self/ns/net'));
 check('modprobe', () => {
   const r = spawnSync('modprobe', ['--version'], { encoding: 'utf8' });
   return r.error?.code === 'ENOENT' ? 'absent' : r.status === 0 ? 'ok' : `status ${r.status} ${r.stderr}`;
@@ -106,6 +101,13 @@ const save = () => {
 };
 
 result.checks['inet socket'] = await connect();
+// daxplan's lock is a Unix socket in the abstract namespace: the sandbox must
+// let it listen on one, in the network namespace every daxplan shares.
+result.checks['abstract socket'] = await new Promise((resolve) => {
+  const server = net.createServer();
+  server.once('error', (err) => resolve(err.code ?? String(err)));
+  server.listen({ path: `\0daxplan-check-${process.pid}` }, () => server.close(() => resolve('ok')));
+});
 result.started = Date.now();
 
 if (argv[0] === 'watch') {
