@@ -262,7 +262,7 @@ function main(): void {
   const plan0: Sampled = { id: 'plan, small host', cmd: { argv: smallPlan }, weight: 4, samples: [] };
   const status0: Sampled = { id: 'status, small host', cmd: { argv: smallStatus }, weight: 4, samples: [] };
   const version: Sampled = { id: '--version', cmd: { argv: daxplan('--version') }, weight: 2, samples: [] };
-  // As installed: no --config, the policy is searched for (cosmiconfig), as udev and boot runs do.
+  // As installed: no --config, the policy is searched for, as udev and boot runs do.
   const searchDir = path.join(TREES, 'search-cwd');
   fs.mkdirSync(searchDir, { recursive: true });
   fs.copyFileSync(path.join(SMALL, 'daxplan.yaml'), path.join(searchDir, 'daxplan.yaml'));
@@ -356,7 +356,6 @@ function applyBench(): void {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      external: ['typescript'],
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       logLevel: 'warning',
     });

@@ -20,15 +20,11 @@ const result = await build({
   bundle: true,
   platform: 'node',
   target: 'node20',
-  // CommonJS, not ESM: it runs as a vm.Script (which takes a code cache), and
-  // a require() in the source (cosmiconfig, src/config.ts) loads lazily.
+  // CommonJS, not ESM: it runs as a vm.Script (which takes a code cache).
   format: 'cjs',
   define: { 'import.meta.url': '__daxplan_import_meta_url' },
   minify: true,
   legalComments: 'none',
-  // cosmiconfig can load TypeScript configs; daxplan never lets it, so the
-  // compiler is left out of the bundle.
-  external: ['typescript'],
   logLevel: 'warning',
 });
 
