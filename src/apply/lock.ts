@@ -8,13 +8,10 @@
 // Abstract names are per network namespace: every daxplan on a host must run
 // in the same one (the contrib units therefore set no PrivateNetwork=).
 import * as fs from 'node:fs';
-import type * as Net from 'node:net';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { HostError, LockHeldError } from '../model/errors.js';
 import { writeFileNoFollow } from '../host/safewrite.js';
-import { builtin } from '../lazy.js';
-
-const net = builtin<typeof Net>('node:net');
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
 /** How often a waiting run tries the lock again. */
@@ -114,9 +111,9 @@ function lockName(file: string): string {
 }
 
 /** The socket holding the lock, or undefined when another process holds it. */
-function tryHold(file: string, name: string): Promise<Net.Server | undefined> {
+function tryHold(file: string, name: string): Promise<net.Server | undefined> {
   // Nobody is meant to connect; whoever does is hung up on.
-  const server = net().createServer((peer) => peer.destroy());
+  const server = net.createServer((peer) => peer.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') resolve(undefined);

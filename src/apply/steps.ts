@@ -1,13 +1,10 @@
 // Executes one plan step against sysfs. The only module (with the simulated
 // kernel behind the same interface) that writes.
-import type * as ChildProcess from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { DAX_DEVICES, MEMORY } from '../host/sysfs.js';
 import { ZONE_NAMES, type Driver, type ObservedDevice, type Zone } from '../model/device.js';
 import type { Step } from '../plan/plan.js';
-import { builtin } from '../lazy.js';
-
-const childProcess = builtin<typeof ChildProcess>('node:child_process');
 
 export class StepError extends Error {
   constructor(
@@ -76,7 +73,7 @@ export class StepRunner {
   private loadModule(driver: Driver): void {
     const module = driver === 'kmem' ? 'kmem' : 'device_dax';
     if (this.sysfs.root !== '/sys') throw new StepError(`driver ${driver} is not loaded in ${this.sysfs.root}`);
-    const result = childProcess().spawnSync('modprobe', [module], { encoding: 'utf8' });
+    const result = spawnSync('modprobe', [module], { encoding: 'utf8' });
     if (result.status !== 0) throw new StepError(`modprobe ${module} failed: ${(result.stderr || result.error?.message || '').trim()}`);
   }
 

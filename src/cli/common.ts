@@ -1,7 +1,7 @@
 // Options and wiring several commands share.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type * as Crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals, type MemoryTotals } from '../plan/safety.js';
@@ -11,9 +11,6 @@ import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js'
 import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
 import { formatDiagnostic, UsageError } from '../model/errors.js';
 import { deviceNames, type Io, type OptionSpecs, type Values } from './args.js';
-import { builtin } from '../lazy.js';
-
-const crypto = builtin<typeof Crypto>('node:crypto');
 
 export const DEFAULT_SYSFS_ROOT = '/sys';
 
@@ -51,7 +48,7 @@ export function lockFile(values: Values): string {
   if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
   // Root keeps it out of world-writable /tmp.
   const dir = process.getuid?.() === 0 ? path.dirname(DEFAULT_LOCK_FILE) : os.tmpdir();
-  return path.join(dir, `daxplan-${crypto().createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16)}.lock`);
+  return path.join(dir, `daxplan-${createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16)}.lock`);
 }
 
 export const STATE: OptionSpecs = {

@@ -1,11 +1,8 @@
 // What a plan was made from: enough to tell, before the first write, that the
 // host is no longer the one the plan was made for.
-import type * as Crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { blockSignature, type Observed } from '../model/device.js';
-import { builtin } from '../lazy.js';
-
-const crypto = builtin<typeof Crypto>('node:crypto');
 
 export interface Fingerprint {
   boot_id: string | null;
@@ -45,7 +42,7 @@ export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
       blocks: blockSignature(d),
     })),
   };
-  return { ...body, digest: crypto().createHash('sha256').update(JSON.stringify(body)).digest('hex') };
+  return { ...body, digest: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
 }
 
 /** Differences that make a saved plan stale, in words; empty when it is fresh. */

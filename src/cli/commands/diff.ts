@@ -1,3 +1,4 @@
+import { createTwoFilesPatch } from 'diff';
 import { HOST, openHost, sysfsRoot, type HostView } from '../common.js';
 import type { Command, Io } from '../args.js';
 import { loadPolicy, type LoadedPolicy } from '../../policy/load.js';
@@ -21,15 +22,13 @@ export const diffCommand: Command = {
   },
   async run(values, [oldFile, newFile], io) {
     const [before, after] = loadBoth(oldFile, newFile, io);
-    // Loaded here, not at start-up: only this command needs it.
-    const { createTwoFilesPatch } = await import('diff');
     const style = styleFor(io.stdout, io.env);
     const states = (values.state as string[] | undefined) ?? [undefined];
     let changed = 0;
     for (const state of states) {
       const host = openHost({ ...values, state }, io);
       const name = state ?? sysfsRoot(values);
-      const patch = planDiff(host, name, before, after, createTwoFilesPatch);
+      const patch = planDiff(host, name, before, after);
       if (patch === undefined) {
         io.stdout.write(`${name}: plan unchanged\n`);
         continue;
@@ -47,7 +46,7 @@ export const diffCommand: Command = {
  * when they plan the same. Rules NEW keeps (by name) are shown at their NEW
  * position in both plans, so moving a rule or adding a comment is no change.
  */
-export function planDiff(host: HostView, name: string, before: LoadedPolicy, after: LoadedPolicy, patch: typeof import('diff').createTwoFilesPatch): string | undefined {
+export function planDiff(host: HostView, name: string, before: LoadedPolicy, after: LoadedPolicy): string | undefined {
   const render = (policy: Policy) => {
     const result = plan(policy, host.observed);
     checkPlan(result, host.memoryTotals, policy);
@@ -56,7 +55,7 @@ export function planDiff(host: HostView, name: string, before: LoadedPolicy, aft
   const oldText = render(atPositionsOf(before.policy, after.policy));
   const newText = render(after.policy);
   if (oldText === newText) return undefined;
-  return patch(name, name, oldText, newText, `plan with ${before.policy.file}`, `plan with ${after.policy.file}`);
+  return createTwoFilesPatch(name, name, oldText, newText, `plan with ${before.policy.file}`, `plan with ${after.policy.file}`);
 }
 
 function atPositionsOf(old: Policy, next: Policy): Policy {
