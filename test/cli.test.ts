@@ -247,6 +247,20 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   assert.match(stderr, 'waiting up to 20s for the lock held by pid');
 });
 
+apply('--timings tells where the time went: one `timing PHASE MS` line per phase, each step and re-read', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const quiet = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--dry-run']);
+  assert.not.match(quiet.stderr, /^timing /m);
+  const r = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--timings']);
+  assert.is(r.code, 0, r.stderr);
+  const phases = r.stderr.split('\n').filter((l) => l.startsWith('timing ')).map((l) => {
+    assert.match(l, /^timing \S+ \d+\.\d$/);
+    return l.split(' ')[1];
+  });
+  assert.equal(phases.filter((p) => !p.startsWith('reread:')), ['start-up', 'policy', 'lock', 'observe', 'plan', 'safety', 'settings', 'step:dax0.0:1/2:offline_blocks', 'step:dax0.0:2/2:online_blocks', 'verify:dax0.0', 'total']);
+  assert.ok(phases.includes('reread:dax0.0'));
+});
+
 apply('the lock needs no helper program: apply runs with an empty PATH; a lock file of another kind is refused', () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const before = treeDigest(root);

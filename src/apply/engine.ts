@@ -16,6 +16,7 @@ import {
 } from '../model/device.js';
 import { findSteps, satisfies, type Change, type Method, type PlannedStep } from '../plan/plan.js';
 import { StepRunner } from './steps.js';
+import { timed, type Timings } from './timings.js';
 
 export const VERIFY_ATTEMPTS = 5;
 export const VERIFY_DELAY_MS = 200;
@@ -43,6 +44,8 @@ export interface Outcome {
 
 export interface ApplyEvents {
   step?(device: string, index: number, total: number, step: PlannedStep): void;
+  /** Times each re-read, step and verification (apply --timings). */
+  timings?: Timings;
 }
 
 export class Applier {
@@ -57,7 +60,7 @@ export class Applier {
   }
 
   private fresh(name: string): ObservedDevice | undefined {
-    return observe(this.sysfs, [name]).devices[0];
+    return timed(this.events.timings, `reread:${name}`, () => observe(this.sysfs, [name]).devices[0]);
   }
 
   apply(change: Change): Outcome {
@@ -95,7 +98,7 @@ export class Applier {
       }
       this.events.step?.(name, i, change.steps.length, planned);
       try {
-        this.runner.run(planned.step, current);
+        timed(this.events.timings, `step:${name}:${i + 1}/${change.steps.length}:${planned.step.op}`, () => this.runner.run(planned.step, current));
       } catch (err) {
         return done('failed', i, this.rollback(checkpoint, change.method, `step ${i + 1} (${planned.step.op}) failed: ${(err as Error).message}`));
       }
@@ -106,7 +109,7 @@ export class Applier {
       }
       before = planned.expect;
     }
-    const verified = this.verify(name, change.to);
+    const verified = timed(this.events.timings, `verify:${name}`, () => this.verify(name, change.to));
     if (!verified.ok) {
       const message = `verification failed: ${name} is ${verified.state}, expected ${change.to}`;
       return done('failed', change.steps.length, this.rollback(checkpoint, change.method, message));

@@ -15,6 +15,7 @@ import { HostError } from '../model/errors.js';
 import { Applier, type Outcome } from './engine.js';
 import { applySetting, savedSettings, type SettingOutcome } from './kernel.js';
 import { acquireLock } from './lock.js';
+import { timed, type Timings } from './timings.js';
 
 export interface ConvergeOptions {
   sysfs: Sysfs;
@@ -30,6 +31,8 @@ export interface ConvergeOptions {
   steps?: boolean;
   /** Hears the plan, made under the lock, before anything is written. */
   planned?(plan: Plan): void;
+  /** Times each phase (apply --timings). */
+  timings?: Timings;
 }
 
 export interface Converged {
@@ -42,7 +45,8 @@ export interface Converged {
 
 /** Throws LockHeldError when another run holds the lock, HostError when the plan is refused. */
 export async function converge(options: ConvergeOptions): Promise<Converged> {
-  const { sysfs, target, log = () => {} } = options;
+  const { sysfs, target, log = () => {}, timings } = options;
+  const lockTaken = timings?.('lock');
   const lock =
     options.lock &&
     (await acquireLock(options.lock.file, {
@@ -50,14 +54,16 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       trigger: options.lock.trigger,
       onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`),
     }));
+  lockTaken?.();
   try {
-    const observed = observe(sysfs, options.only);
-    const current: Plan =
+    const observed = timed(timings, 'observe', () => observe(sysfs, options.only));
+    const current: Plan = timed(timings, 'plan', () =>
       'saved' in target
         ? savedPlanAsPlan(changesFromSavedPlan(target.file, target.saved, observed, readProcFacts()), savedSettings(target.saved), observed)
-        : plan(target.policy, observed);
+        : plan(target.policy, observed),
+    );
     current.paused = options.pause;
-    if ('policy' in target) checkPlan(current, () => observeMemoryTotals(sysfs), target.policy);
+    if ('policy' in target) timed(timings, 'safety', () => checkPlan(current, () => observeMemoryTotals(sysfs), target.policy));
     const lost = lock?.interrupted;
     if (lost?.moving) {
       const now = observed.devices.find((d) => d.name === lost.moving!.device);
@@ -70,13 +76,14 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const refused = refusal(current, 'policy' in target ? target.policy : undefined);
     if (refused) throw new HostError(refused);
     // Kernel settings first: the device steps were planned for the kernel they leave.
-    const settings = settingChanges(current).map((s) => applySetting(sysfs, s));
+    const settings = timed(timings, 'settings', () => settingChanges(current).map((s) => applySetting(sysfs, s)));
     for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
     const unset = settings.find((s) => s.result === 'failed');
     const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), {
       step: options.steps
         ? (device, i, total, planned) => log(`${device}: step ${i + 1}/${total}: ${describeStep(planned, observed.devices.find((d) => d.name === device)!)}`)
         : undefined,
+      timings,
     });
     const outcomes = changes(current).map((change) => {
       if (unset) return skipped(change, `kernel ${unset.setting} is not ${unset.to} and the steps were planned for it; nothing written`);

@@ -3,6 +3,7 @@ import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { PausedError, readPause } from '../../host/pause.js';
 import { converge } from '../../apply/run.js';
+import { phaseTimings, sinceStart, timed } from '../../apply/timings.js';
 import { readSavedPlan } from '../../plan/saved.js';
 import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
@@ -14,7 +15,7 @@ export const applyCommand: Command = {
   summary:
     'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), apply exactly that plan, refusing it if the host changed.',
   usage:
-    'daxplan apply [PLAN_FILE] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME]',
+    'daxplan apply [PLAN_FILE] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings]',
   positionals: { min: 0, max: 1 },
   options: {
     ...CONFIG,
@@ -25,8 +26,12 @@ export const applyCommand: Command = {
     force: { type: 'boolean', help: "apply even while daxplan is disabled (daxplan disable)" },
     'dry-run': { type: 'boolean', help: 'plan and print, change nothing' },
     format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' },
+    timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, total)' },
   },
   async run(values, positionals, io) {
+    const print = (line: string) => io.stderr.write(line + '\n');
+    if (values.timings) sinceStart(print, 'start-up');
+    const timings = values.timings ? phaseTimings(print) : undefined;
     const format = oneOf(values.format ?? 'text', ['text', 'json'] as const, 'format');
     const trigger = oneOf(values.trigger ?? 'manual', TRIGGERS, 'trigger');
     const timeout = seconds(values['lock-timeout'], 'lock-timeout') ?? DEFAULT_LOCK_TIMEOUT;
@@ -47,7 +52,7 @@ export const applyCommand: Command = {
     const sysfs = openSysfs(values, io);
     // Everything that can be refused is checked before the lock and any write.
     const saved = planFile ? readSavedPlan(planFile) : undefined;
-    const policy = saved ? undefined : policyFrom(values, io).policy;
+    const policy = saved ? undefined : timed(timings, 'policy', () => policyFrom(values, io).policy);
 
     const style = styleFor(io.stdout, io.env);
     const { plan: current, outcomes, settings, clean } = await converge({
@@ -59,7 +64,9 @@ export const applyCommand: Command = {
       log,
       steps: true,
       planned: (p) => format === 'text' && io.stdout.write(planText(p, style)),
+      timings,
     });
+    if (values.timings) sinceStart(print, 'total');
     if (values['dry-run']) {
       if (format === 'json') printJson(io, applyJson(current, []));
       return EXIT.ok;
