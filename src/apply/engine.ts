@@ -1,6 +1,8 @@
-// Apply: for each change, re-read, write one step, re-read, check; verify the
-// end state with bounded retries; on any failure restore the device to where
-// it was (its checkpoint) and report exactly where it is now.
+// Apply: for each change, re-read the device (its checkpoint), then for each
+// step write it, re-read, check; verify the end state (re-reading with bounded
+// retries only when the last read does not already agree); on any failure
+// restore the device to where it was and report exactly where it is now.
+// Each read serves as the "before" of what follows it: nothing runs between.
 import type { Sysfs } from '../host/sysfs.js';
 import { observe } from '../host/observe.js';
 import {
@@ -79,23 +81,18 @@ export class Applier {
       ...base,
       result,
       stepsDone,
-      final: this.fresh(name),
+      final: 'final' in extra ? extra.final : this.fresh(name),
       elapsedMs: performance.now() - started,
       ...extra,
     });
 
     const checkpoint = this.fresh(name);
-    if (!checkpoint) return done('skipped', 0, { message: `${name} is gone` });
+    if (!checkpoint) return done('skipped', 0, { final: undefined, message: `${name} is gone` });
     if (!sameDevice(checkpoint, change.device))
-      return done('skipped', 0, { message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written` });
+      return done('skipped', 0, { final: checkpoint, message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written` });
 
-    let before: ObservedState = change.device.state;
+    let current = checkpoint;
     for (const [i, planned] of change.steps.entries()) {
-      const current = this.fresh(name);
-      if (!current || current.state !== before) {
-        const message = `before step ${i + 1} ${name} was ${current?.state ?? 'gone'}, expected ${before}: another agent moved it`;
-        return done('failed', i, this.rollback(checkpoint, change.method, message));
-      }
       this.events.step?.(name, i, change.steps.length, planned);
       try {
         timed(this.events.timings, `step:${name}:${i + 1}/${change.steps.length}:${planned.step.op}`, () => this.runner.run(planned.step, current));
@@ -107,25 +104,29 @@ export class Applier {
         const message = `after step ${i + 1} (${planned.step.op}) ${name} is ${after?.state ?? 'gone'}, expected ${planned.expect}`;
         return done('failed', i + 1, this.rollback(checkpoint, change.method, message));
       }
-      before = planned.expect;
+      current = after;
     }
-    const verified = timed(this.events.timings, `verify:${name}`, () => this.verify(name, change.to));
+    const verified = timed(this.events.timings, `verify:${name}`, () => this.verify(current, change.to));
     if (!verified.ok) {
-      const message = `verification failed: ${name} is ${verified.state}, expected ${change.to}`;
+      const message = `verification failed: ${name} is ${verified.device?.state ?? 'gone'}, expected ${change.to}`;
       return done('failed', change.steps.length, this.rollback(checkpoint, change.method, message));
     }
-    return done('applied', change.steps.length);
+    return done('applied', change.steps.length, { final: verified.device });
   }
 
-  private verify(name: string, to: DesiredState): { ok: boolean; state: ObservedState | 'gone' } {
-    let state: ObservedState | 'gone' = 'gone';
-    for (let attempt = 1; attempt <= VERIFY_ATTEMPTS; attempt++) {
-      const device = this.fresh(name);
-      state = device?.state ?? 'gone';
-      if (device && satisfies(device.state, to) && !device.blocks.some((b) => b.state === 'going-offline')) return { ok: true, state };
-      if (attempt < VERIFY_ATTEMPTS) sleep(VERIFY_DELAY_MS);
+  /**
+   * Whether the device is in `to` with no block going offline: judged on the
+   * `last` read, and only when that disagrees re-read after a pause, up to
+   * VERIFY_ATTEMPTS reads in all. `device` is the read judged last.
+   */
+  private verify(last: ObservedDevice, to: DesiredState): { ok: boolean; device: ObservedDevice | undefined } {
+    let device: ObservedDevice | undefined = last;
+    for (let attempt = 1; ; attempt++) {
+      if (device && satisfies(device.state, to) && !device.blocks.some((b) => b.state === 'going-offline')) return { ok: true, device };
+      if (attempt === VERIFY_ATTEMPTS) return { ok: false, device };
+      sleep(VERIFY_DELAY_MS);
+      device = this.fresh(last.name);
     }
-    return { ok: false, state };
   }
 
   /** Puts the device back to its checkpoint; says what it did and where it ended. */
@@ -142,7 +143,7 @@ export class Applier {
     const outcome = restored
       ? `rolled back: ${checkpoint.name} is ${where} as before`
       : `ROLLBACK INCOMPLETE: ${checkpoint.name} was ${describe(checkpoint)} and is now ${where}${problems.length ? ` (${problems.join('; ')})` : ''}`;
-    return { message: `${reason}; ${outcome}`, restored };
+    return { message: `${reason}; ${outcome}`, restored, final };
   }
 
   private restoreState(state: ObservedState, current: ObservedDevice, method: Method, problems: string[]): void {
