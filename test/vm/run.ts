@@ -19,15 +19,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TRANSITIONS, type Timing } from './timing.js';
 
-export interface Timing {
-  kernel: string;
-  scenario: string;
-  tool: string;
-  transition: string;
-  ms: number;
-  note?: string;
-}
 
 export interface ScenarioRun {
   kernel: string; // "6.1" | "6.12"
@@ -44,6 +37,7 @@ const REPO = path.resolve(VM, '../..');
 const CACHE = process.env.DAXPLAN_VM_CACHE ?? '/var/cache/daxplan-vm';
 const KERNELS = ['6.1', '6.12'];
 const rel = (p: string) => path.relative(REPO, p);
+const RUN = new Date().toISOString();
 
 function cannotRun(reason: string): never {
   const skip = process.env.DAXPLAN_SKIP_VM === '1';
@@ -92,10 +86,10 @@ function parseConsole(kernel: string, scenario: string, dir: string): ScenarioRu
       i = stop;
       continue;
     }
-    const timing = /^TIMING (\S+) (\S+) (\d+)(?: (.*))?$/.exec(lines[i]);
+    const timing = /^TIMING (\S+) (\S+) (\d+(?:\.\d+)?)(?: (.*))?$/.exec(lines[i]);
     if (timing) {
       const [, tool, transition, ms, note] = timing;
-      run.timings.push({ kernel, scenario, tool, transition, ms: Number(ms), ...(note ? { note } : {}) });
+      run.timings.push({ kernel, scenario, tool, transition, ms: Number(ms), ...(note ? { note } : {}), run: RUN });
     }
   }
   const result = lines.filter((l) => l.startsWith('SCENARIO-RESULT ')).pop();
@@ -129,7 +123,7 @@ async function runScenario(kernel: string, scenario: string): Promise<ScenarioRu
   return run;
 }
 
-function writeTimings(timings: Timing[], ran: Set<string>) {
+function writeTimings(timings: Timing[], ran: Set<string>): void {
   const file = path.join(VM, 'timings.json');
   let kept: Timing[] = [];
   try {
@@ -144,34 +138,27 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
     (a, b) => a.kernel.localeCompare(b.kernel) || a.scenario.localeCompare(b.scenario),
   );
   fs.writeFileSync(file, JSON.stringify({ kernels, timings: all }, null, 2) + '\n');
-  return all;
 }
 
 // daxplan apply next to daxctl for the same transition on the same device and
-// kernel (medians over the rounds). daxctl's "devdax" is its offline-memory
-// plus reconfigure-device -m devdax; daxplan's is one apply.
+// kernel, from this run (medians over the rounds; `npm run bench` prints the
+// full table with targets and the phase breakdown).
 function printComparison(all: Timing[]) {
   const median = (kernel: string, tool: string, transition: string) => {
-    const ms = all.filter((t) => t.kernel === kernel && t.tool === tool && t.transition === transition).map((t) => t.ms).sort((a, b) => a - b);
+    const ms = all.filter((t) => t.kernel === kernel && t.tool === tool && t.transition === transition && t.note !== 'refused').map((t) => t.ms).sort((a, b) => a - b);
     return ms.length ? ms[Math.floor(ms.length / 2)] : undefined;
   };
-  for (const kernel of KERNELS) {
-    for (const [label, daxctl, daxplan] of [
-      ['devdax -> system RAM', median(kernel, 'daxctl', 'system-ram'), 'system-ram'],
-      ['system RAM -> devdax', sum(median(kernel, 'daxctl', 'offline-memory'), median(kernel, 'daxctl', 'devdax')), 'devdax'],
-    ] as const) {
-      const command = median(kernel, 'daxplan', daxplan);
-      const steps = median(kernel, 'daxplan-steps', daxplan);
-      if (daxctl === undefined || command === undefined || steps === undefined) continue;
+  for (const kernel of KERNELS)
+    for (const [transition, label] of Object.entries(TRANSITIONS)) {
+      const daxctl = median(kernel, 'daxctl', transition);
+      const command = median(kernel, 'daxplan', transition);
+      const steps = median(kernel, 'daxplan-steps', transition);
+      if (command === undefined || steps === undefined) continue;
+      const vs = (ms: number) => (daxctl ? ` (${(ms / daxctl).toFixed(1)}x)` : '');
       console.log(
-        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x); node -e 0 ${median(kernel, 'node', 'start') ?? '?'} ms`,
+        `# ${kernel} ${label}: daxctl ${daxctl ?? 'cannot'}${daxctl ? ' ms' : ''}; daxplan apply ${command} ms${vs(command)}, its device steps ${steps} ms${vs(steps)}; node -e 0 ${median(kernel, 'node', 'start') ?? '?'} ms`,
       );
     }
-  }
-}
-
-function sum(a: number | undefined, b: number | undefined) {
-  return a === undefined || b === undefined ? undefined : a + b;
 }
 
 async function main() {
@@ -232,7 +219,10 @@ async function main() {
   };
   const lanes = Number(process.env.DAXPLAN_VM_JOBS) || Math.min(2, os.availableParallelism());
   await Promise.all(Array.from({ length: lanes }, lane));
-  if (ran.size) printComparison(writeTimings(timings, ran));
+  if (ran.size) {
+    writeTimings(timings, ran);
+    printComparison(timings);
+  }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
