@@ -175,14 +175,36 @@ interface Sampled {
   /** Runs per round. */
   weight: number;
   samples: number[];
+  /** CPU time (user + system, ms) of each run, for the cases that record it. */
+  cpu?: number[];
   rssKiB?: number;
+}
+
+const CPU_HOOK = path.join(os.tmpdir(), `daxplan-bench-cpu-${process.pid}.cjs`);
+
+/**
+ * The CPU time of one run of a node command, from a hook preloaded into it
+ * (the same for the baseline): what other jobs on a shared machine cannot
+ * stretch, unlike wall time.
+ */
+function cpuOnce(cmd: Cmd): number {
+  fs.writeFileSync(CPU_HOOK, "process.on('exit',()=>{const u=process.cpuUsage();require('fs').writeFileSync(process.env.DAXPLAN_BENCH_CPU_OUT,String((u.user+u.system)/1000))})\n");
+  const out = path.join(os.tmpdir(), `daxplan-bench-cpu-${process.pid}`);
+  runOnce({ ...cmd, argv: [NODE, '-r', CPU_HOOK, ...cmd.argv.slice(1)], env: { ...cmd.env, DAXPLAN_BENCH_CPU_OUT: out } });
+  const ms = Number(fs.readFileSync(out, 'utf8'));
+  fs.rmSync(out, { force: true });
+  return ms;
 }
 
 /** Runs every command `rounds` times, interleaved, after one warm-up round. */
 function sample(cases: Sampled[], rounds: number): void {
   for (const c of cases) runOnce(c.cmd);
   for (let r = 0; r < rounds; r++) {
-    for (const c of cases) for (let i = 0; i < c.weight; i++) c.samples.push(runOnce(c.cmd));
+    for (const c of cases)
+      for (let i = 0; i < c.weight; i++) {
+        c.samples.push(runOnce(c.cmd));
+        c.cpu?.push(cpuOnce(c.cmd));
+      }
     process.stderr.write(`\rbench: round ${r + 1}/${rounds}`);
   }
   process.stderr.write('\n');
@@ -244,7 +266,7 @@ function scaleSpec(devices: number, blocks: number): HostSpec {
 // --- apply ---
 
 const APPLY = { devices: 16, blocks: 64 };
-const APPLY_POLICY = `# bench: devdax -> online_movable
+const APPLY_POLICY = `# bench: online (ZONE_NORMAL) -> online_movable, block by block
 version: 1
 rules:
   - name: all
@@ -265,15 +287,15 @@ function main(): void {
   fs.writeFileSync(policyFile, SCALE_POLICY);
   const rounds = QUICK ? 3 : 15;
 
-  const floor: Sampled = { id: 'node -e 0', cmd: { argv: [NODE, '-e', '0'] }, weight: 4, samples: [] };
-  const plan0: Sampled = { id: 'plan, small host', cmd: { argv: smallPlan }, weight: 4, samples: [] };
-  const status0: Sampled = { id: 'status, small host', cmd: { argv: smallStatus }, weight: 4, samples: [] };
-  const version: Sampled = { id: '--version', cmd: { argv: daxplan('--version') }, weight: 2, samples: [] };
+  const floor: Sampled = { id: 'node -e 0', cmd: { argv: [NODE, '-e', '0'] }, weight: 4, samples: [], cpu: [] };
+  const plan0: Sampled = { id: 'plan, small host', cmd: { argv: smallPlan }, weight: 4, samples: [], cpu: [] };
+  const status0: Sampled = { id: 'status, small host', cmd: { argv: smallStatus }, weight: 4, samples: [], cpu: [] };
+  const version: Sampled = { id: '--version', cmd: { argv: daxplan('--version') }, weight: 2, samples: [], cpu: [] };
   // As installed: no --config, the policy is searched for, as udev and boot runs do.
   const searchDir = path.join(TREES, 'search-cwd');
   fs.mkdirSync(searchDir, { recursive: true });
   fs.copyFileSync(path.join(SMALL, 'daxplan.yaml'), path.join(searchDir, 'daxplan.yaml'));
-  const planSearch: Sampled = { id: 'plan, small host, policy searched', cmd: { argv: daxplan('plan', '--sysfs-root', path.join(SMALL, 'host/sys')), cwd: searchDir }, weight: 2, samples: [] };
+  const planSearch: Sampled = { id: 'plan, small host, policy searched', cmd: { argv: daxplan('plan', '--sysfs-root', path.join(SMALL, 'host/sys')), cwd: searchDir }, weight: 2, samples: [], cpu: [] };
   const cases: Sampled[] = [];
   if (only.has('cold') || only.has('scale')) cases.push(floor, plan0, status0);
   if (only.has('cold')) cases.push(planSearch, version);
@@ -297,10 +319,14 @@ function main(): void {
   if (only.has('cold') || only.has('scale')) {
     const f = median(floor.samples);
     rows.push({ group: 'cold', case: 'node -e 0 (floor)', median_ms: round2(f), runs: floor.samples.length, baseline: null, ratio: null, peak_rss_mib: mib(floor.rssKiB) });
+    const fc = median(floor.cpu!);
+    rows.push({ group: 'cold', case: 'node -e 0 (floor), CPU time', median_ms: round2(fc), runs: floor.cpu!.length, baseline: null, ratio: null, peak_rss_mib: null });
     for (const c of only.has('cold') ? [plan0, planSearch, status0, version] : [plan0, status0]) {
-      const ratio = round2(median(c.samples) / f);
+      rows.push({ group: 'cold', case: c.id, median_ms: round2(median(c.samples)), runs: c.samples.length, baseline: 'node -e 0', ratio: round2(median(c.samples) / f), peak_rss_mib: mib(c.rssKiB) });
+      // The target is judged on CPU time: on a shared machine wall time also measures the other jobs.
+      const ratio = round2(median(c.cpu!) / fc);
       const target = c === version ? {} : { target: `≤ ${COLD_TARGET}x`, met: ratio <= COLD_TARGET };
-      rows.push({ group: 'cold', case: c.id, median_ms: round2(median(c.samples)), runs: c.samples.length, baseline: 'node -e 0', ratio, ...target, peak_rss_mib: mib(c.rssKiB) });
+      rows.push({ group: 'cold', case: `${c.id}, CPU time`, median_ms: round2(median(c.cpu!)), runs: c.cpu!.length, baseline: 'node -e 0, CPU time', ratio, ...target, peak_rss_mib: null });
     }
   }
   if (only.has('scale')) {
@@ -351,7 +377,7 @@ function main(): void {
 function applyBench(): void {
   const spec: HostSpec = {
     autoOnline: 'online',
-    devices: Array.from({ length: APPLY.devices }, (_, i) => ({ name: `dax${i}.0`, node: 1 + (i % 4), blocks: APPLY.blocks, state: 'devdax' })),
+    devices: Array.from({ length: APPLY.devices }, (_, i) => ({ name: `dax${i}.0`, node: 1 + (i % 4), blocks: APPLY.blocks, state: 'online' })),
   };
   // The simulated kernel writes to its tree: a plain (not hard-linked) template, copied for each run.
   const template = cachedTree(`apply-d${APPLY.devices}-b${APPLY.blocks}`, spec, false);
@@ -377,7 +403,7 @@ function applyBench(): void {
   }
   const runs = QUICK ? 2 : 5;
   const argv = TIME ? [TIME, '-f', '%M', '-o', path.join(work, 'rss'), NODE, child, template, work, String(runs), policy] : [NODE, child, template, work, String(runs), policy];
-  log(`apply: ${APPLY.devices} devices x ${APPLY.blocks} blocks, devdax -> online_movable, ${runs} runs`);
+  log(`apply: ${APPLY.devices} devices x ${APPLY.blocks} blocks, online -> online_movable, ${runs} runs`);
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
   if (r.status !== 0) cannot(`apply bench child exited ${r.status}`);
   const { runs: measured } = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
@@ -398,7 +424,7 @@ function applyBench(): void {
     baseline: 'simulated kernel write() time',
     ratio: round2(own / kernel),
     per_device_ms: round2(own / first.devices),
-    per_block_us: round2((own / first.blockWrites) * 1000),
+    ...(first.blockWrites ? { per_block_us: round2((own / first.blockWrites) * 1000) } : {}),
     peak_rss_mib: mib(rssKiB),
     note: `${round2(own / first.steps)} ms per step`,
   });
@@ -410,11 +436,11 @@ function applyBench(): void {
     baseline: null,
     ratio: null,
     per_device_ms: round2(kernel / first.devices),
-    per_block_us: round2((kernel / first.blockWrites) * 1000),
+    ...(first.blockWrites ? { per_block_us: round2((kernel / first.blockWrites) * 1000) } : {}),
     peak_rss_mib: null,
     note: `${round2(kernel / first.steps)} ms per step`,
   });
-  notes.push(`apply: daxplan's own time ${round2(own / first.steps)} ms per step, ${round2((own / first.blockWrites) * 1000)} µs per block write; simulated kernel ${round2(kernel / first.steps)} ms per step, ${round2((kernel / first.blockWrites) * 1000)} µs per block write`);
+  notes.push(`apply: daxplan's own time ${round2(own / first.steps)} ms per step; the simulated kernel's ${round2(kernel / first.steps)} ms per step (${first.blockWrites} block writes)`);
 }
 
 /** The VM suite's transitions, as bench rows name them (test/vm/run.ts TRANSITIONS). */

@@ -1,7 +1,7 @@
 # Helpers for guest scenarios: `. /guest/lib.sh`.
 # Protocol read by test/vm/run.ts (only between the scenario markers):
 #   SCENARIO-RESULT ok | SCENARIO-RESULT fail <why>
-#   TIMING <tool> <transition> <ms> [note]
+#   TIMING <tool> <transition> <ms, may have decimals> [note]
 #   DAXPLAN-FILE-BEGIN <name> <sha256> / base64 lines / DAXPLAN-FILE-END <name>
 MEM=/sys/devices/system/memory
 
