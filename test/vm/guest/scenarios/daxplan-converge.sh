@@ -8,8 +8,22 @@
 #     from ZONE_NORMAL to ZONE_MOVABLE, which the kernel may refuse (EBUSY):
 #     either it succeeds, or apply exits 1, reports it and rolls it back;
 #  4. exit codes: invalid policy 65, bad device name 64, --detailed-exitcode 2.
+# Where the kernel onlines memory as kmem binds (auto_online_blocks=online)
+# and daxplan moves it block by block, the kernel may refuse to offline that
+# ZONE_NORMAL memory again. Debian's 7.3 always does for dax1.0, the first
+# memory of the memory-only node 2: SLUB puts an unmovable slab page in its
+# first block (memory57) the moment it is online (dmesg: "page dumped because:
+# unmovable page", page_type slab, node=2 zone=2). Then step 2 accepts exit 1
+# for such a device if it is reported as it is (all its blocks still online,
+# nothing lost) and goes on with the device where the kernel left it; step 3
+# then lets its unplug be refused too. A device daxplan drives through the
+# kmem `state` file is bound offline and must never hit this.
 . /guest/lib.sh
 cd /tmp
+
+outcomes() { # APPLY_JSON: one line per device outcome
+	js "$1" 'd.outcomes.map(o => o.device + ": " + o.result + " -> " + o.state + " (" + o.method + ")" + (o.message ? " (" + o.message + ")" : "")).join("\n")'
+}
 
 cat >/tmp/p1.yaml <<'P'
 version: 1
@@ -65,16 +79,43 @@ dp plan -c /tmp/p1.yaml --detailed-exitcode; rc=$?
 
 # converge to p1
 t0=$(now_ms)
-dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock; rc=$?
+dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock --format json >/tmp/a1.json; rc=$?
 echo "TIMING daxplan apply-p1 $(($(now_ms) - t0))"
+outcomes /tmp/a1.json
 for d in dax0.0 dax1.0 dax2.0 dax3.0; do describe $d; done
-[ $rc = 0 ] || fail "apply p1 exited $rc"
-dp plan -c /tmp/p1.yaml --detailed-exitcode || fail "plan after apply is not empty"
-dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock >/tmp/again.txt 2>&1 || fail "second apply exited $?"
-grep -q 'No changes. Memory matches policy.' /tmp/again.txt || fail "second apply was not a no-op: $(cat /tmp/again.txt)"
+dp status --format json >/tmp/s1.json
+stuck=
+if [ $rc != 0 ]; then
+	[ $rc = 1 ] || fail "apply p1 exited $rc"
+	# accepted only: the kernel refused to offline the ZONE_NORMAL memory it had
+	# onlined itself, for a device daxplan moves block by block to ZONE_MOVABLE
+	bad=$(node -e "
+const fs = require('fs');
+const a = JSON.parse(fs.readFileSync('/tmp/a1.json', 'utf8'));
+const s = JSON.parse(fs.readFileSync('/tmp/s1.json', 'utf8')).devices;
+for (const o of a.outcomes.filter((o) => o.result !== 'applied')) {
+  const st = s.find((x) => x.name === o.device);
+  const why = [];
+  if (o.result !== 'failed') why.push('result ' + o.result);
+  if (o.method !== 'per-block') why.push('method ' + o.method + ': such a device is bound offline, nothing for the kernel to refuse');
+  if (o.to !== 'online_movable') why.push('target ' + o.to);
+  if (!/offlining memory[0-9]+ failed: EBUSY/.test(o.message || '')) why.push('not a refused offline: ' + o.message);
+  if (!st || st.state !== o.state) why.push('reported ' + o.state + ' but status reads ' + (st && st.state));
+  if (o.blocks_online !== o.blocks_present || !o.blocks_present) why.push('blocks online ' + o.blocks_online + '/' + o.blocks_present);
+  if (why.length) console.log(o.device + ': ' + why.join('; '));
+}")
+	[ -z "$bad" ] || fail "apply p1 exited 1: $bad"
+	stuck=$(js /tmp/a1.json 'd.outcomes.filter(o => o.result === "failed").map(o => o.device).join(" ")')
+	echo "the kernel refused to offline ZONE_NORMAL memory it had onlined itself: $stuck (reported, all blocks still online)"
+	dp plan -c /tmp/p1.yaml --detailed-exitcode >/dev/null; rc=$?
+	[ $rc = 2 ] || fail "plan after a failed apply exited $rc, expected 2 (changes left)"
+else
+	dp plan -c /tmp/p1.yaml --detailed-exitcode || fail "plan after apply is not empty"
+	dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock >/tmp/again.txt 2>&1 || fail "second apply exited $?"
+	grep -q 'No changes. Memory matches policy.' /tmp/again.txt || fail "second apply was not a no-op: $(cat /tmp/again.txt)"
+fi
 
 # status vs daxctl list after apply
-dp status --format json >/tmp/s1.json
 daxctl list >/tmp/d1.json
 echo "daxctl: $(cat /tmp/d1.json)"
 # daxctl's view of each device must match daxplan's: mode, movable, node
@@ -92,22 +133,38 @@ for (const t of theirs) {
 
 # p2: unplug movable memory (must work), Normal -> Movable (may be refused)
 dp apply -c /tmp/p2.yaml --lock-file /run/daxplan.lock --format json >/tmp/a2.json; rc=$?
-js /tmp/a2.json 'd.outcomes.map(o => o.device + ": " + o.result + " -> " + o.state + (o.message ? " (" + o.message + ")" : "")).join("\\n")'
+outcomes /tmp/a2.json
 for d in dax0.0 dax1.0 dax2.0 dax3.0; do describe $d; done
 dp status
 dp status --format json >/tmp/s2.json
-[ "$(js /tmp/a2.json 'd.outcomes.find(o => o.device === "dax1.0").result')" = applied ] || fail "unplugging ZONE_MOVABLE dax1.0 failed"
-[ "$(js /tmp/s2.json 'd.devices.find(x => x.name === "dax1.0").state')" = unbound ] || fail "dax1.0 is not unplugged"
-dax2=$(js /tmp/s2.json 'd.devices.find(x => x.name === "dax2.0").state')
-reported=$(js /tmp/a2.json 'd.outcomes.find(o => o.device === "dax2.0").state')
-[ "$dax2" = "$reported" ] || fail "apply reported dax2.0 $reported, status reads $dax2"
-if [ $rc = 0 ]; then
-	[ "$dax2" = online_movable ] || fail "apply said ok but dax2.0 is $dax2"
-	echo "dax2.0: ZONE_NORMAL -> ZONE_MOVABLE succeeded"
+refusable= # devices whose p2 change the kernel may refuse: ZONE_NORMAL memory to offline
+case " $stuck " in
+*" dax1.0 "*) refusable="dax1.0" ;;
+*)
+	[ "$(js /tmp/a2.json 'd.outcomes.find(o => o.device === "dax1.0").result')" = applied ] || fail "unplugging ZONE_MOVABLE dax1.0 failed"
+	[ "$(js /tmp/s2.json 'd.devices.find(x => x.name === "dax1.0").state')" = unbound ] || fail "dax1.0 is not unplugged" ;;
+esac
+refusable="$refusable dax2.0"
+want_dax1=unbound want_dax2=online_movable
+failures=0
+for d in $refusable; do
+	now=$(js /tmp/s2.json "d.devices.find(x => x.name === '$d').state")
+	reported=$(js /tmp/a2.json "d.outcomes.find(o => o.device === '$d').state")
+	result=$(js /tmp/a2.json "d.outcomes.find(o => o.device === '$d').result")
+	[ "$now" = "$reported" ] || fail "apply reported $d $reported, status reads $now"
+	if [ "$result" = applied ]; then
+		[ "$now" = "$(eval echo \$want_${d%.0})" ] || fail "apply said $d is done but it is $now"
+		echo "$d: ZONE_NORMAL -> $now succeeded"
+	else
+		failures=$((failures + 1))
+		[ "$(js /tmp/a2.json "d.outcomes.find(o => o.device === '$d').restored")" = true ] || fail "$d failed and was not restored"
+		[ "$now" = online ] || fail "$d was not rolled back to online: $now"
+		echo "$d: the kernel refused to offline ZONE_NORMAL memory; reported and rolled back"
+	fi
+done
+if [ $failures = 0 ]; then
+	[ $rc = 0 ] || fail "apply p2 exited $rc with every device applied"
 else
-	[ $rc = 1 ] || fail "apply p2 exited $rc"
-	[ "$(js /tmp/a2.json 'd.outcomes.find(o => o.device === "dax2.0").restored')" = true ] || fail "dax2.0 failed and was not restored"
-	[ "$dax2" = online ] || fail "dax2.0 was not rolled back to online: $dax2"
-	echo "dax2.0: the kernel refused to offline ZONE_NORMAL memory; reported and rolled back"
+	[ $rc = 1 ] || fail "apply p2 exited $rc with $failures refused device(s), expected 1"
 fi
 ok
