@@ -50,15 +50,23 @@ set_state() {
 	echo "$2" 2>&1 >"$MEM/memory$1/state"
 }
 
-# describe DEV: one line with the device's driver and its blocks' states and zones.
+# describe DEV: one line with the device's driver, its kmem `state` file
+# (kernel 7.3+, only while bound to kmem) and its blocks' states and zones:
+#   dax0.0 driver=kmem [state=online_movable ]node=1 blocks: 49:online/Movable ...
 describe() {
-	local drv=none b line=""
+	local drv=none b line="" st=""
 	[ -e "/sys/bus/dax/devices/$1/driver" ] && drv=$(basename "$(readlink "/sys/bus/dax/devices/$1/driver")")
+	[ -f "/sys/bus/dax/devices/$1/state" ] && st=" state=$(cat "/sys/bus/dax/devices/$1/state")"
 	for b in $(dax_blocks "$1"); do
 		[ -d "$MEM/memory$b" ] || continue
 		line="$line $b:$(cat "$MEM/memory$b/state")/$(cat "$MEM/memory$b/valid_zones" | tr ' ' ',')"
 	done
-	echo "$1 driver=$drv node=$(cat "/sys/bus/dax/devices/$1/target_node") blocks:${line:- none}"
+	echo "$1 driver=$drv$st node=$(cat "/sys/bus/dax/devices/$1/target_node") blocks:${line:- none}"
+}
+
+# dax_state DEV: the device's kmem `state` file, or nothing when it has none.
+dax_state() {
+	cat "/sys/bus/dax/devices/$1/state" 2>/dev/null
 }
 
 # dp ARGS...: the daxplan CLI as built into the guest.
