@@ -22,15 +22,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { medianOf, TRANSITIONS, type Timing } from './timings.js';
 
-export interface Timing {
-  kernel: string;
-  scenario: string;
-  tool: string;
-  transition: string;
-  ms: number;
-  note?: string;
-}
+export type { Timing };
 
 export interface ScenarioRun {
   kernel: string; // "6.1" | "6.12" | "7.3"
@@ -153,24 +147,20 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
   return all;
 }
 
-// daxplan apply next to daxctl for the same transition on the same device and
-// kernel (medians over the rounds). daxctl's "devdax" is its offline-memory
-// plus reconfigure-device -m devdax; daxplan's is one apply.
+// daxplan apply next to daxctl for the same transition on the same kernel
+// (medians over the rounds, refused runs left out; see timings.ts).
 function printComparison(all: Timing[]) {
-  const median = (kernel: string, tool: string, transition: string) => {
-    const ms = all.filter((t) => t.kernel === kernel && t.tool === tool && t.transition === transition).map((t) => t.ms).sort((a, b) => a - b);
-    return ms.length ? ms[Math.floor(ms.length / 2)] : undefined;
-  };
   for (const kernel of KERNELS) {
-    for (const [label, daxctl, daxplan] of [
-      ['devdax -> system RAM', median(kernel, 'daxctl', 'system-ram'), 'system-ram'],
-      ['system RAM -> devdax', sum(median(kernel, 'daxctl', 'offline-memory'), median(kernel, 'daxctl', 'devdax')), 'devdax'],
-    ] as const) {
-      const command = median(kernel, 'daxplan', daxplan);
-      const steps = median(kernel, 'daxplan-steps', daxplan);
+    const node = medianOf(all, kernel, 'node', 'start')?.ms ?? '?';
+    for (const { transition, label, daxctl: parts } of TRANSITIONS) {
+      const each = parts.map((p) => medianOf(all, kernel, 'daxctl', p)?.ms);
+      const daxctl = each.some((x) => x === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0)!;
+      const command = medianOf(all, kernel, 'daxplan', transition)?.ms;
+      const steps = medianOf(all, kernel, 'daxplan-steps', transition)?.ms;
       if (daxctl === undefined || command === undefined || steps === undefined) continue;
+      const how = all.find((t) => t.kernel === kernel && t.tool === 'daxplan' && t.transition === transition && t.note !== 'refused')?.note?.split(' ').pop();
       console.log(
-        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x); node -e 0 ${median(kernel, 'node', 'start') ?? '?'} ms`,
+        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x)${how ? ` [${how}]` : ''}; node -e 0 ${node} ms`,
       );
     }
   }
@@ -189,10 +179,6 @@ function scenarioKernels(file: string): string[] {
     return ids;
   }
   return KERNELS;
-}
-
-function sum(a: number | undefined, b: number | undefined) {
-  return a === undefined || b === undefined ? undefined : a + b;
 }
 
 async function main() {

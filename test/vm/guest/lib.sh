@@ -159,13 +159,16 @@ policy() {
 # line per device; returns apply's exit code. Not in a subshell: it remembers
 # whether --auto-approve exists.
 AUTO_APPROVE=unknown
-dp_apply() {
-	local p=$1 rc
-	shift
+auto_approve_known() { # sets AUTO_APPROVE to --auto-approve or nothing, once
 	if [ "$AUTO_APPROVE" = unknown ]; then
 		AUTO_APPROVE=
 		dp apply --help 2>&1 | grep -q auto-approve && AUTO_APPROVE=--auto-approve
 	fi
+}
+dp_apply() {
+	local p=$1 rc
+	shift
+	auto_approve_known
 	echo "+ daxplan apply -c $p $AUTO_APPROVE $*"
 	dp apply -c "$p" $AUTO_APPROVE --lock-file /run/daxplan.lock --format json "$@" >/tmp/apply.json
 	rc=$?
