@@ -4,7 +4,8 @@
 // put in their states with daxctl and per-block writes, so the `state` files
 // of dax0.0 (all blocks Movable) and dax3.0 (mixed) still read `online`: the
 // kernel updates the file only for changes made through it. What a user sees
-// (status and plan through the CLI) must follow the blocks, not a stale file.
+// (status and plan through the CLI) must follow the blocks, not a stale file,
+// and name the stale file as drift.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
@@ -46,23 +47,26 @@ real('the capture carries a state file for every kmem device, stale where blocks
   );
 });
 
-real('status shows what the blocks are, not what a stale state file says', async () => {
+real('status shows what the blocks are next to what the state file says, and names the drift', async () => {
   const r = await run(['status', '--sysfs-root', FIXTURE]);
   assert.is(r.code, 0);
-  const rows = r.stdout
-    .split('\n')
-    .filter((l) => /^dax\d/.test(l))
-    .map((l) => l.split(/\s+/));
-  // DEVICE STATE NODE TIER UUID SIZE(2 words) BLOCKS ZONE
+  // columns are two or more spaces apart ("1006 MiB" is one value)
+  const lines = r.stdout.split('\n');
+  const head = lines[0].split(/\s{2,}/);
+  const rows = lines.filter((l) => /^dax\d/.test(l)).map((l) => Object.fromEntries(l.split(/\s{2,}/).map((v, i) => [head[i], v])));
   assert.equal(
-    rows.map((c) => [c[0], c[1], c[7], c[8]]),
+    rows.map((c) => [c.DEVICE, c.STATE, c['STATE-FILE'], c.BLOCKS, c.ZONE]),
     [
-      ['dax0.0', 'online_movable', '7/7', 'Movable'],
-      ['dax1.0', 'online', '7/7', 'Normal'],
-      ['dax2.0', 'devdax', '0/7', '-'],
-      ['dax3.0', 'mixed', '4/7', 'Normal'],
+      ['dax0.0', 'online_movable', 'online', '7/7', 'Movable'],
+      ['dax1.0', 'online', 'online', '7/7', 'Normal'],
+      ['dax2.0', 'devdax', '-', '0/7', '-'],
+      ['dax3.0', 'mixed', 'online', '4/7', 'Normal'],
     ],
   );
+  const out = r.stdout + r.stderr;
+  assert.match(out, 'dax0.0: drift: the kernel\'s state file reads online but the memory blocks are 7/7 blocks online, Movable');
+  assert.match(out, 'dax3.0: drift');
+  assert.not.match(out, 'dax1.0: drift');
 
   const json = JSON.parse((await run(['status', '--sysfs-root', FIXTURE, '--format', 'json'])).stdout) as {
     kernel: { auto_online_blocks: string };
@@ -95,19 +99,25 @@ real('a plan making all far memory movable moves the three other devices and nev
   assert.match(text.stdout, 'dax3.0 is mixed (4/7 blocks online, Normal)');
 });
 
-// Today's code does not read the state file yet: it drives 7.3 block by block
-// as it does 6.12. The state-file support being written on main changes this
-// test (method "state" for devices with a state file).
-real('today: 7.3 planned block by block, as on 6.12', async () => {
+real('7.3 is driven through the state file: every device by method "state", the stale ones repaired through it', async () => {
   const r = await run(['plan', '-c', policyFile(FAR_MOVABLE), '--sysfs-root', FIXTURE, '--format', 'json']);
-  const doc = JSON.parse(r.stdout) as { kernel: { hotplug_attribute: string }; actions: Action[] };
+  const doc = JSON.parse(r.stdout) as { format_version: string; actions: (Action & { reason: string; steps: { op: string; write?: string }[] })[] };
+  assert.is(doc.format_version, '2.0');
   assert.equal(
     doc.actions.map((a) => [a.device, a.method]),
     [
-      ['dax1.0', 'per-block'],
-      ['dax2.0', 'per-block'],
-      ['dax3.0', 'per-block'],
+      ['dax0.0', 'state'],
+      ['dax1.0', 'state'],
+      ['dax2.0', 'state'],
+      ['dax3.0', 'state'],
     ],
+  );
+  const dax0 = doc.actions.find((a) => a.device === 'dax0.0')!;
+  assert.match(dax0.reason, "the kernel's state file reads online");
+  // between online types the kernel wants `unplugged` first
+  assert.equal(
+    dax0.steps.map((s) => s.write),
+    ['unplugged', 'online_movable'],
   );
 });
 
