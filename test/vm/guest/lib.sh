@@ -69,6 +69,16 @@ dax_state() {
 	cat "/sys/bus/dax/devices/$1/state" 2>/dev/null
 }
 
+# unplugged STATUS_STATE DEV: whether daxplan's status state for DEV means
+# its memory is gone: `unbound` (kmem unbound: kernels without the state
+# file) or `unplug` (kmem bound, state file `unplugged`: 7.3+), and no block
+# of DEV left.
+unplugged() {
+	case $1 in unbound | unplug) ;; *) return 1 ;; esac
+	local b
+	for b in $(dax_blocks "$2"); do [ ! -d "$MEM/memory$b" ] || return 1; done
+}
+
 # dp ARGS...: the daxplan CLI as built into the guest.
 dp() { node /daxplan/daxplan.mjs "$@"; }
 
