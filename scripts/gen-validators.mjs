@@ -11,7 +11,7 @@ const schemas = {
   validateSnapshot: 'schemas/snapshot.schema.json',
 };
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, code: { source: true, esm: true } });
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, verbose: true, code: { source: true, esm: true } });
 const refs = {};
 for (const [name, file] of Object.entries(schemas)) {
   const schema = JSON.parse(fs.readFileSync(file, 'utf8'));

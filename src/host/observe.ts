@@ -16,6 +16,7 @@ import type {
   Range,
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
+import { markSharedSerials, readCxlIdentity } from './cxl.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -40,6 +41,7 @@ export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
   const pending = names.map((name) => observeDevice(sysfs, name, kernel));
   const blocks = readBlocks(sysfs, pending.map((p) => p.indices), pending.map((p) => p.problems));
   const devices = pending.map((p, i) => p.finish(blocks[i]));
+  markSharedSerials(sysfs, devices, kernel.problems);
   kernel.hotplug = hotplugSupport(devices);
   return { kernel, devices };
 }
@@ -123,6 +125,7 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Pending
       for (let index = first; index <= last; index++) indices.push(index);
     }
   const { uuid, source } = identity(sysfs, dir);
+  const cxl = source === 'cxl' ? readCxlIdentity(sysfs, dir, problems) : undefined;
   const finish = (blocks: BlockState[]): ObservedDevice => ({
     name,
     state: normaliseState(driver, blocks, problems),
@@ -132,6 +135,7 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Pending
     tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode],
     uuid,
     source,
+    cxl,
     driver,
     hotplug,
     blocks,

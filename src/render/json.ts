@@ -1,6 +1,6 @@
 // JSON output: a public contract. Bump FORMAT_VERSION's major on any
 // incompatible change; adding fields is compatible.
-import type { Observed, ObservedDevice } from '../model/device.js';
+import type { CxlIdentity, Observed, ObservedDevice } from '../model/device.js';
 import { onlineBlockCount } from '../model/device.js';
 import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep, type SettingEntry } from '../plan/plan.js';
 import { appliedCapacity } from '../apply/capacity.js';
@@ -41,6 +41,7 @@ export function deviceJson(d: ObservedDevice) {
     tier: d.tier ?? null,
     uuid: d.uuid ?? null,
     source: d.source,
+    cxl: d.cxl ? cxlJson(d.cxl) : null,
     size: Number(d.size),
     driver: d.driver,
     hotplug: d.hotplug ?? null,
@@ -50,6 +51,24 @@ export function deviceJson(d: ObservedDevice) {
     zone: zoneSummary(d),
     ranges: d.ranges.map((r) => ({ start: `0x${r.start.toString(16)}`, end: `0x${r.end.toString(16)}` })),
     problems: d.problems,
+  };
+}
+
+function cxlJson(c: CxlIdentity) {
+  return {
+    region: c.region,
+    mode: c.mode ?? null,
+    start: `0x${c.start.toString(16)}`,
+    size: Number(c.size),
+    interleave_ways: c.interleaveWays,
+    qos_class: c.qosClass ?? null,
+    memdevs: c.memdevs.map((m) => ({
+      name: m.name,
+      serial: `0x${m.serial.toString(16)}`,
+      serial_shared_with: m.serialSharedWith,
+      pci: m.pci ?? null,
+      numa_node: m.numaNode ?? null,
+    })),
   };
 }
 

@@ -7,7 +7,7 @@ import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, bytes, describeDecider, describeStep, hotplugWords, signedBytes, summaryLine, zoneSummary } from './words.js';
+import { blocksSummary, bytes, cxlWords, describeDecider, describeStep, hotplugWords, signedBytes, summaryLine, zoneSummary } from './words.js';
 
 export function planText(plan: Plan, style: Style): string {
   const out: string[] = [];
@@ -88,6 +88,7 @@ export function statusText(observed: Observed, pause?: Pause): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
+  for (const d of observed.devices) if (d.cxl) out.push(`  ${d.name}: CXL ${cxlWords(d.cxl)}`);
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
   for (const p of observed.kernel.problems) out.push(`! ${p}`);
   if (observed.devices.length === 0) out.push('(no dax devices)');

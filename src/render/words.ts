@@ -1,6 +1,6 @@
 // Words shared by every renderer: sizes, steps, deciders.
-import type { ObservedDevice } from '../model/device.js';
-import { blockKind, onlineBlockCount, type HotplugSupport } from '../model/device.js';
+import type { CxlIdentity, ObservedDevice } from '../model/device.js';
+import { blockKind, onlineBlockCount, serialFlaw, type HotplugSupport } from '../model/device.js';
 import type { Decider, PlannedStep } from '../plan/plan.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -58,6 +58,21 @@ export function zoneSummary(device: ObservedDevice): string {
 
 export function blocksSummary(device: ObservedDevice): string {
   return `${onlineBlockCount(device)}/${device.blockSpan}`;
+}
+
+/** "region0 (ram, 0x1090000000, 1 GiB, qos_class 42): mem0 serial 0x1a2b at 0000:0d:00.0 node 0" */
+export function cxlWords(c: CxlIdentity): string {
+  const region = [c.mode ?? 'mode unknown', `0x${c.start.toString(16)}`, bytes(c.size)];
+  if (c.interleaveWays > 1) region.push(`${c.interleaveWays}-way interleave`);
+  if (c.qosClass !== undefined) region.push(`qos_class ${c.qosClass}`);
+  const memdevs = c.memdevs.map((m) => {
+    const words = [`${m.name} serial 0x${m.serial.toString(16)}`];
+    if (m.pci) words.push(`at ${m.pci}`);
+    if (m.numaNode !== undefined) words.push(`node ${m.numaNode}`);
+    const flaw = serialFlaw(m);
+    return flaw ? `${words.join(' ')} (no identity: ${flaw})` : words.join(' ');
+  });
+  return `${c.region} (${region.join(', ')}): ${memdevs.join('; ')}`;
 }
 
 export function summaryLine(summary: { change: number; unchanged: number; unmanaged: number; blocked: number }): string {

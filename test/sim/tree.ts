@@ -21,10 +21,30 @@ export interface DeviceSpec {
   node: number;
   blocks: number;
   state: DeviceShape;
+  /** nvdimm: the namespace's; cxl: the region's (a pmem region; without one the region is a RAM region). */
   uuid?: string;
   source?: 'nvdimm' | 'cxl' | 'hmem';
+  /** For source cxl: the region's memdevs (default: one, with a serial unique on the host). */
+  cxl?: CxlSpec;
   /** First block index; by default devices are laid out one after another. */
   firstBlock?: number;
+}
+
+export interface CxlSpec {
+  /** In interleave order; several make an interleaved region. */
+  memdevs: CxlMemdevSpec[];
+  /** The root decoder's qos_class (default -1: the kernel's "none"). */
+  qosClass?: number;
+}
+
+export interface CxlMemdevSpec {
+  serial: bigint;
+  /** PCI address of the expander (default: one bus per memdev, 0000:0d:00.0 first). */
+  pci?: string;
+  /** The memdev's numa_node (default 0). */
+  node?: number;
+  /** ram/qos_class (absent by default, as the kernel hides an invalid one). */
+  qosClass?: number;
 }
 
 export interface HostSpec {
@@ -39,6 +59,8 @@ export interface HostSpec {
 }
 
 export const MEMORY_DIR = 'devices/system/memory';
+const CXL_ROOT = 'devices/platform/ACPI0017:00/root0';
+const CXL_BUS = 'bus/cxl/devices';
 const DRIVERS = ['kmem', 'device_dax'] as const;
 
 /** Where a device's sysfs directory lives for its source. */
@@ -48,7 +70,7 @@ export function devicePath(spec: Pick<DeviceSpec, 'name' | 'source'>): string {
     case 'nvdimm':
       return `devices/platform/e820_pmem/ndbus0/region${region}/dax${region}.${instance}/${spec.name}`;
     case 'cxl':
-      return `devices/platform/ACPI0017:00/root0/decoder0.0/region${region}/dax_region${region}/${spec.name}`;
+      return `${CXL_ROOT}/decoder0.${region}/region${region}/dax_region${region}/${spec.name}`;
     case 'hmem':
       return `devices/platform/hmem.${region}/${spec.name}`;
   }
@@ -159,6 +181,7 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
 
   let next = bootBlocks;
   const onlineNodes = new Set<number>([0]);
+  const cxl = cxlWriter(w);
   for (const spec of host.devices) {
     const first = spec.firstBlock ?? next;
     next = first + spec.blocks;
@@ -175,7 +198,8 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
     w.file(`${dev}/mapping0/end`, `0x${(start + size - 1n).toString(16)}`);
     w.file(`${dev}/mapping0/page_offset`, '0x0');
     w.file(`${dev}/modalias`, 'dax:t0');
-    if (spec.uuid) writeUuid(w, spec, spec.uuid);
+    if (spec.source === 'cxl') cxl.region(spec, start, size);
+    else if (spec.uuid) writeUuid(w, spec, spec.uuid);
 
     const letters = blockLetters(spec.state, spec.blocks);
     const driver = spec.state === 'devdax' ? 'device_dax' : spec.state === 'unbound' ? undefined : 'kmem';
@@ -200,9 +224,68 @@ function defaultTiers(onlineNodes: Set<number>): Record<number, number[]> {
 }
 
 function writeUuid(w: TreeWriter, spec: DeviceSpec, uuid: string): void {
-  const dev = devicePath(spec);
   if ((spec.source ?? 'nvdimm') === 'hmem') throw new Error(`${spec.name}: soft-reserved (hmem) devices have no UUID`);
-  // nvdimm: the nd dax device (parent); cxl: the region two levels up.
-  const owner = spec.source === 'cxl' ? path.posix.dirname(path.posix.dirname(dev)) : path.posix.dirname(dev);
-  w.file(`${owner}/uuid`, uuid);
+  // nvdimm: the nd dax device (the dax device's parent).
+  w.file(`${path.posix.dirname(devicePath(spec))}/uuid`, uuid);
+}
+
+/**
+ * Writes CXL regions with the chain Linux 7.3 shows (see src/host/cxl.ts):
+ * the region under its root decoder, one endpoint decoder per memdev under
+ * root0/portP/endpointE, the endpoint's uport link to the memdev under its
+ * PCI device, and the bus/cxl/devices links. Ports and endpoints are
+ * numbered as the kernel numbers them in a guest with one expander per host
+ * bridge (port1, endpoint2, ...).
+ */
+function cxlWriter(w: TreeWriter) {
+  let memdevs = 0;
+  const regions = new Set<string>();
+  const link = (name: string, dir: string) => w.link(`${CXL_BUS}/${name}`, dir);
+  return {
+    /** Writes the region of a device (once: its other devices share it). */
+    region(spec: DeviceSpec, start: bigint, size: bigint): void {
+      const region = `region${spec.name.slice(3).split('.')[0]}`;
+      if (regions.has(region)) return;
+      regions.add(region);
+      const regionDir = path.posix.dirname(path.posix.dirname(devicePath(spec)));
+      const rootDecoder = path.posix.dirname(regionDir);
+      if (memdevs === 0) link('root0', CXL_ROOT);
+      const devs = spec.cxl?.memdevs ?? [{ serial: 0x1000n + BigInt(memdevs) }];
+      w.file(`${rootDecoder}/qos_class`, String(spec.cxl?.qosClass ?? -1));
+      link(path.posix.basename(rootDecoder), rootDecoder);
+      w.file(`${regionDir}/mode`, spec.uuid ? 'pmem' : 'ram');
+      w.file(`${regionDir}/resource`, `0x${start.toString(16)}`);
+      w.file(`${regionDir}/size`, `0x${size.toString(16)}`);
+      // A RAM region's uuid reads an empty line.
+      w.file(`${regionDir}/uuid`, spec.uuid ?? '\n');
+      w.file(`${regionDir}/interleave_ways`, String(devs.length));
+      w.file(`${regionDir}/interleave_granularity`, '256');
+      w.file(`${regionDir}/commit`, '1');
+      link(region, regionDir);
+      devs.forEach((dev, i) => {
+        const m = memdevs++;
+        const port = 1 + 2 * m;
+        const endpoint = port + 1;
+        const endpointDir = `${CXL_ROOT}/port${port}/endpoint${endpoint}`;
+        const decoder = `decoder${endpoint}.0`;
+        w.file(`${endpointDir}/${decoder}/mode`, spec.uuid ? 'pmem' : 'ram');
+        w.file(`${endpointDir}/${decoder}/start`, `0x${start.toString(16)}`);
+        w.file(`${endpointDir}/${decoder}/size`, `0x${size.toString(16)}`);
+        w.file(`${endpointDir}/${decoder}/dpa_size`, `0x${(size / BigInt(devs.length)).toString(16)}`);
+        w.file(`${regionDir}/target${i}`, decoder);
+        const pci = dev.pci ?? `0000:${(0x0d + 2 * m).toString(16).padStart(2, '0')}:00.0`;
+        const rootBus = ((parseInt(pci.split(':')[1], 16) + 255) % 256).toString(16).padStart(2, '0');
+        const memdevDir = `devices/pci0000:${rootBus}/0000:${rootBus}:00.0/${pci}/mem${m}`;
+        w.file(`${memdevDir}/serial`, `0x${dev.serial.toString(16)}`);
+        w.file(`${memdevDir}/numa_node`, String(dev.node ?? 0));
+        w.file(`${memdevDir}/ram/size`, `0x${(size / BigInt(devs.length)).toString(16)}`);
+        if (dev.qosClass !== undefined) w.file(`${memdevDir}/ram/qos_class`, String(dev.qosClass));
+        w.link(`${endpointDir}/uport`, memdevDir);
+        link(`port${port}`, `${CXL_ROOT}/port${port}`);
+        link(`endpoint${endpoint}`, endpointDir);
+        link(decoder, `${endpointDir}/${decoder}`);
+        link(`mem${m}`, memdevDir);
+      });
+    },
+  };
 }
