@@ -9,6 +9,8 @@ import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { overridePath, scanRules, type RuleFile } from './udev.js';
 import { MEMORY } from '../host/sysfs.js';
+import { cxlFindings } from './cxl.js';
+import { KERNEL_DEFAULTS_UNIT, sysfsPath } from './evidence.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
@@ -51,13 +53,6 @@ export interface DoctorInput {
   lock?: LockEvidence;
 }
 
-/**
- * Sysfs evidence is named as on the host the observation stands for (/sys/...),
- * whether it was read from /sys, a copied tree or a snapshot.
- */
-const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
-
-const KERNEL_DEFAULTS_UNIT = 'contrib/systemd/daxplan-kernel-defaults.service';
 const DAXCTL_MASK = 'contrib/competitors/udev/90-daxctl-device.rules';
 
 export function findConflicts(input: DoctorInput): Finding[] {
@@ -68,6 +63,7 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...(input.host ? daxctlFindings(input, input.host) : []),
     ...lockFindings(input),
     ...mixedFindings(input),
+    ...cxlFindings(input),
   ];
   return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
 }
