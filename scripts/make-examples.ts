@@ -8,11 +8,13 @@ import { writeHost, type HostSpec } from '../test/sim/tree.js';
 const EXAMPLES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../examples');
 
 const HOSTS: Record<string, HostSpec> = {
-  // Three CXL memory expanders, chosen by serial: one alone (node 2, onlined into
-  // ZONE_NORMAL at boot by the kernel's default), two interleaved (node 3); and a
-  // pmem namespace (node 1) an application maps itself.
+  // Linux 7.3 (the state file) with three CXL memory expanders, chosen by
+  // serial: one alone (node 2, onlined into ZONE_NORMAL at boot by the kernel's
+  // default), two interleaved (node 3); and a pmem namespace (node 1) an
+  // application maps itself.
   'cxl-movable-pmem-app': {
     autoOnline: 'online',
+    stateFile: true,
     devices: [
       { name: 'dax0.0', node: 1, blocks: 16, state: 'devdax', uuid: '6e1f3c4a-9b2d-4c1e-8f7a-2d3b4c5d6e7f' },
       { name: 'dax1.0', node: 2, blocks: 32, state: 'online', source: 'cxl', cxl: { qosClass: 1, memdevs: [{ serial: 0x5a3c0d01n, qosClass: 1 }] } },
@@ -35,10 +37,10 @@ const HOSTS: Record<string, HostSpec> = {
       { name: 'dax2.0', node: 4, blocks: 24, state: 'MMMMMMMMMMMMoooooooooooo', source: 'hmem' },
     ],
   },
-  // A kernel with the hotplug attribute (v4); memory joins only when the workload asks.
+  // Linux 7.3 (the state file); memory joins only when the workload asks.
   'unplugged-until-asked': {
     autoOnline: 'online',
-    hotplug: 'v4',
+    stateFile: true,
     devices: [
       { name: 'dax0.0', node: 1, blocks: 16, state: 'online', source: 'cxl', uuid: '9f8e7d6c-5b4a-4938-8271-605f4e3d2c1b' },
       { name: 'dax1.0', node: 1, blocks: 16, state: 'unplug', source: 'cxl', uuid: '1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d' },

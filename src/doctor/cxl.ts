@@ -5,10 +5,10 @@
 // allocations landed in it), so a policy's online_movable or unplug cannot
 // be reached until the next boot.
 import * as path from 'node:path';
-import { zoneNamed, type ObservedDevice } from '../model/device.js';
+import { zoneNamed, type Observed, type ObservedDevice } from '../model/device.js';
+import type { Plan } from '../plan/plan.js';
 import { lastParam, parseCmdline } from './cmdline.js';
-import type { DoctorInput, Finding } from './findings.js';
-import { KERNEL_DEFAULTS_UNIT, sysfsPath } from './evidence.js';
+import { KERNEL_DEFAULTS_UNIT, sysfsPath, type Finding } from './finding.js';
 import { MEMORY } from '../host/sysfs.js';
 
 const FIX =
@@ -16,12 +16,18 @@ const FIX =
   `or declare 'kernel: { auto_online_blocks: offline }' in the policy and install ${KERNEL_DEFAULTS_UNIT} ` +
   `(enough when the CXL drivers load after it, not from the initramfs); then reboot, so the memory arrives offline and daxplan places it.`;
 
-export function cxlFindings(input: DoctorInput): Finding[] {
-  const cxl = input.observed.devices.filter((d) => d.source === 'cxl');
+/** The host's files, when read: its root and /proc/cmdline. */
+interface HostFiles {
+  root: string;
+  cmdline: string | undefined;
+}
+
+export function cxlFindings(observed: Observed, plan: Plan | undefined, host: HostFiles | undefined): Finding[] {
+  const cxl = observed.devices.filter((d) => d.source === 'cxl');
   if (cxl.length === 0) return [];
-  const trapped = cxl.filter((d) => normalBlocks(d) > 0 && wantsZoneNormal(input, d) === false);
+  const trapped = cxl.filter((d) => normalBlocks(d) > 0 && wantsZoneNormal(plan, d) === false);
   if (trapped.length) return trapped.map(trappedFinding);
-  const boot = bootDefault(input);
+  const boot = bootDefault(observed, host);
   if (boot.value !== 'online' && boot.value !== 'online_kernel') return [];
   return [
     {
@@ -50,17 +56,17 @@ function normalBlocks(d: ObservedDevice): number {
 }
 
 /** Whether the policy wants the device in ZONE_NORMAL; undefined when it leaves it alone. Without a policy: false. */
-function wantsZoneNormal(input: DoctorInput, d: ObservedDevice): boolean | undefined {
-  if (!input.plan) return false;
-  const entry = input.plan.entries.find((e) => e.device.name === d.name);
+function wantsZoneNormal(plan: Plan | undefined, d: ObservedDevice): boolean | undefined {
+  if (!plan) return false;
+  const entry = plan.entries.find((e) => e.device.name === d.name);
   const desired = entry && 'to' in entry ? entry.to : undefined;
   return desired === undefined ? undefined : desired === 'online';
 }
 
 /** What the kernel does with memory present at boot: memhp_default_state= when given, else what auto_online_blocks reads. */
-function bootDefault(input: DoctorInput): { value: string | undefined; evidence: string } {
-  const param = input.host?.cmdline === undefined ? undefined : lastParam(parseCmdline(input.host.cmdline), 'memhp_default_state');
-  if (param) return { value: param.value, evidence: `${path.join(input.host!.root, 'proc/cmdline')}: ${param.text}` };
-  const value = input.observed.kernel.autoOnlineBlocks;
+function bootDefault(observed: Observed, host: HostFiles | undefined): { value: string | undefined; evidence: string } {
+  const param = host?.cmdline === undefined ? undefined : lastParam(parseCmdline(host.cmdline), 'memhp_default_state');
+  if (param) return { value: param.value, evidence: `${path.join(host!.root, 'proc/cmdline')}: ${param.text}` };
+  const value = observed.kernel.autoOnlineBlocks;
   return { value, evidence: `${sysfsPath(`${MEMORY}/auto_online_blocks`)} = ${value}` };
 }

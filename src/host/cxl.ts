@@ -8,9 +8,10 @@
 //   bus/cxl/devices/decoder2.0 -> devices/platform/ACPI0017:00/root0/port1/endpoint2/decoder2.0
 //   endpoint2/uport -> devices/pci0000:0c/0000:0c:00.0/0000:0d:00.0/mem0 (serial, numa_node, ram/qos_class)
 //
-// Reads only; what does not parse becomes a problem on the device.
+// Reads only; what does not parse becomes a problem on the device (the
+// caller turns a SysfsReadError into one).
 import * as path from 'node:path';
-import { CXL_DEVICES, resolveLink, SysfsReadError, type Sysfs } from './sysfs.js';
+import { clip, CXL_DEVICES, resolveLink, type Sysfs } from './sysfs.js';
 import { parseU64, type CxlIdentity, type CxlMemdev, type ObservedDevice } from '../model/device.js';
 
 /** The kernel allows at most 16 interleave ways. */
@@ -24,37 +25,31 @@ export function readCxlIdentity(sysfs: Sysfs, dir: string, problems: string[]): 
   const regionDir = path.posix.dirname(path.posix.dirname(dir));
   const region = path.posix.basename(regionDir);
   const read = (file: string) => sysfs.read(`${regionDir}/${file}`);
-  try {
-    const mode = read('mode');
-    const modeOk = mode === undefined || /^[a-z][a-z0-9_]{0,31}$/.test(mode);
-    if (!modeOk) problems.push(`${region}/mode: cannot parse "${mode}"`);
-    const start = u64(read('resource'), `${region}/resource`, problems);
-    const size = u64(read('size'), `${region}/size`, problems);
-    const ways = integer(read('interleave_ways'), `${region}/interleave_ways`, problems);
-    if (ways === undefined || ways < 1 || ways > MAX_INTERLEAVE_WAYS) {
-      if (ways !== undefined) problems.push(`${region}/interleave_ways: ${ways} is not 1 to ${MAX_INTERLEAVE_WAYS}`);
-      return undefined;
-    }
-    const targets: Target[] = [];
-    for (let n = 0; n < ways; n++) {
-      const target = readTarget(sysfs, `${region}/target${n}`, read(`target${n}`), problems);
-      if (target) targets.push(target);
-    }
-    if (start === undefined || size === undefined || targets.length < ways) return undefined;
-    return {
-      region,
-      mode: modeOk ? mode : undefined,
-      start,
-      size,
-      interleaveWays: ways,
-      qosClass: qosClass(sysfs, path.posix.dirname(regionDir), targets, problems),
-      memdevs: targets.map((t) => t.memdev),
-    };
-  } catch (err) {
-    if (!(err instanceof SysfsReadError)) throw err;
-    problems.push(err.message);
+  const mode = read('mode');
+  const modeOk = mode === undefined || /^[a-z][a-z0-9_]{0,31}$/.test(mode);
+  if (!modeOk) problems.push(`${region}/mode: cannot parse "${clip(mode!)}"`);
+  const start = u64(read('resource'), `${region}/resource`, problems);
+  const size = u64(read('size'), `${region}/size`, problems);
+  const ways = integer(read('interleave_ways'), `${region}/interleave_ways`, problems);
+  if (ways === undefined || ways < 1 || ways > MAX_INTERLEAVE_WAYS) {
+    if (ways !== undefined) problems.push(`${region}/interleave_ways: ${ways} is not 1 to ${MAX_INTERLEAVE_WAYS}`);
     return undefined;
   }
+  const targets: Target[] = [];
+  for (let n = 0; n < ways; n++) {
+    const target = readTarget(sysfs, `${region}/target${n}`, read(`target${n}`), problems);
+    if (target) targets.push(target);
+  }
+  if (start === undefined || size === undefined || targets.length < ways) return undefined;
+  return {
+    region,
+    mode: modeOk ? mode : undefined,
+    start,
+    size,
+    interleaveWays: ways,
+    qosClass: qosClass(sysfs, path.posix.dirname(regionDir), targets, problems),
+    memdevs: targets.map((t) => t.memdev),
+  };
 }
 
 interface Target {
@@ -66,7 +61,7 @@ interface Target {
 /** The memdev behind one of the region's targets: endpoint decoder -> its endpoint port -> the port's uport. */
 function readTarget(sysfs: Sysfs, what: string, decoder: string | undefined, problems: string[]): Target | undefined {
   if (decoder === undefined || !/^decoder\d+\.\d+$/.test(decoder)) {
-    problems.push(`${what}: ${decoder === undefined ? 'missing' : `not an endpoint decoder: "${decoder}"`}`);
+    problems.push(`${what}: ${decoder === undefined ? 'missing' : `not an endpoint decoder: "${clip(decoder)}"`}`);
     return undefined;
   }
   const decoderDir = resolveLink(sysfs, `${CXL_DEVICES}/${decoder}`);
@@ -111,28 +106,27 @@ function qosClass(sysfs: Sysfs, rootDecoder: string, targets: Target[], problems
  * Marks each memdev whose serial another memdev on the host reports too: the
  * memdevs behind the devices and every memdev in bus/cxl/devices.
  */
-export function markSharedSerials(sysfs: Sysfs, devices: ObservedDevice[], problems: string[]): void {
-  const owners = new Map<bigint, Set<string>>();
-  const own = (serial: bigint, name: string) => owners.set(serial, (owners.get(serial) ?? new Set()).add(name));
+export function markSharedSerials(sysfs: Sysfs, devices: ObservedDevice[]): void {
   const memdevs = devices.flatMap((d) => d.cxl?.memdevs ?? []);
   if (memdevs.length === 0) return;
-  for (const m of memdevs) own(m.serial, m.name);
-  try {
-    for (const name of sysfs.list(CXL_DEVICES).filter((e) => /^mem\d+$/.test(e))) {
-      const serial = parseU64(sysfs.read(`${CXL_DEVICES}/${name}/serial`) ?? '');
-      if (serial !== undefined) own(serial, name);
-    }
-  } catch (err) {
-    if (!(err instanceof SysfsReadError)) throw err;
-    problems.push(`${err.message}: memdev serials elsewhere on the host not compared`);
-  }
+  const elsewhere = sysfs.list(CXL_DEVICES).flatMap((name) => {
+    const serial = /^mem\d+$/.test(name) ? parseU64(sysfs.read(`${CXL_DEVICES}/${name}/serial`) ?? '') : undefined;
+    return serial === undefined ? [] : [{ name, serial }];
+  });
+  markShared(memdevs, elsewhere);
+}
+
+/** Sets serialSharedWith on each memdev: the other names, among them and `elsewhere`, reporting its serial. */
+export function markShared(memdevs: CxlMemdev[], elsewhere: { name: string; serial: bigint }[]): void {
+  const owners = new Map<bigint, Set<string>>();
+  for (const { name, serial } of [...memdevs, ...elsewhere]) owners.set(serial, (owners.get(serial) ?? new Set()).add(name));
   for (const m of memdevs) m.serialSharedWith = [...owners.get(m.serial)!].filter((n) => n !== m.name).sort();
 }
 
 /** An attribute converted, or a problem saying it is missing or does not parse. */
 function attribute<T>(text: string | undefined, what: string, problems: string[], convert: (text: string) => T | undefined): T | undefined {
   const value = text === undefined ? undefined : convert(text);
-  if (value === undefined) problems.push(`${what}: ${text === undefined ? 'missing' : `cannot parse "${text}"`}`);
+  if (value === undefined) problems.push(`${what}: ${text === undefined ? 'missing' : `cannot parse "${clip(text)}"`}`);
   return value;
 }
 

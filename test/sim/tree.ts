@@ -3,7 +3,7 @@
 // starting state of the simulated kernel.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AutoOnline, HotplugSupport } from '../../src/model/device.js';
+import type { AutoOnline, CxlIdentity, StateWord } from '../../src/model/device.js';
 import { formatNodeList } from '../../src/model/nodelist.js';
 
 export const MiB = 1024n * 1024n;
@@ -28,6 +28,8 @@ export interface DeviceSpec {
   cxl?: CxlSpec;
   /** First block index; by default devices are laid out one after another. */
   firstBlock?: number;
+  /** The `state` file's word when it is not what the blocks say (stale after per-block writes). */
+  stateWord?: StateWord;
 }
 
 export interface CxlSpec {
@@ -41,7 +43,7 @@ export interface CxlMemdevSpec {
   serial: bigint;
   /** PCI address of the expander (default: one bus per memdev, 0000:0d:00.0 first). */
   pci?: string;
-  /** The memdev's numa_node (default 0). */
+  /** The memdev's numa_node (default -1, as QEMU's expanders report: no proximity domain). */
   node?: number;
   /** ram/qos_class (absent by default, as the kernel hides an invalid one). */
   qosClass?: number;
@@ -50,7 +52,8 @@ export interface CxlMemdevSpec {
 export interface HostSpec {
   blockSize?: bigint;
   autoOnline?: AutoOnline;
-  hotplug?: Exclude<HotplugSupport, 'not-seen' | 'seen'>;
+  /** A kernel with the whole-device `state` file (Linux 7.3+): kmem-bound devices carry it. */
+  stateFile?: boolean;
   /** tier -> nodes; by default node 0 is tier 4 and nodes with online dax memory tier 22. */
   tiers?: Record<number, number[]>;
   /** Boot memory blocks on node 0 below the devices (default 32). */
@@ -148,12 +151,12 @@ export function blockLetters(state: DeviceShape, blocks: number): BlockLetter[] 
   }
 }
 
-/** The hotplug attribute's value for blocks in these states, in an ABI's spelling. */
-export function hotplugValue(abi: 'v3' | 'v4', letters: BlockLetter[] | undefined): string {
-  if (!letters || letters.length === 0) return abi === 'v4' ? 'unplugged' : 'unplug';
+/** The `state` word a kernel shows for blocks in these states (a mixed device reads as it did before someone wrote its blocks: `online`). */
+export function stateWordFor(letters: BlockLetter[] | undefined): StateWord {
+  if (!letters || letters.length === 0) return 'unplugged';
   if (letters.every((l) => l === 'M')) return 'online_movable';
-  if (letters.every((l) => l === 'o')) return abi === 'v4' ? 'offline' : 'unplug';
-  return abi === 'v4' ? 'online_kernel' : 'online';
+  if (letters.every((l) => l === 'o')) return 'offline';
+  return 'online';
 }
 
 /** Points a device (name, root-relative directory) at a driver, or at none. */
@@ -181,7 +184,8 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
 
   let next = bootBlocks;
   const onlineNodes = new Set<number>([0]);
-  const cxl = cxlWriter(w);
+  const cxl = cxlLayout();
+  const cxlWritten = new Set<string>();
   for (const spec of host.devices) {
     const first = spec.firstBlock ?? next;
     next = first + spec.blocks;
@@ -198,7 +202,7 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
     w.file(`${dev}/mapping0/end`, `0x${(start + size - 1n).toString(16)}`);
     w.file(`${dev}/mapping0/page_offset`, '0x0');
     w.file(`${dev}/modalias`, 'dax:t0');
-    if (spec.source === 'cxl') cxl.region(spec, start, size);
+    if (spec.source === 'cxl') writeCxl(w, cxl(spec, start, size), cxlWritten);
     else if (spec.uuid) writeUuid(w, spec, spec.uuid);
 
     const letters = blockLetters(spec.state, spec.blocks);
@@ -207,7 +211,7 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
       w.link(`bus/dax/drivers/${driver}/${spec.name}`, dev);
       w.link(`${dev}/driver`, `bus/dax/drivers/${driver}`);
     }
-    if (driver === 'kmem' && host.hotplug) w.file(`${dev}/hotplug`, hotplugValue(host.hotplug, letters));
+    if (driver === 'kmem' && host.stateFile) w.file(`${dev}/state`, spec.stateWord ?? stateWordFor(letters));
     letters?.forEach((letter, i) => blockFiles(w, first + i, letter, spec.node));
     if (letters?.some((l) => l !== 'o')) onlineNodes.add(spec.node);
   }
@@ -229,63 +233,100 @@ function writeUuid(w: TreeWriter, spec: DeviceSpec, uuid: string): void {
   w.file(`${path.posix.dirname(devicePath(spec))}/uuid`, uuid);
 }
 
+/** A CXL device's region and the memdevs behind it, as writeHost lays them out (and fakeHost reads them). */
+export interface CxlLayout {
+  regionDir: string;
+  /** The pmem region's UUID; a RAM region has none. */
+  uuid?: string;
+  /** The root decoder's qos_class (-1: none). */
+  rootQosClass: number;
+  /** What observe reads from it (no serial marked shared yet). */
+  identity: CxlIdentity;
+  memdevs: { spec: CxlMemdevSpec; dir: string; endpoint: number }[];
+}
+
+const hex = (n: bigint | number) => `0x${n.toString(16)}`;
+
 /**
- * Writes CXL regions with the chain Linux 7.3 shows (see src/host/cxl.ts):
- * the region under its root decoder, one endpoint decoder per memdev under
- * root0/portP/endpointE, the endpoint's uport link to the memdev under its
- * PCI device, and the bus/cxl/devices links. Ports and endpoints are
- * numbered as the kernel numbers them in a guest with one expander per host
- * bridge (port1, endpoint2, ...).
+ * Lays out CXL regions device by device with the chain Linux 7.3 shows (see
+ * src/host/cxl.ts), numbered as the kernel numbers them in the QEMU guest of
+ * test/fixtures/real-cxl-7.3: one host bridge (port1, pci0000:0c), a root
+ * port per expander, endpoints from endpoint2, memdevs in probe order. The
+ * devices of one region share its layout.
  */
-function cxlWriter(w: TreeWriter) {
+export function cxlLayout(): (spec: DeviceSpec, start: bigint, size: bigint) => CxlLayout {
   let memdevs = 0;
-  const regions = new Set<string>();
-  const link = (name: string, dir: string) => w.link(`${CXL_BUS}/${name}`, dir);
-  return {
-    /** Writes the region of a device (once: its other devices share it). */
-    region(spec: DeviceSpec, start: bigint, size: bigint): void {
-      const region = `region${spec.name.slice(3).split('.')[0]}`;
-      if (regions.has(region)) return;
-      regions.add(region);
-      const regionDir = path.posix.dirname(path.posix.dirname(devicePath(spec)));
-      const rootDecoder = path.posix.dirname(regionDir);
-      if (memdevs === 0) link('root0', CXL_ROOT);
-      const devs = spec.cxl?.memdevs ?? [{ serial: 0x1000n + BigInt(memdevs) }];
-      w.file(`${rootDecoder}/qos_class`, String(spec.cxl?.qosClass ?? -1));
-      link(path.posix.basename(rootDecoder), rootDecoder);
-      w.file(`${regionDir}/mode`, spec.uuid ? 'pmem' : 'ram');
-      w.file(`${regionDir}/resource`, `0x${start.toString(16)}`);
-      w.file(`${regionDir}/size`, `0x${size.toString(16)}`);
-      // A RAM region's uuid reads an empty line.
-      w.file(`${regionDir}/uuid`, spec.uuid ?? '\n');
-      w.file(`${regionDir}/interleave_ways`, String(devs.length));
-      w.file(`${regionDir}/interleave_granularity`, '256');
-      w.file(`${regionDir}/commit`, '1');
-      link(region, regionDir);
-      devs.forEach((dev, i) => {
-        const m = memdevs++;
-        const port = 1 + 2 * m;
-        const endpoint = port + 1;
-        const endpointDir = `${CXL_ROOT}/port${port}/endpoint${endpoint}`;
-        const decoder = `decoder${endpoint}.0`;
-        w.file(`${endpointDir}/${decoder}/mode`, spec.uuid ? 'pmem' : 'ram');
-        w.file(`${endpointDir}/${decoder}/start`, `0x${start.toString(16)}`);
-        w.file(`${endpointDir}/${decoder}/size`, `0x${size.toString(16)}`);
-        w.file(`${endpointDir}/${decoder}/dpa_size`, `0x${(size / BigInt(devs.length)).toString(16)}`);
-        w.file(`${regionDir}/target${i}`, decoder);
-        const pci = dev.pci ?? `0000:${(0x0d + 2 * m).toString(16).padStart(2, '0')}:00.0`;
-        const rootBus = ((parseInt(pci.split(':')[1], 16) + 255) % 256).toString(16).padStart(2, '0');
-        const memdevDir = `devices/pci0000:${rootBus}/0000:${rootBus}:00.0/${pci}/mem${m}`;
-        w.file(`${memdevDir}/serial`, `0x${dev.serial.toString(16)}`);
-        w.file(`${memdevDir}/numa_node`, String(dev.node ?? 0));
-        w.file(`${memdevDir}/ram/size`, `0x${(size / BigInt(devs.length)).toString(16)}`);
-        if (dev.qosClass !== undefined) w.file(`${memdevDir}/ram/qos_class`, String(dev.qosClass));
-        w.link(`${endpointDir}/uport`, memdevDir);
-        link(`port${port}`, `${CXL_ROOT}/port${port}`);
-        link(`endpoint${endpoint}`, endpointDir);
-        link(decoder, `${endpointDir}/${decoder}`);
-        link(`mem${m}`, memdevDir);
-      });
-    },
+  const regions = new Map<string, CxlLayout>();
+  return (spec, start, size) => {
+    const regionDir = path.posix.dirname(path.posix.dirname(devicePath(spec)));
+    const known = regions.get(regionDir);
+    if (known) return known;
+    const specs = spec.cxl?.memdevs ?? [{ serial: 0x1000n + BigInt(memdevs) }];
+    const placed = specs.map((m) => {
+      const n = memdevs++;
+      const pci = m.pci ?? `0000:${(0x0d + n).toString(16).padStart(2, '0')}:00.0`;
+      return { spec: m, dir: `devices/pci0000:0c/0000:0c:${n.toString(16).padStart(2, '0')}.0/${pci}/mem${n}`, endpoint: n + 2, pci };
+    });
+    const ramClasses = new Set(specs.map((m) => m.qosClass));
+    const rootQosClass = spec.cxl?.qosClass ?? -1;
+    const layout: CxlLayout = {
+      regionDir,
+      uuid: spec.uuid,
+      rootQosClass,
+      identity: {
+        region: path.posix.basename(regionDir),
+        mode: spec.uuid ? 'pmem' : 'ram',
+        start,
+        size,
+        interleaveWays: specs.length,
+        qosClass: rootQosClass >= 0 ? rootQosClass : ramClasses.size === 1 ? [...ramClasses][0] : undefined,
+        memdevs: placed.map((m) => ({ name: path.posix.basename(m.dir), serial: m.spec.serial, serialSharedWith: [], pci: m.pci, numaNode: m.spec.node !== undefined && m.spec.node >= 0 ? m.spec.node : undefined })),
+      },
+      memdevs: placed,
+    };
+    regions.set(regionDir, layout);
+    return layout;
   };
+}
+
+/** Writes a region's chain once (the devices of one region share it). */
+function writeCxl(w: TreeWriter, layout: CxlLayout, written: Set<string>): void {
+  const { regionDir, identity } = layout;
+  if (written.has(regionDir)) return;
+  if (written.size === 0) {
+    w.link(`${CXL_BUS}/root0`, CXL_ROOT);
+    w.link(`${CXL_BUS}/port1`, `${CXL_ROOT}/port1`);
+  }
+  written.add(regionDir);
+  const link = (name: string, dir: string) => w.link(`${CXL_BUS}/${name}`, dir);
+  const rootDecoder = path.posix.dirname(regionDir);
+  w.file(`${rootDecoder}/qos_class`, String(layout.rootQosClass));
+  link(path.posix.basename(rootDecoder), rootDecoder);
+  w.file(`${regionDir}/mode`, identity.mode!);
+  w.file(`${regionDir}/resource`, hex(identity.start));
+  w.file(`${regionDir}/size`, hex(identity.size));
+  // A RAM region's uuid reads an empty line.
+  w.file(`${regionDir}/uuid`, layout.uuid ?? '\n');
+  w.file(`${regionDir}/interleave_ways`, String(identity.interleaveWays));
+  w.file(`${regionDir}/interleave_granularity`, '256');
+  w.file(`${regionDir}/commit`, '1');
+  link(identity.region, regionDir);
+  const share = identity.size / BigInt(identity.interleaveWays);
+  layout.memdevs.forEach(({ spec, dir, endpoint }, i) => {
+    const endpointDir = `${CXL_ROOT}/port1/endpoint${endpoint}`;
+    const decoder = `decoder${endpoint}.0`;
+    w.file(`${endpointDir}/${decoder}/mode`, identity.mode!);
+    w.file(`${endpointDir}/${decoder}/start`, hex(identity.start));
+    w.file(`${endpointDir}/${decoder}/size`, hex(identity.size));
+    w.file(`${endpointDir}/${decoder}/dpa_size`, hex(share));
+    w.file(`${regionDir}/target${i}`, decoder);
+    w.file(`${dir}/serial`, hex(spec.serial));
+    w.file(`${dir}/numa_node`, String(spec.node ?? -1));
+    w.file(`${dir}/ram/size`, hex(share));
+    if (spec.qosClass !== undefined) w.file(`${dir}/ram/qos_class`, String(spec.qosClass));
+    w.link(`${endpointDir}/uport`, dir);
+    link(`endpoint${endpoint}`, endpointDir);
+    link(decoder, `${endpointDir}/${decoder}`);
+    link(path.posix.basename(dir), dir);
+  });
 }
