@@ -13,7 +13,7 @@ import { formatDiagnostic } from '../src/model/errors.js';
 import type { Finding } from '../src/doctor/findings.js';
 import type { DeviceSpec, HostSpec } from './sim/tree.js';
 import { run } from './support/cli.js';
-import { host, policyFile, REPO } from './support/host.js';
+import { host, policyFile, REPO, tempDir } from './support/host.js';
 import { hostRoot, writeFiles } from './support/files.js';
 
 const GiB = 1n << 30n;
@@ -312,3 +312,77 @@ shown('apply (simulated kernel) moves the device a serial selects, and only it',
 });
 
 shown.run();
+
+// The trees Debian's 7.3 wrote for two real (QEMU-emulated) CXL expanders,
+// serials 0x1234abcd at 0000:0d:00.0 and 0x5678ef01 at 0000:0e:00.0, with the
+// memdev names swapped between the two boots (test/fixtures/real-cxl-7.3).
+const real = suite('cxl: the real captures (Debian 7.3 under QEMU 10)');
+
+const CAPTURES = {
+  'default-boot': { first: 'mem0', second: 'mem1' },
+  'offline-boot': { first: 'mem1', second: 'mem0' },
+};
+
+/** Every memdev `cxl list -v` printed: name, serial (a decimal number there) and PCI host. */
+function cxlList(variant: string): { memdev: string; serial: number; host: string }[] {
+  const found: { memdev: string; serial: number; host: string }[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') {
+      const memdev = (v as { memdev?: unknown }).memdev;
+      if (memdev !== null && typeof memdev === 'object') found.push(memdev as { memdev: string; serial: number; host: string });
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(JSON.parse(fs.readFileSync(path.join(REPO, 'test/fixtures/real-cxl-7.3', variant, 'cxl-list.json'), 'utf8')));
+  return found;
+}
+
+for (const [variant, names] of Object.entries(CAPTURES)) {
+  const sys = path.join(REPO, 'test/fixtures/real-cxl-7.3', variant, 'sys');
+
+  real(`${variant}: each device's region and memdev as the capture's README gives them, serials as cxl list prints them`, () => {
+    const devices = observe(new DirSysfs(sys)).devices;
+    assert.equal(devices.map((d) => d.problems), [[], []]);
+    assert.equal(
+      devices.map((d) => d.cxl),
+      [
+        { region: 'region0', mode: 'ram', start: 0x110000000n, size: GiB, interleaveWays: 1, qosClass: 0, memdevs: [{ name: names.first, serial: 0x1234abcdn, serialSharedWith: [], pci: '0000:0d:00.0', numaNode: undefined }] },
+        { region: 'region1', mode: 'ram', start: 0x150000000n, size: GiB, interleaveWays: 1, qosClass: 0, memdevs: [{ name: names.second, serial: 0x5678ef01n, serialSharedWith: [], pci: '0000:0e:00.0', numaNode: undefined }] },
+      ],
+    );
+    const listed = cxlList(variant);
+    assert.is(listed.length, 2);
+    for (const m of devices.flatMap((d) => d.cxl!.memdevs)) {
+      const same = listed.find((l) => l.memdev === m.name)!;
+      assert.is(BigInt(same.serial), m.serial, m.name);
+      assert.is(same.host, m.pci, m.name);
+    }
+  });
+
+  real(`${variant}: a rule with the serial cxl list printed selects the same expander whatever its memdev is called`, () => {
+    const p = plan(selecting(`{ serial: ${cxlList(variant).find((l) => l.host === '0000:0d:00.0')!.serial} }`), observe(new DirSysfs(sys)));
+    assert.equal(
+      p.entries.map((e) => [e.device.name, e.kind === 'unmanaged' ? 'unmanaged' : e.reason]),
+      [
+        ['dax0.0', 'matches serial 0x1234abcd'],
+        ['dax1.0', 'unmanaged'],
+      ],
+    );
+  });
+}
+
+real('doctor: the default boot left both expanders in ZONE_NORMAL; the offline boot left none', async () => {
+  const movable = policyFile('version: 1\nrules:\n  - name: expanders\n    match: { serial: [0x1234abcd, 0x5678ef01] }\n    state: online_movable\n');
+  const findings = async (variant: string) => {
+    const r = await run(['doctor', '--sysfs-root', path.join(REPO, 'test/fixtures/real-cxl-7.3', variant, 'sys'), '--lock-file', path.join(tempDir(), 'lock'), '-c', movable, '-f', 'json']);
+    return (JSON.parse(r.stdout) as { findings: Finding[] }).findings.filter((f) => f.id === 'cxl.zone-normal').map((f) => `${f.severity} ${f.evidence}`);
+  };
+  assert.equal(await findings('default-boot'), [
+    'warning /sys/bus/dax/devices/dax0.0: 8 of 8 blocks in ZONE_NORMAL',
+    'warning /sys/bus/dax/devices/dax1.0: 8 of 8 blocks in ZONE_NORMAL',
+  ]);
+  assert.equal(await findings('offline-boot'), []);
+});
+
+real.run();
