@@ -109,8 +109,9 @@ function qosClass(sysfs: Sysfs, rootDecoder: string, targets: Target[], problems
 export function markSharedSerials(sysfs: Sysfs, devices: ObservedDevice[]): void {
   const memdevs = devices.flatMap((d) => d.cxl?.memdevs ?? []);
   if (memdevs.length === 0) return;
+  const known = new Set(memdevs.map((m) => m.name));
   const elsewhere = sysfs.list(CXL_DEVICES).flatMap((name) => {
-    const serial = /^mem\d+$/.test(name) ? parseU64(sysfs.read(`${CXL_DEVICES}/${name}/serial`) ?? '') : undefined;
+    const serial = /^mem\d+$/.test(name) && !known.has(name) ? parseU64(sysfs.read(`${CXL_DEVICES}/${name}/serial`) ?? '') : undefined;
     return serial === undefined ? [] : [{ name, serial }];
   });
   markShared(memdevs, elsewhere);
