@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
 import { writeHost, type HostSpec } from '../test/sim/tree.js';
 import { writeHostFast } from './tree.js';
-import { TRANSITIONS, type Timing } from '../test/vm/timing.js';
+import { medianOf, TRANSITIONS, type Timing } from '../test/vm/timings.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(REPO, 'dist/daxplan.mjs');
@@ -443,8 +443,6 @@ function applyBench(): void {
   notes.push(`apply: daxplan's own time ${round2(own / first.steps)} ms per step; the simulated kernel's ${round2(kernel / first.steps)} ms per step (${first.blockWrites} block writes)`);
 }
 
-/** The VM suite's transitions, as bench rows name them (test/vm/run.ts TRANSITIONS). */
-const VM_TRANSITIONS = Object.entries(TRANSITIONS);
 const PER_BLOCK_STEPS_TARGET = 1.2;
 const WHOLE_COMMAND_TARGET = 2;
 
@@ -460,17 +458,17 @@ function vmComparison(): void {
     // Ratios only against a baseline of the same run: the daxplan timings' run.
     const run = timings.filter((t) => t.kernel === kernel && t.tool === 'daxplan').map((t) => t.run).sort().pop();
     const ofRun = timings.filter((t) => t.kernel === kernel && t.run === run);
-    const med = (tool: string, transition: string) => {
-      const xs = ofRun.filter((t) => t.tool === tool && t.transition === transition && t.note !== 'refused').map((t) => t.ms);
-      return xs.length ? { ms: median(xs), runs: xs.length } : undefined;
-    };
+    const med = (tool: string, transition: string) => medianOf(ofRun, kernel, tool, transition);
     const node = med('node', 'start');
-    for (const [transition, label] of VM_TRANSITIONS) {
-      const daxctl = med('daxctl', transition);
+    for (const { transition, label, daxctl: parts } of TRANSITIONS) {
+      // daxctl's side of devdax is offline-memory + reconfigure-device -m devdax: two commands.
+      const each = parts.map((part) => med('daxctl', part));
+      const daxctl = each.every((x) => x) ? { ms: each.reduce((t, x) => t + x!.ms, 0), runs: Math.min(...each.map((x) => x!.runs)) } : undefined;
       const command = med('daxplan', transition);
       const steps = med('daxplan-steps', transition);
       if (!command || !steps) continue;
-      const method = ofRun.find((t) => t.tool === 'daxplan-steps' && t.transition === transition)?.note ?? 'per-block';
+      // The daxplan line's note ends with how the device was moved: per-block, or state (the kernel's state file).
+      const method = ofRun.find((t) => t.tool === 'daxplan' && t.transition === transition && t.note !== 'refused')?.note?.split(' ').pop() ?? 'per-block';
       const vm = (what: string) => `VM ${kernel}, ${label}: ${what}`;
       const phases = phaseBreakdown(ofRun.filter((t) => t.tool === 'daxplan-phase' && t.transition === transition));
       if (phases) {
@@ -478,7 +476,7 @@ function vmComparison(): void {
         vmPhases.push({ kernel, transition, ...phases });
       }
       const cannot = 'daxctl cannot (it refuses ZONE_MOVABLE where the kernel auto-onlines)';
-      rows.push({ group: 'vm', case: vm(daxctl ? 'daxctl, whole command' : cannot), median_ms: daxctl?.ms ?? null, runs: daxctl?.runs ?? 0, baseline: null, ratio: null, peak_rss_mib: null });
+      rows.push({ group: 'vm', case: vm(daxctl ? `daxctl ${parts.join(' + ')}, whole command` : cannot), median_ms: daxctl?.ms ?? null, runs: daxctl?.runs ?? 0, baseline: null, ratio: null, peak_rss_mib: null });
       if (!daxctl) {
         rows.push({ group: 'vm', case: vm(`daxplan device steps (${method})`), median_ms: steps.ms, runs: steps.runs, baseline: null, ratio: null, peak_rss_mib: null });
         rows.push({ group: 'vm', case: vm('daxplan apply, whole command'), median_ms: command.ms, runs: command.runs, baseline: null, ratio: null, peak_rss_mib: null });
