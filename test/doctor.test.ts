@@ -169,7 +169,7 @@ cli('another daxplan run holds the lock: reported without taking it; a killed ru
     assert.is(r.doc.findings[0].evidence, lockFile);
     assert.match(r.doc.findings[0].message, `pid ${process.pid} (trigger udev`);
     // doctor did not take (or break) the lock: apply still finds it held
-    const held = await run(['apply', '--sysfs-root', sys, '-c', policyFile(FAR_MOVABLE), '--lock-file', lockFile, '--lock-timeout', '0']);
+    const held = await run(['apply', '--auto-approve', '--sysfs-root', sys, '-c', policyFile(FAR_MOVABLE), '--lock-file', lockFile, '--lock-timeout', '0']);
     assert.is(held.code, 75);
   } finally {
     await lock.release();

@@ -121,7 +121,7 @@ cli('plan shows the drift in text, JSON and Markdown; --detailed-exitcode sees i
 cli('apply writes and verifies it before the devices; a second apply has nothing to do', async () => {
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const pol = policyFile(KERNEL_OFFLINE);
-  const r = await run(['apply', '--sysfs-root', root, '-c', pol, '-f', 'json', '--trigger', 'boot']);
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', pol, '-f', 'json', '--trigger', 'boot']);
   assert.is(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.kernel_outcomes, [{ setting: 'auto_online_blocks', from: 'online', to: 'offline', result: 'applied', message: null }]);
@@ -130,7 +130,7 @@ cli('apply writes and verifies it before the devices; a second apply has nothing
   assert.match(log[0], 'daxplan[boot]: kernel auto_online_blocks: online -> offline: applied');
   assert.match(log[1], 'dax0.0: step 1/3');
   assert.is(read(root), 'offline');
-  const again = await run(['apply', '--sysfs-root', root, '-c', pol]);
+  const again = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', pol]);
   assert.match(again.stdout, '  = kernel auto_online_blocks  offline');
   assert.match(again.stdout, 'No changes. Memory matches policy.');
 });
@@ -138,15 +138,15 @@ cli('apply writes and verifies it before the devices; a second apply has nothing
 cli('apply --kernel-only writes the setting and touches no device; it refuses --device', async () => {
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const pol = policyFile(KERNEL_OFFLINE);
-  const r = await run(['apply', '--kernel-only', '--sysfs-root', root, '-c', pol]);
+  const r = await run(['apply', '--auto-approve', '--kernel-only', '--sysfs-root', root, '-c', pol]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'Apply: 1 applied, 0 failed, 0 skipped.');
   assert.is(read(root), 'offline');
   assert.match((await run(['status', '--sysfs-root', root])).stdout, /dax0\.0\s+devdax/);
-  assert.is((await run(['apply', '--kernel-only', '--device', 'dax0.0', '--sysfs-root', root, '-c', pol])).code, 64);
+  assert.is((await run(['apply', '--auto-approve', '--kernel-only', '--device', 'dax0.0', '--sysfs-root', root, '-c', pol])).code, 64);
   // nothing declared: nothing written
   const plain = host({ autoOnline: 'online', devices: [] });
-  assert.match((await run(['apply', '--kernel-only', '--sysfs-root', plain, '-c', policyFile('version: 1\nrules: []\n')])).stdout, 'No changes.');
+  assert.match((await run(['apply', '--auto-approve', '--kernel-only', '--sysfs-root', plain, '-c', policyFile('version: 1\nrules: []\n')])).stdout, 'No changes.');
   assert.is(read(plain), 'online');
 });
 

@@ -2,7 +2,7 @@
 // never larger than a PR comment may be.
 import { capacityDelta, changes, settingChanges, type Plan } from '../plan/plan.js';
 import { findingsMarkdown, pauseLine } from './findings.js';
-import { bytes, describeDecider, describeStep, signedBytes, summaryLine } from './words.js';
+import { bytes, describeDecider, describeSteps, signedBytes, summaryLine } from './words.js';
 
 export const MARKDOWN_LIMIT = 64 * 1024;
 // Per-device lists in the summary stop here, so the summary alone always fits.
@@ -47,7 +47,7 @@ export function planMarkdown(plan: Plan, title = 'daxplan'): string {
   const details: string[] = [];
   for (const c of changed) {
     details.push(`**\`${c.device.name}\`** ${c.device.state} → ${c.to}: ${escape(c.reason)}`, '');
-    c.steps.forEach((s, i) => details.push(`${i + 1}. ${escape(describeStep(s, c.device))}`));
+    describeSteps(c, plan.kernel.blockSize).forEach((s, i) => details.push(`${i + 1}. ${escape(s)}`));
     details.push('');
   }
   const others = plan.entries.filter((e) => e.kind === 'unchanged' || e.kind === 'unmanaged');

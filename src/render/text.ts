@@ -2,12 +2,13 @@
 import { describeDevice, type Observed } from '../model/device.js';
 import type { Outcome } from '../apply/engine.js';
 import { appliedCapacity } from '../apply/capacity.js';
-import { capacityDelta, type Entry, type Plan, type SettingEntry } from '../plan/plan.js';
+import { capacityDelta, changes, type Entry, type Plan, type SettingEntry } from '../plan/plan.js';
 import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, bytes, describeDecider, describeStep, hotplugWords, signedBytes, summaryLine, zoneSummary } from './words.js';
+import { blocksSummary, bytes, changeMark, describeDecider, describeSteps, hotplugWords, signedBytes, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
+import { blocksMoved } from '../plan/moves.js';
 
 export function planText(plan: Plan, style: Style): string {
   const out: string[] = [];
@@ -22,7 +23,7 @@ export function planText(plan: Plan, style: Style): string {
   if (paused) out.push(style.change(paused));
   out.push('');
   for (const setting of plan.settings) out.push(...settingLines(setting, style));
-  for (const entry of plan.entries) out.push(...entryLines(entry, style));
+  for (const entry of plan.entries) out.push(...entryLines(entry, k.blockSize, style));
   const capacity = capacityDelta(plan);
   if (capacity.size) {
     out.push('', 'Capacity change:');
@@ -54,20 +55,23 @@ function settingLines(s: SettingEntry, style: Style): string[] {
   }
 }
 
-function entryLines(entry: Entry, style: Style): string[] {
+function entryLines(entry: Entry, blockSize: bigint | undefined, style: Style): string[] {
   const d = entry.device;
   const where = `node ${d.targetNode ?? '?'}, tier ${d.tier ?? '?'}, ${bytes(d.size)}`;
   switch (entry.kind) {
-    case 'change':
+    case 'change': {
+      const mark = changeMark(entry);
+      const colour = mark === '+' ? style.add : mark === '-' ? style.remove : style.change;
       return [
-        style.change(`  ~ ${d.name}  ${d.state} -> ${entry.to}`) + style.dim(`  (${where}, ${entry.method})`),
+        colour(`  ${mark} ${d.name}  ${d.state} -> ${entry.to}`) + style.dim(`  (${where}, ${entry.method})`),
         `      ${describeDecider(entry.decider)}: ${entry.reason}`,
-        ...entry.steps.map((s, i) => `      ${i + 1}. ${describeStep(s, d)}`),
+        ...describeSteps(entry, blockSize).map((s, i) => `      ${i + 1}. ${s}`),
       ];
+    }
     case 'unchanged':
       return [`  = ${d.name}  ${d.state}` + style.dim(`  (${where}; ${describeDecider(entry.decider)})`)];
     case 'unmanaged':
-      return [style.dim(`  - ${d.name}  ${d.state}  unmanaged: ${entry.reason}`)];
+      return [style.dim(`  ${UNMANAGED_MARK} ${d.name}  ${d.state}  unmanaged: ${entry.reason}`)];
     case 'blocked':
       return [style.remove(`  ! ${d.name}  ${d.state}${entry.to ? ` -> ${entry.to}` : ''}  blocked: ${entry.reason}`)];
   }
@@ -102,8 +106,11 @@ export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style, sett
     const head = `kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}`;
     out.push(s.result === 'applied' ? style.add(`  ✓ ${head}: applied`) : style.remove(`  ✗ ${head}: FAILED: ${s.message}`));
   }
+  const blockSize = plan.kernel.blockSize;
   for (const o of outcomes) {
-    const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${bytes(o.bytes)} on node ${o.node ?? '?'})`;
+    const change = changes(plan).find((c) => c.device.name === o.device);
+    const moved = change && blockSize ? BigInt(blocksMoved(change)) * blockSize : o.bytes;
+    const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${moved ? `${bytes(moved)} on ` : ''}node ${o.node ?? '?'})`;
     const now = o.final ? describeDevice(o.final) : 'gone';
     if (o.result === 'applied') out.push(style.add(`  ✓ ${head}: applied in ${o.elapsedMs.toFixed(0)} ms`));
     else if (o.result === 'skipped') out.push(style.change(`  - ${head}: skipped: ${o.message}`));

@@ -148,9 +148,9 @@ expect_exec() {
   got=$(exec_line "$unit")
   if [ "$got" = "ExecStart=$want" ]; then ok "$unit runs: $want"; else fail "$unit ExecStart: got '$got', want 'ExecStart=$want'"; fi
 }
-expect_exec daxplan-apply@.service '/usr/local/bin/daxplan apply --device %i --lock-timeout 60 --trigger udev'
-expect_exec daxplan.service '/usr/local/bin/daxplan apply --lock-timeout 120 --trigger boot'
-expect_exec daxplan-watch.service '/usr/local/bin/daxplan watch --schedule "*/10 * * * *" --apply --trigger schedule'
+expect_exec daxplan-apply@.service '/usr/local/bin/daxplan apply --auto-approve --device %i --lock-timeout 60 --trigger udev'
+expect_exec daxplan.service '/usr/local/bin/daxplan apply --auto-approve --lock-timeout 120 --trigger boot'
+expect_exec daxplan-watch.service '/usr/local/bin/daxplan watch --schedule "*/10 * * * *" --apply'
 
 # %i (and %I, %j, %J, the other instance specifiers) may appear only in
 # Description= and as the value of --device, in any file of any unit.

@@ -1,33 +1,41 @@
-import { CONFIG, HOST, LOCKING, lockFile, openSysfs, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
+import { approvalFor, ask, checkApproved } from '../approve.js';
 import { PausedError, readPause } from '../../host/pause.js';
-import { converge } from '../../apply/run.js';
+import { converge, type ConvergeOptions } from '../../apply/run.js';
 import { readSavedPlan } from '../../plan/saved.js';
 import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
-import { styleFor } from '../../render/style.js';
 import { EXIT, UsageError } from '../../model/errors.js';
+
+const FORMATS = ['text', 'json'] as const;
 
 export const applyCommand: Command = {
   name: 'apply',
   summary:
     'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), apply exactly that plan, refusing it if the host changed.',
+  details: [
+    'On a terminal apply shows the plan and writes only after the answer "yes"; --auto-approve skips the question (units, udev, cron and scripts pass it). Without a terminal and without --auto-approve apply refuses (exit 64) before it reads anything. A saved plan (PLAN_FILE) was reviewed when it was saved and is applied without a question.',
+  ],
   usage:
-    'daxplan apply [PLAN_FILE] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME]',
+    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--no-color]',
   positionals: { min: 0, max: 1 },
   options: {
+    'auto-approve': { type: 'boolean', help: 'write without asking (units, udev, cron, scripts); without it apply asks on a terminal and refuses elsewhere' },
     ...CONFIG,
     ...HOST,
     ...LOCKING,
     ...ROOT,
     'kernel-only': { type: 'boolean', help: "apply only the policy's kernel: settings, no device (the early boot unit daxplan-kernel-defaults.service)" },
-    force: { type: 'boolean', help: "apply even while daxplan is disabled (daxplan disable)" },
+    force: { type: 'boolean', help: 'apply even while daxplan is disabled (daxplan disable)' },
     'dry-run': { type: 'boolean', help: 'plan and print, change nothing' },
-    format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' },
+    'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: 2 when there is something to apply)' },
+    format: formatOption(FORMATS),
+    ...COLOR,
   },
   async run(values, positionals, io) {
-    const format = oneOf(values.format ?? 'text', ['text', 'json'] as const, 'format');
+    const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const trigger = oneOf(values.trigger ?? 'manual', TRIGGERS, 'trigger');
     const timeout = seconds(values['lock-timeout'], 'lock-timeout') ?? DEFAULT_LOCK_TIMEOUT;
     const only = deviceNames(values.device);
@@ -35,6 +43,7 @@ export const applyCommand: Command = {
     if (planFile && (only || values.config)) throw new UsageError('a saved plan is applied whole: drop --device and --config');
     const kernelOnly = values['kernel-only'] === true;
     if (kernelOnly && (only || planFile)) throw new UsageError("--kernel-only applies the policy's kernel: settings alone: drop --device and PLAN_FILE");
+    const approval = approvalFor(values, planFile !== undefined, format, io);
     const log = (line: string) => io.stderr.write(`daxplan[${trigger}]: ${line}\n`);
     // The pause comes first: during maintenance the policy itself may be half-edited.
     const pause = readPause(hostRoot(values));
@@ -49,23 +58,41 @@ export const applyCommand: Command = {
     const saved = planFile ? readSavedPlan(planFile) : undefined;
     const policy = saved ? undefined : policyFrom(values, io).policy;
 
-    const style = styleFor(io.stdout, io.env);
-    const { plan: current, outcomes, settings, clean } = await converge({
+    const style = outputStyle(values, io);
+    const printPlan = (p: Parameters<typeof planText>[0]) => format === 'text' && io.stdout.write(planText(p, style));
+    const options: ConvergeOptions = {
       sysfs,
       only: kernelOnly ? [] : only,
       target: saved ? { saved, file: planFile! } : { policy: policy! },
       pause,
-      lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
       log,
       steps: true,
-      planned: (p) => format === 'text' && io.stdout.write(planText(p, style)),
+      planned: printPlan,
+    };
+    const detailed = values['detailed-exitcode'] === true;
+    if (approval === 'ask') {
+      // The question is asked outside the lock: an operator thinking it over
+      // must not hold up udev and boot runs. What is written under the lock
+      // is then exactly what was approved, or nothing.
+      const shown = (await converge(options)).plan;
+      if (shown.summary.change === 0) return shown.summary.blocked ? EXIT.runtime : EXIT.ok;
+      if (!(await ask(io))) {
+        io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
+        return EXIT.runtime;
+      }
+      options.planned = (current) => checkApproved(shown, current);
+    }
+    const { plan: current, outcomes, settings, clean } = await converge({
+      ...options,
+      lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
     });
     if (values['dry-run']) {
       if (format === 'json') printJson(io, applyJson(current, []));
-      return EXIT.ok;
+      return detailed && current.summary.change > 0 ? EXIT.changes : EXIT.ok;
     }
     if (format === 'json') printJson(io, applyJson(current, outcomes, settings));
     else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(current, outcomes, style, settings));
-    return clean ? EXIT.ok : EXIT.runtime;
+    if (!clean) return EXIT.runtime;
+    return detailed && outcomes.length + settings.length > 0 ? EXIT.changes : EXIT.ok;
   },
 };

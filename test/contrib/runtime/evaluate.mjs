@@ -34,10 +34,10 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 // --- What each unit passed to daxplan ------------------------------------
 const probes = {
-  'daxplan.service': ['boot-all.json', ['apply', '--lock-timeout', '120', '--trigger', 'boot']],
-  'daxplan-apply@dax0.0.service': ['udev-dax0.0.json', ['apply', '--device', 'dax0.0', '--lock-timeout', '60', '--trigger', 'udev']],
-  'daxplan-apply@dax1.0.service': ['udev-dax1.0.json', ['apply', '--device', 'dax1.0', '--lock-timeout', '60', '--trigger', 'udev']],
-  'daxplan-watch.service': ['schedule-all.json', ['watch', '--schedule', '*/10 * * * *', '--apply', '--trigger', 'schedule']],
+  'daxplan.service': ['boot-all.json', ['apply', '--auto-approve', '--lock-timeout', '120', '--trigger', 'boot']],
+  'daxplan-apply@dax0.0.service': ['udev-dax0.0.json', ['apply', '--auto-approve', '--device', 'dax0.0', '--lock-timeout', '60', '--trigger', 'udev']],
+  'daxplan-apply@dax1.0.service': ['udev-dax1.0.json', ['apply', '--auto-approve', '--device', 'dax1.0', '--lock-timeout', '60', '--trigger', 'udev']],
+  'daxplan-watch.service': ['schedule-all.json', ['watch', '--schedule', '*/10 * * * *', '--apply']],
 };
 const loaded = {};
 for (const [unit, [file, argv]] of Object.entries(probes)) {
@@ -55,8 +55,8 @@ const odd = fs.existsSync(path.join(out, 'probe')) ? fs.readdirSync(path.join(ou
 if (odd.length !== 2) fail('runtime odd instance names reached the stub', `files: ${odd.join(', ')}`);
 for (const file of odd) {
   const argv = readJson(path.join(out, 'probe', file))?.argv ?? [];
-  const shape = argv.length === 7 && argv[0] === 'apply' && argv[1] === '--device' && same(argv.slice(3), ['--lock-timeout', '60', '--trigger', 'udev']);
-  expect(`runtime instance name ${JSON.stringify(argv[2])} stays the single value of --device`, shape, `argv ${JSON.stringify(argv)}`);
+  const shape = argv.length === 8 && same(argv.slice(0, 2), ['apply', '--auto-approve']) && argv[2] === '--device' && same(argv.slice(4), ['--lock-timeout', '60', '--trigger', 'udev']);
+  expect(`runtime instance name ${JSON.stringify(argv[3])} stays the single value of --device`, shape, `argv ${JSON.stringify(argv)}`);
 }
 
 // --- The sandbox, as each daxplan process saw it ---------------------------

@@ -16,7 +16,7 @@ const flag = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const trigger = flag('--trigger') ?? 'none';
+const trigger = flag('--trigger') ?? (argv[0] === 'watch' ? 'schedule' : 'none');
 const device = flag('--device') ?? 'all';
 const outDir = '/var/lib/daxplan/probe';
 const outFile = `${outDir}/${trigger}-${device.replace(/[^A-Za-z0-9.@_-]/g, '_')}.json`;

@@ -65,12 +65,12 @@ dp plan -c /tmp/p1.yaml --detailed-exitcode; rc=$?
 
 # converge to p1
 t0=$(now_ms)
-dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock; rc=$?
+dp apply --auto-approve -c /tmp/p1.yaml --lock-file /run/daxplan.lock; rc=$?
 echo "TIMING daxplan apply-p1 $(($(now_ms) - t0))"
 for d in dax0.0 dax1.0 dax2.0 dax3.0; do describe $d; done
 [ $rc = 0 ] || fail "apply p1 exited $rc"
 dp plan -c /tmp/p1.yaml --detailed-exitcode || fail "plan after apply is not empty"
-dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock >/tmp/again.txt 2>&1 || fail "second apply exited $?"
+dp apply --auto-approve -c /tmp/p1.yaml --lock-file /run/daxplan.lock >/tmp/again.txt 2>&1 || fail "second apply exited $?"
 grep -q 'No changes. Memory matches policy.' /tmp/again.txt || fail "second apply was not a no-op: $(cat /tmp/again.txt)"
 
 # status vs daxctl list after apply
@@ -91,7 +91,7 @@ for (const t of theirs) {
 [ -z "$mismatch" ] || fail "status and daxctl list disagree: $mismatch"
 
 # p2: unplug movable memory (must work), Normal -> Movable (may be refused)
-dp apply -c /tmp/p2.yaml --lock-file /run/daxplan.lock --format json >/tmp/a2.json; rc=$?
+dp apply --auto-approve -c /tmp/p2.yaml --lock-file /run/daxplan.lock --format json >/tmp/a2.json; rc=$?
 js /tmp/a2.json 'd.outcomes.map(o => o.device + ": " + o.result + " -> " + o.state + (o.message ? " (" + o.message + ")" : "")).join("\\n")'
 for d in dax0.0 dax1.0 dax2.0 dax3.0; do describe $d; done
 dp status

@@ -13,7 +13,7 @@ printf 'version: 1\nrules:\n  - name: m\n    match: { device: %s }\n    state: d
 timed() { # TRANSITION POLICY
 	local t0 t1 rc note=
 	t0=$(now_ms)
-	dp apply -c "$2" --lock-file /run/daxplan.lock --format json >/tmp/out.json 2>/tmp/err.txt
+	dp apply --auto-approve -c "$2" --lock-file /run/daxplan.lock --format json >/tmp/out.json 2>/tmp/err.txt
 	rc=$?
 	t1=$(now_ms)
 	cat /tmp/err.txt
