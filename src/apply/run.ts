@@ -10,7 +10,7 @@ import type { Pause } from '../host/pause.js';
 import { checkPlan, observeMemoryTotals, refusal } from '../plan/safety.js';
 import { changesFromSavedPlan, type readSavedPlan } from '../plan/saved.js';
 import { readProcFacts } from '../plan/fingerprint.js';
-import { describeStep } from '../render/words.js';
+import { describeSteps } from '../render/words.js';
 import { HostError } from '../model/errors.js';
 import { Applier, type Outcome } from './engine.js';
 import { applySetting, savedSettings, type SettingOutcome } from './kernel.js';
@@ -75,7 +75,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const unset = settings.find((s) => s.result === 'failed');
     const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), {
       step: options.steps
-        ? (device, i, total, planned) => log(`${device}: step ${i + 1}/${total}: ${describeStep(planned, observed.devices.find((d) => d.name === device)!)}`)
+        ? (device, i, total) => log(`${device}: step ${i + 1}/${total}: ${describeSteps(changes(current).find((c) => c.device.name === device)!, observed.kernel.blockSize)[i]}`)
         : undefined,
     });
     const outcomes = changes(current).map((change) => {

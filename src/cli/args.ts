@@ -72,8 +72,9 @@ export function commandOptions(command: Command): [string, OptionSpec][] {
 
 export function helpText(command: Command, width = 80): string {
   const rows = commandOptions(command).map(([name, spec]) => [(spec.short ? '' : '    ') + flagSynopsis(name, spec), optionHelp(spec)]);
-  // Help starts in one column; a flag too wide for it gets its help on the lines below.
-  const indent = Math.min(Math.max(...rows.map(([f]) => f.length)), 30) + 4;
+  // Help starts in one column; a flag too wide for it, or a terminal too narrow for the column, puts help on the lines below.
+  const column = Math.min(Math.max(...rows.map(([f]) => f.length)), 30) + 4;
+  const indent = width - column >= 40 ? column : 8;
   const options = rows.flatMap(([f, h]) => {
     if (f.length > indent - 4) return [`  ${f}`, ...wrap(h, width - indent).map((l) => ' '.repeat(indent) + l)];
     const [first, ...rest] = wrap(h, width - indent);

@@ -20,7 +20,7 @@ function usage(width: number): string {
   return [
     'Usage: daxplan COMMAND [OPTIONS]',
     '',
-    'Declarative control of CXL and persistent memory behind dax devices.',
+    ...wrap('Declarative control of CXL and persistent memory behind dax devices.', width),
     '',
     'Commands:',
     ...COMMANDS.flatMap((c) => {
@@ -28,7 +28,7 @@ function usage(width: number): string {
       return [`  ${c.name.padEnd(column - 2)}${first}`, ...rest.map((l) => ' '.repeat(column) + l)];
     }),
     '',
-    "Run 'daxplan COMMAND --help' for a command's options, 'man daxplan' for all of it.",
+    ...wrap("Run 'daxplan COMMAND --help' for a command's options, 'man daxplan' for all of it.", width),
     ...wrap(`Exit codes: ${EXIT_STATUS.map((e) => `${e.code} ${e.short}`).join(', ')}; doctor: 1 when a finding is an error.`, width),
     '',
   ].join('\n');
