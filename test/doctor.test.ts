@@ -188,8 +188,16 @@ cli('a device left mixed by someone else: a warning with its blocks and the fix'
   const r = await doctor(root, sys);
   assert.is(r.code, 0);
   assert.equal(r.ids, ['warning device.mixed']);
-  assert.is(r.doc.findings[0].evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32:Normal,33:offline,34:Normal,35:offline)');
+  assert.is(r.doc.findings[0].evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32-35: 32 Normal, 33 offline, 34 Normal, 35 offline)');
   assert.match(r.doc.findings[0].fix, "daxplan apply --device dax0.0");
+});
+
+cli('a large mixed device: its blocks as runs, at most eight of them', async () => {
+  const halves = await doctor(...Object.values(hostRoot({ devices: [{ name: 'dax0.0', node: 1, blocks: 300, state: 'N'.repeat(100) + 'o'.repeat(200) }] })) as [string, string]);
+  assert.is(halves.doc.findings[0].evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32-331: 32-131 Normal, 132-331 offline)');
+  const striped = await doctor(...Object.values(hostRoot({ devices: [{ name: 'dax0.0', node: 1, blocks: 30, state: 'NMo'.repeat(10) }] })) as [string, string]);
+  const evidence = striped.doc.findings[0].evidence;
+  assert.is(evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32-61: 32 Normal, 33 Movable, 34 offline, 35 Normal, 36 Movable, 37 offline, 38 Normal, 39 Movable, … (+22 more runs))');
 });
 
 cli('without --root, a tree that is not this host gets no host-file checks', async () => {

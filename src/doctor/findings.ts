@@ -1,7 +1,7 @@
 // Competing controllers: evidence in, findings out. Pure: the readers in
 // read.ts collect the evidence; this decides what it means.
 import * as path from 'node:path';
-import { blockSignature, describeDevice, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
+import { describeBlockRuns, describeDevice, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
 import { describeHolder, type Holder } from '../apply/lock.js';
 import { describeDecider } from '../render/words.js';
@@ -282,7 +282,7 @@ function mixedFindings({ observed, lock }: DoctorInput): Finding[] {
     .map((d) => ({
       id: 'device.mixed',
       severity: lock?.running ? 'info' : 'warning',
-      evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (blocks ${blockSignature(d)})`,
+      evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (blocks ${describeBlockRuns(d)})`,
       message: lock?.running
         ? `${d.name} is ${describeDevice(d)}: the daxplan run in progress may be moving it`
         : `${d.name} is ${describeDevice(d)}: its blocks disagree in state or zone, left so by another controller or an interrupted run`,

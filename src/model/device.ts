@@ -102,6 +102,24 @@ export function blockSignature(device: ObservedDevice): string {
   return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
 }
 
+const RUNS_SHOWN = 8;
+
+/** The device's blocks as runs of consecutive blocks alike: "57-63: 57-60 Normal, 61-63 offline" (at most 8 runs, then how many more). */
+export function describeBlockRuns(device: ObservedDevice): string {
+  const runs: { first: number; last: number; kind: string }[] = [];
+  for (const block of device.blocks) {
+    const kind = blockKind(block);
+    const run = runs[runs.length - 1];
+    if (run && run.kind === kind && run.last + 1 === block.index) run.last = block.index;
+    else runs.push({ first: block.index, last: block.index, kind });
+  }
+  if (runs.length === 0) return 'no blocks';
+  const span = (first: number, last: number) => (first === last ? `${first}` : `${first}-${last}`);
+  const shown = runs.slice(0, RUNS_SHOWN).map((r) => `${span(r.first, r.last)} ${r.kind}`);
+  const more = runs.length - shown.length;
+  return `${span(runs[0].first, runs[runs.length - 1].last)}: ${shown.join(', ')}${more ? `, … (+${more} more runs)` : ''}`;
+}
+
 /** Same driver and every block in the same state and zone. */
 export function sameDevice(a: ObservedDevice, b: ObservedDevice): boolean {
   return a.state === b.state && a.driver === b.driver && blockSignature(a) === blockSignature(b);
