@@ -3,6 +3,7 @@
 // only when wanted, help that fits the terminal.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { host, policyFile, REPO } from './support/host.js';
@@ -86,6 +87,32 @@ status('a device without memory blocks shows "-", not 0/N blocks it does not hav
   const { stdout } = await run(['status', '--sysfs-root', path.join(EXAMPLE, 'host/sys')]);
   assert.match(stdout, /\ndax2\.0\s+devdax\s+2\s+22\s+\S+\s+1006 MiB\s+-\s+-\n/);
   assert.match(stdout, /\ndax3\.0\s+mixed\s+2\s+22\s+\S+\s+1006 MiB\s+4\/7\s+Normal\n/);
+});
+
+status('--format daxctl: the fields and rules of daxctl list, so its scripts keep working', async () => {
+  const r = await run(['status', '--sysfs-root', path.join(EXAMPLE, 'host/sys'), '-f', 'daxctl']);
+  assert.is(r.code, 0);
+  const common = { size: 1054867456, align: 2097152 };
+  assert.equal(JSON.parse(r.stdout), [
+    { chardev: 'dax0.0', ...common, target_node: 1, mode: 'system-ram', online_memblocks: 7, total_memblocks: 7, movable: true },
+    { chardev: 'dax1.0', ...common, target_node: 2, mode: 'system-ram', online_memblocks: 7, total_memblocks: 7, movable: false },
+    { chardev: 'dax2.0', ...common, target_node: 2, mode: 'devdax' },
+    { chardev: 'dax3.0', ...common, target_node: 2, mode: 'system-ram', online_memblocks: 4, total_memblocks: 7, movable: false },
+  ]);
+  const order = Object.keys(JSON.parse(r.stdout)[0]);
+  assert.equal(order, ['chardev', 'size', 'target_node', 'align', 'mode', 'online_memblocks', 'total_memblocks', 'movable']);
+});
+
+status('--format daxctl: a device with no driver is "disabled"; offline memory is not movable; a snapshot has no align', async () => {
+  const sys = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'offline' }] });
+  const [unbound, offline] = JSON.parse((await run(['status', '--sysfs-root', sys, '-f', 'daxctl'])).stdout);
+  assert.equal([unbound.mode, unbound.state, unbound.online_memblocks], ['devdax', 'disabled', undefined]);
+  assert.equal([offline.mode, offline.online_memblocks, offline.total_memblocks, offline.movable, offline.state], ['system-ram', 0, 2, false, undefined]);
+  const snapshot = path.join(path.dirname(sys), 'host.json');
+  fs.writeFileSync(snapshot, (await run(['snapshot', '--sysfs-root', path.join(EXAMPLE, 'host/sys')])).stdout);
+  const fromSnapshot = JSON.parse((await run(['status', '--state', snapshot, '-f', 'daxctl'])).stdout);
+  assert.equal(fromSnapshot.map((d: { align?: number }) => d.align), [undefined, undefined, undefined, undefined]);
+  assert.equal(fromSnapshot.map((d: { movable?: boolean }) => d.movable), [true, false, undefined, false]);
 });
 
 status.run();
