@@ -174,7 +174,7 @@ unit('daxplan-kernel-defaults.service runs apply --kernel-only before udev coldp
   for (const u of ['systemd-udev-trigger.service', 'systemd-modules-load.service', 'sysinit.target', 'daxplan.service']) assert.ok(values('Before').includes(u), `Before=${u}`);
   assert.equal(values('After'), [], 'ordered after nothing: whatever it waited for could wait for udev');
   assert.equal(values('Requires').concat(values('RequiresMountsFor'), values('PrivateTmp')), []);
-  assert.equal(values('ExecStart').join(' '), '/usr/local/bin/daxplan apply --kernel-only --trigger boot --lock-timeout 10');
+  assert.equal(values('ExecStart').join(' '), '/usr/local/bin/daxplan apply --auto-approve --kernel-only --trigger boot --lock-timeout 10');
   assert.equal(values('WantedBy'), ['sysinit.target']);
 });
 

@@ -82,6 +82,11 @@ export interface HostView {
   label?: string;
 }
 
+/** How messages name the host looked at: a snapshot's label, the tree at --sysfs-root, or this host. */
+export function hostName(host: HostView, values: Values): string {
+  return host.label ?? (values['sysfs-root'] === undefined ? 'this host' : sysfsRoot(values));
+}
+
 /** The one place that decides where Observed comes from. */
 export function openHost(values: Values, io: Io): HostView {
   const only = deviceNames(values.device);
@@ -94,10 +99,6 @@ export function openHost(values: Values, io: Io): HostView {
   if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
   const snapshot = readSnapshot(state);
   return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? path.basename(state) };
-}
-
-export function observeHost(values: Values, io: Io): Observed {
-  return openHost(values, io).observed;
 }
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {

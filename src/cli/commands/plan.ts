@@ -1,12 +1,13 @@
 import { writeFileNoFollow } from '../../host/safewrite.js';
-import { COLOR, CONFIG, formatOption, HOST, openHost, outputStyle, policyFrom, printJson, STATE } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, STATE } from '../common.js';
 import { oneOf, type Command } from '../args.js';
 import { checkPlan } from '../../plan/safety.js';
 import { plan } from '../../plan/plan.js';
 import { planJson } from '../../render/json.js';
 import { planText } from '../../render/text.js';
 import { planMarkdown } from '../../render/markdown.js';
-import { EXIT, UsageError } from '../../model/errors.js';
+import { EXIT, formatDiagnostic, UsageError } from '../../model/errors.js';
+import { unmatchedRules } from '../../plan/coverage.js';
 import { savedPlanJson } from '../../plan/saved.js';
 import { readProcFacts } from '../../plan/fingerprint.js';
 import { ROOT } from '../root.js';
@@ -35,6 +36,8 @@ export const planCommand: Command = {
     const host = openHost(values, io);
     const observed = host.observed;
     const result = plan(policy, observed);
+    // With --device the other devices are not looked at: a rule for them is no news.
+    if (!values.device) for (const w of unmatchedRules(policy, [observed], hostName(host, values))) io.stderr.write(formatDiagnostic(w) + '\n');
     checkPlan(result, host.memoryTotals, policy);
     const { findings, pause } = gatherConflicts(values, observed, result);
     result.conflicts = findings;
