@@ -6,7 +6,7 @@ import { bytes, describeDecider, describeSteps, signedBytes, summaryLine } from 
 
 export const MARKDOWN_LIMIT = 64 * 1024;
 // Per-device lists in the summary stop here, so the summary alone always fits.
-const TABLE_BUDGET = 48 * 1024;
+export const TABLE_BUDGET = 48 * 1024;
 const BLOCKED_BUDGET = 8 * 1024;
 
 export function planMarkdown(plan: Plan, title = 'daxplan'): string {
@@ -58,11 +58,12 @@ export function planMarkdown(plan: Plan, title = 'daxplan'): string {
   return fold(head.join('\n'), details);
 }
 
-function fold(head: string, details: string[]): string {
+/** The head, then details folded under <details> and cut to keep the whole under MARKDOWN_LIMIT. */
+export function fold(head: string, details: string[], rerun = 'daxplan plan'): string {
   if (details.length === 0) return head + '\n';
   const open = '<details><summary>Details</summary>\n\n';
   const close = '\n\n</details>\n';
-  const note = '\n\n_Details cut to fit a pull-request comment; run `daxplan plan` for all of them._';
+  const note = `\n\n_Details cut to fit a pull-request comment; run \`${rerun}\` for all of them._`;
   let body = details.join('\n');
   const room = MARKDOWN_LIMIT - Buffer.byteLength(head + '\n' + open + close + note);
   if (Buffer.byteLength(body) > room) {
@@ -73,7 +74,7 @@ function fold(head: string, details: string[]): string {
 }
 
 /** The lines that fit in `budget` bytes, then what `more` says of the rest. */
-function capped(lines: string[], budget: number, more: (rest: number) => string[]): string[] {
+export function capped(lines: string[], budget: number, more: (rest: number) => string[]): string[] {
   let used = 0;
   for (let i = 0; i < lines.length; i++) {
     used += Buffer.byteLength(lines[i]) + 1;
@@ -82,6 +83,23 @@ function capped(lines: string[], budget: number, more: (rest: number) => string[
   return lines;
 }
 
-function escape(text: string): string {
+/** Inline code that no text (backticks included) can break out of; "|" escaped for tables, "<" is literal in code. */
+export function code(text: string): string {
+  const fence = '`'.repeat(longestRun(text, '`') + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text.replace(/\|/g, '\\|')}${pad}${fence}`;
+}
+
+export function longestRun(text: string, char: string): number {
+  let best = 0;
+  let run = 0;
+  for (const c of text) {
+    run = c === char ? run + 1 : 0;
+    best = Math.max(best, run);
+  }
+  return best;
+}
+
+export function escape(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }
