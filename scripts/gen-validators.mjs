@@ -7,11 +7,13 @@ import standalone from 'ajv/dist/standalone/index.js';
 
 const schemas = {
   validatePolicy: 'schemas/daxplan.schema.json',
-  validateSavedPlan: 'schemas/plan.schema.json',
+  validateSavedPlan: 'schemas/saved-plan.schema.json',
   validateSnapshot: 'schemas/snapshot.schema.json',
 };
 
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, code: { source: true, esm: true } });
+// Definitions the schemas share ($ref common.schema.json#/definitions/...).
+ajv.addSchema(JSON.parse(fs.readFileSync('schemas/common.schema.json', 'utf8')));
 const refs = {};
 for (const [name, file] of Object.entries(schemas)) {
   const schema = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -39,7 +39,7 @@ cli('a host with no competitor: no findings, exit 0, in text and JSON', async ()
   writeFiles(root, { 'proc/cmdline': 'BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet\n', 'usr/lib/udev/rules.d/50-other.rules': 'SUBSYSTEM=="block", TAG+="x"\n' });
   const r = await doctor(root, sys, ['-c', policyFile(FAR_MOVABLE)]);
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.doc.format_version, '1.0');
+  assert.is(r.doc.format_version, '2.0');
   assert.is(r.doc.kind, 'doctor');
   assert.equal(r.doc.findings, []);
   assert.equal(r.doc.summary, { error: 0, warning: 0, info: 0 });
@@ -65,6 +65,16 @@ cli('auto_online_blocks=online: a warning with the sysfs path and the fix that s
   // and declaring the kernel's own value makes it information
   const agreed = await doctor(root, sys, ['-c', policyFile(`version: 1\nkernel:\n  auto_online_blocks: online\n${FAR_MOVABLE.slice(11)}`)]);
   assert.equal(agreed.ids, ['info kernel.auto_online_blocks']);
+});
+
+cli('Linux 7.3: a state file the blocks contradict is drift, with the repair', async () => {
+  const { root, sys } = hostRoot({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable', stateWord: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'online_movable' }] });
+  const r = await doctor(root, sys);
+  assert.equal(r.ids, ['warning device.state-drift']);
+  const [f] = r.doc.findings;
+  assert.is(f.evidence, '/sys/bus/dax/devices/dax0.0/state = online (blocks 32-33 Movable)');
+  assert.match(f.message, "dax0.0: the kernel's state file reads online but the memory blocks are 2/2 blocks online, Movable");
+  assert.match(f.fix, "daxplan apply --device dax0.0' to repair it through the state file");
 });
 
 cli('kernel command line: memhp_default_state, memory_hotplug.online_policy (dashes too), movable_node', async () => {

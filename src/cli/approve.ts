@@ -3,7 +3,7 @@
 // saved plan was reviewed when it was saved. With none of these apply refuses
 // before it reads anything, so an unattended run never writes by accident.
 import type { Io, Values } from './args.js';
-import { HostError, UsageError } from '../model/errors.js';
+import { UsageError } from '../model/errors.js';
 import { blockSignature } from '../model/device.js';
 import { changes, settingChanges, type Plan } from '../plan/plan.js';
 
@@ -36,8 +36,7 @@ function approvedShape(plan: Plan): string {
   ]);
 }
 
-/** Throws, before anything is written, when the plan made under the lock is not the one the operator approved. */
-export function checkApproved(approved: Plan, current: Plan): void {
-  if (approvedShape(approved) !== approvedShape(current))
-    throw new HostError('the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.');
+/** Whether the plan made under the lock is the one the operator approved (nothing is written otherwise). */
+export function isApproved(approved: Plan, current: Plan): boolean {
+  return approvedShape(approved) === approvedShape(current);
 }

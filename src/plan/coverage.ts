@@ -3,7 +3,7 @@
 import type { Observed } from '../model/device.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { Policy } from '../policy/parse.js';
-import { matchRule } from './plan.js';
+import { matchRule } from './match.js';
 
 /** Warnings for each rule that matches no device on any of `hosts`; `where` names them ("this host", "a.json, b.json"). */
 export function unmatchedRules(policy: Policy, hosts: Observed[], where: string): Diagnostic[] {

@@ -3,28 +3,29 @@
 // ones, and a block already where the change puts it does not move. Sizes in
 // plans and outcomes come from here, never from the device's size.
 import { zoneNamed, zoneOf, type ObservedDevice } from '../model/device.js';
-import type { Change, PlannedStep } from './plan.js';
+import type { PlannedStep } from '../model/steps.js';
+import type { Change } from './plan.js';
 
-/** For each step, the memory blocks it writes (or that the kernel onlines with it, for a kmem bind under auto_online_blocks). */
+/** For each step, the memory blocks it moves into or out of the system, or between zones. */
 export function blocksPerStep(steps: PlannedStep[], device: ObservedDevice): number[] {
   let present = device.blocks.length;
   let online = device.blocks.filter((b) => b.state === 'online').length;
-  return steps.map(({ step, expect }) => {
+  return steps.map(({ step }) => {
     let moved = 0;
     switch (step.op) {
       case 'bind':
         if (step.driver === 'kmem') {
           present = device.blockSpan;
-          online = zoneOf(expect) ? present : 0;
+          online = step.arrive === 'offline' ? 0 : present;
           moved = online;
         }
         break;
       case 'unbind':
         if (step.driver === 'kmem') present = online = 0;
         break;
-      case 'hotplug':
-        moved = step.value === 'unplug' ? online : device.blockSpan;
-        present = online = step.value === 'unplug' ? 0 : device.blockSpan;
+      case 'state':
+        moved = step.write === 'unplugged' ? online : device.blockSpan;
+        present = online = step.write === 'unplugged' ? 0 : device.blockSpan;
         break;
       case 'offline_blocks':
         moved = online;

@@ -1,15 +1,17 @@
 // daxplan diff as JSON (for tools) and as Markdown (a pull-request comment,
 // never larger than one may be); the text form is the unified diff itself.
 import { capacityDelta, type Plan } from '../plan/plan.js';
+import type { Report } from '../report/report.js';
+import { bytes, signedBytes } from '../model/units.js';
 import { FORMAT_VERSION, planJson } from './json.js';
 import { capped, code, fold, longestRun, TABLE_BUDGET } from './markdown.js';
-import { bytes, signedBytes, summaryLine } from './words.js';
+import { summaryLine } from './words.js';
 
 export interface HostDiff {
   /** The snapshot file or sysfs root the host was read from. */
   name: string;
-  before: Plan;
-  after: Plan;
+  before: Report;
+  after: Report;
   /** The unified diff of the two plans as text; undefined when they are the same. */
   patch: string | undefined;
 }
@@ -39,13 +41,13 @@ export function diffMarkdown(d: PolicyDiff): string {
   const unchanged = d.hosts.filter((h) => h.patch === undefined);
   const head = [`### daxplan diff: ${code(d.newFile)} changes the plan of ${changed.length} of ${d.hosts.length} host${d.hosts.length === 1 ? '' : 's'}`, ''];
   const removals = changed.flatMap((h) => {
-    const nodes = moreRemoved(h.before, h.after);
+    const nodes = moreRemoved(h.before.plan, h.after.plan);
     return nodes.length ? [`> On ${code(h.name)} the plan with the new policy removes more system memory: ${nodes.join(', ')}.`] : [];
   });
   if (removals.length) head.push('> [!WARNING]', ...removals, '');
   if (changed.length) {
     head.push(`| host | with ${code(d.oldFile)} | with ${code(d.newFile)} |`, '|---|---|---|');
-    const rows = changed.map((h) => `| ${code(h.name)} | ${summaryLine(h.before.summary)} | **${summaryLine(h.after.summary)}** |`);
+    const rows = changed.map((h) => `| ${code(h.name)} | ${summaryLine(h.before.plan.summary)} | **${summaryLine(h.after.plan.summary)}** |`);
     head.push(...capped(rows, TABLE_BUDGET, (n) => ['', `_…and ${n} more hosts whose plan changes: run \`daxplan diff\` for all of them._`]), '');
   }
   if (unchanged.length) head.push(`Plan unchanged on ${unchanged.length} host${unchanged.length === 1 ? '' : 's'}.`, '');

@@ -1,26 +1,11 @@
-// Words shared by every renderer: sizes, steps, deciders.
-import type { ObservedDevice } from '../model/device.js';
-import { blockKind, onlineBlockCount, zoneOf, type HotplugSupport } from '../model/device.js';
-import type { Change, Decider, PlannedStep } from '../plan/plan.js';
+// Words shared by every renderer: steps, deciders, summaries.
+import { blockKind, onlineBlockCount, zoneOf, type AutoOnline, type KernelFacts, type ObservedDevice } from '../model/device.js';
+import type { Arrival, Method, PlannedStep } from '../model/steps.js';
+import { bytes } from '../model/units.js';
+import type { Change } from '../plan/plan.js';
 import { blocksPerStep } from '../plan/moves.js';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-export function bytes(n: bigint): string {
-  const negative = n < 0n;
-  let value = Number(negative ? -n : n);
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1).replace(/\.?0+$/, '');
-  return `${negative ? '-' : ''}${text} ${UNITS[unit]}`;
-}
-
-export function signedBytes(n: bigint): string {
-  return n > 0n ? `+${bytes(n)}` : bytes(n);
-}
+const ARRIVES: Record<Arrival, string> = { offline: 'offline', online_kernel: 'online in ZONE_NORMAL', online_movable: 'online in ZONE_MOVABLE' };
 
 /** "7 blocks (896 MiB)": blocks and, when the block size is known, the memory they hold. */
 export function blockAmount(blocks: number, blockSize: bigint | undefined): string {
@@ -28,35 +13,40 @@ export function blockAmount(blocks: number, blockSize: bigint | undefined): stri
   return blockSize ? `${count} (${bytes(BigInt(blocks) * blockSize)})` : count;
 }
 
-/** One step in words; `blocks` is what it moves (default: every block the device spans). */
-export function describeStep(planned: PlannedStep, device: ObservedDevice, blocks = device.blockSpan, blockSize?: bigint): string {
+/**
+ * A step in words; `auto` is auto_online_blocks when the step runs (after the
+ * plan's kernel settings), `blocks` the memory blocks it really moves
+ * (default: every block the device spans).
+ */
+export function describeStep(planned: PlannedStep, device: ObservedDevice, auto: AutoOnline | undefined, blocks = device.blockSpan, blockSize?: bigint): string {
   const { step } = planned;
   const amount = blockAmount(blocks, blockSize);
-  let text: string;
   switch (step.op) {
-    case 'bind':
-      text = `bind to ${step.driver}${step.driver === 'kmem' && blocks > 0 && blockSize ? `, adding ${amount}` : ''}`;
-      break;
+    case 'bind': {
+      if (step.driver === 'device_dax') return 'bind to device_dax';
+      const arrive = `the new ${blocks > 0 && blockSize ? amount : 'blocks'} arrive ${ARRIVES[step.arrive]}`;
+      if (auto === step.arrive) return `bind to kmem: ${arrive} (auto_online_blocks=${auto})`;
+      return `bind to kmem with auto_online_blocks=${step.arrive} for the moment of the bind (then back to ${auto ?? 'its value'}): ${arrive}`;
+    }
     case 'unbind':
-      text = `unbind from ${step.driver}`;
-      break;
-    case 'hotplug':
-      text = `write hotplug = ${step.value}: ${blocks > 0 ? amount : 'all blocks'} at once`;
-      break;
+      return `unbind from ${step.driver}`;
+    case 'state':
+      if (step.write !== 'unplugged')
+        return `write ${step.write} to the state file: the kernel adds and onlines ${amount} at once into ZONE_${step.write === 'online_movable' ? 'MOVABLE' : 'NORMAL'}`;
+      return blocks > 0
+        ? `write unplugged to the state file: the kernel offlines ${amount} and removes the device's blocks at once`
+        : "write unplugged to the state file: the kernel removes the device's offline blocks at once";
     case 'offline_blocks':
-      text = `offline ${amount}, highest first`;
-      break;
+      return `offline ${amount}, highest first`;
     case 'online_blocks':
-      text = `online ${amount} into ZONE_${step.zone.toUpperCase()}, lowest first`;
-      break;
+      return `online ${amount} into ZONE_${step.zone.toUpperCase()}, lowest first`;
   }
-  return planned.note ? `${text}; ${planned.note}` : text;
 }
 
 /** A change's steps in words, each with the memory it really moves. */
-export function describeSteps(change: Change, blockSize: bigint | undefined): string[] {
+export function describeSteps(change: Change, auto: AutoOnline | undefined, blockSize: bigint | undefined): string[] {
   const moved = blocksPerStep(change.steps, change.device);
-  return change.steps.map((s, i) => describeStep(s, change.device, moved[i], blockSize));
+  return change.steps.map((s, i) => describeStep(s, change.device, auto, moved[i], blockSize));
 }
 
 /** What a change does to the system's memory, as terraform marks it: + memory joins, - memory leaves, ~ it changes zone or mode. */
@@ -69,14 +59,10 @@ export function changeMark(change: Change): '+' | '-' | '~' {
 /** The mark of a device no rule manages: not a removal, not a change. */
 export const UNMANAGED_MARK = '·';
 
-export function describeDecider(decider: Decider): string {
-  return decider.kind === 'rule' ? `rule "${decider.name}" (${decider.file}:${decider.line})` : `defaults.state (${decider.file})`;
-}
-
-/** Zone column of status: the zone every online block is in, or "mixed". */
-export function zoneSummary(device: ObservedDevice): string {
+/** The zone every online block is in, or "mixed"; undefined when none is online. */
+export function zoneSummary(device: ObservedDevice): string | undefined {
   const zones = new Set(device.blocks.filter((b) => b.state === 'online').map(blockKind));
-  if (zones.size === 0) return '-';
+  if (zones.size === 0) return undefined;
   return zones.size === 1 ? [...zones][0] : 'mixed';
 }
 
@@ -92,15 +78,13 @@ export function summaryLine(summary: { change: number; unchanged: number; unmana
   return `Plan: ${parts.join(', ')}.`;
 }
 
-export function hotplugWords(support: HotplugSupport): string {
-  switch (support) {
-    case 'not-seen':
-      return 'no hotplug attribute seen (per-block writes)';
-    case 'seen':
-      return 'hotplug attribute present';
-    case 'v3':
-      return 'hotplug attribute (v2/v3 spelling)';
-    case 'v4':
-      return 'hotplug attribute (v4 spelling)';
-  }
+/** Which interface the kernel offers, for the plan's header. */
+export function stateFileWords(kernel: KernelFacts): string {
+  return kernel.stateFile === 'seen' ? 'state file (whole-device writes)' : 'no state file seen (per-block writes)';
+}
+
+/** Why a device goes through the interface it does. */
+export function methodWords(method: Method, device: ObservedDevice): string {
+  if (method === 'state') return device.stateFile !== undefined ? 'state file' : 'state file (shown by other devices bound to kmem)';
+  return device.driver === 'kmem' ? 'per-block: no state file on this kernel' : 'per-block: no device bound to kmem shows a state file';
 }

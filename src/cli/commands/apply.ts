@@ -1,12 +1,15 @@
 import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
-import { approvalFor, ask, checkApproved } from '../approve.js';
+import { approvalFor, ask, isApproved } from '../approve.js';
 import { PausedError, readPause } from '../../host/pause.js';
 import { converge, type ConvergeOptions } from '../../apply/run.js';
-import { readSavedPlan } from '../../plan/saved.js';
+import { readSavedPlan } from '../../host/saved-plan-file.js';
 import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
+import { describeSteps } from '../../render/words.js';
+import { changes, kernelAfter } from '../../plan/plan.js';
+import type { AutoOnline } from '../../model/device.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 
 const FORMATS = ['text', 'json'] as const;
@@ -59,40 +62,63 @@ export const applyCommand: Command = {
     const policy = saved ? undefined : policyFrom(values, io).policy;
 
     const style = outputStyle(values, io);
-    const printPlan = (p: Parameters<typeof planText>[0]) => format === 'text' && io.stdout.write(planText(p, style));
+    let auto: AutoOnline | undefined;
+    let stepWords = new Map<string, string[]>();
     const options: ConvergeOptions = {
       sysfs,
       only: kernelOnly ? [] : only,
       target: saved ? { saved, file: planFile! } : { policy: policy! },
       pause,
       log,
-      steps: true,
-      planned: printPlan,
+      step: (device, i, total) => log(`${device.name}: step ${i + 1}/${total}: ${stepWords.get(device.name)?.[i]}`),
+      planned: (report) => {
+        auto = kernelAfter(report.plan.kernel, report.plan.settings).autoOnlineBlocks;
+        stepWords = new Map(changes(report.plan).map((c) => [c.device.name, describeSteps(c, auto, report.plan.kernel.blockSize)]));
+        if (format === 'text' && !options.approve) io.stdout.write(planText(report, style));
+      },
     };
-    const detailed = values['detailed-exitcode'] === true;
     if (approval === 'ask') {
       // The question is asked outside the lock: an operator thinking it over
       // must not hold up udev and boot runs. What is written under the lock
       // is then exactly what was approved, or nothing.
-      const shown = (await converge(options)).plan;
+      const shown = (await converge(options)).report.plan;
       if (shown.summary.change === 0) return shown.summary.blocked ? EXIT.runtime : EXIT.ok;
       if (!(await ask(io))) {
         io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
         return EXIT.runtime;
       }
-      options.planned = (current) => checkApproved(shown, current);
+      options.approve = async (report) => isApproved(shown, report.plan);
     }
-    const { plan: current, outcomes, settings, clean } = await converge({
-      ...options,
-      lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
-    });
+    // A stop request lets the device being moved finish (and be verified or rolled back); the rest are skipped.
+    let stopSignal: NodeJS.Signals | undefined;
+    const stop = (signal: NodeJS.Signals) => {
+      stopSignal = signal;
+      log(`${signal}: stopping after the current device`);
+    };
+    process.on('SIGTERM', stop).on('SIGINT', stop);
+    let converged;
+    try {
+      converged = await converge({
+        ...options,
+        lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
+        stopping: () => stopSignal !== undefined,
+      });
+    } finally {
+      process.off('SIGTERM', stop).off('SIGINT', stop);
+    }
+    const { report, outcomes, settings, clean, approved } = converged;
+    const detailed = values['detailed-exitcode'] === true;
     if (values['dry-run']) {
-      if (format === 'json') printJson(io, applyJson(current, []));
-      return detailed && current.summary.change > 0 ? EXIT.changes : EXIT.ok;
+      if (format === 'json') printJson(io, applyJson(report, []));
+      return detailed && report.plan.summary.change > 0 ? EXIT.changes : EXIT.ok;
     }
-    if (format === 'json') printJson(io, applyJson(current, outcomes, settings));
-    else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(current, outcomes, style, settings));
-    if (!clean) return EXIT.runtime;
+    if (!approved) {
+      io.stderr.write('daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.\n');
+      return EXIT.runtime;
+    }
+    if (format === 'json') printJson(io, applyJson(report, outcomes, settings));
+    else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(report.plan, outcomes, style, settings));
+    if (stopSignal || !clean) return EXIT.runtime;
     return detailed && outcomes.length + settings.length > 0 ? EXIT.changes : EXIT.ok;
   },
 };

@@ -1,9 +1,10 @@
 import { COLOR, formatOption, HOST, openHost, outputStyle, printJson, sysfsRoot, type HostView } from '../common.js';
 import { oneOf, type Command, type Io } from '../args.js';
 import { loadPolicy, type LoadedPolicy } from '../../policy/load.js';
-import { plan, type Plan } from '../../plan/plan.js';
+import { plan } from '../../plan/plan.js';
+import type { Report } from '../../report/report.js';
 import type { Policy } from '../../policy/parse.js';
-import { checkPlan } from '../../plan/safety.js';
+import { checkMovable } from '../../plan/safety.js';
 import { planText } from '../../render/text.js';
 import { NO_STYLE, type Style } from '../../render/style.js';
 import { diffJson, diffMarkdown, type HostDiff } from '../../render/diff.js';
@@ -56,10 +57,9 @@ export const diffCommand: Command = {
  * position in both plans, so moving a rule or adding a comment is no change.
  */
 function planDiff(host: HostView, name: string, before: LoadedPolicy, after: LoadedPolicy, patch: typeof import('diff').createTwoFilesPatch): Omit<HostDiff, 'name'> {
-  const planFor = (policy: Policy): Plan => {
+  const planFor = (policy: Policy): Report => {
     const result = plan(policy, host.observed);
-    checkPlan(result, host.memoryTotals, policy);
-    return result;
+    return { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: [] };
   };
   const old = planFor(atPositionsOf(before.policy, after.policy));
   const next = planFor(after.policy);
