@@ -72,6 +72,17 @@ outputs('doctor, snapshot and a saved plan', async () => {
   conforms('saved-plan', JSON.parse(fs.readFileSync(out, 'utf8')));
 });
 
+outputs('diff --format json and status --format daxctl', async () => {
+  const far = path.join(tempDir(), 'far.json');
+  fs.writeFileSync(far, (await run(['snapshot', '--sysfs-root', REAL_612])).stdout);
+  const doc = (await json(['diff', path.join(EXAMPLE, 'daxplan.yaml'), policyFile(MOVABLE), '--state', far, '-f', 'json'])) as { hosts: { changed: boolean }[] };
+  conforms('diff', doc);
+  assert.is(doc.hosts[0].changed, true);
+  conforms('daxctl-list', await json(['status', '--sysfs-root', REAL_612, '-f', 'daxctl']));
+  conforms('daxctl-list', await json(['status', '--sysfs-root', host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }] }), '-f', 'daxctl']));
+  assert.not.ok(schema('daxctl-list')([{ chardev: 'dax0.0', size: 1, mode: 'devdax', online_memblocks: 0 }]));
+});
+
 outputs('a schema is not a rubber stamp: a wrong shape is refused', () => {
   assert.not.ok(schema('status')({ format_version: '2.0', kind: 'status', kernel: {}, devices: [], disabled: null }));
   assert.not.ok(schema('plan')({ format_version: '1.0', kind: 'plan' }));
