@@ -19,6 +19,9 @@ export const FORMATS = ['text', 'json', 'markdown'] as const;
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
+  details: [
+    'Each device line starts with a mark: + its memory joins the system (from devdax, unplugged or offline to online), - its memory leaves the system (to unplug or devdax), ~ it moves between zones or modes without joining or leaving, = unchanged, · unmanaged (no rule decides it; left alone), ! blocked. Step sizes are the memory each step really moves (blocks × block size). A rule that matches no device is warned about on standard error (not with --device).',
+  ],
   usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE] [--no-color]',
   options: {
     ...CONFIG,
