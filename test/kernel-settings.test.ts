@@ -175,7 +175,7 @@ unit('daxplan-kernel-defaults.service runs apply --kernel-only before udev coldp
   for (const u of ['systemd-udev-trigger.service', 'systemd-modules-load.service', 'sysinit.target', 'daxplan.service']) assert.ok(values('Before').includes(u), `Before=${u}`);
   assert.equal(values('After'), [], 'ordered after nothing: whatever it waited for could wait for udev');
   assert.equal(values('Requires').concat(values('RequiresMountsFor'), values('PrivateTmp')), []);
-  assert.equal(values('ExecStart').join(' '), '/usr/local/bin/daxplan apply --auto-approve --kernel-only --trigger boot --lock-timeout 10');
+  assert.equal(values('ExecStart').join(' '), '@bindir@/daxplan apply --auto-approve --kernel-only --trigger boot --lock-timeout 10');
   assert.equal(values('WantedBy'), ['sysinit.target']);
 });
 
@@ -185,7 +185,7 @@ unit('systemd-analyze verify accepts it, alone and in a boot transaction with th
   const stub = path.join(dir, 'daxplan');
   fs.writeFileSync(stub, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   for (const name of ['daxplan-kernel-defaults.service', 'daxplan.service', 'daxplan-memory.target']) {
-    const text = fs.readFileSync(path.join(REPO, 'contrib/systemd', name), 'utf8').replaceAll('/usr/local/bin/daxplan', stub);
+    const text = fs.readFileSync(path.join(REPO, 'contrib/systemd', name), 'utf8').replaceAll('@bindir@/daxplan', stub);
     fs.writeFileSync(path.join(dir, name), text);
   }
   fs.writeFileSync(
