@@ -79,6 +79,17 @@ man('daxplan.yaml(5) documents every key and value of the policy schema, the sea
   assert.match(page, 'state: online_movable');
 });
 
+man('the README\'s example plan is what daxplan prints for it, byte for byte', () => {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const command = 'node dist/daxplan.mjs plan -c examples/debian-6.12-qemu/daxplan.yaml --sysfs-root examples/debian-6.12-qemu/host/sys';
+  const start = readme.indexOf(`$ ${command}\n`) + command.length + 3;
+  assert.ok(start > command.length + 2, 'the example is in README.md');
+  const shown = readme.slice(start, readme.indexOf('```', start));
+  const r = spawnSync(process.execPath, command.split(' ').slice(1), { encoding: 'utf8', cwd: REPO, env: { ...process.env, NO_COLOR: '1' } });
+  assert.is(r.status, 0, r.stderr);
+  assert.fixture(r.stdout, shown);
+});
+
 man.run();
 
 const complete = suite('bash completion');

@@ -57,7 +57,8 @@ export interface DoctorInput {
  */
 const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
 
-const KERNEL_DEFAULTS_UNIT = 'contrib/systemd/daxplan-kernel-defaults.service';
+// Installed by make install (scripts/install.sh) with the other units.
+const KERNEL_DEFAULTS_UNIT = 'daxplan-kernel-defaults.service';
 const DAXCTL_MASK = 'contrib/competitors/udev/90-daxctl-device.rules';
 
 export function findConflicts(input: DoctorInput): Finding[] {
@@ -91,7 +92,7 @@ function autoOnlineFindings(input: DoctorInput): Finding[] {
         severity: 'warning',
         evidence,
         message: `the kernel onlines new memory as "${current}", the policy declares auto_online_blocks: ${declared}`,
-        fix: `Run 'daxplan apply' (it writes ${declared} before any device step) and install ${KERNEL_DEFAULTS_UNIT} so the setting is back before udev binds dax devices at every boot.`,
+        fix: `Run 'daxplan apply' (it writes ${declared} before any device step) and enable ${KERNEL_DEFAULTS_UNIT} (make install installs it) so the setting is back before udev binds dax devices at every boot.`,
       },
     ];
   if (current === 'offline') return [];
@@ -111,7 +112,7 @@ function autoOnlineFindings(input: DoctorInput): Finding[] {
       severity: 'warning',
       evidence,
       message: `the kernel onlines every block of a dax device the moment kmem binds it ("${current}"${current === 'online_movable' ? '' : ', ZONE_NORMAL unless told otherwise'}), before daxplan or daxctl can choose; ZONE_NORMAL memory often cannot be offlined again`,
-      fix: `Declare 'kernel: { auto_online_blocks: offline }' in the policy, run 'daxplan apply' and install ${KERNEL_DEFAULTS_UNIT}: 'echo offline > auto_online_blocks' alone is lost at the next boot.`,
+      fix: `Declare 'kernel: { auto_online_blocks: offline }' in the policy, run 'daxplan apply' and enable ${KERNEL_DEFAULTS_UNIT} (make install installs it): 'echo offline > auto_online_blocks' alone is lost at the next boot.`,
     },
   ];
 }
