@@ -11,9 +11,10 @@ import { disableCommand, enableCommand } from './commands/pause.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { diffCommand } from './commands/diff.js';
 import { watchCommand } from './commands/watch.js';
+import { showCommand } from './commands/show.js';
 import pkg from '../../package.json' with { type: 'json' };
 
-export const COMMANDS: Command[] = [planCommand, applyCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
+export const COMMANDS: Command[] = [planCommand, applyCommand, showCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
 
 function usage(width: number): string {
   const column = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

@@ -18,7 +18,7 @@ export const EXIT_STATUS: ExitStatus[] = [
     code: EXIT.runtime,
     short: 'runtime error',
     meaning:
-      'runtime error: a device failed to move or was skipped, a saved plan is stale, a device is blocked, sysfs could not be written, a safety refusal, the host changed while apply waited for "yes", the operator did not answer "yes"; doctor: a finding is an error',
+      'runtime error: a device failed to move or was skipped, a saved plan is stale (or, for apply and show, was edited), a device is blocked, sysfs could not be written, a safety refusal, the host changed while apply waited for "yes", the operator did not answer "yes"; doctor: a finding is an error',
   },
   {
     code: EXIT.changes,

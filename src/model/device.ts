@@ -127,6 +127,19 @@ export function blockSignature(device: ObservedDevice): string {
   return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
 }
 
+/** The blocks a blockSignature() wrote ("73:Normal,74:offline"), or undefined when the text is not one. */
+export function parseBlockSignature(text: string): BlockState[] | undefined {
+  if (text === '') return [];
+  const blocks: BlockState[] = [];
+  for (const item of text.split(',')) {
+    const m = /^(\d{1,10}):([A-Za-z][A-Za-z0-9-]{0,31})$/.exec(item);
+    if (!m) return undefined;
+    const index = Number(m[1]);
+    blocks.push(m[2] === 'offline' || m[2] === 'going-offline' ? { index, state: m[2] } : { index, state: 'online', zone: m[2] });
+  }
+  return blocks;
+}
+
 const RUNS_SHOWN = 8;
 
 /** The device's blocks as runs of consecutive blocks alike: "57-63: 57-60 Normal, 61-63 offline", or "57-63 Movable" for one run (at most 8 runs, then how many more). */

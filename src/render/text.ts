@@ -45,7 +45,7 @@ export function planText(report: Report, style: Style): string {
   return out.join('\n') + '\n';
 }
 
-function settingLines(s: SettingEntry, style: Style): string[] {
+export function settingLines(s: SettingEntry, style: Style): string[] {
   const where = `${s.file}:${s.line}, kernel.${s.setting}`;
   switch (s.kind) {
     case 'change':
@@ -60,7 +60,7 @@ function settingLines(s: SettingEntry, style: Style): string[] {
   }
 }
 
-function entryLines(entry: Entry, auto: AutoOnline | undefined, blockSize: bigint | undefined, style: Style): string[] {
+export function entryLines(entry: Entry, auto: AutoOnline | undefined, blockSize: bigint | undefined, style: Style): string[] {
   const d = entry.device;
   const where = `node ${d.targetNode ?? '?'}, tier ${d.tier ?? '?'}, ${bytes(d.size)}`;
   switch (entry.kind) {
