@@ -3,7 +3,8 @@
 // saved plan was reviewed when it was saved. With none of these apply refuses
 // before it reads anything, so an unattended run never writes by accident.
 import type { Io, Values } from './args.js';
-import { UsageError } from '../model/errors.js';
+import { EXIT, UsageError } from '../model/errors.js';
+import { converge, type ConvergeOptions } from '../apply/run.js';
 import { blockSignature } from '../model/device.js';
 import { changes, settingChanges, type Plan } from '../plan/plan.js';
 
@@ -20,12 +21,25 @@ export function approvalFor(values: Values, savedPlan: boolean, format: string, 
   return 'ask';
 }
 
-export const QUESTION = '\nApply these changes? Only "yes" is accepted: ';
+const QUESTION = '\nApply these changes? Only "yes" is accepted: ';
 
-/** True when the operator typed exactly "yes". */
-export async function ask(io: Io): Promise<boolean> {
+/**
+ * On a terminal, before the lock: shows the plan (a dry run of `options`,
+ * whose `planned` prints it) and asks. The question is asked outside the lock
+ * because an operator thinking it over must not hold up udev and boot runs;
+ * the `approve` returned then lets converge write, under the lock, exactly
+ * what was approved or nothing. Without a change to ask about, or without a
+ * "yes", it gives the exit code instead.
+ */
+export async function askFirst(options: ConvergeOptions, io: Io): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
+  const shown = (await converge(options)).report.plan;
+  if (shown.summary.change === 0) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
   const answer = await io.terminal!.ask(QUESTION);
-  return answer?.trim() === 'yes';
+  if (answer?.trim() !== 'yes') {
+    io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
+    return { exit: EXIT.runtime };
+  }
+  return { approve: async (report) => approvedShape(shown) === approvedShape(report.plan) };
 }
 
 /** What an approval covers: each change's device as it was (blocks included), its target and steps, and each kernel setting. */
@@ -34,9 +48,4 @@ function approvedShape(plan: Plan): string {
     changes(plan).map((c) => [c.device.name, c.device.state, blockSignature(c.device), c.to, c.method, c.steps]),
     settingChanges(plan).map((s) => [s.setting, s.from, s.to]),
   ]);
-}
-
-/** Whether the plan made under the lock is the one the operator approved (nothing is written otherwise). */
-export function isApproved(approved: Plan, current: Plan): boolean {
-  return approvedShape(approved) === approvedShape(current);
 }

@@ -1,7 +1,7 @@
 import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
-import { approvalFor, ask, isApproved } from '../approve.js';
+import { approvalFor, askFirst } from '../approve.js';
 import { PausedError, readPause } from '../../host/pause.js';
 import { converge, type ConvergeOptions } from '../../apply/run.js';
 import { readSavedPlan } from '../../host/saved-plan-file.js';
@@ -9,7 +9,6 @@ import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
 import { describeSteps } from '../../render/words.js';
 import { changes, kernelAfter } from '../../plan/plan.js';
-import type { AutoOnline } from '../../model/device.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 
 const FORMATS = ['text', 'json'] as const;
@@ -62,7 +61,6 @@ export const applyCommand: Command = {
     const policy = saved ? undefined : policyFrom(values, io).policy;
 
     const style = outputStyle(values, io);
-    let auto: AutoOnline | undefined;
     let stepWords = new Map<string, string[]>();
     const options: ConvergeOptions = {
       sysfs,
@@ -72,22 +70,15 @@ export const applyCommand: Command = {
       log,
       step: (device, i, total) => log(`${device.name}: step ${i + 1}/${total}: ${stepWords.get(device.name)?.[i]}`),
       planned: (report) => {
-        auto = kernelAfter(report.plan.kernel, report.plan.settings).autoOnlineBlocks;
+        const auto = kernelAfter(report.plan.kernel, report.plan.settings).autoOnlineBlocks;
         stepWords = new Map(changes(report.plan).map((c) => [c.device.name, describeSteps(c, auto, report.plan.kernel.blockSize)]));
         if (format === 'text' && !options.approve) io.stdout.write(planText(report, style));
       },
     };
     if (approval === 'ask') {
-      // The question is asked outside the lock: an operator thinking it over
-      // must not hold up udev and boot runs. What is written under the lock
-      // is then exactly what was approved, or nothing.
-      const shown = (await converge(options)).report.plan;
-      if (shown.summary.change === 0) return shown.summary.blocked ? EXIT.runtime : EXIT.ok;
-      if (!(await ask(io))) {
-        io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
-        return EXIT.runtime;
-      }
-      options.approve = async (report) => isApproved(shown, report.plan);
+      const asked = await askFirst(options, io);
+      if ('exit' in asked) return asked.exit;
+      options.approve = asked.approve;
     }
     // A stop request lets the device being moved finish (and be verified or rolled back); the rest are skipped.
     let stopSignal: NodeJS.Signals | undefined;
