@@ -2,8 +2,8 @@
 # make install    install daxplan as a system tool (scripts/install.sh says where)
 # make uninstall  remove what make install put there
 # Variables: DESTDIR, PREFIX (/usr/local), BINDIR, LIBDIR, MANDIR, BASHCOMPDIR,
-# SYSTEMDUNITDIR (/usr/lib/systemd/system), UDEVRULESDIR (/usr/lib/udev/rules.d), NODE.
-export DESTDIR PREFIX BINDIR LIBDIR MANDIR BASHCOMPDIR SYSTEMDUNITDIR UDEVRULESDIR NODE
+# SYSTEMDUNITDIR (/usr/lib/systemd/system), UDEVRULESDIR (/usr/lib/udev/rules.d), DAXPLAN_NODE.
+export DESTDIR PREFIX BINDIR LIBDIR MANDIR BASHCOMPDIR SYSTEMDUNITDIR UDEVRULESDIR DAXPLAN_NODE
 
 all:
 	npm run build

@@ -2,7 +2,7 @@
 # Installs daxplan as a system tool, where distributions put each part:
 #
 #   $LIBDIR/daxplan.mjs (+ daxplan.cache)   the program (one file) and V8's code cache for it
-#   $BINDIR/daxplan                          a symlink to it (or, with NODE=, a wrapper naming that node)
+#   $BINDIR/daxplan                          a symlink to it (or, with DAXPLAN_NODE=, a wrapper naming that node)
 #   $SYSTEMDUNITDIR/daxplan*.service/.target the units, ExecStart= pointing at $BINDIR/daxplan,
 #                                            and the shared sandbox as a drop-in of each service
 #   $UDEVRULESDIR/70-daxplan.rules           the udev rule that starts daxplan-apply@daxR.N.service
@@ -15,7 +15,7 @@
 # none), PREFIX (/usr/local), BINDIR ($PREFIX/bin), LIBDIR ($PREFIX/lib/daxplan),
 # MANDIR ($PREFIX/share/man), BASHCOMPDIR ($PREFIX/share/bash-completion/completions),
 # SYSTEMDUNITDIR (/usr/lib/systemd/system), UDEVRULESDIR (/usr/lib/udev/rules.d),
-# NODE (absolute path of the node to run daxplan with; default: `node` in
+# DAXPLAN_NODE (absolute path of the node to run daxplan with; default: `node` in
 # PATH, through the program's #!/usr/bin/env node).
 #
 # It changes nothing else: no policy is written, no unit enabled, nothing
@@ -31,7 +31,7 @@ BASHCOMPDIR=${BASHCOMPDIR:-$PREFIX/share/bash-completion/completions}
 SYSTEMDUNITDIR=${SYSTEMDUNITDIR:-/usr/lib/systemd/system}
 UDEVRULESDIR=${UDEVRULESDIR:-/usr/lib/udev/rules.d}
 DESTDIR=${DESTDIR:-}
-NODE=${NODE:-}
+DAXPLAN_NODE=${DAXPLAN_NODE:-}
 
 die() {
 	echo "install.sh: $*" >&2
@@ -47,9 +47,9 @@ for dir in "$PREFIX" "$BINDIR" "$LIBDIR" "$MANDIR" "$BASHCOMPDIR" "$SYSTEMDUNITD
 	*[!A-Za-z0-9/._@+-]*) die "\"$dir\": only letters, digits and / . _ @ + - in install directories" ;;
 	esac
 done
-case $NODE in
+case $DAXPLAN_NODE in
 '' | /*) ;;
-*) die "NODE must be an absolute path (got \"$NODE\")" ;;
+*) die "DAXPLAN_NODE must be an absolute path (got \"$DAXPLAN_NODE\")" ;;
 esac
 
 # Units that get the shared sandbox as a drop-in (daxplan-kernel-defaults.service
@@ -93,9 +93,9 @@ for unit in $UNITS; do
 done
 install -d -m 0755 "$DESTDIR$BINDIR"
 rm -f "$DESTDIR$BINDIR/daxplan"
-if [ -n "$NODE" ]; then
+if [ -n "$DAXPLAN_NODE" ]; then
 	# exec: systemd signals the main process, and daxplan must be it.
-	printf '#!/bin/sh\nexec %s %s/daxplan.mjs "$@"\n' "$NODE" "$LIBDIR" >"$DESTDIR$BINDIR/daxplan"
+	printf '#!/bin/sh\nexec %s %s/daxplan.mjs "$@"\n' "$DAXPLAN_NODE" "$LIBDIR" >"$DESTDIR$BINDIR/daxplan"
 	chmod 0755 "$DESTDIR$BINDIR/daxplan"
 else
 	ln -s "$LIBDIR/daxplan.mjs" "$DESTDIR$BINDIR/daxplan"

@@ -13,8 +13,12 @@ import { REPO, REAL_612, tempDir } from './support/host.js';
 const INSTALL = path.join(REPO, 'scripts/install.sh');
 const BIN = path.join(REPO, 'dist/daxplan.mjs');
 
+// The installer's variables, kept out of what a test inherits (npm, for one, exports NODE and a prefix).
+const INSTALL_VARS = ['DESTDIR', 'PREFIX', 'BINDIR', 'LIBDIR', 'MANDIR', 'BASHCOMPDIR', 'SYSTEMDUNITDIR', 'UDEVRULESDIR', 'DAXPLAN_NODE'];
+
 function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO) {
-  return spawnSync(cmd, args, { encoding: 'utf8', cwd, env: { ...process.env, ...env } });
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INSTALL_VARS.includes(k)));
+  return spawnSync(cmd, args, { encoding: 'utf8', cwd, env: { ...inherited, ...env } });
 }
 
 /** Every file and symlink under root, relative, with its mode (or link target). */
@@ -70,9 +74,9 @@ install('DESTDIR and PREFIX=/usr: program, units naming /usr/bin/daxplan, drop-i
   assert.is(version.stdout.trim(), `daxplan ${JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version}`);
 });
 
-install('the default PREFIX is /usr/local; NODE= makes daxplan a wrapper that execs that node; uninstall takes it all out', () => {
+install('the default PREFIX is /usr/local; DAXPLAN_NODE= makes daxplan a wrapper that execs that node; uninstall takes it all out', () => {
   const dest = tempDir();
-  assert.is(sh('make', ['-s', 'install', `DESTDIR=${dest}`, `NODE=${process.execPath}`]).status, 0);
+  assert.is(sh('make', ['-s', 'install', `DESTDIR=${dest}`, `DAXPLAN_NODE=${process.execPath}`]).status, 0);
   const wrapper = fs.readFileSync(path.join(dest, 'usr/local/bin/daxplan'), 'utf8');
   assert.is(wrapper, `#!/bin/sh\nexec ${process.execPath} /usr/local/lib/daxplan/daxplan.mjs "$@"\n`);
   assert.match(fs.readFileSync(path.join(dest, 'usr/lib/systemd/system/daxplan.service'), 'utf8'), /^ExecStart=\/usr\/local\/bin\/daxplan apply /m);
@@ -82,7 +86,7 @@ install('the default PREFIX is /usr/local; NODE= makes daxplan a wrapper that ex
 
 install('refuses relative or odd directories before writing anything', () => {
   const dest = tempDir();
-  for (const env of [{ PREFIX: 'usr' }, { BINDIR: '/usr/bin;rm' }, { NODE: 'node' }, { SYSTEMDUNITDIR: '/lib/systemd/sys tem' }]) {
+  for (const env of [{ PREFIX: 'usr' }, { BINDIR: '/usr/bin;rm' }, { DAXPLAN_NODE: 'node' }, { SYSTEMDUNITDIR: '/lib/systemd/sys tem' }]) {
     const r = sh(INSTALL, [], { DESTDIR: dest, ...env });
     assert.is(r.status, 1, JSON.stringify(env));
     assert.match(r.stderr, 'install.sh: ');

@@ -100,6 +100,7 @@ sim_host() {
 # then name a daxplan that exists, for systemd-analyze verify.
 P=$WORK/prefix
 U=$WORK/units
+unset DESTDIR PREFIX BINDIR LIBDIR MANDIR BASHCOMPDIR SYSTEMDUNITDIR UDEVRULESDIR DAXPLAN_NODE
 if PREFIX=$P SYSTEMDUNITDIR=$U UDEVRULESDIR=$WORK/udev "$ROOT/scripts/install.sh" >"$WORK/install.out" 2>&1; then
   missing=()
   for f in "$P/bin/daxplan" "$P/lib/daxplan/daxplan.mjs" "$P/share/man/man8/daxplan.8" "$P/share/man/man5/daxplan.yaml.5" \
