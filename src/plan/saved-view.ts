@@ -33,6 +33,7 @@ export function savedPlanView(file: string, saved: SavedPlan): SavedView {
       stateFile: recorded.state_file ?? undefined,
       blocks,
       blockSpan: blocks.length,
+      cxl: undefined,
       problems: [],
     };
     const steps = action.steps.map(({ expect, ...step }) => ({ step, expect }));

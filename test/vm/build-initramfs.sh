@@ -1,5 +1,5 @@
 #!/bin/bash
-# build-initramfs.sh KERNEL_ID: build the guest initramfs for kernel 6.1 or 6.12
+# build-initramfs.sh KERNEL_ID: build the guest initramfs for kernel 6.1, 6.12 or 7.3
 # and print its path (test/vm/out/initrd-KERNEL_ID.img). Needs fetch.sh first.
 #
 # Two gzip'd newc cpio archives, concatenated (the kernel unpacks both):

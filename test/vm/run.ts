@@ -1,10 +1,13 @@
 // Real-kernel VM tests: `npm run test:vm [-- [--kernel ID]... [SCENARIO]...]`.
 //
+// Kernels: Debian's 6.1, 6.12 and 7.3 (the first with the kmem `state` file).
 // Fetches kernels and tools (test/vm/fetch.sh), builds one initramfs per
 // kernel (build-initramfs.sh), then boots every scenario of
-// test/vm/guest/scenarios/*.sh on every kernel (boot.sh; $DAXPLAN_VM_JOBS
-// guests at a time, default 2: each uses one host core) and reads the serial
-// console (protocol in test/vm/guest/lib.sh). A scenario passes when it prints
+// test/vm/guest/scenarios/*.sh on every kernel it runs on (boot.sh;
+// $DAXPLAN_VM_JOBS guests at a time, default 2: each uses one host core) and
+// reads the serial console (protocol in test/vm/guest/lib.sh). A scenario
+// runs on every kernel unless a header line names some (`# kernels: 7.3`,
+// space- or comma-separated ids, among its leading comment lines). A scenario passes when it prints
 // `SCENARIO-RESULT ok` and its optional host-side check,
 // test/vm/checks/NAME.ts (default export, throws with the reason), passes.
 // Per run: test/vm/out/KERNEL/SCENARIO/{console.log,files/}. TIMING lines
@@ -19,18 +22,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { medianOf, TRANSITIONS, type Timing } from './timings.js';
 
-export interface Timing {
-  kernel: string;
-  scenario: string;
-  tool: string;
-  transition: string;
-  ms: number;
-  note?: string;
-}
+export type { Timing };
 
 export interface ScenarioRun {
-  kernel: string; // "6.1" | "6.12"
+  kernel: string; // "6.1" | "6.12" | "7.3"
   kernelPackage: string; // e.g. "linux-image-6.12.117+deb12-amd64 6.12.117-1~deb12u1"
   scenario: string;
   dir: string; // test/vm/out/KERNEL/SCENARIO
@@ -42,7 +39,7 @@ export interface ScenarioRun {
 const VM = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(VM, '../..');
 const CACHE = process.env.DAXPLAN_VM_CACHE ?? '/var/cache/daxplan-vm';
-const KERNELS = ['6.1', '6.12'];
+const KERNELS = ['6.1', '6.12', '7.3'];
 const rel = (p: string) => path.relative(REPO, p);
 
 function cannotRun(reason: string): never {
@@ -138,7 +135,10 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
     // no previous file
   }
   const kernels = Object.fromEntries(
-    KERNELS.map((k) => [k, fs.readFileSync(path.join(CACHE, 'kernel', k, 'package'), 'utf8').trim()]),
+    KERNELS.filter((k) => fs.existsSync(path.join(CACHE, 'kernel', k, 'package'))).map((k) => [
+      k,
+      fs.readFileSync(path.join(CACHE, 'kernel', k, 'package'), 'utf8').trim(),
+    ]),
   );
   const all = [...kept.filter((t) => !ran.has(`${t.kernel} ${t.scenario}`)), ...timings].sort(
     (a, b) => a.kernel.localeCompare(b.kernel) || a.scenario.localeCompare(b.scenario),
@@ -147,31 +147,38 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
   return all;
 }
 
-// daxplan apply next to daxctl for the same transition on the same device and
-// kernel (medians over the rounds). daxctl's "devdax" is its offline-memory
-// plus reconfigure-device -m devdax; daxplan's is one apply.
+// daxplan apply next to daxctl for the same transition on the same kernel
+// (medians over the rounds, refused runs left out; see timings.ts).
 function printComparison(all: Timing[]) {
-  const median = (kernel: string, tool: string, transition: string) => {
-    const ms = all.filter((t) => t.kernel === kernel && t.tool === tool && t.transition === transition).map((t) => t.ms).sort((a, b) => a - b);
-    return ms.length ? ms[Math.floor(ms.length / 2)] : undefined;
-  };
   for (const kernel of KERNELS) {
-    for (const [label, daxctl, daxplan] of [
-      ['devdax -> system RAM', median(kernel, 'daxctl', 'system-ram'), 'system-ram'],
-      ['system RAM -> devdax', sum(median(kernel, 'daxctl', 'offline-memory'), median(kernel, 'daxctl', 'devdax')), 'devdax'],
-    ] as const) {
-      const command = median(kernel, 'daxplan', daxplan);
-      const steps = median(kernel, 'daxplan-steps', daxplan);
+    const node = medianOf(all, kernel, 'node', 'start')?.ms ?? '?';
+    for (const { transition, label, daxctl: parts } of TRANSITIONS) {
+      const each = parts.map((p) => medianOf(all, kernel, 'daxctl', p)?.ms);
+      const daxctl = each.some((x) => x === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0)!;
+      const command = medianOf(all, kernel, 'daxplan', transition)?.ms;
+      const steps = medianOf(all, kernel, 'daxplan-steps', transition)?.ms;
       if (daxctl === undefined || command === undefined || steps === undefined) continue;
+      const how = all.find((t) => t.kernel === kernel && t.tool === 'daxplan' && t.transition === transition && t.note !== 'refused')?.note?.split(' ').pop();
       console.log(
-        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x); node -e 0 ${median(kernel, 'node', 'start') ?? '?'} ms`,
+        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x)${how ? ` [${how}]` : ''}; node -e 0 ${node} ms`,
       );
     }
   }
 }
 
-function sum(a: number | undefined, b: number | undefined) {
-  return a === undefined || b === undefined ? undefined : a + b;
+// The kernels a scenario runs on: its `# kernels: ID...` header line among
+// the leading comment lines, or every kernel.
+function scenarioKernels(file: string): string[] {
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('#')) break;
+    const m = /^#\s*kernels:\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const ids = m[1].split(/[\s,]+/).filter(Boolean);
+    const unknown = ids.filter((k) => !KERNELS.includes(k));
+    if (!ids.length || unknown.length) throw new Error(`${rel(file)}: bad kernels line "${line}" (known: ${KERNELS.join(', ')})`);
+    return ids;
+  }
+  return KERNELS;
 }
 
 async function main() {
@@ -190,8 +197,16 @@ async function main() {
     .sort();
   for (const s of wanted) if (!all.includes(s)) throw new Error(`unknown scenario ${s} (known: ${all.join(', ')})`);
   const scenarios = wanted.length ? wanted : all;
+  const runsOn = new Map(scenarios.map((s) => [s, scenarioKernels(path.join(VM, 'guest', 'scenarios', `${s}.sh`))]));
+  const targets = kernels.length ? kernels : KERNELS;
+  const jobs = targets.flatMap((kernel) => scenarios.filter((scenario) => runsOn.get(scenario)!.includes(kernel)).map((scenario) => ({ kernel, scenario })));
+  // Named on the command line but not for this kernel: say so instead of passing silently.
+  for (const scenario of wanted) {
+    const not = targets.filter((k) => !runsOn.get(scenario)!.includes(k));
+    if (not.length) console.log(`skip ${not.join(', ')} ${scenario}: runs on kernels ${runsOn.get(scenario)!.join(', ')} only`);
+  }
 
-  const fetch = sh('fetch.sh', []);
+  const fetch = sh('fetch.sh', targets);
   if (fetch.status !== 0) {
     process.stderr.write(fetch.stderr);
     cannotRun(`test/vm/fetch.sh failed: ${lastLine(fetch.stderr)}`);
@@ -200,12 +215,11 @@ async function main() {
   if (qemu.status !== 0) cannotRun(`qemu-system-x86_64 does not start: ${qemu.error?.message ?? lastLine(qemu.stderr)}`);
 
   const builds = new Map<string, ReturnType<typeof sh>>();
-  for (const kernel of kernels.length ? kernels : KERNELS) {
+  for (const kernel of new Set(jobs.map((j) => j.kernel))) {
     const build = sh('build-initramfs.sh', [kernel]);
     if (build.status !== 0) process.stderr.write(build.stderr);
     builds.set(kernel, build);
   }
-  const jobs = [...builds.keys()].flatMap((kernel) => scenarios.map((scenario) => ({ kernel, scenario })));
   let passed = 0;
   let failed = 0;
   const timings: Timing[] = [];
