@@ -7,6 +7,8 @@
 #   $CACHE/kernel/ID/            ID = 6.1 | 6.12: vmlinuz, release, package,
 #                                modules/NAME.ko (uncompressed), modules.order (insmod order)
 #   $CACHE/userland/root/        ndctl, daxctl and their libraries (dpkg -x)
+# and, through fetch-cxl.sh, what the CXL machine needs (kernel id 7.3-cxl,
+# QEMU 10, cxl 81).
 set -euo pipefail
 
 CACHE=${DAXPLAN_VM_CACHE:-/var/cache/daxplan-vm}
@@ -135,3 +137,4 @@ if [ ${#missing_tools[@]} -gt 0 ]; then
 fi
 for k in "${KERNELS[@]}"; do fetch_kernel "$k"; done
 fetch_userland
+bash "$(dirname "$0")/fetch-cxl.sh"
