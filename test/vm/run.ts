@@ -2,9 +2,15 @@
 //
 // Fetches kernels and tools (test/vm/fetch.sh), builds one initramfs per
 // kernel (build-initramfs.sh), then boots every scenario of
-// test/vm/guest/scenarios/*.sh on every kernel (boot.sh; $DAXPLAN_VM_JOBS
-// guests at a time, default 2: each uses one host core) and reads the serial
-// console (protocol in test/vm/guest/lib.sh). A scenario passes when it prints
+// test/vm/guest/scenarios/*.sh on every kernel of the machines it runs on
+// (boot.sh; $DAXPLAN_VM_JOBS guests at a time, default 2: each uses one host
+// core) and reads the serial console (protocol in test/vm/guest/lib.sh).
+// Machines (MACHINES below): `pmem`, legacy pmem regions, on every kernel of
+// KERNELS; `cxl`, CXL type 3 RAM devices under QEMU 10, on kernel id 7.3-cxl.
+// The comment lines a scenario starts with may say `# machines: cxl`
+// (default: pmem) and `# append: WORD...` (extra kernel command-line words
+// for its boot). `--kernel ID` keeps the runs on those kernel ids. A scenario
+// passes when it prints
 // `SCENARIO-RESULT ok` and its optional host-side check,
 // test/vm/checks/NAME.ts (default export, throws with the reason), passes.
 // Per run: test/vm/out/KERNEL/SCENARIO/{console.log,files/}. TIMING lines
@@ -12,7 +18,8 @@
 // Environment: DAXPLAN_SKIP_VM=1 exit 0 when QEMU cannot run;
 // DAXPLAN_VM_CACHE (default /var/cache/daxplan-vm); DAXPLAN_VM_TIMEOUT per
 // boot (s, default 180); DAXPLAN_VM_UPDATE_FIXTURES=1 lets capture-states
-// replace test/fixtures/real-KERNEL.
+// replace test/fixtures/real-KERNEL and the cxl-capture-* scenarios
+// test/fixtures/real-cxl-7.3/*.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -43,6 +50,29 @@ const VM = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(VM, '../..');
 const CACHE = process.env.DAXPLAN_VM_CACHE ?? '/var/cache/daxplan-vm';
 const KERNELS = ['6.1', '6.12'];
+// Machine -> the kernel ids it boots (an id ending in -cxl is the CXL machine's).
+const MACHINES: Record<string, string[]> = { pmem: KERNELS, cxl: ['7.3-cxl'] };
+const ALL_KERNELS = Object.values(MACHINES).flat();
+
+interface ScenarioHeader {
+  machines: string[];
+  append: string;
+}
+
+// `# machines: cxl` and `# append: memhp_default_state=offline` among the
+// comment lines at the top of a scenario.
+function scenarioHeader(scenario: string): ScenarioHeader {
+  const text = fs.readFileSync(path.join(VM, 'guest', 'scenarios', `${scenario}.sh`), 'utf8');
+  const head: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('#')) break;
+    head.push(line);
+  }
+  const field = (name: string) => head.map((l) => new RegExp(`^#\\s*${name}:\\s*(.*)$`).exec(l)?.[1].trim()).find((v) => v !== undefined);
+  const machines = (field('machines') ?? 'pmem').split(/[\s,]+/).filter(Boolean);
+  for (const m of machines) if (!MACHINES[m]) throw new Error(`${scenario}: unknown machine ${m} (known: ${Object.keys(MACHINES).join(', ')})`);
+  return { machines, append: field('append') ?? '' };
+}
 const rel = (p: string) => path.relative(REPO, p);
 
 function cannotRun(reason: string): never {
@@ -104,9 +134,12 @@ function parseConsole(kernel: string, scenario: string, dir: string): ScenarioRu
   return run;
 }
 
-function boot(kernel: string, scenario: string, log: string): Promise<{ status: number | null; stderr: string }> {
+function boot(kernel: string, scenario: string, log: string, append: string): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const qemu = spawn('bash', [path.join(VM, 'boot.sh'), kernel, scenario, log], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const qemu = spawn('bash', [path.join(VM, 'boot.sh'), kernel, scenario, log], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DAXPLAN_VM_APPEND: append },
+    });
     let stderr = '';
     qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     qemu.on('close', (status) => resolve({ status, stderr }));
@@ -117,7 +150,7 @@ async function runScenario(kernel: string, scenario: string): Promise<ScenarioRu
   const dir = path.join(VM, 'out', kernel, scenario);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const { status, stderr } = await boot(kernel, scenario, path.join(dir, 'console.log'));
+  const { status, stderr } = await boot(kernel, scenario, path.join(dir, 'console.log'), scenarioHeader(scenario).append);
   if (status === 124) throw new Error(`timed out after ${process.env.DAXPLAN_VM_TIMEOUT ?? 180}s`);
   if (status !== 0) throw new Error(`qemu exited ${status}: ${lastLine(stderr)}`);
   const run = parseConsole(kernel, scenario, dir);
@@ -138,7 +171,10 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
     // no previous file
   }
   const kernels = Object.fromEntries(
-    KERNELS.map((k) => [k, fs.readFileSync(path.join(CACHE, 'kernel', k, 'package'), 'utf8').trim()]),
+    ALL_KERNELS.filter((k) => KERNELS.includes(k) || fs.existsSync(path.join(CACHE, 'kernel', k, 'package'))).map((k) => [
+      k,
+      fs.readFileSync(path.join(CACHE, 'kernel', k, 'package'), 'utf8').trim(),
+    ]),
   );
   const all = [...kept.filter((t) => !ran.has(`${t.kernel} ${t.scenario}`)), ...timings].sort(
     (a, b) => a.kernel.localeCompare(b.kernel) || a.scenario.localeCompare(b.scenario),
@@ -182,7 +218,7 @@ async function main() {
     if (argv[i] === '--kernel') kernels.push(argv[++i]);
     else wanted.push(argv[i]);
   }
-  for (const k of kernels) if (!KERNELS.includes(k)) throw new Error(`unknown kernel ${k} (known: ${KERNELS.join(', ')})`);
+  for (const k of kernels) if (!ALL_KERNELS.includes(k)) throw new Error(`unknown kernel ${k} (known: ${ALL_KERNELS.join(', ')})`);
   const all = fs
     .readdirSync(path.join(VM, 'guest', 'scenarios'))
     .filter((f) => f.endsWith('.sh'))
@@ -199,13 +235,18 @@ async function main() {
   const qemu = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });
   if (qemu.status !== 0) cannotRun(`qemu-system-x86_64 does not start: ${qemu.error?.message ?? lastLine(qemu.stderr)}`);
 
+  // Every scenario on every kernel of its machines (--kernel: only those kernels).
+  const jobs = ALL_KERNELS.filter((k) => !kernels.length || kernels.includes(k)).flatMap((kernel) =>
+    scenarios
+      .filter((scenario) => scenarioHeader(scenario).machines.some((m) => MACHINES[m].includes(kernel)))
+      .map((scenario) => ({ kernel, scenario })),
+  );
   const builds = new Map<string, ReturnType<typeof sh>>();
-  for (const kernel of kernels.length ? kernels : KERNELS) {
+  for (const kernel of new Set(jobs.map((j) => j.kernel))) {
     const build = sh('build-initramfs.sh', [kernel]);
     if (build.status !== 0) process.stderr.write(build.stderr);
     builds.set(kernel, build);
   }
-  const jobs = [...builds.keys()].flatMap((kernel) => scenarios.map((scenario) => ({ kernel, scenario })));
   let passed = 0;
   let failed = 0;
   const timings: Timing[] = [];
