@@ -4,11 +4,11 @@
 // argv: TEMPLATE_TREE WORK_DIR RUNS POLICY_FILE; prints one JSON line.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { observe } from '../src/observe.js';
-import { parsePolicy } from '../src/policy.js';
-import { changes, plan } from '../src/plan.js';
+import { observe } from '../src/host/observe.js';
+import { parsePolicy } from '../src/policy/parse.js';
+import { changes, plan } from '../src/plan/plan.js';
 import { Applier } from '../src/apply/engine.js';
-import { SimulatedKernel } from '../src/sim/kernel.js';
+import { SimulatedKernel } from '../test/sim/kernel.js';
 
 const [template, work, runsText, policyFile] = process.argv.slice(2);
 const parsed = parsePolicy(fs.readFileSync(policyFile, 'utf8'), policyFile);

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
-import { writeHost, type HostSpec } from '../src/sim/tree.js';
+import { writeHost, type HostSpec } from '../test/sim/tree.js';
 import { writeHostFast } from './tree.js';
 import type { Timing } from '../test/vm/run.js';
 
@@ -96,7 +96,7 @@ function isWritableDir(dir: string): boolean {
 const GENERATOR = crypto
   .createHash('sha256')
   .update(fs.readFileSync(path.join(REPO, 'bench/tree.ts')))
-  .update(fs.readFileSync(path.join(REPO, 'src/sim/tree.ts')))
+  .update(fs.readFileSync(path.join(REPO, 'test/sim/tree.ts')))
   .digest('hex');
 
 /** A tree for `spec` under the cache, generated on first use. Fast trees are hard-linked: read them, never write them. */

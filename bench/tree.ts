@@ -1,4 +1,4 @@
-// A fast writer for writeHost (src/sim/tree.ts), for the large benchmark
+// A fast writer for writeHost (test/sim/tree.ts), for the large benchmark
 // trees (256 devices, 32k memory blocks: 200k files). The plain writer makes
 // every parent directory and removes every link before it writes it, which is
 // right for a tree that the simulated kernel rewrites but costs ~1 ms a block.
@@ -11,7 +11,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeHost, type HostSpec, type TreeWriter } from '../src/sim/tree.js';
+import { writeHost, type HostSpec, type TreeWriter } from '../test/sim/tree.js';
 
 class Writer implements TreeWriter {
   private readonly dirs = new Set<string>();

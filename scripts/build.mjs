@@ -44,3 +44,16 @@ fs.writeFileSync(ENTRY, launcher.replace('__PROGRAM__', () => JSON.stringify(pro
 fs.chmodSync(ENTRY, 0o755);
 const cache = await writeCodeCache({ program, header, entry: path.resolve(ENTRY), cacheFile: CACHE });
 for (const f of cache.failed) console.warn(`build: warming the code cache: ${f} failed`);
+
+// The same CLI over the simulated kernel (test/sim/cli.ts): for tests that
+// spawn a process and for trying apply without root. Not part of an install.
+await build({
+  entryPoints: ['test/sim/cli.ts'],
+  outfile: 'dist/daxplan-sim.mjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});

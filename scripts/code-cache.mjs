@@ -28,7 +28,7 @@ function warmups(tmp) {
     { argv: ['status', '--sysfs-root', sys] },
     { argv: ['plan', '--sysfs-root', sys, '--format', 'json'], cwd: searched },
     { argv: ['validate', '-c', policy, '--sysfs-root', sys] },
-    { argv: ['apply', '--simulate', '-c', policy, '--sysfs-root', copy, '--lock-file', path.join(tmp, 'lock'), '--trigger', 'udev'] },
+    { argv: ['apply', '--dry-run', '-c', policy, '--sysfs-root', copy, '--trigger', 'udev'] },
     { argv: ['status', '--sysfs-root', copy, '--format', 'json'] },
     { argv: ['--help'] },
   ];

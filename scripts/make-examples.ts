@@ -3,7 +3,7 @@
 // tree a real kernel wrote (../shared/fixtures), with its symlinks restored.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeHost, type HostSpec } from '../src/sim/tree.js';
+import { writeHost, type HostSpec } from '../test/sim/tree.js';
 
 const EXAMPLES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../examples');
 

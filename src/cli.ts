@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The executable: the only place that touches process.exit status.
-import { main } from './main.js';
+import { main } from './cli/main.js';
 
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }).then((code) => {
   process.exitCode = code;

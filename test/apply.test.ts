@@ -1,12 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { observe } from '../src/observe.js';
-import { parsePolicy, type Policy } from '../src/policy.js';
-import { changes, plan, satisfies } from '../src/plan.js';
+import { observe } from '../src/host/observe.js';
+import { parsePolicy, type Policy } from '../src/policy/parse.js';
+import { changes, plan, satisfies } from '../src/plan/plan.js';
 import { Applier, type Outcome } from '../src/apply/engine.js';
-import { SimulatedKernel, type Faults, type SimConfig } from '../src/sim/kernel.js';
-import type { DeviceShape, HostSpec } from '../src/sim/tree.js';
-import { describeDevice, type AutoOnline, type DesiredState } from '../src/model.js';
+import { SimulatedKernel, type Faults, type SimConfig } from './sim/kernel.js';
+import type { DeviceShape, HostSpec } from './sim/tree.js';
+import { describeDevice, type AutoOnline, type DesiredState } from '../src/model/device.js';
 import { host } from './support/host.js';
 
 function policyTo(state: DesiredState): Policy {

@@ -4,11 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
-import { copyTree, host, policyFile, REPO, SHARED_FIXTURE, tempDir } from './support/host.js';
+import { copyTree, host, policyFile, REPO, REAL_612, tempDir } from './support/host.js';
 import { acquireLock } from '../src/apply/lock.js';
-import { SIM_CONFIG } from '../src/sim/kernel.js';
+import { SIM_CONFIG, SimulatedKernel } from './sim/kernel.js';
 
 const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const SIM_BIN = path.join(REPO, 'dist/daxplan-sim.mjs');
 const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu');
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
 
@@ -23,6 +24,10 @@ function treeDigest(root: string): string {
   };
   walk(root);
   return out.join('\n');
+}
+
+function simBin(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [SIM_BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
 }
 
 function bin(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -71,12 +76,12 @@ cmd('plan --format markdown has the summary first', async () => {
 });
 
 cmd('status: one row per device, text and JSON', async () => {
-  const text = await run(['status', '--sysfs-root', SHARED_FIXTURE]);
+  const text = await run(['status', '--sysfs-root', REAL_612]);
   assert.is(text.code, 0);
   const lines = text.stdout.trim().split('\n');
   assert.match(lines[0], /^DEVICE\s+STATE\s+NODE\s+TIER\s+UUID\s+SIZE\s+BLOCKS\s+ZONE$/);
   assert.match(lines[4], /^dax3\.0\s+mixed\s+2\s+22\s+97d516e9-72fa-46e2-87c0-dbd26808df07\s+1006 MiB\s+4\/7\s+Normal$/);
-  const doc = JSON.parse((await run(['status', '--sysfs-root', SHARED_FIXTURE, '--format', 'json'])).stdout);
+  const doc = JSON.parse((await run(['status', '--sysfs-root', REAL_612, '--format', 'json'])).stdout);
   assert.is(doc.format_version, '1.0');
   assert.equal(
     doc.devices.map((d: { name: string; state: string; target_node: number; tier: number; size: number }) => [d.name, d.state, d.target_node, d.tier, d.size]),
@@ -112,7 +117,7 @@ const errors = suite('cli: errors and exit codes');
 
 errors('an invalid policy exits 65 with file:line:col', async () => {
   const bad = policyFile('version: 1\nrules:\n  - name: a\n    match: { numa_node: 1 }\n    state: sideways\n');
-  const r = await run(['plan', '-c', bad, '--sysfs-root', SHARED_FIXTURE]);
+  const r = await run(['plan', '-c', bad, '--sysfs-root', REAL_612]);
   assert.is(r.code, 65);
   assert.match(r.stderr, /daxplan\.yaml:5:12: rules\[0\]\.state: must be one of unplug, online, online_movable, devdax/);
   assert.is(r.stdout, '');
@@ -153,22 +158,25 @@ function simHost(spec: Parameters<typeof host>[0], sim: object = {}) {
   return host(spec, sim);
 }
 
-errors('apply refuses --simulate on /sys', async () => {
+errors('the product has no simulated kernel: --simulate is an unknown option, and the simulator refuses the real /sys', async () => {
   const r = await run(['apply', '--simulate', '-c', policyFile(FAR_MOVABLE)]);
   assert.is(r.code, 64);
+  assert.match(r.stderr, "Unknown option '--simulate'");
+  assert.throws(() => SimulatedKernel.fromTree('/sys/.'), /never runs on the real sysfs/);
+  assert.not.match(fs.readFileSync(BIN, 'utf8'), 'daxplan-sim.json');
 });
 
 apply('apply converges, prints the plan and a per-device summary; a second apply is a no-op', async () => {
   const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }, { name: 'dax1.0', node: 2, blocks: 4, state: 'online' }] });
   const policy = policyFile(FAR_MOVABLE);
-  const first = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policy]);
+  const first = await run(['apply', '--sysfs-root', root, '-c', policy]);
   assert.is(first.code, 0, first.stderr);
   assert.match(first.stdout, 'Plan: 2 to change');
   assert.match(first.stdout, '✓ dax0.0: devdax -> online_movable (per-block, 512 MiB on node 1): applied');
   assert.match(first.stdout, 'node 2: ZONE_NORMAL -512 MiB, ZONE_MOVABLE +512 MiB');
   assert.match(first.stdout, 'Apply: 2 applied, 0 failed, 0 skipped.');
   const before = treeDigest(root);
-  const second = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policy]);
+  const second = await run(['apply', '--sysfs-root', root, '-c', policy]);
   assert.is(second.code, 0);
   assert.match(second.stdout, 'No changes. Memory matches policy.');
   assert.is(treeDigest(root), before);
@@ -177,7 +185,7 @@ apply('apply converges, prints the plan and a per-device summary; a second apply
 apply('--dry-run and plan change nothing', async () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const before = treeDigest(root);
-  assert.is((await run(['apply', '--simulate', '--dry-run', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)])).code, 0);
+  assert.is((await run(['apply', '--dry-run', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)])).code, 0);
   assert.is((await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)])).code, 0);
   assert.is(treeDigest(root), before);
 });
@@ -185,14 +193,14 @@ apply('--dry-run and plan change nothing', async () => {
 apply('an invalid policy changes nothing on the host', async () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const before = treeDigest(root);
-  const r = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile('version: 1\nrules: 7\n')]);
+  const r = await run(['apply', '--sysfs-root', root, '-c', policyFile('version: 1\nrules: 7\n')]);
   assert.is(r.code, 65);
   assert.is(treeDigest(root), before);
 });
 
 apply('EBUSY: exit 1, the failure and the device state are reported, JSON says restored', async () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] }, { busyBlocks: [33] });
-  const r = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--format', 'json']);
+  const r = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--format', 'json']);
   assert.is(r.code, 1);
   const doc = JSON.parse(r.stdout);
   assert.is(doc.kind, 'apply');
@@ -207,16 +215,16 @@ apply('EBUSY: exit 1, the failure and the device state are reported, JSON says r
 apply('a crash between steps: the next run reads the half-moved device and finishes the job', () => {
   const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] }, { crashBeforeWrite: 4 });
   const policy = policyFile(FAR_MOVABLE);
-  const crashed = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policy]);
+  const crashed = simBin(['apply', '--sysfs-root', root, '-c', policy]);
   assert.is(crashed.signal, 'SIGKILL');
   fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
-  const status = bin(['status', '--sysfs-root', root]);
+  const status = simBin(['status', '--sysfs-root', root]);
   assert.match(status.stdout, /dax0\.0\s+mixed/);
-  const again = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
+  const again = simBin(['apply', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
   assert.is(again.status, 0, again.stderr);
   assert.match(again.stdout, 'mixed -> online_movable');
   assert.match(again.stderr, /a previous run \(pid \d+, trigger manual, started .*\) died while moving dax0\.0 from devdax to online_movable; it is now mixed \(3\/4 blocks online, Normal\)/);
-  assert.match(bin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+online_movable/);
+  assert.match(simBin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+online_movable/);
 });
 
 apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait for it', async () => {
@@ -224,10 +232,10 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   const policy = policyFile(FAR_MOVABLE);
   const lockFile = path.join(tempDir(), 'lock');
   const lock = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'udev' });
-  const held = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '0']);
+  const held = simBin(['apply', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '0']);
   assert.is(held.status, 75);
   assert.match(held.stderr, `held by pid ${process.pid} (trigger udev`);
-  const waiter = spawn(process.execPath, [BIN, 'apply', '--simulate', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '20'], {
+  const waiter = spawn(process.execPath, [SIM_BIN, 'apply', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '20'], {
     env: { ...process.env, NO_COLOR: '1' },
   });
   let stderr = '';
@@ -242,7 +250,7 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
 apply('without flock(1) apply says so and changes nothing', () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const before = treeDigest(root);
-  const r = bin(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)], { PATH: tempDir() });
+  const r = simBin(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)], { PATH: tempDir() });
   assert.is(r.status, 1);
   assert.match(r.stderr, 'cannot run flock(1) to take the lock');
   assert.not.match(r.stderr, 'internal error');
@@ -260,15 +268,15 @@ apply('a saved plan applies exactly; a stale one is refused before any write', a
   const moved = copyTree(root);
   fs.writeFileSync(path.join(moved, 'devices/system/memory/memory33/state'), 'offline\n');
   const before = treeDigest(moved);
-  const stale = await run(['apply', saved, '--simulate', '--sysfs-root', moved]);
+  const stale = await run(['apply', saved, '--sysfs-root', moved]);
   assert.is(stale.code, 1);
   assert.match(stale.stderr, `saved plan ${saved} is stale`);
   assert.match(stale.stderr, 'dax0.0 was online, is now mixed');
   assert.is(treeDigest(moved), before);
-  const fresh = await run(['apply', saved, '--simulate', '--sysfs-root', root]);
+  const fresh = await run(['apply', saved, '--sysfs-root', root]);
   assert.is(fresh.code, 0, fresh.stderr);
   assert.match(fresh.stdout, 'Apply: 2 applied');
-  const twice = await run(['apply', saved, '--simulate', '--sysfs-root', root]);
+  const twice = await run(['apply', saved, '--sysfs-root', root]);
   assert.is(twice.code, 1);
   assert.match(twice.stderr, 'is stale');
 });
@@ -294,12 +302,12 @@ safety('a plan that leaves too little kernel memory for ZONE_MOVABLE warns, and 
   assert.match(planned.stdout, 'Warning: after this plan ZONE_MOVABLE would be 2 GiB against 512 MiB of kernel memory (400%, above safety.movable_ratio_percent 301%)');
   const refuse = policyFile(FAR_MOVABLE.replace('version: 1\n', 'version: 1\nsafety: { on_movable_excess: refuse }\n'));
   const before = treeDigest(root);
-  const r = await run(['apply', '--simulate', '--sysfs-root', root, '-c', refuse]);
+  const r = await run(['apply', '--sysfs-root', root, '-c', refuse]);
   assert.is(r.code, 1);
   assert.match(r.stderr, 'refusing to apply (safety.on_movable_excess: refuse)');
   assert.is(treeDigest(root), before);
   const roomy = policyFile(FAR_MOVABLE.replace('version: 1\n', 'version: 1\nsafety: { on_movable_excess: refuse, movable_ratio_percent: 500 }\n'));
-  assert.is((await run(['apply', '--simulate', '--sysfs-root', root, '-c', roomy])).code, 0);
+  assert.is((await run(['apply', '--sysfs-root', root, '-c', roomy])).code, 0);
 });
 
 safety.run();
@@ -312,7 +320,7 @@ rootWrites('the lock file and plan --out refuse a symlink', async () => {
   const victim = path.join(dir, 'victim');
   fs.writeFileSync(victim, 'precious\n');
   fs.symlinkSync(victim, path.join(dir, 'lock'));
-  const locked = await run(['apply', '--simulate', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', path.join(dir, 'lock')]);
+  const locked = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', path.join(dir, 'lock')]);
   assert.is(locked.code, 1);
   assert.match(locked.stderr, 'not a regular file');
   fs.symlinkSync(victim, path.join(dir, 'plan.json'));

@@ -11,7 +11,7 @@ import { scanRules } from '../src/doctor/udev.js';
 import { daxctlIntent, parseDaxctlConf } from '../src/doctor/daxctl.js';
 import { lastParam, parseCmdline } from '../src/doctor/cmdline.js';
 import type { Finding } from '../src/doctor/findings.js';
-import type { HostSpec } from '../src/sim/tree.js';
+import type { HostSpec } from './sim/tree.js';
 
 const UUID_A = '4d8f53a7-3f54-4a5a-9d26-5b0a1c0e1f11';
 const UUID_B = '9b1e5b62-8c3c-4b5e-a8a5-3f6d7e0c2a22';
@@ -169,7 +169,7 @@ cli('another daxplan run holds the lock: reported without taking it; a killed ru
     assert.is(r.doc.findings[0].evidence, lockFile);
     assert.match(r.doc.findings[0].message, `pid ${process.pid} (trigger udev`);
     // doctor did not take (or break) the lock: apply still finds it held
-    const held = await run(['apply', '--simulate', '--sysfs-root', sys, '-c', policyFile(FAR_MOVABLE), '--lock-file', lockFile, '--lock-timeout', '0']);
+    const held = await run(['apply', '--sysfs-root', sys, '-c', policyFile(FAR_MOVABLE), '--lock-file', lockFile, '--lock-timeout', '0']);
     assert.is(held.code, 75);
   } finally {
     await lock.release();

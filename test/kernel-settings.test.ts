@@ -5,14 +5,14 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { run } from './support/cli.js';
 import { host, policyFile, REPO, tempDir } from './support/host.js';
-import { parsePolicy, type Policy } from '../src/policy.js';
-import { formatDiagnostic } from '../src/errors.js';
-import { observe } from '../src/observe.js';
-import { changes, kernelAfter, plan, settingChanges } from '../src/plan.js';
+import { parsePolicy, type Policy } from '../src/policy/parse.js';
+import { formatDiagnostic } from '../src/model/errors.js';
+import { observe } from '../src/host/observe.js';
+import { changes, kernelAfter, plan, settingChanges } from '../src/plan/plan.js';
 import { Applier } from '../src/apply/engine.js';
 import { applySetting } from '../src/apply/kernel.js';
-import { SimulatedKernel } from '../src/sim/kernel.js';
-import { DirSysfs, SysfsWriteError } from '../src/sysfs.js';
+import { SimulatedKernel } from './sim/kernel.js';
+import { DirSysfs, SysfsWriteError } from '../src/host/sysfs.js';
 
 const KERNEL_OFFLINE = 'version: 1\nkernel:\n  auto_online_blocks: offline\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
 
@@ -121,7 +121,7 @@ cli('plan shows the drift in text, JSON and Markdown; --detailed-exitcode sees i
 cli('apply writes and verifies it before the devices; a second apply has nothing to do', async () => {
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const pol = policyFile(KERNEL_OFFLINE);
-  const r = await run(['apply', '--simulate', '--sysfs-root', root, '-c', pol, '-f', 'json', '--trigger', 'boot']);
+  const r = await run(['apply', '--sysfs-root', root, '-c', pol, '-f', 'json', '--trigger', 'boot']);
   assert.is(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.kernel_outcomes, [{ setting: 'auto_online_blocks', from: 'online', to: 'offline', result: 'applied', message: null }]);
@@ -130,7 +130,7 @@ cli('apply writes and verifies it before the devices; a second apply has nothing
   assert.match(log[0], 'daxplan[boot]: kernel auto_online_blocks: online -> offline: applied');
   assert.match(log[1], 'dax0.0: step 1/3');
   assert.is(read(root), 'offline');
-  const again = await run(['apply', '--simulate', '--sysfs-root', root, '-c', pol]);
+  const again = await run(['apply', '--sysfs-root', root, '-c', pol]);
   assert.match(again.stdout, '  = kernel auto_online_blocks  offline');
   assert.match(again.stdout, 'No changes. Memory matches policy.');
 });
@@ -138,7 +138,7 @@ cli('apply writes and verifies it before the devices; a second apply has nothing
 cli('apply --kernel-only writes the setting and touches no device; it refuses --device', async () => {
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const pol = policyFile(KERNEL_OFFLINE);
-  const r = await run(['apply', '--kernel-only', '--simulate', '--sysfs-root', root, '-c', pol]);
+  const r = await run(['apply', '--kernel-only', '--sysfs-root', root, '-c', pol]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'Apply: 1 applied, 0 failed, 0 skipped.');
   assert.is(read(root), 'offline');
@@ -146,7 +146,7 @@ cli('apply --kernel-only writes the setting and touches no device; it refuses --
   assert.is((await run(['apply', '--kernel-only', '--device', 'dax0.0', '--sysfs-root', root, '-c', pol])).code, 64);
   // nothing declared: nothing written
   const plain = host({ autoOnline: 'online', devices: [] });
-  assert.match((await run(['apply', '--kernel-only', '--simulate', '--sysfs-root', plain, '-c', policyFile('version: 1\nrules: []\n')])).stdout, 'No changes.');
+  assert.match((await run(['apply', '--kernel-only', '--sysfs-root', plain, '-c', policyFile('version: 1\nrules: []\n')])).stdout, 'No changes.');
   assert.is(read(plain), 'online');
 });
 
@@ -154,7 +154,7 @@ cli('a saved plan carries the setting and apply FILE writes it first', async () 
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const saved = path.join(tempDir(), 'plan.json');
   assert.is((await run(['plan', '--sysfs-root', root, '-c', policyFile(KERNEL_OFFLINE), '--out', saved])).code, 0);
-  const r = await run(['apply', saved, '--simulate', '--sysfs-root', root]);
+  const r = await run(['apply', saved, '--sysfs-root', root]);
   assert.is(r.code, 0, r.stderr);
   assert.is(read(root), 'offline');
   assert.match(r.stdout, '✓ kernel auto_online_blocks: online -> offline: applied');

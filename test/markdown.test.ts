@@ -1,11 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DirSysfs } from '../src/sysfs.js';
-import { observe } from '../src/observe.js';
-import { parsePolicy, type Policy } from '../src/policy.js';
-import { plan } from '../src/plan.js';
+import { DirSysfs } from '../src/host/sysfs.js';
+import { observe } from '../src/host/observe.js';
+import { parsePolicy, type Policy } from '../src/policy/parse.js';
+import { plan } from '../src/plan/plan.js';
 import { MARKDOWN_LIMIT, planMarkdown } from '../src/render/markdown.js';
-import type { DeviceShape, DeviceSpec } from '../src/sim/tree.js';
+import type { DeviceShape, DeviceSpec } from './sim/tree.js';
 import { host } from './support/host.js';
 
 function policy(state: string, match = '{ device: "*" }', name = 'all'): Policy {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatNodeList, parseNodeList } from '../src/nodelist.js';
+import { formatNodeList, parseNodeList } from '../src/model/nodelist.js';
 
 test('parses the kernel node list format', () => {
   assert.equal(parseNodeList('0-1,4'), [0, 1, 4]);

@@ -5,14 +5,14 @@ import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { policyFile } from './support/host.js';
 import { hostRoot } from './support/files.js';
-import { PAUSE_FILE, readPause } from '../src/pause.js';
+import { PAUSE_FILE, readPause } from '../src/host/pause.js';
 
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
 const REASON = 'replacing the CXL card, ticket 1234';
 
 function pausedHost() {
   const { root, sys } = hostRoot({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
-  const apply = (...extra: string[]) => run(['apply', '--simulate', '--sysfs-root', sys, '--root', root, '-c', policyFile(FAR_MOVABLE), ...extra]);
+  const apply = (...extra: string[]) => run(['apply', '--sysfs-root', sys, '--root', root, '-c', policyFile(FAR_MOVABLE), ...extra]);
   const state = async () => /dax0\.0\s+(\S+)/.exec((await run(['status', '--sysfs-root', sys])).stdout)![1];
   return { root, sys, apply, state };
 }

@@ -1,13 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DirSysfs } from '../src/sysfs.js';
-import { observe } from '../src/observe.js';
-import { parsePolicy, type Policy } from '../src/policy.js';
-import { plan, type Entry, type Step } from '../src/plan.js';
-import type { AutoOnline } from '../src/model.js';
-import type { DeviceShape, HostSpec } from '../src/sim/tree.js';
+import { DirSysfs } from '../src/host/sysfs.js';
+import { observe } from '../src/host/observe.js';
+import { parsePolicy, type Policy } from '../src/policy/parse.js';
+import { plan, type Entry, type Step } from '../src/plan/plan.js';
+import type { AutoOnline } from '../src/model/device.js';
+import type { DeviceShape, HostSpec } from './sim/tree.js';
 import { summaryLine } from '../src/render/words.js';
-import { host, SHARED_FIXTURE } from './support/host.js';
+import { host, REAL_612 } from './support/host.js';
 
 function policy(yaml: string): Policy {
   const result = parsePolicy(yaml, 'policy.yaml');
@@ -142,7 +142,7 @@ rules:
     match: { tier: 22 }
     state: online_movable
 `);
-  const result = plan(p, observe(new DirSysfs(SHARED_FIXTURE)));
+  const result = plan(p, observe(new DirSysfs(REAL_612)));
   const view = result.entries.map((e) => [e.device.name, e.kind, 'decider' in e && e.decider?.kind === 'rule' ? `${e.decider.name}@${e.decider.line}` : '-']);
   assert.equal(view, [
     ['dax0.0', 'unmanaged', '-'],
@@ -162,13 +162,13 @@ rules:
       numa_node: 2
     state: unplug
 `);
-  const result = plan(p, observe(new DirSysfs(SHARED_FIXTURE)));
+  const result = plan(p, observe(new DirSysfs(REAL_612)));
   assert.equal(result.entries.filter((e) => e.kind !== 'unmanaged').map((e) => e.device.name), ['dax2.0']);
 });
 
 rules('defaults.state takes the devices no rule matches', () => {
   const p = policy(`version: 1\ndefaults: { state: unplug }\nrules:\n  - name: n1\n    match: { numa_node: 1 }\n    state: online_movable\n`);
-  const result = plan(p, observe(new DirSysfs(SHARED_FIXTURE)));
+  const result = plan(p, observe(new DirSysfs(REAL_612)));
   assert.equal(result.entries.map((e) => e.kind), ['unchanged', 'change', 'change', 'change']);
   assert.match(result.entries[1].reason, 'defaults.state');
 });

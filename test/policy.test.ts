@@ -2,9 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parsePolicy } from '../src/policy.js';
-import { formatDiagnostic } from '../src/errors.js';
-import { loadPolicy } from '../src/config.js';
+import { parsePolicy } from '../src/policy/parse.js';
+import { formatDiagnostic } from '../src/model/errors.js';
+import { loadPolicy } from '../src/policy/load.js';
 import { REPO, tempDir } from './support/host.js';
 
 function errors(text: string): string[] {

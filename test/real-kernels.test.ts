@@ -5,10 +5,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DirSysfs } from '../src/sysfs.js';
-import { observe } from '../src/observe.js';
-import { parsePolicy } from '../src/policy.js';
-import { plan } from '../src/plan.js';
+import { DirSysfs } from '../src/host/sysfs.js';
+import { observe } from '../src/host/observe.js';
+import { parsePolicy } from '../src/policy/parse.js';
+import { plan } from '../src/plan/plan.js';
 import { REPO } from './support/host.js';
 
 const STATES = [

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DirSysfs } from '../src/sysfs.js';
-import { observe } from '../src/observe.js';
+import { DirSysfs } from '../src/host/sysfs.js';
+import { observe } from '../src/host/observe.js';
 import { SHAPES } from './fixtures/shapes.js';
 import { host } from './support/host.js';
 

@@ -3,17 +3,17 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { DirSysfs } from '../src/sysfs.js';
-import { observe } from '../src/observe.js';
-import { parsePolicy, type Policy } from '../src/policy.js';
-import { plan } from '../src/plan.js';
-import { checkPlan, observeMemoryTotals } from '../src/safety.js';
-import { fromSnapshot, readSnapshot, snapshotTotals, toSnapshot, type Snapshot } from '../src/snapshot.js';
-import { UsageError } from '../src/errors.js';
-import { MEMORY_DIR, writeFile, type HostSpec } from '../src/sim/tree.js';
-import { DESIRED_STATES } from '../src/model.js';
+import { DirSysfs } from '../src/host/sysfs.js';
+import { observe } from '../src/host/observe.js';
+import { parsePolicy, type Policy } from '../src/policy/parse.js';
+import { plan } from '../src/plan/plan.js';
+import { checkPlan, observeMemoryTotals } from '../src/plan/safety.js';
+import { fromSnapshot, readSnapshot, snapshotTotals, toSnapshot, type Snapshot } from '../src/host/snapshot.js';
+import { UsageError } from '../src/model/errors.js';
+import { MEMORY_DIR, writeFile, type HostSpec } from './sim/tree.js';
+import { DESIRED_STATES } from '../src/model/device.js';
 import { run } from './support/cli.js';
-import { host, policyFile, SHARED_FIXTURE, tempDir } from './support/host.js';
+import { host, policyFile, REAL_612, tempDir } from './support/host.js';
 
 function policy(yaml: string): Policy {
   const result = parsePolicy(yaml, 'policy.yaml');
@@ -53,9 +53,9 @@ function assertSamePlans(root: string, only?: string[]): void {
 
 const exact = suite('snapshot: plans from a snapshot are the plans from the host');
 
-exact('the tree Debian 6.12 wrote (flattened symlinks): Observed and every plan survive the round trip', () => {
-  assertSamePlans(SHARED_FIXTURE);
-  const { snapshot } = roundTrip(SHARED_FIXTURE);
+exact('the tree Debian 6.12 wrote: Observed and every plan survive the round trip', () => {
+  assertSamePlans(REAL_612);
+  const { snapshot } = roundTrip(REAL_612);
   assert.is(snapshot.kernel.block_size, String(128 << 20));
   assert.equal(snapshot.devices[3].blocks, [
     { first: 73, count: 1, state: 'online', zone: 'Normal' },
@@ -138,7 +138,7 @@ function refused(file: string, message: string | RegExp): void {
   assert.unreachable(`${file} was accepted`);
 }
 
-const good = (): Snapshot => JSON.parse(JSON.stringify(roundTrip(SHARED_FIXTURE).snapshot));
+const good = (): Snapshot => JSON.parse(JSON.stringify(roundTrip(REAL_612).snapshot));
 
 hostile('missing, a directory, a FIFO, not JSON, too large', () => {
   refused(path.join(tempDir(), 'nope.json'), 'cannot read snapshot file');
@@ -232,7 +232,7 @@ cli('daxplan snapshot prints a snapshot; plan and status --state print what --sy
 cli('usage errors: --state with --sysfs-root, --state with --out, a missing or bad snapshot, a bad --hostname', async () => {
   const file = await snapshotOf(path.join(EXAMPLE, 'host/sys'));
   const policy = path.join(EXAMPLE, 'daxplan.yaml');
-  const both = await run(['plan', '-c', policy, '--state', file, '--sysfs-root', SHARED_FIXTURE]);
+  const both = await run(['plan', '-c', policy, '--state', file, '--sysfs-root', REAL_612]);
   assert.is(both.code, 64);
   assert.match(both.stderr, '--state FILE and --sysfs-root DIR both name the host');
   const out = await run(['plan', '-c', policy, '--state', file, '--out', path.join(tempDir(), 'p.json')]);

@@ -4,11 +4,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { tick, type TickMemory, type WatchSetup } from '../src/watch.js';
-import { SimulatedKernel, type SimConfig } from '../src/sim/kernel.js';
+import { tick, type TickMemory, type WatchSetup } from '../src/cli/watch.js';
+import { SimulatedKernel, type SimConfig } from './sim/kernel.js';
 import { acquireLock } from '../src/apply/lock.js';
-import { writePause } from '../src/pause.js';
-import type { HostSpec } from '../src/sim/tree.js';
+import { writePause } from '../src/host/pause.js';
+import type { HostSpec } from './sim/tree.js';
 import { run } from './support/cli.js';
 import { host, policyFile, REPO, tempDir } from './support/host.js';
 
@@ -136,13 +136,13 @@ cli('usage errors exit 64: a bad cron expression, no schedule, a bad lock timeou
   assert.match(invalid.stderr, 'daxplan.yaml:2:8');
 });
 
-const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const BIN = path.join(REPO, 'dist/daxplan-sim.mjs');
 
 /** The bundle, rebuilt when a source file is newer than it. */
 function freshBundle(): void {
   const newest = (dir: string): number =>
     Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)));
-  if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs >= newest(path.join(REPO, 'src'))) return;
+  if (fs.existsSync(BIN) && fs.statSync(BIN).mtimeMs >= Math.max(newest(path.join(REPO, 'src')), newest(path.join(REPO, 'test/sim')))) return;
   const built = spawnSync('npm', ['run', 'build'], { cwd: REPO, encoding: 'utf8' });
   assert.is(built.status, 0, built.stderr);
 }
@@ -150,7 +150,7 @@ function freshBundle(): void {
 cli('the bundle ticks every second on a simulated host, and SIGTERM ends it cleanly with exit 0', async () => {
   freshBundle();
   const root = host(TWO, {});
-  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--simulate', '--sysfs-root', root, '-c', policyFile(MOVABLE)], {
+  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '-c', policyFile(MOVABLE)], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

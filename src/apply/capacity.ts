@@ -1,7 +1,7 @@
 // What an apply run really changed, per node and zone: the plan's deltas for
 // the devices that were applied.
-import type { Zone } from '../model.js';
-import { capacityDelta, type Plan } from '../plan.js';
+import type { Zone } from '../model/device.js';
+import { capacityDelta, type Plan } from '../plan/plan.js';
 import type { Outcome } from './engine.js';
 
 export function appliedCapacity(plan: Plan, outcomes: Outcome[]): Map<number, Record<Zone, bigint>> {

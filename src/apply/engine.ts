@@ -1,8 +1,8 @@
 // Apply: for each change, re-read, write one step, re-read, check; verify the
 // end state with bounded retries; on any failure restore the device to where
 // it was (its checkpoint) and report exactly where it is now.
-import type { Sysfs } from '../sysfs.js';
-import { observe } from '../observe.js';
+import type { Sysfs } from '../host/sysfs.js';
+import { observe } from '../host/observe.js';
 import {
   blockKind,
   describeDevice as describe,
@@ -13,8 +13,8 @@ import {
   type ObservedState,
   type Zone,
   ZONE_NAMES,
-} from '../model.js';
-import { findSteps, satisfies, type Change, type Method, type PlannedStep } from '../plan.js';
+} from '../model/device.js';
+import { findSteps, satisfies, type Change, type Method, type PlannedStep } from '../plan/plan.js';
 import { StepRunner } from './steps.js';
 
 export const VERIFY_ATTEMPTS = 5;

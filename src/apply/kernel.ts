@@ -1,9 +1,9 @@
 // Apply for host-wide kernel settings (kernel: in the policy): read, write
 // through the Sysfs, read back. Runs before any device step, because the
 // device steps were planned for the kernel as these settings leave it.
-import { SysfsWriteError, type Sysfs } from '../sysfs.js';
-import { MEMORY } from '../observe.js';
-import type { SettingEntry } from '../plan.js';
+import { SysfsWriteError, type Sysfs } from '../host/sysfs.js';
+import { MEMORY } from '../host/sysfs.js';
+import type { SettingEntry } from '../plan/plan.js';
 
 export interface SettingOutcome {
   setting: SettingEntry['setting'];

@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { HostError, LockHeldError } from '../errors.js';
-import { writeFileNoFollow } from '../safewrite.js';
+import { HostError, LockHeldError } from '../model/errors.js';
+import { writeFileNoFollow } from '../host/safewrite.js';
 import { builtin } from '../lazy.js';
 
 const childProcess = builtin<typeof ChildProcesses>('node:child_process');

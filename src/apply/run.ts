@@ -1,17 +1,17 @@
 // The apply pipeline, shared by every writer (daxplan apply, daxplan watch):
 // take the lock, observe, plan under it, check, refuse or write (kernel
 // settings first, then each device), release. Callers decide what to print.
-import type { Sysfs } from '../sysfs.js';
-import { observe } from '../observe.js';
-import { describeDevice, type Observed } from '../model.js';
-import { changes, kernelAfter, plan, settingChanges, summarise, type Change, type Plan, type SettingEntry } from '../plan.js';
-import type { Policy } from '../policy.js';
-import type { Pause } from '../pause.js';
-import { checkPlan, observeMemoryTotals, refusal } from '../safety.js';
-import { changesFromSavedPlan, type readSavedPlan } from '../savedplan.js';
-import { readProcFacts } from '../fingerprint.js';
+import type { Sysfs } from '../host/sysfs.js';
+import { observe } from '../host/observe.js';
+import { describeDevice, type Observed } from '../model/device.js';
+import { changes, kernelAfter, plan, settingChanges, summarise, type Change, type Plan, type SettingEntry } from '../plan/plan.js';
+import type { Policy } from '../policy/parse.js';
+import type { Pause } from '../host/pause.js';
+import { checkPlan, observeMemoryTotals, refusal } from '../plan/safety.js';
+import { changesFromSavedPlan, type readSavedPlan } from '../plan/saved.js';
+import { readProcFacts } from '../plan/fingerprint.js';
 import { describeStep } from '../render/words.js';
-import { HostError } from '../errors.js';
+import { HostError } from '../model/errors.js';
 import { Applier, type Outcome } from './engine.js';
 import { applySetting, savedSettings, type SettingOutcome } from './kernel.js';
 import { acquireLock } from './lock.js';

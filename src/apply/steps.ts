@@ -1,10 +1,10 @@
 // Executes one plan step against sysfs. The only module (with the simulated
 // kernel behind the same interface) that writes.
 import type * as ChildProcess from 'node:child_process';
-import { SysfsWriteError, type Sysfs } from '../sysfs.js';
-import { DAX_DEVICES, MEMORY } from '../observe.js';
-import { ZONE_NAMES, type Driver, type ObservedDevice, type Zone } from '../model.js';
-import type { Step } from '../plan.js';
+import { SysfsWriteError, type Sysfs } from '../host/sysfs.js';
+import { DAX_DEVICES, MEMORY } from '../host/sysfs.js';
+import { ZONE_NAMES, type Driver, type ObservedDevice, type Zone } from '../model/device.js';
+import type { Step } from '../plan/plan.js';
 import { builtin } from '../lazy.js';
 
 const childProcess = builtin<typeof ChildProcess>('node:child_process');

@@ -1,8 +1,9 @@
 // Argument parsing shared by every command: node's parseArgs plus the checks
 // that make flags safe to use as root (device names, formats, numbers).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../errors.js';
-import { DEVICE_NAME } from '../observe.js';
+import type { Sysfs } from '../host/sysfs.js';
+import { UsageError } from '../model/errors.js';
+import { DEVICE_NAME } from '../host/sysfs.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string };
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -12,6 +13,8 @@ export interface Io {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** How to open the sysfs tree at a root (default: the files under it). Tests stand a simulated kernel in here. */
+  openSysfs?(root: string): Sysfs;
 }
 
 export interface Command {

@@ -1,13 +1,19 @@
 // Options and wiring several commands share.
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { DirSysfs } from '../sysfs.js';
-import { observeMemoryTotals, type MemoryTotals } from '../safety.js';
-import { observe } from '../observe.js';
-import type { Observed } from '../model.js';
-import { fromSnapshot, readSnapshot, snapshotTotals } from '../snapshot.js';
-import { loadPolicy, type LoadedPolicy } from '../config.js';
-import { formatDiagnostic, UsageError } from '../errors.js';
+import type * as Crypto from 'node:crypto';
+import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
+import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
+import { observeMemoryTotals, type MemoryTotals } from '../plan/safety.js';
+import { observe } from '../host/observe.js';
+import type { Observed } from '../model/device.js';
+import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js';
+import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
+import { formatDiagnostic, UsageError } from '../model/errors.js';
 import { deviceNames, type Io, type OptionSpecs, type Values } from './args.js';
+import { builtin } from '../lazy.js';
+
+const crypto = builtin<typeof Crypto>('node:crypto');
 
 export const DEFAULT_SYSFS_ROOT = '/sys';
 
@@ -21,6 +27,31 @@ export const HOST: OptionSpecs = {
 
 export function sysfsRoot(values: Values): string {
   return (values['sysfs-root'] as string | undefined) ?? DEFAULT_SYSFS_ROOT;
+}
+
+/** The sysfs a command reads and writes: the tree at --sysfs-root through the door the caller gave (tests give a simulated kernel). */
+export function openSysfs(values: Values, io: Io): Sysfs {
+  const root = sysfsRoot(values);
+  return io.openSysfs ? io.openSysfs(root) : new DirSysfs(root);
+}
+
+export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
+export const DEFAULT_LOCK_TIMEOUT = 30;
+
+export const LOCKING = {
+  'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree: under /run/daxplan as root, else in the temp directory)` },
+  'lock-timeout': { type: 'string', arg: 'SECONDS', help: `how long to wait for another run to finish (default ${DEFAULT_LOCK_TIMEOUT}; 0: do not wait)` },
+  trigger: { type: 'string', arg: 'NAME', help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
+} as const;
+
+/** The lock for the tree looked at: the real /sys (however it is reached) has one lock; another tree gets its own, outside it. */
+export function lockFile(values: Values): string {
+  if (values['lock-file']) return values['lock-file'] as string;
+  const root = sysfsRoot(values);
+  if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
+  // Root keeps it out of world-writable /tmp.
+  const dir = process.getuid?.() === 0 ? path.dirname(DEFAULT_LOCK_FILE) : os.tmpdir();
+  return path.join(dir, `daxplan-${crypto().createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16)}.lock`);
 }
 
 export const STATE: OptionSpecs = {
@@ -37,11 +68,11 @@ export interface HostView {
 }
 
 /** The one place that decides where Observed comes from. */
-export function openHost(values: Values): HostView {
+export function openHost(values: Values, io: Io): HostView {
   const only = deviceNames(values.device);
   const state = values.state as string | undefined;
   if (state === undefined) {
-    const sysfs = new DirSysfs(sysfsRoot(values));
+    const sysfs = openSysfs(values, io);
     const observed = observe(sysfs, only);
     return { observed, memoryTotals: () => observeMemoryTotals(sysfs, observed) };
   }
@@ -50,8 +81,8 @@ export function openHost(values: Values): HostView {
   return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? path.basename(state) };
 }
 
-export function observeHost(values: Values): Observed {
-  return openHost(values).observed;
+export function observeHost(values: Values, io: Io): Observed {
+  return openHost(values, io).observed;
 }
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {

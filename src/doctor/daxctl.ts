@@ -6,7 +6,7 @@
 //   movable = true|false   (default true)
 // applied by daxdev-reconfigure@.service (started by 90-daxctl-device.rules)
 // for every dax device that appears. Pure parsing; reading is the caller's.
-import type { ObservedState } from '../model.js';
+import type { ObservedState } from '../model/device.js';
 
 export const DAXCTL_CONF_DIR = 'etc/daxctl.conf.d';
 export const DAXCTL_RULE = '90-daxctl-device.rules';

@@ -1,14 +1,14 @@
 // Competing controllers: evidence in, findings out. Pure: the readers in
 // read.ts collect the evidence; this decides what it means.
 import * as path from 'node:path';
-import { blockSignature, describeDevice, type AutoOnline, type Observed, type ObservedDevice } from '../model.js';
-import type { Plan } from '../plan.js';
+import { blockSignature, describeDevice, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
+import type { Plan } from '../plan/plan.js';
 import { describeHolder, type Holder } from '../apply/lock.js';
 import { describeDecider } from '../render/words.js';
 import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { overridePath, scanRules, type RuleFile } from './udev.js';
-import { MEMORY } from '../observe.js';
+import { MEMORY } from '../host/sysfs.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];

@@ -1,6 +1,6 @@
 // The readers behind doctor: the host's files under a root, and the lock.
 // They only read; in particular the lock is never taken.
-import { DirSysfs, type Sysfs } from '../sysfs.js';
+import { DirSysfs, type Sysfs } from '../host/sysfs.js';
 import { readHolder } from '../apply/lock.js';
 import { DAXCTL_CONF_DIR } from './daxctl.js';
 import { effectiveRuleFiles } from './udev.js';

@@ -2,7 +2,7 @@
 // (same-name override across its directories), and the lines in them that
 // write memory block state or start daxctl. Parsing is pure; listing reads.
 import * as path from 'node:path';
-import type { Sysfs } from '../sysfs.js';
+import type { Sysfs } from '../host/sysfs.js';
 
 /** udev's rule directories, highest priority first (relative to the host root). */
 export const UDEV_RULE_DIRS = ['etc/udev/rules.d', 'run/udev/rules.d', 'usr/local/lib/udev/rules.d', 'usr/lib/udev/rules.d', 'lib/udev/rules.d'];

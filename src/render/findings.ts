@@ -1,7 +1,7 @@
 // Doctor findings (competing controllers), for doctor itself and for the
 // conflicts block of a plan.
 import { countBySeverity, type Finding, type Severity } from '../doctor/findings.js';
-import { describePause, type Pause } from '../pause.js';
+import { describePause, type Pause } from '../host/pause.js';
 import type { Style } from './style.js';
 
 /** Lines of a findings block: severity and message, then evidence and fix indented. */

@@ -1,12 +1,12 @@
 // JSON output: a public contract. Bump FORMAT_VERSION's major on any
 // incompatible change; adding fields is compatible.
-import type { Observed, ObservedDevice } from '../model.js';
-import { onlineBlockCount } from '../model.js';
-import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep, type SettingEntry } from '../plan.js';
+import type { Observed, ObservedDevice } from '../model/device.js';
+import { onlineBlockCount } from '../model/device.js';
+import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep, type SettingEntry } from '../plan/plan.js';
 import { appliedCapacity } from '../apply/capacity.js';
 import type { Outcome } from '../apply/engine.js';
 import type { SettingOutcome } from '../apply/kernel.js';
-import type { Pause } from '../pause.js';
+import type { Pause } from '../host/pause.js';
 import { pauseJson } from './findings.js';
 import { zoneSummary } from './words.js';
 

@@ -1,6 +1,6 @@
 // Markdown for pull-request comments: summary first, details folded, and
 // never larger than a PR comment may be.
-import { capacityDelta, changes, settingChanges, type Plan } from '../plan.js';
+import { capacityDelta, changes, settingChanges, type Plan } from '../plan/plan.js';
 import { findingsMarkdown, pauseLine } from './findings.js';
 import { bytes, describeDecider, describeStep, signedBytes, summaryLine } from './words.js';
 

@@ -1,10 +1,10 @@
 // Human-readable plan and status.
-import { describeDevice, type Observed } from '../model.js';
+import { describeDevice, type Observed } from '../model/device.js';
 import type { Outcome } from '../apply/engine.js';
 import { appliedCapacity } from '../apply/capacity.js';
-import { capacityDelta, type Entry, type Plan, type SettingEntry } from '../plan.js';
+import { capacityDelta, type Entry, type Plan, type SettingEntry } from '../plan/plan.js';
 import type { SettingOutcome } from '../apply/kernel.js';
-import type { Pause } from '../pause.js';
+import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
 import { blocksSummary, bytes, describeDecider, describeStep, hotplugWords, signedBytes, summaryLine, zoneSummary } from './words.js';

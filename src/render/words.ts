@@ -1,7 +1,7 @@
 // Words shared by every renderer: sizes, steps, deciders.
-import type { ObservedDevice } from '../model.js';
-import { blockKind, onlineBlockCount, type HotplugSupport } from '../model.js';
-import type { Decider, PlannedStep } from '../plan.js';
+import type { ObservedDevice } from '../model/device.js';
+import { blockKind, onlineBlockCount, type HotplugSupport } from '../model/device.js';
+import type { Decider, PlannedStep } from '../plan/plan.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 

@@ -1,5 +1,6 @@
 // Runs the CLI in-process (fast) with captured output.
-import { main } from '../../src/main.js';
+import { main } from '../../src/cli/main.js';
+import { openSimulatedOrDir } from '../sim/kernel.js';
 
 export interface Run {
   code: number;
@@ -15,6 +16,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = pro
     stderr: { write: (s: string) => (stderr += s), isTTY: false },
     env,
     cwd,
+    openSysfs: openSimulatedOrDir,
   });
   return { code, stdout, stderr };
 }

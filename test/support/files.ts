@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { host } from './host.js';
-import type { HostSpec } from '../../src/sim/tree.js';
+import type { HostSpec } from '../sim/tree.js';
 
 /** A generated host; returns its root (sysfs is ROOT/sys). */
 export function hostRoot(spec: HostSpec): { root: string; sys: string } {

@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeHost, type HostSpec } from '../../src/sim/tree.js';
-import { SIM_CONFIG, type SimConfig } from '../../src/sim/kernel.js';
+import { writeHost, type HostSpec } from '../sim/tree.js';
+import { SIM_CONFIG, type SimConfig } from '../sim/kernel.js';
 
 const made: string[] = [];
 process.on('exit', () => {
@@ -21,12 +21,13 @@ export function tempDir(prefix = 'daxplan-test-'): string {
 export function host(spec: HostSpec, sim?: SimConfig): string {
   const root = path.join(tempDir(), 'sys');
   writeHost(root, spec);
-  if (sim) fs.writeFileSync(path.join(root, SIM_CONFIG), JSON.stringify(sim));
+  fs.writeFileSync(path.join(root, SIM_CONFIG), JSON.stringify(sim ?? {}));
   return root;
 }
 
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-export const SHARED_FIXTURE = path.resolve(REPO, '../shared/fixtures/debian-6.12-qemu/sys');
+/** The tree Debian's 6.12 kernel wrote (captured under QEMU), bundled as the example host. */
+export const REAL_612 = path.resolve(REPO, 'examples/debian-6.12-qemu/host/sys');
 
 /** A writable copy of a fixture tree (symlinks kept). */
 export function copyTree(src: string): string {

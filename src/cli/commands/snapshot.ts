@@ -1,0 +1,28 @@
+import * as os from 'node:os';
+import { HOST, openHost, printJson } from '../common.js';
+import type { Command } from '../args.js';
+import { toSnapshot } from '../../host/snapshot.js';
+import { EXIT, UsageError } from '../../model/errors.js';
+
+const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+export const snapshotCommand: Command = {
+  name: 'snapshot',
+  summary:
+    "Print what daxplan sees on this host as JSON, to plan elsewhere with daxplan plan --state FILE. Devices, memory blocks, tiers, kernel facts and online memory totals; nothing secret.",
+  usage: 'daxplan snapshot [--sysfs-root DIR] [--device NAME...] [--hostname NAME] > host.json',
+  options: {
+    ...HOST,
+    hostname: { type: 'string', arg: 'NAME', help: "host name to record (default: this host's name when reading /sys, none with --sysfs-root)" },
+  },
+  run(values, _positionals, io) {
+    const given = values.hostname as string | undefined;
+    if (given !== undefined && !HOSTNAME.test(given)) throw new UsageError(`--hostname "${given}" is not a host name (letters, digits, ".", "_", "-")`);
+    const host = openHost(values, io);
+    const own = values['sysfs-root'] === undefined ? os.hostname() : undefined;
+    const hostname = given ?? (own && HOSTNAME.test(own) ? own : undefined);
+    for (const problem of host.observed.kernel.problems) io.stderr.write(`daxplan: warning: ${problem}\n`);
+    printJson(io, toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname }));
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,85 @@
+import { CONFIG, HOST, LOCKING, lockFile, openSysfs } from '../common.js';
+import { deviceNames, seconds, type Command, type Io } from '../args.js';
+import { hostRoot, ROOT } from '../root.js';
+import { loadPolicy } from '../../policy/load.js';
+import { EXIT, UsageError } from '../../model/errors.js';
+import { tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
+
+export const watchCommand: Command = {
+  name: 'watch',
+  summary:
+    'Stay running and plan on a cron schedule; with --apply also converge. One line per tick: how many changes, whether the policy changed or the host drifted, what was applied. SIGTERM or SIGINT stops it between ticks.',
+  usage: 'daxplan watch --schedule CRON [--apply] [--config FILE] [--sysfs-root DIR] [--device NAME...] [--root DIR] [--lock-file FILE] [--lock-timeout SECONDS]',
+  options: {
+    schedule: { type: 'string', arg: 'CRON', help: 'when to tick: cron fields "minute hour day month weekday", optionally seconds first (e.g. "*/10 * * * *")' },
+    apply: { type: 'boolean', help: 'converge at each tick, under the same lock as daxplan apply (default: plan and log only)' },
+    ...CONFIG,
+    ...HOST,
+    ...ROOT,
+    'lock-file': LOCKING['lock-file'],
+    'lock-timeout': { type: 'string', arg: 'SECONDS', help: "how long a tick waits for another run's lock (default 0: skip that tick's apply)" },
+  },
+  async run(values, _positionals, io) {
+    const schedule = values.schedule;
+    if (typeof schedule !== 'string') throw new UsageError(`watch needs --schedule CRON, e.g. --schedule "*/10 * * * *"\nUsage: ${this.usage}`);
+    const cron = await import('node-cron');
+    if (!cron.validate(schedule)) {
+      const why = cron.validateDetailed(schedule).errors.map((e) => e.message);
+      throw new UsageError(`--schedule "${schedule}" is not a cron expression${why.length ? `: ${why.join('; ')}` : ''}`);
+    }
+    const timeoutSeconds = seconds(values['lock-timeout'], 'lock-timeout') ?? 0;
+    const setup: WatchSetup = {
+      policy: { config: values.config as string | undefined, cwd: io.cwd },
+      sysfs: openSysfs(values, io),
+      only: deviceNames(values.device),
+      root: hostRoot(values),
+      apply: values.apply ? { lockFile: lockFile(values), timeoutSeconds } : undefined,
+      warn: (line) => io.stderr.write(line + '\n'),
+    };
+    // An invalid policy at start is the operator's mistake now (exit 65); later
+    // it is an edit in progress, and the tick that meets it says so and waits.
+    const { policy } = loadPolicy(setup.policy);
+    io.stderr.write(`daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}\n`);
+    return watch(cron, schedule, setup, io);
+  },
+};
+
+type NodeCron = typeof import('node-cron');
+
+/** Ticks on the schedule until SIGTERM or SIGINT, then lets a running tick finish. */
+async function watch(cron: NodeCron, schedule: string, setup: WatchSetup, io: Io): Promise<number> {
+  let memory: TickMemory = {};
+  let running: Promise<void> | undefined;
+  const skipped = (at: Date) => void io.stdout.write(`${timestamp(at)} tick: skipped: the previous tick is still running\n`);
+  const task = cron.schedule(
+    schedule,
+    (context) =>
+      (running = tick(setup, memory, context.date).then((done) => {
+        memory = done.memory;
+        io.stdout.write(done.line + '\n');
+      })),
+    { name: 'daxplan watch', noOverlap: true, logger: cronLogger(io) },
+  );
+  task.on('execution:overlap', (context) => skipped(context.date));
+  task.on('execution:missed', (context) => skipped(context.date));
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (name: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(name);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await task.stop();
+  await running;
+  await task.destroy();
+  io.stderr.write(`daxplan watch: ${signal}: stopped\n`);
+  return EXIT.ok;
+}
+
+/** node-cron's own warnings repeat what the tick lines say; its errors are kept. */
+function cronLogger(io: Io) {
+  const error = (message: string | Error) => io.stderr.write(`daxplan watch: ${message instanceof Error ? message.message : message}\n`);
+  return { info: () => {}, warn: () => {}, debug: () => {}, error };
+}

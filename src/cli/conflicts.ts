@@ -1,0 +1,23 @@
+// Doctor's findings and the pause, gathered for the commands that show them (plan, doctor).
+import type { Observed } from '../model/device.js';
+import type { Plan } from '../plan/plan.js';
+import { findConflicts, type Finding } from '../doctor/findings.js';
+import { readHostEvidence, readLockEvidence } from '../doctor/read.js';
+import { readPause, type Pause } from '../host/pause.js';
+import { lockFile } from './common.js';
+import { hostRoot } from './root.js';
+import type { Values } from './args.js';
+
+/** Every finding about other controllers of this host's dax memory, and the pause in force. */
+export function gatherConflicts(values: Values, observed: Observed, planned: Plan | undefined): { findings: Finding[]; pause: Pause | undefined } {
+  const root = hostRoot(values);
+  const pause = readPause(root);
+  const findings = findConflicts({
+    observed,
+    plan: planned,
+    host: root === undefined ? undefined : readHostEvidence(root),
+    // A snapshot has no lock of its own to look at.
+    lock: values.state === undefined ? readLockEvidence(lockFile(values)) : undefined,
+  });
+  return { findings, pause };
+}

@@ -1,0 +1,135 @@
+// daxplan watch, one tick at a time: reload the policy, observe, plan, and
+// (with --apply) converge through the same pipeline as daxplan apply. Each
+// tick is told in one line: how many changes, whether the policy changed
+// (its sha256) or the host drifted (a device moved since the last tick), and
+// what was done. A tick never throws: whatever goes wrong is its line.
+import { createRequire } from 'node:module';
+import type * as Crypto from 'node:crypto';
+import type { Sysfs } from '../host/sysfs.js';
+import { observe } from '../host/observe.js';
+import { sameDevice, type ObservedDevice } from '../model/device.js';
+import { plan, type Plan } from '../plan/plan.js';
+import { loadPolicy, type PolicyOptions } from '../policy/load.js';
+import { checkPlan, observeMemoryTotals } from '../plan/safety.js';
+import { describePause, readPause } from '../host/pause.js';
+import { converge } from '../apply/run.js';
+import { DaxplanError, formatDiagnostic, HostError, LockHeldError, PolicyError } from '../model/errors.js';
+
+export interface WatchSetup {
+  policy: PolicyOptions;
+  sysfs: Sysfs;
+  only?: string[];
+  /** Where the disable marker lives (see daxplan disable); undefined: not read. */
+  root?: string;
+  /** Converge at each tick, under this lock; absent: plan and log only. */
+  apply?: { lockFile: string; timeoutSeconds: number };
+  /** Hears the policy's warnings, once for each version of the policy. */
+  warn(line: string): void;
+}
+
+/** What a tick leaves for the next one to compare with. */
+export interface TickMemory {
+  policySha?: string;
+  devices?: ObservedDevice[];
+}
+
+export interface Tick {
+  line: string;
+  memory: TickMemory;
+}
+
+const DRIFT_SHOWN = 3;
+
+export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new Date()): Promise<Tick> {
+  const say = (text: string, next: TickMemory = memory): Tick => ({ line: `${timestamp(at)} tick: ${text}`, memory: next });
+  try {
+    const pause = readPause(setup.root);
+    if (pause) return say(`skipped: ${describePause(pause)}`);
+    let loaded;
+    try {
+      loaded = loadPolicy(setup.policy);
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      const [first, ...rest] = err.diagnostics;
+      return say(`skipped: the policy is invalid: ${formatDiagnostic(first)}${rest.length ? ` (+${rest.length} more)` : ''}`);
+    }
+    const sha = sha256(loaded.text);
+    if (sha !== memory.policySha) for (const w of loaded.warnings) setup.warn(formatDiagnostic(w));
+    const policyNote = memory.policySha && memory.policySha !== sha ? `policy changed (sha ${short(memory.policySha)} -> ${short(sha)})` : undefined;
+
+    const observed = observe(setup.sysfs, setup.only);
+    const drift = memory.devices ? hostDrift(memory.devices, observed.devices) : [];
+    const current = plan(loaded.policy, observed);
+    checkPlan(current, () => observeMemoryTotals(setup.sysfs), loaded.policy);
+    const next = (devices: ObservedDevice[]): TickMemory => ({ policySha: sha, devices });
+    const { change, blocked } = current.summary;
+    if (change === 0 && blocked === 0) return say(['no drift', policyNote].filter(Boolean).join('; '), next(observed.devices));
+
+    const causes = [policyNote, drift.length ? `host drifted: ${drift.join(', ')}` : undefined].filter(Boolean);
+    if (causes.length === 0) causes.push(memory.devices ? 'still pending' : 'first tick');
+    const head = `${counts(current)} (${causes.join('; ')})`;
+    if (change === 0) return say(`${head}; nothing to apply`, next(observed.devices));
+    if (!setup.apply) return say(`${head}; not applied (watch without --apply)`, next(observed.devices));
+    const result = await applyTick(setup, setup.apply, loaded.policy);
+    return say(`${head}; ${result}`, next(observe(setup.sysfs, setup.only).devices));
+  } catch (err) {
+    const message = err instanceof DaxplanError ? err.message : `internal error (this is a bug): ${(err as Error).message}`;
+    return say(`error: ${message.split('\n')[0]}`);
+  }
+}
+
+async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply']>, policy: Parameters<typeof plan>[0]): Promise<string> {
+  try {
+    const done = await converge({
+      sysfs: setup.sysfs,
+      only: setup.only,
+      target: { policy },
+      lock: { file: apply.lockFile, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
+    });
+    const count = (r: string) => done.outcomes.filter((o) => o.result === r).length;
+    const parts = [`applied ${count('applied')}`, `failed ${count('failed')}`];
+    if (count('skipped')) parts.push(`skipped ${count('skipped')}`);
+    const failedSettings = done.settings.filter((s) => s.result === 'failed');
+    if (failedSettings.length) parts.push(`kernel settings failed ${failedSettings.length}`);
+    const trouble = done.outcomes.find((o) => o.result !== 'applied');
+    return parts.join(', ') + (trouble ? ` (${trouble.device}: ${trouble.message})` : '');
+  } catch (err) {
+    if (err instanceof LockHeldError) return `skipped: ${err.message.replace(/^lock (\S+) is held by/, 'lock held by')}`;
+    if (err instanceof HostError) return `not applied: ${err.message}`;
+    throw err;
+  }
+}
+
+/** Devices that moved since the last tick, in words: "dax1.0 online -> offline". */
+export function hostDrift(before: ObservedDevice[], now: ObservedDevice[]): string[] {
+  const old = new Map(before.map((d) => [d.name, d]));
+  const out: string[] = [];
+  for (const d of now) {
+    const was = old.get(d.name);
+    if (!was) out.push(`${d.name} appeared (${d.state})`);
+    else if (!sameDevice(was, d)) out.push(was.state === d.state ? `${d.name} ${d.state}, blocks changed` : `${d.name} ${was.state} -> ${d.state}`);
+    old.delete(d.name);
+  }
+  for (const name of old.keys()) out.push(`${name} gone`);
+  return out.length > DRIFT_SHOWN ? [...out.slice(0, DRIFT_SHOWN), `+${out.length - DRIFT_SHOWN} more`] : out;
+}
+
+function counts(p: Plan): string {
+  const parts = [`${p.summary.change} to change`];
+  if (p.summary.blocked) parts.push(`${p.summary.blocked} blocked`);
+  return parts.join(', ');
+}
+
+export function timestamp(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 8);
+}
+
+function sha256(text: string): string {
+  // Required here, not imported: no other command needs node:crypto at start-up.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof Crypto;
+  return createHash('sha256').update(text).digest('hex');
+}

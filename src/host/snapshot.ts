@@ -1,0 +1,178 @@
+// Snapshots: what daxplan observed on a host, as a JSON document, so plans can
+// be made where the host is not (a CI job on a policy repository, a laptop
+// without root). Exact: a plan made from fromSnapshot(toSnapshot(o, totals))
+// is the plan made from o, warnings included. Schema: schemas/snapshot.schema.json.
+import { validateSnapshot } from '../generated/validators.js';
+import { readJsonDocument } from './jsonfile.js';
+import { UsageError } from '../model/errors.js';
+import { compareDeviceNames, hotplugSupport } from './observe.js';
+import type { MemoryTotals } from '../plan/safety.js';
+import { type AutoOnline, type BlockState, type HotplugSupport, type Observed, type ObservedDevice } from '../model/device.js';
+
+export const SNAPSHOT_FORMAT_VERSION = '1.0';
+const MAX_SNAPSHOT_BYTES = 8 << 20;
+/** Memory blocks a snapshot may hold in all (the schema bounds each run). */
+const MAX_BLOCKS = 1 << 20;
+
+/** Consecutive memory blocks in one state and zone. */
+export interface BlockRun {
+  first: number;
+  count: number;
+  state: BlockState['state'];
+  zone?: string;
+}
+
+export interface SnapshotDevice {
+  name: string;
+  state: ObservedDevice['state'];
+  size: string;
+  ranges: { start: string; end: string }[];
+  target_node: number | null;
+  tier: number | null;
+  uuid: string | null;
+  source: ObservedDevice['source'];
+  driver: ObservedDevice['driver'];
+  hotplug: string | null;
+  blocks: BlockRun[];
+  block_span: number;
+  problems: string[];
+}
+
+export interface Snapshot {
+  format_version: string;
+  kind: 'snapshot';
+  captured_at: string;
+  hostname?: string;
+  kernel: {
+    block_size: string | null;
+    auto_online_blocks: AutoOnline | null;
+    hotplug_attribute: HotplugSupport;
+    node_tiers: Record<string, number>;
+    problems: string[];
+  };
+  /** Online memory by zone over the whole host, for the movable-ratio check; null when unreadable. */
+  memory: { kernel: string; movable: string } | null;
+  devices: SnapshotDevice[];
+}
+
+export interface SnapshotMeta {
+  capturedAt: Date;
+  hostname?: string;
+}
+
+export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined, meta: SnapshotMeta): Snapshot {
+  const k = observed.kernel;
+  return {
+    format_version: SNAPSHOT_FORMAT_VERSION,
+    kind: 'snapshot',
+    captured_at: meta.capturedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...(meta.hostname ? { hostname: meta.hostname } : {}),
+    kernel: {
+      block_size: k.blockSize === undefined ? null : k.blockSize.toString(),
+      auto_online_blocks: k.autoOnlineBlocks ?? null,
+      hotplug_attribute: k.hotplug,
+      node_tiers: Object.fromEntries(Object.entries(k.nodeTiers).map(([node, tier]) => [String(node), tier])),
+      problems: k.problems,
+    },
+    memory: totals ? { kernel: totals.kernel.toString(), movable: totals.movable.toString() } : null,
+    devices: observed.devices.map((d) => ({
+      name: d.name,
+      state: d.state,
+      size: d.size.toString(),
+      ranges: d.ranges.map((r) => ({ start: hex(r.start), end: hex(r.end) })),
+      target_node: d.targetNode ?? null,
+      tier: d.tier ?? null,
+      uuid: d.uuid ?? null,
+      source: d.source,
+      driver: d.driver,
+      hotplug: d.hotplug ?? null,
+      blocks: blockRuns(d.blocks),
+      block_span: d.blockSpan,
+      problems: d.problems,
+    })),
+  };
+}
+
+/** The Observed a snapshot was made from; `only` filters devices as observe() does. */
+export function fromSnapshot(snapshot: Snapshot, only?: readonly string[]): Observed {
+  const k = snapshot.kernel;
+  const devices = snapshot.devices
+    .filter((d) => !only || only.includes(d.name))
+    .map(deviceFrom)
+    .sort((a, b) => compareDeviceNames(a.name, b.name));
+  const nodeTiers: Record<number, number> = {};
+  for (const [node, tier] of Object.entries(k.node_tiers)) nodeTiers[Number(node)] = tier;
+  return {
+    kernel: {
+      blockSize: k.block_size === null ? undefined : BigInt(k.block_size),
+      autoOnlineBlocks: k.auto_online_blocks ?? undefined,
+      // observe() judges the attribute from the devices it read: so must a filtered snapshot.
+      hotplug: only ? hotplugSupport(devices) : k.hotplug_attribute,
+      nodeTiers,
+      problems: [...k.problems],
+    },
+    devices,
+  };
+}
+
+export function snapshotTotals(snapshot: Snapshot): MemoryTotals | undefined {
+  return snapshot.memory ? { kernel: BigInt(snapshot.memory.kernel), movable: BigInt(snapshot.memory.movable) } : undefined;
+}
+
+/** Reads a snapshot file as hostile input: size, schema, then what a schema cannot say. */
+export function readSnapshot(file: string): Snapshot {
+  const snapshot = readJsonDocument<Snapshot>(file, {
+    kind: 'snapshot',
+    what: 'daxplan snapshot',
+    hint: 'make one with daxplan snapshot > FILE',
+    maxBytes: MAX_SNAPSHOT_BYTES,
+    validate: validateSnapshot,
+  });
+  const names = new Set<string>();
+  let blocks = 0;
+  for (const d of snapshot.devices) {
+    if (names.has(d.name)) throw new UsageError(`${file}: device ${d.name} appears twice; not a daxplan snapshot`);
+    names.add(d.name);
+    for (const run of d.blocks) blocks += run.count;
+  }
+  if (blocks > MAX_BLOCKS) throw new UsageError(`${file}: more than ${MAX_BLOCKS} memory blocks; not a daxplan snapshot`);
+  return snapshot;
+}
+
+function deviceFrom(d: SnapshotDevice): ObservedDevice {
+  return {
+    name: d.name,
+    state: d.state,
+    size: BigInt(d.size),
+    ranges: d.ranges.map((r) => ({ start: BigInt(r.start), end: BigInt(r.end) })),
+    targetNode: d.target_node ?? undefined,
+    tier: d.tier ?? undefined,
+    uuid: d.uuid ?? undefined,
+    source: d.source,
+    driver: d.driver,
+    hotplug: d.hotplug ?? undefined,
+    blocks: d.blocks.flatMap(expandRun),
+    blockSpan: d.block_span,
+    problems: [...d.problems],
+  };
+}
+
+export function blockRuns(blocks: readonly BlockState[]): BlockRun[] {
+  const runs: BlockRun[] = [];
+  for (const block of blocks) {
+    const last = runs[runs.length - 1];
+    if (last && last.first + last.count === block.index && last.state === block.state && (block.state !== 'online' || last.zone === block.zone)) last.count++;
+    else runs.push(block.state === 'online' ? { first: block.index, count: 1, state: 'online', zone: block.zone } : { first: block.index, count: 1, state: block.state });
+  }
+  return runs;
+}
+
+function expandRun(run: BlockRun): BlockState[] {
+  return Array.from({ length: run.count }, (_, i): BlockState =>
+    run.state === 'online' ? { index: run.first + i, state: 'online', zone: run.zone ?? '' } : { index: run.first + i, state: run.state },
+  );
+}
+
+function hex(n: bigint): string {
+  return `0x${n.toString(16)}`;
+}

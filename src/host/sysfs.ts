@@ -1,0 +1,214 @@
+// The one door to sysfs. Everything daxplan reads or writes goes through a
+// Sysfs so that a fixture tree, a snapshot or a simulated kernel can stand in
+// for /sys. Paths are relative to the root ("bus/dax/devices"), and the paths
+// daxplan uses live here.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const DAX_DEVICES = 'bus/dax/devices';
+export const DAX_DRIVERS = 'bus/dax/drivers';
+export const MEMORY = 'devices/system/memory';
+export const TIERS = 'devices/virtual/memory_tiering';
+export const CXL_DEVICES = 'bus/cxl/devices';
+/** A dax device name; checked before a name from outside (flags, udev's environment) touches a path. */
+export const DEVICE_NAME = /^dax\d+\.\d+$/;
+
+export interface Sysfs {
+  readonly root: string;
+  /**
+   * File content with the trailing newline removed, or undefined when absent.
+   * Throws SysfsReadError for what is there but is no attribute (a FIFO, a
+   * directory, a loop, an oversized or unreadable file).
+   */
+  read(rel: string): string | undefined;
+  /** Target of a symlink, relative to the link's directory, or undefined. */
+  link(rel: string): string | undefined;
+  /** Entry names of a directory (empty when absent). */
+  list(rel: string): string[];
+  exists(rel: string): boolean;
+  /** Writes like `echo value > file`; throws SysfsWriteError with the errno code. */
+  write(rel: string, value: string): void;
+}
+
+export class SysfsWriteError extends Error {
+  constructor(
+    readonly file: string,
+    readonly value: string,
+    readonly code: string,
+  ) {
+    super(`write "${value}" to ${file} failed: ${code}`);
+  }
+}
+
+export class SysfsReadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+/** sysfs attributes are at most a page; anything larger is not one. */
+export const MAX_ATTRIBUTE_BYTES = 4096;
+
+export function normalise(rel: string): string {
+  const clean = path.posix.normalize(rel.replace(/^\/+/, ''));
+  if (clean === '..' || clean.startsWith('../')) throw new Error(`path escapes the sysfs root: ${rel}`);
+  return clean;
+}
+
+/** Whether normalise() would return rel unchanged: no leading, doubled or trailing slash, no "." or ".." segment. */
+export function isClean(rel: string): boolean {
+  const n = rel.length;
+  if (n === 0 || rel.charCodeAt(0) === SLASH || rel.charCodeAt(n - 1) === SLASH) return false;
+  for (let start = 0, i = 0; i <= n; i++) {
+    if (i < n && rel.charCodeAt(i) !== SLASH) continue;
+    const len = i - start;
+    if (len === 0) return false;
+    if (rel.charCodeAt(start) === DOT && (len === 1 || (len === 2 && rel.charCodeAt(start + 1) === DOT))) return false;
+    start = i + 1;
+  }
+  return true;
+}
+const SLASH = 47;
+const DOT = 46;
+
+// One buffer for every read: reads of a memory block's state are the hot path
+// (32k blocks on a 4 TiB host). One byte more than an attribute may hold, to
+// tell an oversized file.
+const READ_BUFFER = Buffer.allocUnsafe(MAX_ATTRIBUTE_BYTES + 1);
+
+export class DirSysfs implements Sysfs {
+  /** The root with one trailing slash: prefix + clean rel === path.join(root, rel). */
+  private readonly prefix: string;
+  private realRoot: string | undefined;
+
+  constructor(readonly root: string) {
+    this.prefix = path.join(root, '/');
+  }
+
+  private abs(rel: string): string {
+    return isClean(rel) ? this.prefix + rel : path.join(this.root, normalise(rel));
+  }
+
+  read(rel: string): string | undefined {
+    return readAttribute(this.abs(rel), rel);
+  }
+
+  link(rel: string): string | undefined {
+    try {
+      return fs.readlinkSync(this.abs(rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL') return undefined;
+      throw new SysfsReadError(rel, `cannot read the link: ${code}`);
+    }
+  }
+
+  list(rel: string): string[] {
+    try {
+      return fs.readdirSync(this.abs(rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw new SysfsReadError(rel, `cannot list the directory: ${code}`);
+    }
+  }
+
+  exists(rel: string): boolean {
+    return fs.existsSync(this.abs(rel));
+  }
+
+  write(rel: string, value: string): void {
+    const abs = this.abs(rel);
+    try {
+      // A write never leaves the tree, whatever links inside it point at.
+      const real = fs.realpathSync(abs);
+      this.realRoot ??= fs.realpathSync(this.root);
+      if (!real.startsWith(this.realRoot === '/' ? '/' : this.realRoot + '/')) throw Object.assign(new Error('outside the tree'), { code: 'EXDEV' });
+      // No O_CREAT: a mistyped attribute must fail, not appear as a new file.
+      // O_NONBLOCK: a FIFO planted in a tree does not hang the run.
+      const fd = fs.openSync(real, fs.constants.O_WRONLY | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      try {
+        if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('not a file'), { code: 'EINVAL' });
+        fs.writeSync(fd, value + '\n');
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (err) {
+      throw new SysfsWriteError(rel, value, (err as NodeJS.ErrnoException).code ?? 'EIO');
+    }
+  }
+}
+
+/** Resolve a link found at `rel` into a root-relative path (undefined when it points outside the root). */
+export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
+  const target = sysfs.link(rel);
+  if (target === undefined) return undefined;
+  const joined = path.posix.join(path.posix.dirname(normalise(rel)), target);
+  return joined.startsWith('../') || joined.startsWith('/') ? undefined : joined;
+}
+
+/**
+ * Whether `root` is this machine's /sys, however it is reached (a symlink, a
+ * bind mount, "/sys/."): the same directory as /sys, or a sysfs mount.
+ */
+export function isRealSysfs(root: string): boolean {
+  let here: fs.StatsBase<number>;
+  try {
+    here = fs.statSync(root);
+  } catch {
+    return false;
+  }
+  try {
+    const sys = fs.statSync('/sys');
+    if (here.dev === sys.dev && here.ino === sys.ino) return true;
+  } catch {
+    // no /sys: fall through to the mount check
+  }
+  return isSysfsMount(root);
+}
+
+const SYSFS_MAGIC = 0x62656572;
+
+function isSysfsMount(root: string): boolean {
+  try {
+    return fs.statfsSync(root).type === SYSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An attribute's content without its trailing newline, undefined when it is
+ * missing; SysfsReadError for anything that is not a readable regular file
+ * of at most a page (open, read, close: no fstat on the hot path unless the
+ * open or read says something is off).
+ */
+function readAttribute(file: string, rel: string): string | undefined {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new SysfsReadError(rel, code === 'ELOOP' ? 'symlink loop' : `cannot open: ${code}`);
+  }
+  try {
+    let n: number;
+    try {
+      n = fs.readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new SysfsReadError(rel, code === 'EISDIR' ? 'a directory, not an attribute' : `cannot read: ${code}`);
+    }
+    if (n > MAX_ATTRIBUTE_BYTES) throw new SysfsReadError(rel, `larger than ${MAX_ATTRIBUTE_BYTES} bytes: not a sysfs attribute`);
+    if (n === 0 && !fs.fstatSync(fd).isFile()) throw new SysfsReadError(rel, 'not a regular file (a FIFO or device node?)');
+    const text = READ_BUFFER.toString('utf8', 0, n);
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

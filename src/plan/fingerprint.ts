@@ -1,0 +1,69 @@
+// What a plan was made from: enough to tell, before the first write, that the
+// host is no longer the one the plan was made for.
+import type * as Crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { blockSignature, type Observed } from '../model/device.js';
+import { builtin } from '../lazy.js';
+
+const crypto = builtin<typeof Crypto>('node:crypto');
+
+export interface Fingerprint {
+  boot_id: string | null;
+  kernel_release: string | null;
+  auto_online_blocks: string | null;
+  devices: { name: string; uuid: string | null; state: string; target_node: number | null; size: number; blocks: string }[];
+  digest: string;
+}
+
+export interface ProcFacts {
+  bootId: string | null;
+  kernelRelease: string | null;
+}
+
+export function readProcFacts(procRoot = '/proc'): ProcFacts {
+  const read = (f: string) => {
+    try {
+      return readFileSync(`${procRoot}/${f}`, 'utf8').trim() || null;
+    } catch {
+      return null;
+    }
+  };
+  return { bootId: read('sys/kernel/random/boot_id'), kernelRelease: read('sys/kernel/osrelease') };
+}
+
+export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
+  const body = {
+    boot_id: proc.bootId,
+    kernel_release: proc.kernelRelease,
+    auto_online_blocks: observed.kernel.autoOnlineBlocks ?? null,
+    devices: observed.devices.map((d) => ({
+      name: d.name,
+      uuid: d.uuid ?? null,
+      state: d.state,
+      target_node: d.targetNode ?? null,
+      size: Number(d.size),
+      blocks: blockSignature(d),
+    })),
+  };
+  return { ...body, digest: crypto().createHash('sha256').update(JSON.stringify(body)).digest('hex') };
+}
+
+/** Differences that make a saved plan stale, in words; empty when it is fresh. */
+export function staleness(saved: Fingerprint, now: Fingerprint): string[] {
+  if (saved.digest === now.digest) return [];
+  const out: string[] = [];
+  if (saved.boot_id !== now.boot_id) out.push(`the host rebooted (boot id ${saved.boot_id} -> ${now.boot_id})`);
+  if (saved.kernel_release !== now.kernel_release) out.push(`kernel ${saved.kernel_release} -> ${now.kernel_release}`);
+  if (saved.auto_online_blocks !== now.auto_online_blocks) out.push(`auto_online_blocks ${saved.auto_online_blocks} -> ${now.auto_online_blocks}`);
+  const nowByName = new Map(now.devices.map((d) => [d.name, d]));
+  for (const old of saved.devices) {
+    const cur = nowByName.get(old.name);
+    if (!cur) out.push(`${old.name} is gone`);
+    else if (cur.uuid !== old.uuid || cur.size !== old.size || cur.target_node !== old.target_node) out.push(`${old.name} is another device now`);
+    else if (cur.state !== old.state) out.push(`${old.name} was ${old.state}, is now ${cur.state}`);
+    else if (cur.blocks !== old.blocks) out.push(`${old.name}'s memory blocks changed`);
+    nowByName.delete(old.name);
+  }
+  for (const name of nowByName.keys()) out.push(`${name} appeared`);
+  return out.length ? out : ['the host differs from when the plan was made'];
+}

@@ -1,0 +1,201 @@
+// Policy: YAML text -> validated Policy, or diagnostics with file:line:col.
+// Pure: reading the file (and checking who may write it) is config.ts's job.
+import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
+import picomatch from 'picomatch';
+import type { Diagnostic } from '../model/errors.js';
+import type { AutoOnline, DesiredState } from '../model/device.js';
+import { validateSchema, type SchemaError } from './schema.js';
+
+export interface Match {
+  uuid?: string[];
+  numa_node?: number[];
+  tier?: number[];
+  device?: string[];
+}
+
+export type MatchKey = keyof Match;
+export const MATCH_KEYS: readonly MatchKey[] = ['uuid', 'numa_node', 'tier', 'device'];
+
+export interface Rule {
+  name: string;
+  match: Match;
+  state: DesiredState;
+  /** Where the rule starts, for plans: file and line. */
+  file: string;
+  line: number;
+}
+
+export interface Safety {
+  movableRatioPercent: number;
+  onMovableExcess: 'warn' | 'refuse';
+}
+
+/** Host-wide kernel settings the policy declares; apply writes them before any device step. */
+export interface KernelSettings {
+  /** The kernel's default for memory it adds (devices/system/memory/auto_online_blocks). */
+  autoOnlineBlocks?: { value: AutoOnline; line: number };
+}
+
+export interface Policy {
+  file: string;
+  rules: Rule[];
+  kernel: KernelSettings;
+  defaultState: DesiredState | 'unmanaged';
+  /** Declared tier -> nodes, for nodes the kernel shows in no tier. */
+  tierNodes: Record<number, number[]>;
+  safety: Safety;
+}
+
+export type PolicyResult =
+  | { ok: true; policy: Policy; warnings: Diagnostic[] }
+  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+
+/** The kernel's default auto-movable ratio (memory_hotplug.auto_movable_ratio). */
+export const KERNEL_AUTO_MOVABLE_RATIO = 301;
+
+interface RawPolicy {
+  version: 1;
+  defaults?: { state?: DesiredState | 'unmanaged' };
+  tiers?: Record<string, number[]>;
+  safety?: { movable_ratio_percent?: number; on_movable_excess?: 'warn' | 'refuse' };
+  kernel?: { auto_online_blocks?: AutoOnline };
+  rules: { name: string; match: Record<string, unknown>; state: DesiredState }[];
+}
+
+const MAX_POLICY_BYTES = 1 << 20;
+
+export function parsePolicy(text: string, file: string): PolicyResult {
+  const lines = new LineCounter();
+  const at = (offset: number, path: string, message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic => {
+    const pos = lines.linePos(offset);
+    return { file, line: pos.line, col: pos.col, severity, path, message };
+  };
+  if (text.length > MAX_POLICY_BYTES) return fail([at(0, '', `larger than ${MAX_POLICY_BYTES} bytes`)]);
+
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const syntax = [...doc.errors].map((e) => at(e.pos[0], '', e.message.split('\n')[0]));
+  if (syntax.length) return fail(syntax);
+  const warnings = doc.warnings.map((w) => at(w.pos[0], '', w.message.split('\n')[0], 'warning'));
+
+  // Aliases could expand to huge documents; a policy never needs them.
+  let alias: YamlNode | undefined;
+  visit(doc, { Alias: (_key, node) => ((alias = node), visit.BREAK) });
+  if (alias) return fail([at(alias.range?.[0] ?? 0, '', 'YAML aliases (*name) are not allowed in a policy')], warnings);
+  const data = doc.toJS() as unknown;
+  const schemaErrors = validateSchema(data);
+  if (schemaErrors.length) return fail(schemaErrors.map((e) => schemaDiagnostic(doc, e, at)), warnings);
+
+  const raw = data as RawPolicy;
+  const rules: Rule[] = raw.rules.map((r, i) => ({
+    name: r.name,
+    match: normaliseMatch(r.match),
+    state: r.state,
+    file,
+    line: lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0).line,
+  }));
+  const errors: Diagnostic[] = [];
+  const seen = new Map<string, number>();
+  rules.forEach((rule, i) => {
+    const pos = nodeAt(doc, ['rules', i, 'name'])?.range?.[0] ?? 0;
+    const first = seen.get(rule.name);
+    if (first !== undefined) errors.push(at(pos, `rules[${i}].name`, `duplicate rule name "${rule.name}" (first used by rules[${first}])`));
+    else seen.set(rule.name, i);
+    if (Object.keys(rule.match).length === 0) {
+      const mpos = nodeAt(doc, ['rules', i, 'match'])?.range?.[0] ?? pos;
+      errors.push(at(mpos, `rules[${i}].match`, 'empty match would take every device; say `device: "*"` if that is meant'));
+    }
+  });
+  if (errors.length) return fail(errors, warnings);
+
+  rules.forEach((rule, i) => {
+    const earlier = rules.slice(0, i).find((e) => covers(e.match, rule.match));
+    if (earlier) {
+      const pos = nodeAt(doc, ['rules', i])?.range?.[0] ?? 0;
+      warnings.push(at(pos, `rules[${i}]`, `rule "${rule.name}" is shadowed by earlier rule "${earlier.name}" (line ${earlier.line}) and never decides a device`, 'warning'));
+    }
+  });
+
+  const tierNodes: Record<number, number[]> = {};
+  for (const [tier, nodes] of Object.entries(raw.tiers ?? {})) tierNodes[Number(tier)] = nodes;
+  const kernel: KernelSettings = {};
+  if (raw.kernel?.auto_online_blocks !== undefined)
+    kernel.autoOnlineBlocks = { value: raw.kernel.auto_online_blocks, line: lines.linePos(nodeAt(doc, ['kernel', 'auto_online_blocks'])?.range?.[0] ?? 0).line };
+  return {
+    ok: true,
+    warnings,
+    policy: {
+      file,
+      rules,
+      kernel,
+      defaultState: raw.defaults?.state ?? 'unmanaged',
+      tierNodes,
+      safety: {
+        movableRatioPercent: raw.safety?.movable_ratio_percent ?? KERNEL_AUTO_MOVABLE_RATIO,
+        onMovableExcess: raw.safety?.on_movable_excess ?? 'warn',
+      },
+    },
+  };
+}
+
+function fail(errors: Diagnostic[], warnings: Diagnostic[] = []): PolicyResult {
+  return { ok: false, errors, warnings };
+}
+
+function normaliseMatch(raw: Record<string, unknown>): Match {
+  const match: Match = {};
+  for (const key of MATCH_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const list = Array.isArray(value) ? value : [value];
+    (match as Record<string, unknown[]>)[key] = key === 'uuid' ? list.map((u) => String(u).toLowerCase()) : list;
+  }
+  return match;
+}
+
+/**
+ * True when every device `later` matches is also matched by `earlier`: each
+ * key of `earlier` is also constrained in `later`, to a subset of its values.
+ */
+export function covers(earlier: Match, later: Match): boolean {
+  return MATCH_KEYS.every((key) => {
+    const wide = earlier[key] as (string | number)[] | undefined;
+    if (wide === undefined) return true;
+    const narrow = later[key] as (string | number)[] | undefined;
+    if (narrow === undefined) return false;
+    if (key !== 'device') return narrow.every((v) => wide.includes(v));
+    return (narrow as string[]).every((glob) => wide.some((w) => w === glob || (!picomatch.scan(glob).isGlob && picomatch.isMatch(glob, w as string))));
+  });
+}
+
+function nodeAt(doc: Document, path: (string | number)[]): YamlNode | undefined {
+  return doc.getIn(path, true) as YamlNode | undefined;
+}
+
+function schemaDiagnostic(doc: Document, error: SchemaError, at: (o: number, p: string, m: string) => Diagnostic): Diagnostic {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  let offset = nodeAt(doc, segments)?.range?.[0];
+  let path = displayPath(segments);
+  let message = error.message;
+  if (error.unknownKey !== undefined) {
+    const key = keyNode(doc, segments, error.unknownKey);
+    offset = key?.range?.[0] ?? offset;
+    path = displayPath([...segments, error.unknownKey]);
+    message = 'unknown key';
+  }
+  return at(offset ?? 0, path, message);
+}
+
+function keyNode(doc: Document, path: (string | number)[], key: string): YamlNode | undefined {
+  const parent = path.length ? doc.getIn(path, true) : doc.contents;
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+  return pair?.key as YamlNode | undefined;
+}
+
+function displayPath(segments: (string | number)[]): string {
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
