@@ -41,8 +41,8 @@ cxl_ram_region() {
 	echo "$REGION ($mem, serial $1): $DAX, state $(cat /sys/bus/dax/devices/$DAX/state)"
 }
 
-# dax_state DEV: the device's `state` file ("none" without one: not bound to kmem).
-dax_state() {
+# kmem_state DEV: the device's `state` file ("none" without one: not bound to kmem).
+kmem_state() {
 	cat "/sys/bus/dax/devices/$1/state" 2>/dev/null || echo none
 }
 

@@ -25,8 +25,8 @@ send_file sys.tar.gz /tmp/sys.tar.gz
 # refused with EBUSY in the boots seen so far, leaving the device online.)
 # Reported for the README, either way.
 if err=$(echo unplugged 2>&1 >/sys/bus/dax/devices/$DAX/state); then
-	echo "PROBE after the capture, writing unplugged to $DAX's state succeeded: state $(dax_state $DAX), blocks $(zones $DAX)"
+	echo "PROBE after the capture, writing unplugged to $DAX's state succeeded: state $(kmem_state $DAX), blocks $(zones $DAX)"
 else
-	echo "PROBE after the capture, writing unplugged to $DAX's state was refused (${err##*: }): state $(dax_state $DAX), blocks $(zones $DAX)"
+	echo "PROBE after the capture, writing unplugged to $DAX's state was refused (${err##*: }): state $(kmem_state $DAX), blocks $(zones $DAX)"
 fi
 ok

@@ -21,18 +21,18 @@ write_state() { # DEV WORD: write WORD to DEV's state file, timed; fail on a ref
 	t0=$(now_ms)
 	err=$(echo "$2" 2>&1 >"/sys/bus/dax/devices/$1/state") || fail "$1: writing $2 to state refused: ${err##*: }"
 	echo "TIMING kernel $2 $(($(now_ms) - t0))"
-	echo "$1: wrote $2, state reads $(dax_state $1), blocks $(zones $1)"
+	echo "$1: wrote $2, state reads $(kmem_state $1), blocks $(zones $1)"
 }
 
 cxl_ram_region $SERIAL_A
 a=$DAX
-arrived=$(dax_state $a)
+arrived=$(kmem_state $a)
 write_state $a unplugged
 write_state $a online_movable
 echo "HOW $a cxl create-region -t ram -d decoder0.0 -m $(cxl_memdev $SERIAL_A): arrived with state $arrived; then state: unplugged, online_movable"
 
 cxl_ram_region $SERIAL_B
-echo "HOW $DAX cxl create-region -t ram -d decoder0.0 -m $(cxl_memdev $SERIAL_B): left as it arrived (state $(dax_state $DAX))"
+echo "HOW $DAX cxl create-region -t ram -d decoder0.0 -m $(cxl_memdev $SERIAL_B): left as it arrived (state $(kmem_state $DAX))"
 
 cxl list -vvv >/tmp/cxl-list.json
 sh /guest/capture-sysfs.sh /tmp/capture/sys

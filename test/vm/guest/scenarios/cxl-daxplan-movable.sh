@@ -25,8 +25,8 @@ cxl_ram_region $SERIAL_A
 a=$DAX
 cxl_ram_region $SERIAL_B
 b=$DAX
-[ "$(dax_state $a)" = offline ] || fail "$a arrived with state $(dax_state $a), expected offline (memhp_default_state=offline)"
-b_before="$(dax_state $b) $(zones $b)"
+[ "$(kmem_state $a)" = offline ] || fail "$a arrived with state $(kmem_state $a), expected offline (memhp_default_state=offline)"
+b_before="$(kmem_state $b) $(zones $b)"
 mem0=$(mem_total_kb)
 echo "MemTotal ${mem0} kB; $a: $(zones $a); $b: $b_before"
 
@@ -56,11 +56,11 @@ t0=$(now_ms)
 dp apply -c /tmp/movable.yaml $APPROVE --format json >/tmp/a1.json; rc=$?
 echo "TIMING daxplan cxl-online_movable $(($(now_ms) - t0))"
 cat /tmp/a1.json
-echo "$a: state $(dax_state $a), blocks $(zones $a); $b: state $(dax_state $b), blocks $(zones $b)"
+echo "$a: state $(kmem_state $a), blocks $(zones $a); $b: state $(kmem_state $b), blocks $(zones $b)"
 [ $rc = 0 ] || fail "apply of serial 0x1234abcd -> online_movable exited $rc"
-[ "$(dax_state $a)" = online_movable ] || fail "$a: state reads $(dax_state $a), expected online_movable"
+[ "$(kmem_state $a)" = online_movable ] || fail "$a: state reads $(kmem_state $a), expected online_movable"
 [ "$(zones $a)" = "8 online/Movable" ] || fail "$a: blocks $(zones $a), expected 8 online/Movable"
-[ "$(dax_state $b) $(zones $b)" = "$b_before" ] || fail "$b (serial $SERIAL_B) was touched: $(dax_state $b) $(zones $b), was $b_before"
+[ "$(kmem_state $b) $(zones $b)" = "$b_before" ] || fail "$b (serial $SERIAL_B) was touched: $(kmem_state $b) $(zones $b), was $b_before"
 [ "$(mem_total_kb)" -gt "$mem0" ] || fail "MemTotal did not grow: $(mem_total_kb) kB"
 dp plan -c /tmp/movable.yaml --detailed-exitcode || fail "plan after apply is not empty (exit $?)"
 
@@ -68,12 +68,12 @@ t0=$(now_ms)
 dp apply -c /tmp/unplug.yaml $APPROVE --format json >/tmp/a2.json; rc=$?
 echo "TIMING daxplan cxl-unplug $(($(now_ms) - t0))"
 cat /tmp/a2.json
-echo "$a: state $(dax_state $a), blocks $(zones $a); $b: state $(dax_state $b), blocks $(zones $b)"
+echo "$a: state $(kmem_state $a), blocks $(zones $a); $b: state $(kmem_state $b), blocks $(zones $b)"
 [ $rc = 0 ] || fail "apply of serial [\"0x1234abcd\"] -> unplug exited $rc"
-[ "$(dax_state $a)" = unplugged ] || fail "$a: state reads $(dax_state $a), expected unplugged"
+[ "$(kmem_state $a)" = unplugged ] || fail "$a: state reads $(kmem_state $a), expected unplugged"
 [ "$(zones $a)" = none ] || fail "$a still has memory blocks: $(zones $a)"
 drv=$(basename "$(readlink /sys/bus/dax/devices/$a/driver)")
 [ "$drv" = kmem ] || fail "$a: driver $drv, expected kmem (unplug keeps it bound)"
-[ "$(dax_state $b) $(zones $b)" = "$b_before" ] || fail "$b (serial $SERIAL_B) was touched: $(dax_state $b) $(zones $b), was $b_before"
+[ "$(kmem_state $b) $(zones $b)" = "$b_before" ] || fail "$b (serial $SERIAL_B) was touched: $(kmem_state $b) $(zones $b), was $b_before"
 [ "$(mem_total_kb)" = "$mem0" ] || fail "MemTotal $(mem_total_kb) kB after unplug, was $mem0 kB before"
 ok

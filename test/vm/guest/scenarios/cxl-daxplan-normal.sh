@@ -25,9 +25,9 @@ cxl_ram_region $SERIAL_A
 a=$DAX
 cxl_ram_region $SERIAL_B
 b=$DAX
-[ "$(dax_state $a)" = online ] && [ "$(zones $a)" = "8 online/Normal" ] ||
-	fail "$a arrived as $(dax_state $a), $(zones $a); expected online, 8 online/Normal"
-b_before="$(dax_state $b) $(zones $b)"
+[ "$(kmem_state $a)" = online ] && [ "$(zones $a)" = "8 online/Normal" ] ||
+	fail "$a arrived as $(kmem_state $a), $(zones $a); expected online, 8 online/Normal"
+b_before="$(kmem_state $b) $(zones $b)"
 mem0=$(mem_total_kb)
 echo "MemTotal ${mem0} kB; $a: $(zones $a); $b: $b_before"
 
@@ -45,7 +45,7 @@ for p in bad-serial bad-state; do
 	echo "$p: exit $rc: $(head -n 3 /tmp/err)"
 	[ $rc = 65 ] || fail "apply with $p.yaml exited $rc, expected 65"
 done
-[ "$(dax_state $a) $(zones $a)" = "online 8 online/Normal" ] || fail "an invalid policy changed $a: $(dax_state $a) $(zones $a)"
+[ "$(kmem_state $a) $(zones $a)" = "online 8 online/Normal" ] || fail "an invalid policy changed $a: $(kmem_state $a) $(zones $a)"
 
 cat >/tmp/unplug.yaml <<'P'
 version: 1
@@ -58,19 +58,19 @@ t0=$(now_ms)
 dp apply -c /tmp/unplug.yaml $APPROVE --format json >/tmp/a1.json; rc=$?
 echo "TIMING daxplan cxl-unplug-normal $(($(now_ms) - t0)) exit=$rc"
 cat /tmp/a1.json
-echo "$a: state $(dax_state $a), blocks $(zones $a); $b: state $(dax_state $b), blocks $(zones $b); MemTotal $(mem_total_kb) kB"
-[ "$(dax_state $b) $(zones $b)" = "$b_before" ] || fail "$b (serial $SERIAL_B) was touched: $(dax_state $b) $(zones $b), was $b_before"
+echo "$a: state $(kmem_state $a), blocks $(zones $a); $b: state $(kmem_state $b), blocks $(zones $b); MemTotal $(mem_total_kb) kB"
+[ "$(kmem_state $b) $(zones $b)" = "$b_before" ] || fail "$b (serial $SERIAL_B) was touched: $(kmem_state $b) $(zones $b), was $b_before"
 drv=$(basename "$(readlink /sys/bus/dax/devices/$a/driver)")
 [ "$drv" = kmem ] || fail "$a: driver $drv, expected kmem"
 case $rc in
 0)
-	[ "$(dax_state $a)" = unplugged ] || fail "apply exited 0 but $a's state reads $(dax_state $a)"
+	[ "$(kmem_state $a)" = unplugged ] || fail "apply exited 0 but $a's state reads $(kmem_state $a)"
 	[ "$(zones $a)" = none ] || fail "apply exited 0 but $a still has memory blocks: $(zones $a)"
 	[ "$(mem_total_kb)" = $((mem0 - 1048576)) ] || fail "MemTotal $(mem_total_kb) kB after unplugging 1 GiB, was $mem0 kB"
 	echo "OUTCOME unplugged: the kernel let ZONE_NORMAL memory go this time"
 	;;
 1)
-	[ "$(dax_state $a)" = online ] || fail "apply exited 1 but $a's state reads $(dax_state $a), expected online"
+	[ "$(kmem_state $a)" = online ] || fail "apply exited 1 but $a's state reads $(kmem_state $a), expected online"
 	[ "$(zones $a)" = "8 online/Normal" ] || fail "apply exited 1 and $a's blocks are $(zones $a), expected 8 online/Normal"
 	[ "$(mem_total_kb)" = "$mem0" ] || fail "apply exited 1 but MemTotal is $(mem_total_kb) kB, was $mem0 kB"
 	reported=$(js /tmp/a1.json "(d.outcomes || []).filter(o => o.device === '$a' && o.result !== 'applied').length")
