@@ -180,7 +180,7 @@ the memory's node is the dax device's \`target_node\`, the window's node);
 \`qos_class\` = ${devices[0].rootDecoder.qosClass ?? 'absent'}. Memdev names follow probe order and change from boot
 to boot: match on \`serial\`.
 ${timings ? `\nMeasured in this boot: ${timings}.\n` : ''}${probe.length ? `\n${probe.map((p) => p.charAt(0).toUpperCase() + p.slice(1) + '.').join('\n')}\n` : ''}
-\`cxl-list.json\` is \`cxl list -vvv\` (cxl 81) at the time of the capture.
+\`cxl-list.json\` is \`cxl list -v\` (cxl 81) at the time of the capture.
 
 Regenerate: \`DAXPLAN_VM_UPDATE_FIXTURES=1 npm run test:vm -- --kernel 7.3-cxl ${run.scenario}\`
 `;
