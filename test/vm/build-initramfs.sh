@@ -25,7 +25,9 @@ case $ID in
 *-cxl) USERLAND_OK=$CACHE/cxl/ok ;;
 *) USERLAND_OK=$CACHE/userland/ok ;;
 esac
-[ -f "$KDIR/ok" ] && [ -f "$USERLAND_OK" ] || { echo "build-initramfs.sh: run fetch.sh first" >&2; exit 1; }
+for f in "$KDIR/ok" "$USERLAND_OK"; do
+	[ -f "$f" ] || { echo "build-initramfs.sh: no $f: run fetch.sh first" >&2; exit 1; }
+done
 
 stage= overlay=
 trap 'rm -rf "$stage" "$overlay"' EXIT

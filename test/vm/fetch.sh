@@ -137,4 +137,5 @@ if [ ${#missing_tools[@]} -gt 0 ]; then
 fi
 for k in "${KERNELS[@]}"; do fetch_kernel "$k"; done
 fetch_userland
-bash "$(dirname "$0")/fetch-cxl.sh"
+# Without it only the CXL machine's scenarios fail (build-initramfs.sh says why).
+bash "$(dirname "$0")/fetch-cxl.sh" || echo "fetch.sh: fetch-cxl.sh failed: the CXL machine cannot boot" >&2
