@@ -7,7 +7,7 @@ import standalone from 'ajv/dist/standalone/index.js';
 
 const schemas = {
   validatePolicy: 'schemas/daxplan.schema.json',
-  validateSavedPlan: 'schemas/plan.schema.json',
+  validateSavedPlan: 'schemas/saved-plan.schema.json',
   validateSnapshot: 'schemas/snapshot.schema.json',
 };
 

@@ -26,10 +26,10 @@ const HOSTS: Record<string, HostSpec> = {
       { name: 'dax2.0', node: 4, blocks: 24, state: 'MMMMMMMMMMMMoooooooooooo', source: 'hmem' },
     ],
   },
-  // A kernel with the hotplug attribute (v4); memory joins only when the workload asks.
+  // Linux 7.3 (the state file); memory joins only when the workload asks.
   'unplugged-until-asked': {
     autoOnline: 'online',
-    hotplug: 'v4',
+    stateFile: true,
     devices: [
       { name: 'dax0.0', node: 1, blocks: 16, state: 'online', source: 'cxl', uuid: '9f8e7d6c-5b4a-4938-8271-605f4e3d2c1b' },
       { name: 'dax1.0', node: 1, blocks: 16, state: 'unplug', source: 'cxl', uuid: '1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d' },

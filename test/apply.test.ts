@@ -1,12 +1,15 @@
 import { suite } from 'uvu';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as assert from 'uvu/assert';
 import { observe } from '../src/host/observe.js';
 import { parsePolicy, type Policy } from '../src/policy/parse.js';
-import { changes, plan, satisfies } from '../src/plan/plan.js';
+import { changes, plan } from '../src/plan/plan.js';
+import { satisfies } from '../src/plan/transitions.js';
 import { Applier, type Outcome } from '../src/apply/engine.js';
 import { SimulatedKernel, type Faults, type SimConfig } from './sim/kernel.js';
 import type { DeviceShape, HostSpec } from './sim/tree.js';
-import { describeDevice, type AutoOnline, type DesiredState } from '../src/model/device.js';
+import { describeDevice, stateDrift, type AutoOnline, type DesiredState } from '../src/model/device.js';
 import { host } from './support/host.js';
 
 function policyTo(state: DesiredState): Policy {
@@ -24,8 +27,8 @@ interface Backend {
 const BACKENDS: Backend[] = [
   { name: 'per-block, auto_online_blocks=offline (Debian 6.1)', spec: { autoOnline: 'offline' }, sim: {} },
   { name: 'per-block, auto_online_blocks=online (Debian 6.12)', spec: { autoOnline: 'online' }, sim: {} },
-  { name: 'hotplug attribute v3', spec: { autoOnline: 'online', hotplug: 'v3' }, sim: { hotplug: 'v3' } },
-  { name: 'hotplug attribute v4', spec: { autoOnline: 'offline', hotplug: 'v4' }, sim: { hotplug: 'v4' } },
+  { name: 'state file, auto_online_blocks=online (Debian 7.3)', spec: { autoOnline: 'online', stateFile: true }, sim: { stateFile: true } },
+  { name: 'state file, auto_online_blocks=offline', spec: { autoOnline: 'offline', stateFile: true }, sim: { stateFile: true } },
 ];
 
 function converge(root: string, to: DesiredState, sim: SimConfig, faults: Faults = {}) {
@@ -42,7 +45,7 @@ const TO: DesiredState[] = ['unplug', 'online', 'online_movable', 'devdax'];
 
 const matrix = suite('apply: every transition on every backend reaches the target, and a second apply is a no-op');
 for (const backend of BACKENDS) {
-  const from = backend.sim.hotplug ? [...FROM, 'unplug'] : FROM;
+  const from = backend.sim.stateFile ? [...FROM, 'unplug'] : FROM;
   for (const start of from) {
     for (const to of TO) {
       matrix(`${backend.name}: ${start} -> ${to}`, () => {
@@ -51,6 +54,13 @@ for (const backend of BACKENDS) {
         assert.ok(first.outcomes.every((o) => o.result === 'applied'), JSON.stringify(first.outcomes.map((o) => o.message)));
         assert.ok(satisfies(first.after[0].state, to), `ended ${describeDevice(first.after[0])}`);
         assert.equal(first.kernel.leaked, [], 'no memory left behind by an unbind');
+        const auto = (r: string) => r.endsWith('auto_online_blocks');
+        assert.is(first.kernel.read('devices/system/memory/auto_online_blocks'), backend.spec.autoOnline, 'the online default is back as it was');
+        if (backend.sim.stateFile && first.after[0].driver === 'kmem') {
+          assert.ok(!first.kernel.log.some((l) => /memory\d+\/state$/.test(l.file)), 'the state file alone moves the memory: no per-block write');
+          assert.is(stateDrift(first.after[0]), undefined, 'the state file agrees with the blocks');
+        }
+        if (first.kernel.log.some((l) => auto(l.file))) assert.ok(first.kernel.log.some((l) => l.file.endsWith('kmem/new_id')), 'the default is overridden only to bind kmem');
         const second = converge(root, to, backend.sim);
         assert.is(second.outcomes.length, 0);
         assert.equal(second.kernel.log, []);
@@ -82,27 +92,60 @@ faults('EBUSY offlining ZONE_NORMAL memory: the blocks already offlined go back 
   assert.equal(writes, ['memory35/state=offline', 'memory34/state=offline', 'memory33/state=offline!EBUSY', 'memory34/state=online_kernel', 'memory35/state=online_kernel']);
 });
 
-faults('EBUSY on the hotplug attribute: the kernel keeps every block, the device is reported unchanged', () => {
-  const root = host({ hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] });
-  const o = onlyOutcome(converge(root, 'unplug', { hotplug: 'v4' }, { busyBlocks: [34] }).outcomes);
+faults('EBUSY writing unplugged to the state file: the kernel keeps every block, the device is reported where it is', () => {
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] });
+  const { outcomes, kernel } = converge(root, 'online_movable', { stateFile: true }, { busyBlocks: [34] });
+  const o = onlyOutcome(outcomes);
   assert.is(o.result, 'failed');
-  assert.match(o.message!, 'EBUSY');
+  assert.match(o.message!, 'writing unplugged to bus/dax/devices/dax0.0/state failed: EBUSY');
+  assert.match(o.message!, 'rolled back: dax0.0 is online (4/4 blocks online, Normal) as before');
   assert.is(o.restored, true);
   assert.is(o.final!.state, 'online');
+  assert.equal(kernel.log.map((l) => `${l.value}${l.error ? `!${l.error}` : ''}`), ['unplugged!EBUSY']);
 });
 
-faults('EINVAL for the other ABI generation: the v3 word is tried and remembered for the run', () => {
-  const root = host({
-    hotplug: 'v3',
-    devices: [
-      { name: 'dax0.0', node: 1, blocks: 2, state: 'online' },
-      { name: 'dax1.0', node: 1, blocks: 2, state: 'online' },
-    ],
+faults('Linux 7.3: a state file left stale by per-block writes is repaired through the state file alone', () => {
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] });
+  const { outcomes, kernel, after } = converge(root, 'online_movable', { stateFile: true });
+  assert.is(onlyOutcome(outcomes).result, 'applied');
+  assert.equal(kernel.log.map((l) => `${l.file.replace(/^.*\/dax0\.0\//, '')}=${l.value}`), ['state=unplugged', 'state=online_movable']);
+  assert.is(after[0].stateFile, 'online_movable');
+  assert.is(stateDrift(after[0]), undefined);
+});
+
+faults('Linux 7.3: a device the kernel added offline is unplugged before it is onlined (EBUSY otherwise)', () => {
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'offline' }] });
+  const { outcomes, kernel } = converge(root, 'online_movable', { stateFile: true });
+  assert.is(onlyOutcome(outcomes).result, 'applied');
+  assert.equal(kernel.log.map((l) => l.value), ['unplugged', 'online_movable']);
+});
+
+for (const stateFile of [false, true]) {
+  faults(`${stateFile ? 'Linux 7.3' : 'per-block'}: devdax -> online_movable under auto_online_blocks=online never passes through ZONE_NORMAL, and the default is put back`, () => {
+    const root = host({ stateFile, autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] });
+    const { outcomes, kernel, after } = converge(root, 'online_movable', { stateFile }, {
+      afterWrite: (k, file) => {
+        if (file.endsWith('new_id') || file.endsWith('/bind')) assert.ok(observe(k).devices[0].blocks.every((b) => b.state === 'online' && b.zone === 'Movable'), 'arrived movable');
+      },
+    });
+    assert.is(onlyOutcome(outcomes).result, 'applied');
+    assert.equal(
+      kernel.log.map((l) => `${l.file.replace(/^.*\//, '')}=${l.value}`),
+      ['unbind=dax0.0', 'auto_online_blocks=online_movable', 'new_id=dax0.0', 'auto_online_blocks=online'],
+    );
+    assert.ok(after[0].blocks.every((b) => b.state === 'online' && b.zone === 'Movable'));
   });
-  const { outcomes, kernel } = converge(root, 'unplug', { hotplug: 'v3' });
-  assert.ok(outcomes.every((o) => o.result === 'applied'));
-  const hotplugWrites = kernel.log.filter((l) => l.file.endsWith('/hotplug')).map((l) => `${l.value}${l.error ? `!${l.error}` : ''}`);
-  assert.equal(hotplugWrites, ['unplugged!EINVAL', 'unplug', 'unplug']);
+}
+
+faults('a failed bind still puts auto_online_blocks back', () => {
+  const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }] });
+  fs.rmSync(path.join(root, 'bus/dax/drivers/kmem'), { recursive: true });
+  const { outcomes, kernel } = converge(root, 'online_movable', {});
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'driver kmem is not loaded');
+  assert.is(kernel.read('devices/system/memory/auto_online_blocks'), 'online');
+  assert.equal(kernel.log.map((l) => l.value), ['online_movable', 'online']);
 });
 
 faults('a competing controller onlining blocks between steps is detected; daxplan restores what it changed and says where the device is', () => {

@@ -34,7 +34,7 @@ const SPECS: Record<string, HostSpec> = {
   },
   'every state': {
     autoOnline: 'offline',
-    hotplug: 'v3',
+    stateFile: true,
     tiers: { 4: [0], 9: [2] },
     devices: [
       { name: 'dax0.0', node: 1, blocks: 2, state: 'devdax', uuid: '6e1f3c4a-9b2d-4c1e-8f7a-2d3b4c5d6e7f' },

@@ -40,7 +40,7 @@ cmd('plan on the bundled example host prints steps, capacity and the summary', a
   const r = await run(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys')]);
   assert.is(r.code, 0);
   assert.match(r.stdout, '~ dax2.0  devdax -> online_movable');
-  assert.match(r.stdout, 'auto_online_blocks=online) into ZONE_NORMAL');
+  assert.match(r.stdout, '2. bind to kmem with auto_online_blocks=online_movable for the moment of the bind (then back to online): the new blocks arrive online in ZONE_MOVABLE');
   assert.match(r.stdout, 'node 2: ZONE_NORMAL -1.38 GiB, ZONE_MOVABLE +2.63 GiB');
   assert.ok(r.stdout.trimEnd().endsWith('Plan: 3 to change, 1 unchanged, 0 unmanaged.'));
 });
@@ -55,13 +55,13 @@ cmd('--detailed-exitcode: 2 with changes, 0 without', async () => {
 cmd('plan --format json is one document with format_version, actions and summary', async () => {
   const r = await run(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys'), '-f', 'json']);
   const doc = JSON.parse(r.stdout);
-  assert.is(doc.format_version, '1.0');
+  assert.is(doc.format_version, '2.0');
   assert.is(doc.kind, 'plan');
   assert.equal(Object.keys(doc.summary), ['change', 'unchanged', 'unmanaged', 'blocked']);
   const dax2 = doc.actions.find((a: { device: string }) => a.device === 'dax2.0');
   assert.equal(
     dax2.steps.map((s: { op: string }) => s.op),
-    ['unbind', 'bind', 'offline_blocks', 'online_blocks'],
+    ['unbind', 'bind'],
   );
   assert.equal(dax2.rule, { name: 'far-memory', file: path.relative(process.cwd(), path.join(EXAMPLE, 'daxplan.yaml')), line: 14 });
   assert.is(dax2.from, 'devdax');
@@ -79,10 +79,10 @@ cmd('status: one row per device, text and JSON', async () => {
   const text = await run(['status', '--sysfs-root', REAL_612]);
   assert.is(text.code, 0);
   const lines = text.stdout.trim().split('\n');
-  assert.match(lines[0], /^DEVICE\s+STATE\s+NODE\s+TIER\s+UUID\s+SIZE\s+BLOCKS\s+ZONE$/);
-  assert.match(lines[4], /^dax3\.0\s+mixed\s+2\s+22\s+97d516e9-72fa-46e2-87c0-dbd26808df07\s+1006 MiB\s+4\/7\s+Normal$/);
+  assert.match(lines[0], /^DEVICE\s+STATE\s+STATE-FILE\s+NODE\s+TIER\s+UUID\s+SIZE\s+BLOCKS\s+ZONE$/);
+  assert.match(lines[4], /^dax3\.0\s+mixed\s+-\s+2\s+22\s+97d516e9-72fa-46e2-87c0-dbd26808df07\s+1006 MiB\s+4\/7\s+Normal$/);
   const doc = JSON.parse((await run(['status', '--sysfs-root', REAL_612, '--format', 'json'])).stdout);
-  assert.is(doc.format_version, '1.0');
+  assert.is(doc.format_version, '2.0');
   assert.equal(
     doc.devices.map((d: { name: string; state: string; target_node: number; tier: number; size: number }) => [d.name, d.state, d.target_node, d.tier, d.size]),
     [
@@ -213,18 +213,32 @@ apply('EBUSY: exit 1, the failure and the device state are reported, JSON says r
 });
 
 apply('a crash between steps: the next run reads the half-moved device and finishes the job', () => {
-  const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] }, { crashBeforeWrite: 4 });
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] }, { crashBeforeWrite: 3 });
   const policy = policyFile(FAR_MOVABLE);
   const crashed = simBin(['apply', '--sysfs-root', root, '-c', policy]);
   assert.is(crashed.signal, 'SIGKILL');
   fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
-  const status = simBin(['status', '--sysfs-root', root]);
-  assert.match(status.stdout, /dax0\.0\s+mixed/);
+  assert.match(simBin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+mixed/);
   const again = simBin(['apply', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
   assert.is(again.status, 0, again.stderr);
   assert.match(again.stdout, 'mixed -> online_movable');
-  assert.match(again.stderr, /a previous run \(pid \d+, trigger manual, started .*\) died while moving dax0\.0 from devdax to online_movable; it is now mixed \(3\/4 blocks online, Normal\)/);
+  assert.match(again.stderr, /a previous run \(pid \d+, trigger manual, started .*\) died while moving dax0\.0 from online to online_movable; it is now mixed \(2\/4 blocks online, Normal\)/);
   assert.match(simBin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+online_movable/);
+});
+
+apply('a crash while auto_online_blocks is overridden for a bind: the next run puts the default back first', () => {
+  const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] }, { crashBeforeWrite: 4 });
+  const policy = policyFile(FAR_MOVABLE);
+  // writes: unbind device_dax, auto_online_blocks=online_movable, kmem new_id, then (killed) auto_online_blocks=online
+  assert.is(simBin(['apply', '--sysfs-root', root, '-c', policy]).signal, 'SIGKILL');
+  fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
+  const auto = () => fs.readFileSync(path.join(root, 'devices/system/memory/auto_online_blocks'), 'utf8').trim();
+  assert.is(auto(), 'online_movable', 'the crash left the override in place');
+  const again = simBin(['apply', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
+  assert.is(again.status, 0, again.stderr);
+  assert.match(again.stderr, 'a previous run died while auto_online_blocks was overridden for binding dax0.0: putting it back to online: applied');
+  assert.is(auto(), 'online');
+  assert.match(again.stdout, 'No changes. Memory matches policy.');
 });
 
 apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait for it', async () => {
@@ -263,7 +277,9 @@ apply('a saved plan applies exactly; a stale one is refused before any write', a
   const planned = await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--out', saved]);
   assert.is(planned.code, 0);
   const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
-  assert.match(doc.fingerprint.digest, /^[0-9a-f]{64}$/);
+  assert.is(doc.kind, 'saved-plan');
+  assert.match(doc.host.digest, /^[0-9a-f]{64}$/);
+  assert.equal(doc.actions.map((a: { device: string; to: string }) => `${a.device}->${a.to}`), ['dax0.0->online_movable', 'dax1.0->online_movable']);
   // the host moves on: a block of dax0.0 goes offline
   const moved = copyTree(root);
   fs.writeFileSync(path.join(moved, 'devices/system/memory/memory33/state'), 'offline\n');
@@ -281,14 +297,40 @@ apply('a saved plan applies exactly; a stale one is refused before any write', a
   assert.match(twice.stderr, 'is stale');
 });
 
+apply('an edited saved plan is refused: its digest covers what it will do', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const saved = path.join(tempDir(), 'plan.json');
+  assert.is((await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--out', saved])).code, 0);
+  const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
+  doc.actions[0].to = 'unplug';
+  fs.writeFileSync(saved, JSON.stringify(doc, null, 2));
+  const before = treeDigest(root);
+  const r = await run(['apply', saved, '--sysfs-root', root]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, 'it was changed after daxplan wrote it');
+  assert.is(treeDigest(root), before);
+});
+
+apply('a plan saved with --device applies to that device alone', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }, { name: 'dax1.0', node: 2, blocks: 2, state: 'online' }] });
+  const saved = path.join(tempDir(), 'plan.json');
+  assert.is((await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--device', 'dax1.0', '--out', saved])).code, 0);
+  const r = await run(['apply', saved, '--sysfs-root', root]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'Apply: 1 applied');
+  assert.match((await run(['status', '--sysfs-root', root])).stdout, /dax0\.0\s+online\s[\s\S]*dax1\.0\s+online_movable/);
+});
+
 apply('a saved plan that is not one is a usage error', async () => {
   const bad = path.join(tempDir(), 'plan.json');
-  fs.writeFileSync(bad, JSON.stringify({ format_version: '1.0', kind: 'plan', actions: [{ device: '../../x', from: 'online', to: 'unplug', method: 'per-block', steps: [] }], fingerprint: { digest: 'x', devices: [] } }));
+  fs.writeFileSync(bad, JSON.stringify({ format_version: '2.0', kind: 'saved-plan', actions: [{ device: '../../x', from: 'online', to: 'unplug', method: 'per-block', steps: [] }] }));
   const r = await run(['apply', bad, '--sysfs-root', tempDir()]);
   assert.is(r.code, 64);
   assert.match(r.stderr, 'not a daxplan saved plan');
-  fs.writeFileSync(bad, JSON.stringify({ format_version: '2.0', kind: 'plan', actions: [], fingerprint: { digest: 'a'.repeat(64), devices: [] } }));
-  assert.match((await run(['apply', bad, '--sysfs-root', tempDir()])).stderr, 'format_version 2.0 is not supported');
+  fs.writeFileSync(bad, JSON.stringify({ format_version: '1.0', kind: 'saved-plan', actions: [] }));
+  assert.match((await run(['apply', bad, '--sysfs-root', tempDir()])).stderr, 'format_version 1.0 is not supported by this daxplan (it reads 2.x)');
+  fs.writeFileSync(bad, JSON.stringify({ format_version: '2.0', kind: 'plan' }));
+  assert.match((await run(['apply', bad, '--sysfs-root', tempDir()])).stderr, 'is a daxplan plan, not a daxplan saved plan');
 });
 
 apply.run();

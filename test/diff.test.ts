@@ -45,8 +45,8 @@ diff('a changed plan is a unified diff headed by the snapshot; exit 2 with --det
   assert.is(patches[0].newFileName, far);
   assert.is(patches[0].newHeader, `plan with ${newFile}`);
   const lines = patches[0].hunks.flatMap((h) => h.lines);
-  assert.ok(lines.includes('-  ~ dax1.0  online -> online_movable  (node 2, tier 22, 512 MiB, per-block)'), lines.join('\n'));
-  assert.ok(lines.includes('+  ~ dax1.0  online -> devdax  (node 2, tier 22, 512 MiB, per-block)'), lines.join('\n'));
+  assert.ok(lines.includes('-  ~ dax1.0  online -> online_movable  (node 2, tier 22, 512 MiB; per-block: no state file on this kernel)'), lines.join('\n'));
+  assert.ok(lines.includes('+  ~ dax1.0  online -> devdax  (node 2, tier 22, 512 MiB; per-block: no state file on this kernel)'), lines.join('\n'));
   // dax0.0 is decided by the same rule at the same place: context, not change
   assert.ok(lines.some((l) => l.startsWith('   = dax0.0  devdax')), lines.join('\n'));
   assert.match(r.stderr, 'changes the plan of 1 of 2 hosts');

@@ -39,7 +39,7 @@ cli('a host with no competitor: no findings, exit 0, in text and JSON', async ()
   writeFiles(root, { 'proc/cmdline': 'BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet\n', 'usr/lib/udev/rules.d/50-other.rules': 'SUBSYSTEM=="block", TAG+="x"\n' });
   const r = await doctor(root, sys, ['-c', policyFile(FAR_MOVABLE)]);
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.doc.format_version, '1.0');
+  assert.is(r.doc.format_version, '2.0');
   assert.is(r.doc.kind, 'doctor');
   assert.equal(r.doc.findings, []);
   assert.equal(r.doc.summary, { error: 0, warning: 0, info: 0 });

@@ -46,8 +46,8 @@ model('drift is a change counted in the summary; device steps are planned for th
     [['auto_online_blocks', 'change', 'online', 'offline', 3]],
   );
   assert.equal(p.summary, { change: 2, unchanged: 0, unmanaged: 0, blocked: 0 });
-  // with the kernel left at online, binding kmem would online ZONE_NORMAL and need an offline step
-  assert.equal(changes(p)[0].steps.map((s) => `${s.step.op}:${s.expect}`), ['unbind:unbound', 'bind:offline', 'online_blocks:online_movable']);
+  // the bind sets the default it needs for its moment, whatever the policy's default
+  assert.equal(changes(p)[0].steps.map((s) => `${s.step.op}:${s.expect}`), ['unbind:unbound', 'bind:online_movable']);
   assert.is(kernelAfter(p.kernel, p.settings).autoOnlineBlocks, 'offline');
   assert.is(p.kernel.autoOnlineBlocks, 'online', 'the plan reports the kernel as observed');
   const same = plan(policy(KERNEL_OFFLINE), observe(new DirSysfs(host({ devices: [] }))));
@@ -69,7 +69,7 @@ engine('on the simulated kernel the setting is written first, then the devices m
   const kernel = new SimulatedKernel(root);
   const observed = observe(kernel);
   const p = plan(policy(KERNEL_OFFLINE), observed);
-  const settings = settingChanges(p).map((s) => applySetting(kernel, s));
+  const settings = settingChanges(p).map((s) => applySetting(kernel, s.setting, s.to));
   assert.equal(settings, [{ setting: 'auto_online_blocks', to: 'offline', from: 'online', result: 'applied' }]);
   const applier = new Applier(kernel, kernelAfter(observed.kernel, p.settings));
   assert.ok(changes(p).every((c) => applier.apply(c).result === 'applied'));
@@ -87,7 +87,7 @@ engine('a write the kernel refuses is a failed outcome with the reason; nothing 
     }
   })(root);
   const [s] = settingChanges(plan(policy(KERNEL_OFFLINE), observe(refusing)));
-  assert.equal(applySetting(refusing, s), {
+  assert.equal(applySetting(refusing, s.setting, s.to), {
     setting: 'auto_online_blocks',
     to: 'offline',
     from: 'online',
@@ -128,7 +128,8 @@ cli('apply writes and verifies it before the devices; a second apply has nothing
   assert.equal(doc.summary, { applied: 2, failed: 0, skipped: 0, blocked: 0 });
   const log = r.stderr.split('\n').filter(Boolean);
   assert.match(log[0], 'daxplan[boot]: kernel auto_online_blocks: online -> offline: applied');
-  assert.match(log[1], 'dax0.0: step 1/3');
+  assert.match(log[1], 'dax0.0: step 1/2');
+  assert.match(log[2], 'dax0.0: step 2/2: bind to kmem with auto_online_blocks=online_movable for the moment of the bind (then back to offline)');
   assert.is(read(root), 'offline');
   const again = await run(['apply', '--sysfs-root', root, '-c', pol]);
   assert.match(again.stdout, '  = kernel auto_online_blocks  offline');

@@ -5,6 +5,7 @@ import { observe } from '../src/host/observe.js';
 import { parsePolicy, type Policy } from '../src/policy/parse.js';
 import { plan } from '../src/plan/plan.js';
 import { MARKDOWN_LIMIT, planMarkdown } from '../src/render/markdown.js';
+import { reportOf } from '../src/report/report.js';
 import type { DeviceShape, DeviceSpec } from './sim/tree.js';
 import { host } from './support/host.js';
 
@@ -18,7 +19,7 @@ const roots = new Map<DeviceSpec[], string>();
 
 function markdown(devices: DeviceSpec[], p: Policy): string {
   if (!roots.has(devices)) roots.set(devices, host({ autoOnline: 'online', devices }));
-  return planMarkdown(plan(p, observe(new DirSysfs(roots.get(devices)!))));
+  return planMarkdown(reportOf(plan(p, observe(new DirSysfs(roots.get(devices)!)))));
 }
 
 const one = (state: DeviceShape): DeviceSpec[] => [{ name: 'dax0.0', node: 1, blocks: 4, state }];
@@ -47,7 +48,7 @@ md('the warning banner appears when, and only when, memory would be removed', ()
 });
 
 md('titles and reasons cannot inject HTML or break the table', () => {
-  const text = planMarkdown(plan(policy('devdax'), observe(new DirSysfs(host({ devices: one('online') })))), 'daxplan on <img src=x>|');
+  const text = planMarkdown(reportOf(plan(policy('devdax'), observe(new DirSysfs(host({ devices: one('online') }))))), 'daxplan on <img src=x>|');
   assert.match(text.split('\n')[0], '### daxplan on &lt;img src=x>\\|: ');
 });
 
@@ -79,7 +80,7 @@ big('512 devices: the table says how many it leaves out, the summary still count
   markdown(FLEET, policy('devdax'));
   const observed = observe(new DirSysfs(roots.get(FLEET)!));
   const twice = { ...observed, devices: [...observed.devices, ...observed.devices.map((d, i) => ({ ...d, name: `dax${256 + i}.0` }))] };
-  const text = planMarkdown(plan(policy('devdax', undefined, LONG), twice));
+  const text = planMarkdown(reportOf(plan(policy('devdax', undefined, LONG), twice)));
   assert.ok(Buffer.byteLength(text) <= MARKDOWN_LIMIT, `${Buffer.byteLength(text)} bytes`);
   assert.match(text.split('\n')[0], 'Plan: 384 to change, 128 unchanged');
   assert.match(text, /_…and \d+ more devices to change: run `daxplan plan` for all of them._/);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DirSysfs } from '../src/host/sysfs.js';
 import { observe } from '../src/host/observe.js';
+import { stateDrift } from '../src/model/device.js';
 import { host, REAL_612 } from './support/host.js';
 
 const real = suite('observe: tree written by Debian 6.12');
@@ -34,7 +35,7 @@ real('reads kernel facts, tiers and the nd namespace UUIDs', () => {
   const { kernel, devices } = observe(new DirSysfs(REAL_612));
   assert.is(kernel.blockSize, 128n << 20n);
   assert.is(kernel.autoOnlineBlocks, 'online');
-  assert.is(kernel.hotplug, 'not-seen');
+  assert.is(kernel.stateFile, 'not-seen');
   assert.equal(kernel.nodeTiers, { 0: 4, 1: 4, 2: 22 });
   assert.is(devices[0].uuid, 'f9a22c9a-e8f7-11f1-bd30-73eb7d34bf7f');
   assert.is(devices[0].source, 'nvdimm');
@@ -46,17 +47,24 @@ real.run();
 
 const gen = suite('observe: generated hosts');
 
-gen('the hotplug attribute: each spelling is recognised', () => {
-  const v3 = observe(new DirSysfs(host({ hotplug: 'v3', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }] })));
-  assert.is(v3.kernel.hotplug, 'v3');
-  assert.is(v3.devices[0].hotplug, 'unplug');
-  assert.is(v3.devices[0].state, 'unplug');
-  const v4 = observe(new DirSysfs(host({ hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'offline' }] })));
-  assert.is(v4.kernel.hotplug, 'v4');
-  assert.is(v4.devices[0].hotplug, 'offline');
-  assert.is(v4.devices[0].state, 'offline');
-  const ambiguous = observe(new DirSysfs(host({ hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable' }] })));
-  assert.is(ambiguous.kernel.hotplug, 'seen');
+gen('the state file (Linux 7.3): read where kmem binds a device; the blocks stay the truth, a stale word is drift', () => {
+  const fresh = observe(new DirSysfs(host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' }] })));
+  assert.is(fresh.kernel.stateFile, 'seen');
+  assert.is(fresh.devices[0].stateFile, 'unplugged');
+  assert.is(fresh.devices[0].state, 'unplug');
+  assert.is(fresh.devices[1].stateFile, undefined, 'no state file while not bound to kmem');
+  const stale = observe(new DirSysfs(host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable', stateWord: 'online' }] })));
+  assert.is(stale.devices[0].state, 'online_movable');
+  assert.is(stateDrift(stale.devices[0]), "the kernel's state file reads online but the memory blocks are 2/2 blocks online, Movable");
+  const old = observe(new DirSysfs(host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] })));
+  assert.is(old.kernel.stateFile, 'not-seen');
+});
+
+gen('an unknown word in the state file is a problem, never a state', () => {
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  fs.writeFileSync(path.join(root, 'devices/platform/e820_pmem/ndbus0/region0/dax0.0/dax0.0/state'), 'sideways\n');
+  const [d] = observe(new DirSysfs(root)).devices;
+  assert.equal(d.problems, ['dax0.0/state: unknown value "sideways"']);
 });
 
 gen('CXL region UUIDs, soft-reserved devices without one', () => {
@@ -98,12 +106,49 @@ gen('sysfs content that does not parse is reported on the device, not thrown', (
   assert.match(kernel.problems.join('\n'), 'memory_tier4/nodelist');
 });
 
-gen('a missing block size is a kernel problem, devices still listed', () => {
+for (const [text, why] of [
+  ['zz', 'not hex'],
+  ['0', 'zero'],
+  ['c000000', 'not a power of two'],
+  ['100000', '1 MiB: below the smallest block Linux uses'],
+  ['800000000', '32 GiB: above the largest'],
+  ['ffffffffffffffffff', 'wider than 64 bits'],
+] as const) {
+  gen(`a block size that is not one (${why}) is a kernel problem, and every device is blocked, never derived as unplugged`, () => {
+    const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'unplug' }] });
+    fs.writeFileSync(path.join(root, 'devices/system/memory/block_size_bytes'), `${text}\n`);
+    const observed = observe(new DirSysfs(root));
+    assert.match(observed.kernel.problems[0], `block_size_bytes: "${text}" is not a memory block size`);
+    assert.is(observed.devices.length, 2);
+    for (const d of observed.devices) assert.match(d.problems.join('; '), 'the memory block size is unknown');
+  });
+}
+
+gen('a block size that is missing is a kernel problem too', () => {
   const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
-  fs.writeFileSync(path.join(root, 'devices/system/memory/block_size_bytes'), 'zz\n');
+  fs.rmSync(path.join(root, 'devices/system/memory/block_size_bytes'));
   const observed = observe(new DirSysfs(root));
-  assert.match(observed.kernel.problems[0], 'block_size_bytes: cannot parse');
-  assert.is(observed.devices.length, 1);
+  assert.match(observed.kernel.problems[0], 'block_size_bytes: missing');
+  assert.ok(observed.devices[0].problems.length > 0);
+});
+
+gen('ranges that are inverted, overflow 64 bits, span implausibly many blocks or hold no whole block block the device', () => {
+  const cases: [string, string, string][] = [
+    ['0x200000000', '0x1ffffffff', 'is inverted'],
+    ['0x0', '0x1ffffffffffffffff', 'cannot parse'],
+    ['0x0', '0xffffffffffffffff', 'more than 4194304 memory blocks'],
+    ['0x100000000', '0x100000fff', 'hold no whole memory block'],
+  ];
+  for (const [start, end, why] of cases) {
+    const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+    const dev = fs.realpathSync(path.join(root, 'bus/dax/devices/dax0.0'));
+    fs.writeFileSync(path.join(dev, 'mapping0/start'), `${start}\n`);
+    fs.writeFileSync(path.join(dev, 'mapping0/end'), `${end}\n`);
+    const before = process.memoryUsage().heapUsed;
+    const [d] = observe(new DirSysfs(root)).devices;
+    assert.match(d.problems.join('; '), why, `${start}-${end}`);
+    assert.ok(process.memoryUsage().heapUsed - before < 64 << 20, 'nothing allocated by the size of a number read');
+  }
 });
 
 gen('entries that are not dax device names never become paths', () => {

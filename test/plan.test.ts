@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import { DirSysfs } from '../src/host/sysfs.js';
 import { observe } from '../src/host/observe.js';
 import { parsePolicy, type Policy } from '../src/policy/parse.js';
-import { plan, type Entry, type Step } from '../src/plan/plan.js';
+import { plan, type Entry } from '../src/plan/plan.js';
+import type { Step } from '../src/plan/transitions.js';
+import { describeStep } from '../src/render/words.js';
 import type { AutoOnline } from '../src/model/device.js';
 import type { DeviceShape, HostSpec } from './sim/tree.js';
 import { summaryLine } from '../src/render/words.js';
@@ -22,10 +24,11 @@ function ops(steps: { step: Step }[]): string {
     .map(({ step }) => {
       switch (step.op) {
         case 'bind':
+          return step.driver === 'kmem' ? `bind:kmem=${step.arrive}` : 'bind:device_dax';
         case 'unbind':
           return `${step.op}:${step.driver}`;
-        case 'hotplug':
-          return `hotplug:${step.value}`;
+        case 'state':
+          return `state:${step.write}`;
         case 'online_blocks':
           return `online:${step.zone}`;
         case 'offline_blocks':
@@ -47,14 +50,14 @@ function stepsFor(state: DeviceShape, to: string, extra: Partial<HostSpec> = {})
   return `${entry.method} ${ops(entry.steps)}`;
 }
 
-const perBlock = suite('plan: per-block transitions (no hotplug attribute, auto_online_blocks=offline)');
+const perBlock = suite('plan: per-block transitions (no state file, auto_online_blocks=offline)');
 
 const PER_BLOCK: [DeviceShape, string, string][] = [
-  ['devdax', 'online_movable', 'per-block unbind:device_dax bind:kmem online:movable'],
-  ['devdax', 'online', 'per-block unbind:device_dax bind:kmem online:normal'],
+  ['devdax', 'online_movable', 'per-block unbind:device_dax bind:kmem=online_movable'],
+  ['devdax', 'online', 'per-block unbind:device_dax bind:kmem=online_kernel'],
   ['devdax', 'unplug', 'per-block unbind:device_dax'],
   ['devdax', 'devdax', '='],
-  ['unbound', 'online_movable', 'per-block bind:kmem online:movable'],
+  ['unbound', 'online_movable', 'per-block bind:kmem=online_movable'],
   ['unbound', 'devdax', 'per-block bind:device_dax'],
   ['unbound', 'unplug', '='],
   ['offline', 'online', 'per-block online:normal'],
@@ -79,56 +82,65 @@ perBlock.run();
 
 const auto = suite('plan: kernels that online new memory at once');
 
-auto('auto_online_blocks=online: devdax -> online_movable goes through ZONE_NORMAL and says so', () => {
+auto('auto_online_blocks=online: devdax -> online_movable binds kmem with the default set to online_movable for the moment, never through ZONE_NORMAL, and says so', () => {
   const entry = planOne('devdax', 'online_movable', { autoOnline: 'online' });
   assert.is(entry.kind, 'change');
   if (entry.kind !== 'change') return;
-  assert.is(ops(entry.steps), 'unbind:device_dax bind:kmem offline online:movable');
-  assert.match(entry.steps[1].note ?? '', 'auto_online_blocks=online');
-  assert.is(entry.steps[1].expect, 'online');
+  assert.is(ops(entry.steps), 'unbind:device_dax bind:kmem=online_movable');
+  assert.is(entry.steps[1].expect, 'online_movable');
+  assert.is(
+    describeStep(entry.steps[1], entry.device, 'online'),
+    'bind to kmem with auto_online_blocks=online_movable for the moment of the bind (then back to online): the new blocks arrive online in ZONE_MOVABLE',
+  );
 });
 
-auto('auto_online_blocks=online: devdax -> online needs only the bind', () => {
-  assert.is(stepsFor('devdax', 'online', { autoOnline: 'online' }), 'per-block unbind:device_dax bind:kmem');
-});
-
-for (const [mode, expected] of [
-  ['online_movable', 'per-block unbind:device_dax bind:kmem'],
-  ['online_kernel', 'per-block unbind:device_dax bind:kmem offline online:movable'],
-] as [AutoOnline, string][]) {
-  auto(`auto_online_blocks=${mode}: devdax -> online_movable`, () => assert.is(stepsFor('devdax', 'online_movable', { autoOnline: mode }), expected));
+for (const [mode, to, expected] of [
+  ['online', 'online', 'per-block unbind:device_dax bind:kmem=online_kernel'],
+  ['online_movable', 'online_movable', 'per-block unbind:device_dax bind:kmem=online_movable'],
+  ['online_kernel', 'online_movable', 'per-block unbind:device_dax bind:kmem=online_movable'],
+  ['online', 'unplug', 'per-block unbind:device_dax'],
+] as [AutoOnline, string, string][]) {
+  auto(`auto_online_blocks=${mode}: devdax -> ${to}`, () => assert.is(stepsFor('devdax', to, { autoOnline: mode }), expected));
 }
 auto.run();
 
-const attr = suite('plan: hotplug attribute transitions');
+const state = suite('plan: the state file (Linux 7.3)');
 
-const HOTPLUG: [DeviceShape, string, string][] = [
-  ['online', 'online_movable', 'hotplug-attr hotplug:unplug hotplug:online_movable'],
-  ['online_movable', 'online', 'hotplug-attr hotplug:unplug hotplug:online'],
-  ['online', 'unplug', 'hotplug-attr hotplug:unplug'],
-  ['unplug', 'online_movable', 'hotplug-attr hotplug:online_movable'],
-  ['unplug', 'devdax', 'hotplug-attr unbind:kmem bind:device_dax'],
-  ['offline', 'online', 'hotplug-attr hotplug:unplug hotplug:online'],
-  ['NoNo', 'online_movable', 'hotplug-attr hotplug:unplug hotplug:online_movable'],
-  ['online', 'devdax', 'hotplug-attr hotplug:unplug unbind:kmem bind:device_dax'],
+const STATE: [DeviceShape, string, string][] = [
+  ['online', 'online_movable', 'state state:unplugged state:online_movable'],
+  ['online_movable', 'online', 'state state:unplugged state:online_kernel'],
+  ['online', 'unplug', 'state state:unplugged'],
+  ['unplug', 'online_movable', 'state state:online_movable'],
+  ['unplug', 'devdax', 'state unbind:kmem bind:device_dax'],
+  ['offline', 'online', 'state state:unplugged state:online_kernel'],
+  ['offline', 'unplug', 'state state:unplugged'],
+  ['NoNo', 'online_movable', 'state state:unplugged state:online_movable'],
+  ['online', 'devdax', 'state state:unplugged unbind:kmem bind:device_dax'],
+  ['online_movable', 'online_movable', '='],
 ];
-for (const abi of ['v3', 'v4'] as const) {
-  for (const [from, to, expected] of HOTPLUG) {
-    attr(`${abi}: ${from} -> ${to}`, () => assert.is(stepsFor(from, to, { hotplug: abi }), expected));
-  }
+for (const [from, to, expected] of STATE) {
+  state(`${from} -> ${to}`, () => assert.is(stepsFor(from, to, { stateFile: true, autoOnline: 'online' }), expected));
 }
-attr('a devdax device uses the attribute when another kmem device shows it (offline after bind: through unplugged, ABI v4)', () => {
+state('a devdax device goes through the state file when another kmem device shows it, and arrives as wanted', () => {
   const root = host({
-    hotplug: 'v4',
+    stateFile: true,
+    autoOnline: 'online',
     devices: [
       { name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' },
       { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' },
     ],
   });
   const entry = plan(allTo('online_movable'), observe(new DirSysfs(root))).entries[1];
-  assert.is(entry.kind === 'change' && `${entry.method} ${ops(entry.steps)}`, 'hotplug-attr unbind:device_dax bind:kmem hotplug:unplug hotplug:online_movable');
+  assert.is(entry.kind === 'change' && `${entry.method} ${ops(entry.steps)}`, 'state unbind:device_dax bind:kmem=online_movable');
 });
-attr.run();
+state('a state file gone stale under per-block writes is drift: repaired through the file even where the blocks already match', () => {
+  assert.is(planOne('online_movable', 'online_movable', { stateFile: true }).kind, 'unchanged', 'consistent: nothing to do');
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] });
+  const drifted = plan(allTo('online_movable'), observe(new DirSysfs(root))).entries[0];
+  assert.is(drifted.kind === 'change' && `${drifted.method} ${ops(drifted.steps)}`, 'state state:unplugged state:online_movable');
+  assert.match(drifted.reason, "the kernel's state file reads online but the memory blocks are 4/4 blocks online, Movable: repaired through the state file");
+});
+state.run();
 
 const rules = suite('plan: rules');
 

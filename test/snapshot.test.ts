@@ -7,7 +7,8 @@ import { DirSysfs } from '../src/host/sysfs.js';
 import { observe } from '../src/host/observe.js';
 import { parsePolicy, type Policy } from '../src/policy/parse.js';
 import { plan } from '../src/plan/plan.js';
-import { checkPlan, observeMemoryTotals } from '../src/plan/safety.js';
+import { checkMovable } from '../src/plan/safety.js';
+import { observeMemoryTotals } from '../src/host/totals.js';
 import { fromSnapshot, readSnapshot, snapshotTotals, toSnapshot, type Snapshot } from '../src/host/snapshot.js';
 import { UsageError } from '../src/model/errors.js';
 import { MEMORY_DIR, writeFile, type HostSpec } from './sim/tree.js';
@@ -44,10 +45,9 @@ function assertSamePlans(root: string, only?: string[]): void {
   assert.equal(restored, observed);
   for (const p of POLICIES) {
     const direct = plan(p, observed);
-    checkPlan(direct, () => observeMemoryTotals(sysfs), p);
     const fromFile = plan(p, restored);
-    checkPlan(fromFile, () => snapshotTotals(snapshot), p);
     assert.equal(fromFile, direct);
+    assert.equal(checkMovable(fromFile, () => snapshotTotals(snapshot), p), checkMovable(direct, () => observeMemoryTotals(sysfs), p));
   }
 }
 
@@ -82,8 +82,8 @@ const SHAPES: HostSpec[] = [
       { name: 'dax10.0', node: 4, blocks: 2, state: 'MoMo'.slice(0, 2) },
     ],
   },
-  { autoOnline: 'online', hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'unplug' }, { name: 'dax1.0', node: 1, blocks: 4, state: 'online' }] },
-  { autoOnline: 'online_movable', hotplug: 'v3', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }, { name: 'dax0.1', node: 1, blocks: 2, state: 'devdax' }] },
+  { autoOnline: 'online', stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'unplug' }, { name: 'dax1.0', node: 1, blocks: 4, state: 'online' }] },
+  { autoOnline: 'online_movable', stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }, { name: 'dax0.1', node: 1, blocks: 2, state: 'devdax' }] },
   { blockSize: 256n << 20n, tiers: { 4: [0], 30: [1, 2] }, devices: [{ name: 'dax0.0', node: 1, blocks: 8, state: 'oooNNNNo' }] },
   { devices: [] },
 ];
@@ -108,9 +108,9 @@ exact('odd hosts: a block going offline, a hole in a device, unreadable attribut
   assertSamePlans(root);
 });
 
-exact('--device filtering a snapshot is observe(sysfs, only), hotplug attribute judgement included', () => {
-  const root = host({ autoOnline: 'online', hotplug: 'v4', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'unplug' }] });
-  assert.is(observe(new DirSysfs(root), ['dax0.0']).kernel.hotplug, 'not-seen');
+exact('--device filtering a snapshot is observe(sysfs, only), state file judgement included', () => {
+  const root = host({ autoOnline: 'online', stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'unplug' }] });
+  assert.is(observe(new DirSysfs(root), ['dax0.0']).kernel.stateFile, 'not-seen');
   assertSamePlans(root, ['dax0.0']);
   assertSamePlans(root, ['dax1.0']);
 });
@@ -152,7 +152,7 @@ hostile('missing, a directory, a FIFO, not JSON, too large', () => {
 
 hostile('another daxplan document, another version, a broken shape', () => {
   refused(snapshotFile({ format_version: '1.0', kind: 'plan', actions: [] }), 'is a daxplan plan, not a daxplan snapshot');
-  refused(snapshotFile({ ...good(), format_version: '2.0' }), 'snapshot format_version 2.0 is not supported by this daxplan (it reads 1.x)');
+  refused(snapshotFile({ ...good(), format_version: '1.0' }), 'snapshot format_version 1.0 is not supported by this daxplan (it reads 2.x)');
   const bad = good();
   (bad.devices[0] as { size: unknown }).size = 1054867456;
   refused(snapshotFile(bad), /not a daxplan snapshot: \/devices\/0\/size must be string/);
@@ -208,7 +208,7 @@ cli('daxplan snapshot prints a snapshot; plan and status --state print what --sy
   const file = await snapshotOf(sys, '--hostname', 'db1');
   const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
   assert.is(doc.kind, 'snapshot');
-  assert.is(doc.format_version, '1.0');
+  assert.is(doc.format_version, '2.0');
   assert.is(doc.hostname, 'db1');
   assert.match(doc.captured_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   const ratio = policyFile(RATIO);

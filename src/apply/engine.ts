@@ -1,22 +1,26 @@
-// Apply: for each change, re-read, write one step, re-read, check; verify the
-// end state with bounded retries; on any failure restore the device to where
-// it was (its checkpoint) and report exactly where it is now.
+// Apply one device: check it is as planned, then for each step write, re-read,
+// check; verify the end state with bounded retries; on any failure restore the
+// device to where it was (its checkpoint) and report exactly where it is now.
 import type { Sysfs } from '../host/sysfs.js';
 import { observe } from '../host/observe.js';
 import {
   blockKind,
   describeDevice as describe,
   sameDevice,
+  sameMemory,
+  stateDrift,
   type DesiredState,
-  type KernelFacts,
   type ObservedDevice,
   type ObservedState,
   type Zone,
   ZONE_NAMES,
 } from '../model/device.js';
-import { findSteps, satisfies, type Change, type Method, type PlannedStep } from '../plan/plan.js';
-import { StepRunner } from './steps.js';
+import type { Change } from '../plan/plan.js';
+import { findSteps, methodFor, satisfies, type Method, type PlannedStep } from '../plan/transitions.js';
+import type { KernelFacts } from '../model/device.js';
+import { StepRunner, type OverrideHook } from './steps.js';
 
+/** Reads of a device after its last step until it settles (a block going offline, the kernel finishing a state change). */
 export const VERIFY_ATTEMPTS = 5;
 export const VERIFY_DELAY_MS = 200;
 
@@ -42,7 +46,9 @@ export interface Outcome {
 }
 
 export interface ApplyEvents {
-  step?(device: string, index: number, total: number, step: PlannedStep): void;
+  step?(device: ObservedDevice, index: number, total: number, step: PlannedStep): void;
+  /** auto_online_blocks is overridden for a bind ({restore}) or back (undefined). */
+  override?: OverrideHook;
 }
 
 export class Applier {
@@ -53,7 +59,7 @@ export class Applier {
     private readonly kernel: KernelFacts,
     private readonly events: ApplyEvents = {},
   ) {
-    this.runner = new StepRunner(sysfs);
+    this.runner = new StepRunner(sysfs, events.override);
   }
 
   private fresh(name: string): ObservedDevice | undefined {
@@ -63,20 +69,18 @@ export class Applier {
   apply(change: Change): Outcome {
     const started = performance.now();
     const name = change.device.name;
-    const base = {
+    const { method, steps } = change;
+    const done = (result: OutcomeResult, stepsDone: number, extra: Partial<Outcome> = {}, final = this.fresh(name)): Outcome => ({
       device: name,
       from: change.device.state,
       to: change.to,
-      method: change.method,
+      method,
       bytes: change.bytes,
       node: change.device.targetNode,
-      stepsTotal: change.steps.length,
-    };
-    const done = (result: OutcomeResult, stepsDone: number, extra: Partial<Outcome> = {}): Outcome => ({
-      ...base,
+      stepsTotal: steps.length,
       result,
       stepsDone,
-      final: this.fresh(name),
+      final,
       elapsedMs: performance.now() - started,
       ...extra,
     });
@@ -84,75 +88,83 @@ export class Applier {
     const checkpoint = this.fresh(name);
     if (!checkpoint) return done('skipped', 0, { message: `${name} is gone` });
     if (!sameDevice(checkpoint, change.device))
-      return done('skipped', 0, { message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written` });
+      return done('skipped', 0, { message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written` }, checkpoint);
 
-    let before: ObservedState = change.device.state;
-    for (const [i, planned] of change.steps.entries()) {
-      const current = this.fresh(name);
-      if (!current || current.state !== before) {
-        const message = `before step ${i + 1} ${name} was ${current?.state ?? 'gone'}, expected ${before}: another agent moved it`;
-        return done('failed', i, this.rollback(checkpoint, change.method, message));
-      }
-      this.events.step?.(name, i, change.steps.length, planned);
+    // Each read after a step is the read before the next: nothing else runs in between.
+    let current = checkpoint;
+    for (let i = 0; i < steps.length; i++) {
+      const planned = steps[i];
+      if (current.problems.length)
+        return done('failed', i, this.rollback(checkpoint, `before step ${i + 1} ${name} could not be read: ${current.problems.join('; ')}`));
+      this.events.step?.(current, i, steps.length, planned);
       try {
         this.runner.run(planned.step, current);
       } catch (err) {
-        return done('failed', i, this.rollback(checkpoint, change.method, `step ${i + 1} (${planned.step.op}) failed: ${(err as Error).message}`));
+        return done('failed', i, this.rollback(checkpoint, `step ${i + 1} (${planned.step.op}) failed: ${(err as Error).message}`));
       }
       const after = this.fresh(name);
       if (!after || after.state !== planned.expect) {
         const message = `after step ${i + 1} (${planned.step.op}) ${name} is ${after?.state ?? 'gone'}, expected ${planned.expect}`;
-        return done('failed', i + 1, this.rollback(checkpoint, change.method, message));
+        return done('failed', i + 1, this.rollback(checkpoint, message));
       }
-      before = planned.expect;
+      current = after;
     }
-    const verified = this.verify(name, change.to);
+    // The interface the device has now (binding kmem may have brought the state file).
+    const verified = this.verify(current, change.to, methodFor(current, this.kernel));
     if (!verified.ok) {
-      const message = `verification failed: ${name} is ${verified.state}, expected ${change.to}`;
-      return done('failed', change.steps.length, this.rollback(checkpoint, change.method, message));
+      const message = `verification failed: ${name} is ${verified.why}, expected ${change.to}`;
+      return done('failed', steps.length, this.rollback(checkpoint, message));
     }
-    return done('applied', change.steps.length);
+    return done('applied', steps.length, {}, verified.device);
   }
 
-  private verify(name: string, to: DesiredState): { ok: boolean; state: ObservedState | 'gone' } {
-    let state: ObservedState | 'gone' = 'gone';
+  /** The device is where it should be and settled: no block going offline, the state file agreeing with the blocks. */
+  private verify(first: ObservedDevice, to: DesiredState, method: Method): { ok: true; device: ObservedDevice } | { ok: false; why: string } {
+    let device: ObservedDevice | undefined = first;
+    let why = 'gone';
     for (let attempt = 1; attempt <= VERIFY_ATTEMPTS; attempt++) {
-      const device = this.fresh(name);
-      state = device?.state ?? 'gone';
-      if (device && satisfies(device.state, to) && !device.blocks.some((b) => b.state === 'going-offline')) return { ok: true, state };
-      if (attempt < VERIFY_ATTEMPTS) sleep(VERIFY_DELAY_MS);
+      if (attempt > 1) {
+        sleep(VERIFY_DELAY_MS);
+        device = this.fresh(first.name);
+      }
+      if (!device) continue;
+      const drift = method === 'state' ? stateDrift(device) : undefined;
+      if (satisfies(device.state, to) && !drift && !device.blocks.some((b) => b.state === 'going-offline')) return { ok: true, device };
+      why = drift ? `${device.state} (${drift})` : describe(device);
     }
-    return { ok: false, state };
+    return { ok: false, why };
   }
 
   /** Puts the device back to its checkpoint; says what it did and where it ended. */
-  private rollback(checkpoint: ObservedDevice, method: Method, reason: string): Partial<Outcome> {
+  private rollback(checkpoint: ObservedDevice, reason: string): Partial<Outcome> {
     const problems: string[] = [];
     const current = this.fresh(checkpoint.name);
-    if (current && !sameDevice(current, checkpoint)) {
+    if (current && !sameMemory(current, checkpoint)) {
       if (checkpoint.state === 'mixed') this.restoreBlocks(checkpoint, current, problems);
-      else this.restoreState(checkpoint.state, current, method, problems);
+      else this.restoreState(checkpoint.state, current, methodFor(current, this.kernel), problems);
     }
     const final = this.fresh(checkpoint.name);
-    const restored = final !== undefined && sameDevice(final, checkpoint);
+    // Judged by the blocks read at the checkpoint: the same memory in the same zones.
+    const restored = final !== undefined && sameMemory(final, checkpoint);
     const where = final ? describe(final) : 'gone';
     const outcome = restored
       ? `rolled back: ${checkpoint.name} is ${where} as before`
       : `ROLLBACK INCOMPLETE: ${checkpoint.name} was ${describe(checkpoint)} and is now ${where}${problems.length ? ` (${problems.join('; ')})` : ''}`;
-    return { message: `${reason}; ${outcome}`, restored };
+    return { message: `${reason}; ${outcome}`, restored, final };
   }
 
-  private restoreState(state: ObservedState, current: ObservedDevice, method: Method, problems: string[]): void {
-    const steps = findSteps(current, (s) => s === state, method, this.kernel);
-    if (!steps) return void problems.push(`no way back from ${current.state} to ${state}`);
+  private restoreState(state: ObservedState, start: ObservedDevice, method: Method, problems: string[]): void {
+    const steps = findSteps(start, (s) => s === state, method);
+    if (!steps) return void problems.push(`no way back from ${start.state} to ${state}`);
+    let device: ObservedDevice | undefined = start;
     for (const planned of steps) {
-      const device = this.fresh(current.name);
       if (!device) return void problems.push('device disappeared');
       try {
         this.runner.run(planned.step, device);
       } catch (err) {
         return void problems.push(`restoring: ${(err as Error).message}`);
       }
+      device = this.fresh(start.name);
     }
   }
 

@@ -4,6 +4,7 @@
 import { SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { MEMORY } from '../host/sysfs.js';
 import type { SettingEntry } from '../plan/plan.js';
+import type { AutoOnline } from '../model/device.js';
 
 export interface SettingOutcome {
   setting: SettingEntry['setting'];
@@ -15,41 +16,18 @@ export interface SettingOutcome {
 
 const FILES: Record<SettingEntry['setting'], string> = { auto_online_blocks: `${MEMORY}/auto_online_blocks` };
 
-export function applySetting(sysfs: Sysfs, entry: SettingEntry): SettingOutcome {
-  const file = FILES[entry.setting];
-  const base = { setting: entry.setting, to: entry.to };
+export function applySetting(sysfs: Sysfs, setting: SettingEntry['setting'], to: AutoOnline): SettingOutcome {
+  const file = FILES[setting];
+  const base = { setting, to };
   const before = sysfs.read(file);
-  if (before === entry.to) return { ...base, from: before, result: 'applied' };
+  if (before === to) return { ...base, from: before, result: 'applied' };
   try {
-    sysfs.write(file, entry.to);
+    sysfs.write(file, to);
   } catch (err) {
     const why = err instanceof SysfsWriteError ? err.code : (err as Error).message;
-    return { ...base, from: before, result: 'failed', message: `writing ${entry.to} to ${file} failed: ${why}` };
+    return { ...base, from: before, result: 'failed', message: `writing ${to} to ${file} failed: ${why}` };
   }
   const after = sysfs.read(file);
-  if (after !== entry.to) return { ...base, from: before, result: 'failed', message: `${file} reads "${after ?? 'nothing'}" after writing ${entry.to}` };
+  if (after !== to) return { ...base, from: before, result: 'failed', message: `${file} reads "${after ?? 'nothing'}" after writing ${to}` };
   return { ...base, from: before, result: 'applied' };
-}
-
-interface SavedSetting {
-  setting: SettingEntry['setting'];
-  decision: SettingEntry['kind'];
-  from?: SettingEntry['from'] | null;
-  to: SettingEntry['to'];
-  rule?: { file?: string; line?: number | null } | null;
-  reason?: string;
-}
-
-/** The kernel settings of a saved plan (plan --out), as validated by schemas/plan.schema.json. */
-export function savedSettings(saved: object): SettingEntry[] {
-  const list = (saved as { kernel_settings?: SavedSetting[] }).kernel_settings ?? [];
-  return list.map((s) => ({
-    setting: s.setting,
-    kind: s.decision,
-    from: s.from ?? undefined,
-    to: s.to,
-    file: s.rule?.file ?? 'saved plan',
-    line: s.rule?.line ?? 0,
-    reason: s.reason ?? `kernel.${s.setting}`,
-  }));
 }

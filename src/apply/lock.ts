@@ -20,8 +20,8 @@ export interface Holder {
   pid: number;
   trigger: string;
   started: string;
-  /** The device the holder is moving right now, if any. */
-  moving?: { device: string; from: string; to: string };
+  /** The device the holder is moving right now, if any, and the auto_online_blocks value to put back should it die mid-bind. */
+  moving?: { device: string; from: string; to: string; restoreAutoOnline?: string };
 }
 
 export interface Lock {

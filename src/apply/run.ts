@@ -3,39 +3,49 @@
 // settings first, then each device), release. Callers decide what to print.
 import type { Sysfs } from '../host/sysfs.js';
 import { observe } from '../host/observe.js';
-import { describeDevice, type Observed } from '../model/device.js';
-import { changes, kernelAfter, plan, settingChanges, summarise, type Change, type Plan, type SettingEntry } from '../plan/plan.js';
-import type { Policy } from '../policy/parse.js';
+import { observeMemoryTotals } from '../host/totals.js';
+import { readProcFacts } from '../host/proc.js';
 import type { Pause } from '../host/pause.js';
-import { checkPlan, observeMemoryTotals, refusal } from '../plan/safety.js';
-import { changesFromSavedPlan, type readSavedPlan } from '../plan/saved.js';
-import { readProcFacts } from '../plan/fingerprint.js';
-import { describeStep } from '../render/words.js';
+import { describeDevice, type AutoOnline } from '../model/device.js';
 import { HostError } from '../model/errors.js';
+import { changes, kernelAfter, plan, settingChanges, type Change, type Plan } from '../plan/plan.js';
+import { checkMovable } from '../plan/safety.js';
+import { planFromSaved, savedDevices, type SavedPlan } from '../plan/saved.js';
+import type { PlannedStep } from '../plan/transitions.js';
+import type { Policy } from '../policy/parse.js';
+import { describeWarning, refusal, type Report, type Warning } from '../report/report.js';
 import { Applier, type Outcome } from './engine.js';
-import { applySetting, savedSettings, type SettingOutcome } from './kernel.js';
-import { acquireLock } from './lock.js';
+import { applySetting, type SettingOutcome } from './kernel.js';
+import { acquireLock, type Lock } from './lock.js';
+import type { ObservedDevice } from '../model/device.js';
 
 export interface ConvergeOptions {
   sysfs: Sysfs;
   /** Devices to look at (all when absent; none for kernel settings alone). */
   only?: string[];
   /** What to converge to: the policy, or exactly a saved plan. */
-  target: { policy: Policy } | { saved: ReturnType<typeof readSavedPlan>; file: string };
+  target: { policy: Policy } | { saved: SavedPlan; file: string };
   pause?: Pause;
   /** The lock to take; without one this is a dry run: plan, nothing written. */
   lock?: { file: string; timeoutSeconds: number; trigger: string };
-  /** Progress and failures, one line each (every step when `steps` is set). */
+  /** Progress and failures, one line each. */
   log?(line: string): void;
-  steps?: boolean;
-  /** Hears the plan, made under the lock, before anything is written. */
-  planned?(plan: Plan): void;
+  /** Hears each step as it starts. */
+  step?(device: ObservedDevice, index: number, total: number, step: PlannedStep): void;
+  /** Hears the report, made under the lock, before anything is written. */
+  planned?(report: Report): void;
+  /** Asked once, after the report and before the first write: false changes nothing (apply's confirmation). */
+  approve?(report: Report): Promise<boolean>;
+  /** Polled between devices: true stops before the next device (SIGTERM, SIGINT). */
+  stopping?(): boolean;
 }
 
 export interface Converged {
-  plan: Plan;
+  report: Report;
   outcomes: Outcome[];
   settings: SettingOutcome[];
+  /** Whether writing was approved (always, without an approve hook). */
+  approved: boolean;
   /** Every change applied, every setting written, nothing blocked. */
   clean: boolean;
 }
@@ -51,50 +61,60 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`),
     }));
   try {
-    const observed = observe(sysfs, options.only);
-    const current: Plan =
-      'saved' in target
-        ? savedPlanAsPlan(changesFromSavedPlan(target.file, target.saved, observed, readProcFacts()), savedSettings(target.saved), observed)
-        : plan(target.policy, observed);
-    current.paused = options.pause;
-    if ('policy' in target) checkPlan(current, () => observeMemoryTotals(sysfs), target.policy);
+    if (lock) restoreOverride(sysfs, lock, log);
+    const only = 'saved' in target ? savedDevices(target.saved) : options.only;
+    const observed = observe(sysfs, only);
+    const current: Plan = 'saved' in target ? planFromSaved(target.file, target.saved, observed, readProcFacts()) : plan(target.policy, observed);
+    const warnings: Warning[] = 'policy' in target ? checkMovable(current, () => observeMemoryTotals(sysfs), target.policy) : [];
     const lost = lock?.interrupted;
     if (lost?.moving) {
       const now = observed.devices.find((d) => d.name === lost.moving!.device);
-      const warning = `a previous run (pid ${lost.pid}, trigger ${lost.trigger}, started ${lost.started}) died while moving ${lost.moving.device} from ${lost.moving.from} to ${lost.moving.to}; it is now ${now ? describeDevice(now) : 'gone'}`;
-      current.warnings.push(warning);
-      log(warning);
+      const warning: Warning = { kind: 'interrupted-run', holder: lost, moving: lost.moving, now: now ? describeDevice(now) : 'gone' };
+      warnings.push(warning);
+      log(describeWarning(warning));
     }
-    options.planned?.(current);
-    if (!lock) return { plan: current, outcomes: [], settings: [], clean: true };
-    const refused = refusal(current, 'policy' in target ? target.policy : undefined);
+    const report: Report = { plan: current, warnings, conflicts: [], paused: options.pause };
+    options.planned?.(report);
+    const nothing = { report, outcomes: [], settings: [] };
+    if (!lock) return { ...nothing, approved: false, clean: true };
+    const refused = refusal(report, 'policy' in target ? target.policy.safety.onMovableExcess : undefined);
     if (refused) throw new HostError(refused);
+    const pending = changes(current).length + settingChanges(current).length;
+    if (pending && options.approve && !(await options.approve(report))) return { ...nothing, approved: false, clean: true };
     // Kernel settings first: the device steps were planned for the kernel they leave.
-    const settings = settingChanges(current).map((s) => applySetting(sysfs, s));
+    const settings = settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to));
     for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
     const unset = settings.find((s) => s.result === 'failed');
+    let moving: Change | undefined;
     const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), {
-      step: options.steps
-        ? (device, i, total, planned) => log(`${device}: step ${i + 1}/${total}: ${describeStep(planned, observed.devices.find((d) => d.name === device)!)}`)
-        : undefined,
+      step: options.step,
+      // Should this run die while auto_online_blocks is overridden for a bind, the next one puts it back.
+      override: (override) => lock.record(moving && { device: moving.device.name, from: moving.device.state, to: moving.to, ...(override ? { restoreAutoOnline: override.restore } : {}) }),
     });
     const outcomes = changes(current).map((change) => {
       if (unset) return skipped(change, `kernel ${unset.setting} is not ${unset.to} and the steps were planned for it; nothing written`);
+      if (options.stopping?.()) return skipped(change, 'daxplan was asked to stop before this device; nothing written');
+      moving = change;
       lock.record({ device: change.device.name, from: change.device.state, to: change.to });
       const outcome = applier.apply(change);
+      moving = undefined;
       lock.record(undefined);
       return outcome;
     });
     for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
     const clean = outcomes.every((o) => o.result === 'applied') && !unset && current.summary.blocked === 0;
-    return { plan: current, outcomes, settings, clean };
+    return { report, outcomes, settings, approved: true, clean };
   } finally {
     await lock?.release();
   }
 }
 
-function savedPlanAsPlan(saved: Change[], settings: SettingEntry[], observed: Observed): Plan {
-  return { entries: saved, settings, kernel: observed.kernel, warnings: [], conflicts: [], summary: summarise(saved, settings) };
+/** A run that died while auto_online_blocks was overridden for a bind left the host's default changed: put it back first. */
+function restoreOverride(sysfs: Sysfs, lock: Lock, log: (line: string) => void): void {
+  const restore = lock.interrupted?.moving?.restoreAutoOnline;
+  if (!restore) return;
+  const outcome = applySetting(sysfs, 'auto_online_blocks', restore as AutoOnline);
+  log(`a previous run died while auto_online_blocks was overridden for binding ${lock.interrupted!.moving!.device}: putting it back to ${restore}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`);
 }
 
 function skipped(change: Change, message: string): Outcome {

@@ -1,10 +1,8 @@
-// Executes one plan step against sysfs. The only module (with the simulated
-// kernel behind the same interface) that writes.
+// Executes one plan step against sysfs: with kernel.ts, the only code that writes.
 import type * as ChildProcess from 'node:child_process';
-import { SysfsWriteError, type Sysfs } from '../host/sysfs.js';
-import { DAX_DEVICES, MEMORY } from '../host/sysfs.js';
-import { ZONE_NAMES, type Driver, type ObservedDevice, type Zone } from '../model/device.js';
-import type { Step } from '../plan/plan.js';
+import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
+import { ZONE_NAMES, type Driver, type ObservedDevice, type StateWrite, type Zone } from '../model/device.js';
+import type { Arrival, Step } from '../plan/transitions.js';
 import { builtin } from '../lazy.js';
 
 const childProcess = builtin<typeof ChildProcess>('node:child_process');
@@ -19,32 +17,26 @@ export class StepError extends Error {
   }
 }
 
-type HotplugMeaning = 'unplug' | 'online' | 'online_movable';
-
-// The words each ABI generation uses for a meaning, v4 first for ZONE_NORMAL
-// (where v4's plain `online` means "the kernel's default zone").
-const HOTPLUG_WORDS: Record<HotplugMeaning, string[]> = {
-  unplug: ['unplugged', 'unplug'],
-  online: ['online_kernel', 'online'],
-  online_movable: ['online_movable'],
-};
-
 const ZONE_WRITE: Record<Zone, string> = { normal: 'online_kernel', movable: 'online_movable' };
+const AUTO_ONLINE = `${MEMORY}/auto_online_blocks`;
+
+/** Hears that auto_online_blocks is overridden for a bind (and must be put back to `restore` should this run die). */
+export type OverrideHook = (override: { restore: string } | undefined) => void;
 
 export class StepRunner {
-  /** The hotplug word that worked for each meaning during this run. */
-  private readonly learned = new Map<HotplugMeaning, string>();
-
-  constructor(private readonly sysfs: Sysfs) {}
+  constructor(
+    private readonly sysfs: Sysfs,
+    private readonly onOverride: OverrideHook = () => {},
+  ) {}
 
   run(step: Step, device: ObservedDevice): void {
     switch (step.op) {
       case 'bind':
-        return this.bind(device.name, step.driver);
+        return step.driver === 'kmem' ? this.bindKmem(device.name, step.arrive) : this.bind(device.name, step.driver);
       case 'unbind':
         return this.unbind(device, step.driver);
-      case 'hotplug':
-        return this.hotplug(device.name, step.value);
+      case 'state':
+        return this.writeState(device.name, step.write);
       case 'offline_blocks':
         return this.offlineBlocks(device);
       case 'online_blocks':
@@ -56,8 +48,34 @@ export class StepRunner {
     return this.sysfs.link(`${DAX_DEVICES}/${name}/driver`)?.split('/').pop();
   }
 
+  /**
+   * Binds kmem with auto_online_blocks set to how the memory is to arrive,
+   * for the moment of the bind only: the kernel onlines a device's memory
+   * at probe per that default, and memory it puts in ZONE_NORMAL is often
+   * refused when taken offline again. The old value is put back on every exit
+   * path; a crash in between is recorded for the next run (onOverride).
+   */
+  private bindKmem(name: string, arrive: Arrival): void {
+    const before = this.sysfs.read(AUTO_ONLINE);
+    if (before === undefined) throw new StepError(`${AUTO_ONLINE} is missing: this kernel cannot add memory`);
+    if (before === arrive) return this.bind(name, 'kmem');
+    this.onOverride({ restore: before });
+    let failure: unknown;
+    try {
+      this.sysfs.write(AUTO_ONLINE, arrive);
+      this.bind(name, 'kmem');
+    } catch (err) {
+      failure = err;
+    }
+    const restored = this.sysfs.read(AUTO_ONLINE) === before || this.tryWrite(AUTO_ONLINE, before);
+    this.onOverride(restored ? undefined : { restore: before });
+    const why = failure === undefined ? '' : failure instanceof StepError ? failure.message : `binding ${name} to kmem with ${AUTO_ONLINE}=${arrive} failed: ${describe(failure)}`;
+    if (!restored) throw new StepError(`could not put ${AUTO_ONLINE} back to ${before} after binding ${name}${why ? ` (${why})` : ''}`);
+    if (failure !== undefined) throw new StepError(why);
+  }
+
   private bind(name: string, driver: Driver): void {
-    const dir = `bus/dax/drivers/${driver}`;
+    const dir = `${DAX_DRIVERS}/${driver}`;
     if (!this.sysfs.exists(dir)) this.loadModule(driver);
     // The dax bus matches by name: new_id names the device (and probes it at
     // once on 6.12, after which bind fails). Judge by where the link points.
@@ -67,7 +85,7 @@ export class StepRunner {
       try {
         this.sysfs.write(`${dir}/${op}`, name);
       } catch (err) {
-        errors.push(`${op}: ${(err as SysfsWriteError).code ?? (err as Error).message}`);
+        errors.push(`${op}: ${describe(err)}`);
       }
     }
     if (this.driverOf(name) !== driver) throw new StepError(`binding ${name} to ${driver} failed (${errors.join(', ') || 'driver link unchanged'})`);
@@ -75,39 +93,33 @@ export class StepRunner {
 
   private loadModule(driver: Driver): void {
     const module = driver === 'kmem' ? 'kmem' : 'device_dax';
-    if (this.sysfs.root !== '/sys') throw new StepError(`driver ${driver} is not loaded in ${this.sysfs.root}`);
+    if (!isRealSysfs(this.sysfs.root)) throw new StepError(`driver ${driver} is not loaded in ${this.sysfs.root}`);
     const result = childProcess().spawnSync('modprobe', [module], { encoding: 'utf8' });
     if (result.status !== 0) throw new StepError(`modprobe ${module} failed: ${(result.stderr || result.error?.message || '').trim()}`);
   }
 
   private unbind(device: ObservedDevice, driver: Driver): void {
     if (driver === 'kmem') {
-      // Unbinding kmem with online blocks leaks the memory until reboot.
+      // Unbinding kmem with online blocks leaks the memory until reboot; a block not read might be online.
+      if (device.problems.length) throw new StepError(`refusing to unbind ${device.name} from kmem: its blocks could not all be read (${device.problems.join('; ')})`);
       const online = device.blocks.filter((b) => b.state === 'online').map((b) => b.index);
       if (online.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${online.join(', ')} are online`);
     }
     if (this.driverOf(device.name) !== driver) return;
-    this.sysfs.write(`bus/dax/drivers/${driver}/unbind`, device.name);
+    this.sysfs.write(`${DAX_DRIVERS}/${driver}/unbind`, device.name);
   }
 
-  private hotplug(name: string, meaning: HotplugMeaning): void {
-    const file = `${DAX_DEVICES}/${name}/hotplug`;
-    if (!this.sysfs.exists(file)) throw new StepError(`${file} is missing (device not bound to kmem, or the kernel has no hotplug attribute)`);
-    const learned = this.learned.get(meaning);
-    const words = learned ? [learned] : HOTPLUG_WORDS[meaning];
-    const tried: string[] = [];
-    for (const word of words) {
-      try {
-        this.sysfs.write(file, word);
-        this.learned.set(meaning, word);
-        return;
-      } catch (err) {
-        const code = (err as SysfsWriteError).code;
-        tried.push(`${word}: ${code}`);
-        if (code !== 'EINVAL') break; // only EINVAL means "not my spelling"
-      }
+  /** One write moves the whole device; writing the word it already reads is a no-op the kernel accepts. */
+  private writeState(name: string, word: StateWrite): void {
+    const file = `${DAX_DEVICES}/${name}/state`;
+    if (!this.sysfs.exists(file)) throw new StepError(`${file} is missing (the device is not bound to kmem, or the kernel predates the state file)`);
+    try {
+      this.sysfs.write(file, word);
+    } catch (err) {
+      const code = describe(err);
+      const why = code === 'EBUSY' && word === 'unplugged' ? ' (the kernel could not take the memory offline: unmovable pages, usually in ZONE_NORMAL)' : '';
+      throw new StepError(`writing ${word} to ${file} failed: ${code}${why}`);
     }
-    throw new StepError(`write to ${file} failed (${tried.join(', ')})`);
   }
 
   /** Offline every block, highest first; on failure re-online those it offlined. */

@@ -10,7 +10,6 @@ import { observe } from '../host/observe.js';
 import { sameDevice, type ObservedDevice } from '../model/device.js';
 import { plan, type Plan } from '../plan/plan.js';
 import { loadPolicy, type PolicyOptions } from '../policy/load.js';
-import { checkPlan, observeMemoryTotals } from '../plan/safety.js';
 import { describePause, readPause } from '../host/pause.js';
 import { converge } from '../apply/run.js';
 import { DaxplanError, formatDiagnostic, HostError, LockHeldError, PolicyError } from '../model/errors.js';
@@ -60,7 +59,6 @@ export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new
     const observed = observe(setup.sysfs, setup.only);
     const drift = memory.devices ? hostDrift(memory.devices, observed.devices) : [];
     const current = plan(loaded.policy, observed);
-    checkPlan(current, () => observeMemoryTotals(setup.sysfs), loaded.policy);
     const next = (devices: ObservedDevice[]): TickMemory => ({ policySha: sha, devices });
     const { change, blocked } = current.summary;
     if (change === 0 && blocked === 0) return say(['no drift', policyNote].filter(Boolean).join('; '), next(observed.devices));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { blockSignature, describeDevice, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
 import { describeHolder, type Holder } from '../apply/lock.js';
-import { describeDecider } from '../render/words.js';
+import { describeDecider } from '../plan/match.js';
 import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { overridePath, scanRules, type RuleFile } from './udev.js';

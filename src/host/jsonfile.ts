@@ -16,6 +16,8 @@ export interface JsonDocument {
   hint: string;
   maxBytes: number;
   validate: ValidateFunction;
+  /** The format_version major this daxplan reads. */
+  major: number;
 }
 
 /** Reads and validates a document; throws UsageError naming the file. */
@@ -25,8 +27,8 @@ export function readJsonDocument<T>(file: string, doc: JsonDocument): T {
   const head = (data !== null && typeof data === 'object' ? data : {}) as { kind?: unknown; format_version?: unknown };
   if (typeof head.kind === 'string' && head.kind !== doc.kind && /^[a-z_-]{1,32}$/.test(head.kind))
     throw new UsageError(`${file}: is a daxplan ${head.kind}, not a ${doc.what} (${doc.hint})`);
-  if (typeof head.format_version === 'string' && /^\d{1,6}\.\d{1,6}$/.test(head.format_version) && !head.format_version.startsWith('1.'))
-    throw new UsageError(`${file}: ${doc.kind} format_version ${head.format_version} is not supported by this daxplan (it reads 1.x)`);
+  if (typeof head.format_version === 'string' && /^\d{1,6}\.\d{1,6}$/.test(head.format_version) && !head.format_version.startsWith(`${doc.major}.`))
+    throw new UsageError(`${file}: ${doc.kind} format_version ${head.format_version} is not supported by this daxplan (it reads ${doc.major}.x)`);
   const e = doc.validate.errors?.[0];
   throw new UsageError(`${file}: not a ${doc.what}: ${e?.instancePath || '/'} ${e?.message ?? 'is invalid'} (${doc.hint})`);
 }

@@ -1,46 +1,53 @@
 // sysfs -> Observed. Reads only; anything that does not parse becomes a
-// problem on the device (or the kernel facts), never an exception.
+// problem on the device (or the kernel facts), never an exception: a device
+// with a problem is blocked, never derived into a state it may not be in.
 import * as path from 'node:path';
-import { DAX_DEVICES, DEVICE_NAME, MEMORY, TIERS, type Sysfs, resolveLink } from './sysfs.js';
-import { blockKind } from '../model/device.js';
-import type {
-  AutoOnline,
-  BlockState,
-  DeviceSource,
-  Driver,
-  HotplugSupport,
-  KernelFacts,
-  Observed,
-  ObservedDevice,
-  ObservedState,
-  Range,
+import { DAX_DEVICES, DEVICE_NAME, MEMORY, SysfsReadError, TIERS, type Sysfs, resolveLink } from './sysfs.js';
+import {
+  blockKind,
+  STATE_WORDS,
+  type AutoOnline,
+  type BlockState,
+  type DeviceSource,
+  type Driver,
+  type KernelFacts,
+  type Observed,
+  type ObservedDevice,
+  type ObservedState,
+  type Range,
+  type StateFileSupport,
+  type StateWord,
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
 const AUTO_ONLINE: readonly AutoOnline[] = ['offline', 'online', 'online_kernel', 'online_movable'];
-const V4_ONLY = new Set(['unplugged', 'online_kernel', 'offline']);
-const V3_ONLY = new Set(['unplug']);
+
+/**
+ * Memory block sizes Linux uses: powers of two from 16 MiB (powerpc's
+ * sections) to 16 GiB; x86_64 uses 128 MiB to 2 GiB. Anything else read from
+ * block_size_bytes is a damaged tree, not a fact.
+ */
+export const MIN_BLOCK_SIZE = 16n << 20n;
+export const MAX_BLOCK_SIZE = 16n << 30n;
+/** Most memory blocks one device may span (512 TiB in 128 MiB blocks): past it a range is implausible, and nothing is allocated by its size. */
+export const MAX_DEVICE_BLOCKS = 1 << 22;
+/** Physical addresses are 64-bit. */
+const MAX_ADDRESS = (1n << 64n) - 1n;
 
 export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
   const kernel = observeKernel(sysfs);
-  const names = sysfs
-    .list(DAX_DEVICES)
+  const names = guarded(kernel.problems, () => sysfs.list(DAX_DEVICES), [] as string[])
     .filter((name) => {
       if (DEVICE_NAME.test(name)) return true;
-      kernel.problems.push(`${DAX_DEVICES}/${name}: not a dax device name, ignored`);
+      kernel.problems.push(`${DAX_DEVICES}/${JSON.stringify(name).slice(1, -1)}: not a dax device name, ignored`);
       return false;
     })
     .filter((name) => !only || only.includes(name))
     .sort(compareDeviceNames);
-  // Each device's own files first, then the memory blocks of all of them in
-  // two batches (readBlocks), which DirSysfs reads with two threads when there
-  // are thousands.
-  const pending = names.map((name) => observeDevice(sysfs, name, kernel));
-  const blocks = readBlocks(sysfs, pending.map((p) => p.indices), pending.map((p) => p.problems));
-  const devices = pending.map((p, i) => p.finish(blocks[i]));
-  kernel.hotplug = hotplugSupport(devices);
+  const devices = names.map((name) => observeDevice(sysfs, name, kernel));
+  kernel.stateFile = stateFileSupport(devices);
   return { kernel, devices };
 }
 
@@ -50,80 +57,76 @@ export function compareDeviceNames(a: string, b: string): number {
   return ra - rb || ia - ib;
 }
 
-/** block_size_bytes: hex, without 0x as the kernel prints it (with it accepted); undefined unless positive. */
+/** block_size_bytes as the kernel prints it (hex without 0x; with it accepted): a power of two Linux uses, else undefined. */
 export function parseBlockSize(text: string | undefined): bigint | undefined {
-  if (text === undefined || !/^(0x)?[0-9a-f]+$/i.test(text)) return undefined;
+  if (text === undefined || !/^(0x)?[0-9a-f]{1,16}$/i.test(text)) return undefined;
   const size = BigInt('0x' + text.replace(/^0x/i, ''));
-  return size > 0n ? size : undefined;
+  const powerOfTwo = (size & (size - 1n)) === 0n;
+  return powerOfTwo && size >= MIN_BLOCK_SIZE && size <= MAX_BLOCK_SIZE ? size : undefined;
+}
+
+/** Runs a read; a file that is there but no attribute becomes a problem and `fallback`. */
+function guarded<T>(problems: string[], read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof SysfsReadError)) throw err;
+    problems.push(err.message);
+    return fallback;
+  }
 }
 
 function observeKernel(sysfs: Sysfs): KernelFacts {
   const problems: string[] = [];
-  const blockSizeText = sysfs.read(`${MEMORY}/block_size_bytes`);
+  const read = (rel: string) => guarded(problems, () => sysfs.read(rel), undefined);
+  const blockSizeText = read(`${MEMORY}/block_size_bytes`);
   const blockSize = parseBlockSize(blockSizeText);
   if (blockSizeText === undefined) problems.push(`${MEMORY}/block_size_bytes: missing`);
-  else if (blockSize === undefined) problems.push(`${MEMORY}/block_size_bytes: cannot parse "${blockSizeText}"`);
+  else if (blockSize === undefined)
+    problems.push(`${MEMORY}/block_size_bytes: "${clip(blockSizeText)}" is not a memory block size (a power of two from 16 MiB to 16 GiB, in hex)`);
 
-  const autoText = sysfs.read(`${MEMORY}/auto_online_blocks`);
+  const autoText = read(`${MEMORY}/auto_online_blocks`);
   let autoOnlineBlocks: AutoOnline | undefined;
   if (autoText !== undefined) {
     if ((AUTO_ONLINE as readonly string[]).includes(autoText)) autoOnlineBlocks = autoText as AutoOnline;
-    else problems.push(`${MEMORY}/auto_online_blocks: unknown value "${autoText}"`);
+    else problems.push(`${MEMORY}/auto_online_blocks: unknown value "${clip(autoText)}"`);
   }
 
   const nodeTiers: Record<number, number> = {};
-  for (const entry of sysfs.list(TIERS)) {
-    const m = /^memory_tier(\d+)$/.exec(entry);
+  for (const entry of guarded(problems, () => sysfs.list(TIERS), [] as string[])) {
+    const m = /^memory_tier(\d{1,9})$/.exec(entry);
     if (!m) continue;
-    const text = sysfs.read(`${TIERS}/${entry}/nodelist`) ?? '';
+    const text = read(`${TIERS}/${entry}/nodelist`) ?? '';
     const nodes = parseNodeList(text);
     if (!nodes) {
-      problems.push(`${TIERS}/${entry}/nodelist: cannot parse "${text}"`);
+      problems.push(`${TIERS}/${entry}/nodelist: cannot parse "${clip(text)}"`);
       continue;
     }
     for (const node of nodes) nodeTiers[node] = Number(m[1]);
   }
-  return { blockSize, autoOnlineBlocks, hotplug: 'not-seen', nodeTiers, problems };
+  return { blockSize, autoOnlineBlocks, stateFile: 'not-seen', nodeTiers, problems };
 }
 
-export function hotplugSupport(devices: ObservedDevice[]): HotplugSupport {
-  let support: HotplugSupport = 'not-seen';
-  for (const { hotplug } of devices) {
-    if (hotplug === undefined) continue;
-    if (V4_ONLY.has(hotplug)) return 'v4';
-    if (V3_ONLY.has(hotplug)) return 'v3';
-    support = 'seen';
-  }
-  return support;
+/** The kernel has the `state` interface when a device bound to kmem shows the file. */
+export function stateFileSupport(devices: ObservedDevice[]): StateFileSupport {
+  return devices.some((d) => d.stateFile !== undefined) ? 'seen' : 'not-seen';
 }
 
-/** A device read but for its memory blocks: which blocks to read, and how to finish it once they are. */
-interface PendingDevice {
-  indices: number[];
-  problems: string[];
-  finish(blocks: BlockState[]): ObservedDevice;
-}
-
-function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): PendingDevice {
+function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): ObservedDevice {
   const problems: string[] = [];
   const linkPath = `${DAX_DEVICES}/${name}`;
-  const dir = resolveLink(sysfs, linkPath) ?? linkPath;
-  const file = (f: string) => sysfs.read(`${dir}/${f}`);
+  const dir = guarded(problems, () => resolveLink(sysfs, linkPath), undefined) ?? linkPath;
+  const file = (f: string) => guarded(problems, () => sysfs.read(`${dir}/${f}`), undefined);
 
   const size = parseBig(file('size'), 10, `${name}/size`, problems) ?? 0n;
   const targetNode = parseNode(file('target_node'), `${name}/target_node`, problems);
-  const ranges = readRanges(sysfs, dir, name, size, problems);
-  const driver = readDriver(sysfs, dir);
-  const hotplug = file('hotplug');
-  const blockSpan = kernel.blockSize ? ranges.reduce((n, r) => n + blockCount(r, kernel.blockSize!), 0) : 0;
-  const indices: number[] = [];
-  if (kernel.blockSize)
-    for (const range of ranges) {
-      const [first, last] = blockBounds(range, kernel.blockSize);
-      for (let index = first; index <= last; index++) indices.push(index);
-    }
-  const { uuid, source } = identity(sysfs, dir);
-  const finish = (blocks: BlockState[]): ObservedDevice => ({
+  const ranges = guarded(problems, () => readRanges(sysfs, dir, name, size, problems), []);
+  const driver = guarded(problems, () => readDriver(sysfs, dir), 'other');
+  const stateFile = parseStateWord(file('state'), name, problems);
+  const { uuid, source } = guarded(problems, () => identity(sysfs, dir), { uuid: undefined, source: 'unknown' as DeviceSource });
+  const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
+  const blocks = guarded(problems, () => readBlocks(sysfs, indices ?? [], problems), []);
+  return {
     name,
     state: normaliseState(driver, blocks, problems),
     size,
@@ -133,24 +136,65 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Pending
     uuid,
     source,
     driver,
-    hotplug,
+    stateFile,
     blocks,
-    blockSpan,
+    blockSpan: indices?.length ?? 0,
     problems,
-  });
-  return { indices, problems, finish };
+  };
 }
 
-/** A device's physical ranges, for callers that need nothing else of it. */
-export function deviceRanges(sysfs: Sysfs, dir: string): Range[] {
-  const size = BigInt(/^\d+$/.test(sysfs.read(`${dir}/size`) ?? '') ? sysfs.read(`${dir}/size`)! : '0');
-  return readRanges(sysfs, dir, dir, size, []);
+function parseStateWord(text: string | undefined, name: string, problems: string[]): StateWord | undefined {
+  if (text === undefined) return undefined;
+  if ((STATE_WORDS as readonly string[]).includes(text)) return text as StateWord;
+  problems.push(`${name}/state: unknown value "${clip(text)}"`);
+  return undefined;
+}
+
+/**
+ * The indices of the memory blocks wholly inside the ranges (kmem aligns
+ * inwards), or undefined with a problem when they cannot be known: no block
+ * size, no ranges, a range that is inverted, overflows, yields no block or
+ * spans implausibly many.
+ */
+function blockIndicesOf(ranges: Range[], blockSize: bigint | undefined, name: string, problems: string[]): number[] | undefined {
+  if (blockSize === undefined) {
+    problems.push(`the memory block size is unknown (${MEMORY}/block_size_bytes), so ${name}'s blocks cannot be told`);
+    return undefined;
+  }
+  if (ranges.length === 0) {
+    if (!problems.length) problems.push(`${name}: no physical range (mappingN/ or resource)`);
+    return undefined;
+  }
+  let total = 0;
+  const bounds: [number, number][] = [];
+  for (const range of ranges) {
+    if (range.end < range.start || range.end > MAX_ADDRESS) {
+      problems.push(`${name}: range 0x${range.start.toString(16)}-0x${range.end.toString(16)} is inverted or beyond 64-bit addresses`);
+      return undefined;
+    }
+    const first = (range.start + blockSize - 1n) / blockSize;
+    const last = (range.end + 1n) / blockSize - 1n;
+    const count = last >= first ? last - first + 1n : 0n;
+    if (BigInt(total) + count > BigInt(MAX_DEVICE_BLOCKS)) {
+      problems.push(`${name}: its ranges span more than ${MAX_DEVICE_BLOCKS} memory blocks: implausible, not read`);
+      return undefined;
+    }
+    total += Number(count);
+    if (count > 0n) bounds.push([Number(first), Number(last)]);
+  }
+  if (total === 0) {
+    problems.push(`${name}: its ranges hold no whole memory block (block size 0x${blockSize.toString(16)})`);
+    return undefined;
+  }
+  const indices: number[] = [];
+  for (const [first, last] of bounds) for (let i = first; i <= last; i++) indices.push(i);
+  return indices;
 }
 
 function readRanges(sysfs: Sysfs, dir: string, name: string, size: bigint, problems: string[]): Range[] {
   const mappings = sysfs
     .list(dir)
-    .filter((e) => /^mapping\d+$/.test(e))
+    .filter((e) => /^mapping\d{1,6}$/.test(e))
     .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)));
   const ranges: Range[] = [];
   for (const m of mappings) {
@@ -170,50 +214,18 @@ function readDriver(sysfs: Sysfs, dir: string): ObservedDevice['driver'] {
   return driver === 'kmem' || driver === 'device_dax' ? (driver as Driver) : 'other';
 }
 
-/** Indices of the memory blocks wholly inside a range (kmem aligns inwards). */
-export function blockIndices(range: Range, blockSize: bigint): number[] {
-  const [first, last] = blockBounds(range, blockSize);
-  const out: number[] = [];
-  for (let i = first; i <= last; i++) out.push(i);
-  return out;
-}
-
-/** First and last index of the blocks wholly inside a range (last < first when none). */
-function blockBounds(range: Range, blockSize: bigint): [number, number] {
-  return [Number((range.start + blockSize - 1n) / blockSize), Number((range.end + 1n) / blockSize - 1n)];
-}
-
-function blockCount(range: Range, blockSize: bigint): number {
-  const [first, last] = blockBounds(range, blockSize);
-  return Math.max(0, last - first + 1);
-}
-
-/**
- * The memory blocks of each device (indices[d]; problems go to problems[d]):
- * every block's state, then the zones of the online ones, each in one batch.
- */
-function readBlocks(sysfs: Sysfs, indices: number[][], problems: string[][]): BlockState[][] {
-  const all = indices.flat();
-  const states = all.map((index) => sysfs.read(`${MEMORY}/memory${index}/state`));
-  const online = all.filter((_, i) => states[i] === 'online');
-  const zones = online.map((index) => sysfs.read(`${MEMORY}/memory${index}/valid_zones`));
-  let i = 0;
-  let z = 0;
-  return indices.map((device, d) => {
-    const blocks: BlockState[] = [];
-    for (const index of device) {
-      const state = states[i++];
-      if (state === undefined) continue;
-      if (state === 'online') {
-        blocks.push({ index, state, zone: zones[z++] ?? '' });
-      } else if (state === 'offline' || state === 'going-offline') {
-        blocks.push({ index, state });
-      } else {
-        problems[d].push(`memory${index}/state: unknown value "${state}"`);
-      }
-    }
-    return blocks;
-  });
+/** Every block's state, then the zone of each online one. A block that is absent is not in the system; one that cannot be read is a problem. */
+function readBlocks(sysfs: Sysfs, indices: number[], problems: string[]): BlockState[] {
+  const blocks: BlockState[] = [];
+  for (const index of indices) {
+    const base = `${MEMORY}/memory${index}`;
+    const state = sysfs.read(`${base}/state`);
+    if (state === undefined) continue;
+    if (state === 'online') blocks.push({ index, state, zone: sysfs.read(`${base}/valid_zones`) ?? '' });
+    else if (state === 'offline' || state === 'going-offline') blocks.push({ index, state });
+    else problems.push(`memory${index}/state: unknown value "${clip(state)}"`);
+  }
+  return blocks;
 }
 
 function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], problems: string[]): ObservedState {
@@ -232,7 +244,7 @@ function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], 
   if (kind === 'Normal') return 'online';
   if (kind === 'Movable') return 'online_movable';
   if (kind === 'offline') return 'offline';
-  problems.push(`memory blocks in an unexpected zone or state: ${kind}`);
+  problems.push(`memory blocks in an unexpected zone or state: ${clip(kind)}`);
   return 'mixed';
 }
 
@@ -256,9 +268,9 @@ function parseBig(text: string | undefined, radix: 10 | 16, what: string, proble
     problems.push(`${what}: missing`);
     return undefined;
   }
-  const ok = radix === 10 ? /^\d+$/.test(text) : /^0x[0-9a-f]+$/i.test(text);
+  const ok = radix === 10 ? /^\d{1,20}$/.test(text) : /^0x[0-9a-f]{1,16}$/i.test(text);
   if (!ok) {
-    problems.push(`${what}: cannot parse "${text}"`);
+    problems.push(`${what}: cannot parse "${clip(text)}"`);
     return undefined;
   }
   return BigInt(text);
@@ -269,10 +281,16 @@ function parseNode(text: string | undefined, what: string, problems: string[]): 
     problems.push(`${what}: missing`);
     return undefined;
   }
-  if (!/^-?\d+$/.test(text)) {
-    problems.push(`${what}: cannot parse "${text}"`);
+  if (!/^-?\d{1,9}$/.test(text)) {
+    problems.push(`${what}: cannot parse "${clip(text)}"`);
     return undefined;
   }
   const node = Number(text);
   return node < 0 ? undefined : node;
+}
+
+/** A value read from a hostile tree, shortened and made printable for a message. */
+function clip(text: string): string {
+  const printable = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).slice(1, -1);
+  return printable;
 }

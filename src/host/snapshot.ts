@@ -5,11 +5,11 @@
 import { validateSnapshot } from '../generated/validators.js';
 import { readJsonDocument } from './jsonfile.js';
 import { UsageError } from '../model/errors.js';
-import { compareDeviceNames, hotplugSupport } from './observe.js';
+import { compareDeviceNames, stateFileSupport } from './observe.js';
 import type { MemoryTotals } from '../plan/safety.js';
-import { type AutoOnline, type BlockState, type HotplugSupport, type Observed, type ObservedDevice } from '../model/device.js';
+import { type AutoOnline, type BlockState, type Observed, type ObservedDevice, type StateFileSupport, type StateWord } from '../model/device.js';
 
-export const SNAPSHOT_FORMAT_VERSION = '1.0';
+export const SNAPSHOT_FORMAT_VERSION = '2.0';
 const MAX_SNAPSHOT_BYTES = 8 << 20;
 /** Memory blocks a snapshot may hold in all (the schema bounds each run). */
 const MAX_BLOCKS = 1 << 20;
@@ -32,7 +32,7 @@ export interface SnapshotDevice {
   uuid: string | null;
   source: ObservedDevice['source'];
   driver: ObservedDevice['driver'];
-  hotplug: string | null;
+  state_file: StateWord | null;
   blocks: BlockRun[];
   block_span: number;
   problems: string[];
@@ -46,7 +46,7 @@ export interface Snapshot {
   kernel: {
     block_size: string | null;
     auto_online_blocks: AutoOnline | null;
-    hotplug_attribute: HotplugSupport;
+    state_file: StateFileSupport;
     node_tiers: Record<string, number>;
     problems: string[];
   };
@@ -70,7 +70,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
     kernel: {
       block_size: k.blockSize === undefined ? null : k.blockSize.toString(),
       auto_online_blocks: k.autoOnlineBlocks ?? null,
-      hotplug_attribute: k.hotplug,
+      state_file: k.stateFile,
       node_tiers: Object.fromEntries(Object.entries(k.nodeTiers).map(([node, tier]) => [String(node), tier])),
       problems: k.problems,
     },
@@ -85,7 +85,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
       uuid: d.uuid ?? null,
       source: d.source,
       driver: d.driver,
-      hotplug: d.hotplug ?? null,
+      state_file: d.stateFile ?? null,
       blocks: blockRuns(d.blocks),
       block_span: d.blockSpan,
       problems: d.problems,
@@ -107,7 +107,7 @@ export function fromSnapshot(snapshot: Snapshot, only?: readonly string[]): Obse
       blockSize: k.block_size === null ? undefined : BigInt(k.block_size),
       autoOnlineBlocks: k.auto_online_blocks ?? undefined,
       // observe() judges the attribute from the devices it read: so must a filtered snapshot.
-      hotplug: only ? hotplugSupport(devices) : k.hotplug_attribute,
+      stateFile: only ? stateFileSupport(devices) : k.state_file,
       nodeTiers,
       problems: [...k.problems],
     },
@@ -127,6 +127,7 @@ export function readSnapshot(file: string): Snapshot {
     hint: 'make one with daxplan snapshot > FILE',
     maxBytes: MAX_SNAPSHOT_BYTES,
     validate: validateSnapshot,
+    major: 2,
   });
   const names = new Set<string>();
   let blocks = 0;
@@ -150,7 +151,7 @@ function deviceFrom(d: SnapshotDevice): ObservedDevice {
     uuid: d.uuid ?? undefined,
     source: d.source,
     driver: d.driver,
-    hotplug: d.hotplug ?? undefined,
+    stateFile: d.state_file ?? undefined,
     blocks: d.blocks.flatMap(expandRun),
     blockSpan: d.block_span,
     problems: [...d.problems],

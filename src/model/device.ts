@@ -5,9 +5,10 @@ export const DESIRED_STATES = ['unplug', 'online', 'online_movable', 'devdax'] a
 export type DesiredState = (typeof DESIRED_STATES)[number];
 
 /**
- * States a device can be observed in. `unplug`: bound to kmem with no memory
- * blocks (kernels with the hotplug attribute); `offline`: blocks present, all
- * offline; `mixed`: blocks disagree in state or zone; `unbound`: no driver.
+ * States a device can be observed in, judged by its memory blocks (the
+ * truth; the kernel's `state` file is the lever). `unplug`: bound to kmem with
+ * no memory blocks; `offline`: blocks present, all offline; `mixed`: blocks
+ * disagree in state or zone; `unbound`: no driver.
  */
 export type ObservedState = DesiredState | 'offline' | 'mixed' | 'unbound';
 
@@ -21,11 +22,17 @@ export type BlockState =
   | { index: number; state: 'offline' | 'going-offline' };
 
 /**
- * What is known of the kernel's per-device `hotplug` attribute: `not-seen`
- * when no kmem-bound device shows it, `seen` when one does but its value is
- * spelled alike in both ABI generations, else the generation.
+ * Words of the kernel's whole-device `state` file (bus/dax/devices/daxX.Y/state,
+ * Linux 7.3+, present while bound to kmem). `online` is written as "the
+ * kernel picks the zone" and read back as itself; `offline` is read only.
  */
-export type HotplugSupport = 'not-seen' | 'seen' | 'v3' | 'v4';
+export const STATE_WORDS = ['unplugged', 'online', 'online_kernel', 'online_movable', 'offline'] as const;
+export type StateWord = (typeof STATE_WORDS)[number];
+/** The words daxplan writes: it always names the zone. */
+export type StateWrite = 'unplugged' | 'online_kernel' | 'online_movable';
+
+/** Whether the kernel showed the `state` file on some device bound to kmem. */
+export type StateFileSupport = 'seen' | 'not-seen';
 
 export type DeviceSource = 'nvdimm' | 'cxl' | 'hmem' | 'unknown';
 
@@ -44,8 +51,8 @@ export interface ObservedDevice {
   uuid: string | undefined;
   source: DeviceSource;
   driver: Driver | 'none' | 'other';
-  /** Raw value of the `hotplug` attribute when the kernel has one. */
-  hotplug: string | undefined;
+  /** The kernel's `state` file when the device has one (bound to kmem on Linux 7.3+). */
+  stateFile: StateWord | undefined;
   /** Memory blocks present inside the device's ranges. */
   blocks: BlockState[];
   /** How many blocks the ranges span once added (for display and planning). */
@@ -59,7 +66,7 @@ export type AutoOnline = 'offline' | 'online' | 'online_kernel' | 'online_movabl
 export interface KernelFacts {
   blockSize: bigint | undefined;
   autoOnlineBlocks: AutoOnline | undefined;
-  hotplug: HotplugSupport;
+  stateFile: StateFileSupport;
   /** node -> tier, from memory_tiering nodelists. */
   nodeTiers: Record<number, number>;
   problems: string[];
@@ -76,6 +83,24 @@ export const ZONE_NAMES: Record<Zone, string> = { normal: 'Normal', movable: 'Mo
 /** The zone a valid_zones name means, if it is one of the two. */
 export function zoneNamed(name: string): Zone | undefined {
   return name === ZONE_NAMES.normal ? 'normal' : name === ZONE_NAMES.movable ? 'movable' : undefined;
+}
+
+/** The device states each `state` word stands for when it tells the truth. */
+const WORD_MEANS: Record<StateWord, ObservedState> = {
+  unplugged: 'unplug',
+  offline: 'offline',
+  online: 'online',
+  online_kernel: 'online',
+  online_movable: 'online_movable',
+};
+
+/**
+ * When the `state` file disagrees with the blocks (someone wrote blocks one by
+ * one, leaving the kernel's own record stale), what it says against what is.
+ */
+export function stateDrift(device: ObservedDevice): string | undefined {
+  if (device.stateFile === undefined || WORD_MEANS[device.stateFile] === device.state) return undefined;
+  return `the kernel's state file reads ${device.stateFile} but the memory blocks are ${describeBlocks(device)}`;
 }
 
 /** Zone of an online device state, if any. */
@@ -102,15 +127,26 @@ export function blockSignature(device: ObservedDevice): string {
   return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
 }
 
-/** Same driver and every block in the same state and zone. */
-export function sameDevice(a: ObservedDevice, b: ObservedDevice): boolean {
+/** Same driver and every block in the same state and zone: the same memory in the system. */
+export function sameMemory(a: ObservedDevice, b: ObservedDevice): boolean {
   return a.state === b.state && a.driver === b.driver && blockSignature(a) === blockSignature(b);
+}
+
+/** The same memory, and the kernel's `state` file reads the same. */
+export function sameDevice(a: ObservedDevice, b: ObservedDevice): boolean {
+  return sameMemory(a, b) && a.stateFile === b.stateFile;
 }
 
 /** "online_movable (7/7 blocks online, Movable)" */
 export function describeDevice(device: ObservedDevice): string {
   if (device.blocks.length === 0) return device.state;
+  return `${device.state} (${describeBlocks(device)})`;
+}
+
+/** "7/7 blocks online, Movable"; "none present" for a device without blocks. */
+function describeBlocks(device: ObservedDevice): string {
+  if (device.blocks.length === 0) return 'none present';
   const online = device.blocks.filter((b) => b.state === 'online');
   const kinds = [...new Set(online.map(blockKind))].join('+');
-  return `${device.state} (${online.length}/${device.blocks.length} blocks online${kinds ? `, ${kinds}` : ''})`;
+  return `${online.length}/${device.blocks.length} blocks online${kinds ? `, ${kinds}` : ''}`;
 }

@@ -1,8 +1,7 @@
 // What a plan was made from: enough to tell, before the first write, that the
 // host is no longer the one the plan was made for.
 import type * as Crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { blockSignature, type Observed } from '../model/device.js';
+import { blockSignature, type Observed, type ObservedState, type StateWord } from '../model/device.js';
 import { builtin } from '../lazy.js';
 
 const crypto = builtin<typeof Crypto>('node:crypto');
@@ -11,24 +10,13 @@ export interface Fingerprint {
   boot_id: string | null;
   kernel_release: string | null;
   auto_online_blocks: string | null;
-  devices: { name: string; uuid: string | null; state: string; target_node: number | null; size: number; blocks: string }[];
+  devices: { name: string; uuid: string | null; state: ObservedState; state_file: StateWord | null; target_node: number | null; size: string; blocks: string }[];
   digest: string;
 }
 
 export interface ProcFacts {
   bootId: string | null;
   kernelRelease: string | null;
-}
-
-export function readProcFacts(procRoot = '/proc'): ProcFacts {
-  const read = (f: string) => {
-    try {
-      return readFileSync(`${procRoot}/${f}`, 'utf8').trim() || null;
-    } catch {
-      return null;
-    }
-  };
-  return { bootId: read('sys/kernel/random/boot_id'), kernelRelease: read('sys/kernel/osrelease') };
 }
 
 export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
@@ -40,8 +28,9 @@ export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
       name: d.name,
       uuid: d.uuid ?? null,
       state: d.state,
+      state_file: d.stateFile ?? null,
       target_node: d.targetNode ?? null,
-      size: Number(d.size),
+      size: String(d.size),
       blocks: blockSignature(d),
     })),
   };
@@ -61,6 +50,7 @@ export function staleness(saved: Fingerprint, now: Fingerprint): string[] {
     if (!cur) out.push(`${old.name} is gone`);
     else if (cur.uuid !== old.uuid || cur.size !== old.size || cur.target_node !== old.target_node) out.push(`${old.name} is another device now`);
     else if (cur.state !== old.state) out.push(`${old.name} was ${old.state}, is now ${cur.state}`);
+    else if (cur.state_file !== old.state_file) out.push(`${old.name}'s state file read ${old.state_file}, now ${cur.state_file}`);
     else if (cur.blocks !== old.blocks) out.push(`${old.name}'s memory blocks changed`);
     nowByName.delete(old.name);
   }

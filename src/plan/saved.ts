@@ -1,43 +1,56 @@
-// Saved plans (plan --out, apply FILE): written with what they were made
-// from, read back as hostile input, refused when the host has moved on.
-import { validateSavedPlan as validate } from '../generated/validators.js';
-import { DaxplanError, EXIT, HostError } from '../model/errors.js';
+// Saved plans (plan --out FILE, apply FILE, show FILE): recorded intent, not a
+// rendering. Per device: what is to happen (the state, the method, the steps)
+// and why; bound by a digest to the host it was made on and by another to the
+// document itself. apply re-derives the steps from a fresh read under the
+// lock and refuses the plan when the host or the steps differ.
+import type * as Crypto from 'node:crypto';
+import { validateSavedPlan } from '../generated/validators.js';
+import { DaxplanError, EXIT } from '../model/errors.js';
 import { readJsonDocument } from '../host/jsonfile.js';
-import type { Observed } from '../model/device.js';
-import { memoryBytes, type Change, type Decider, type Method, type PlannedStep, type Step } from './plan.js';
-import { planJson } from '../render/json.js';
-import type { Plan } from './plan.js';
+import type { AutoOnline, DesiredState, KernelFacts, Observed, ObservedState } from '../model/device.js';
+import { builtin } from '../lazy.js';
+import { changes, kernelAfter, planTo, summarise, type Entry, type Plan, type SettingEntry } from './plan.js';
+import type { Decider } from './match.js';
+import type { Method, PlannedStep } from './transitions.js';
 import { fingerprint, staleness, type Fingerprint, type ProcFacts } from './fingerprint.js';
 
+const crypto = builtin<typeof Crypto>('node:crypto');
+
+export const SAVED_PLAN_FORMAT_VERSION = '2.0';
 const MAX_PLAN_BYTES = 16 << 20;
 
-export function savedPlanJson(plan: Plan, observed: Observed, proc: ProcFacts) {
-  return { ...planJson(plan), fingerprint: fingerprint(observed, proc) };
+interface SavedRule {
+  name: string;
+  file: string;
+  line: number | null;
 }
 
-interface SavedAction {
+export interface SavedAction {
   device: string;
-  from: string;
-  to: Change['to'];
+  from: ObservedState;
+  to: DesiredState;
   method: Method;
-  reason?: string;
-  rule?: { name: string; file: string; line: number | null } | null;
-  steps: (Step & { expect: PlannedStep['expect']; note?: string })[];
+  steps: PlannedStep[];
+  rule: SavedRule;
+  reason: string;
 }
 
-interface SavedPlan {
+export interface SavedSetting {
+  setting: SettingEntry['setting'];
+  from: AutoOnline | null;
+  to: AutoOnline;
+  rule: SavedRule;
+}
+
+export interface SavedPlan {
+  format_version: string;
+  kind: 'saved-plan';
+  created_at: string;
+  policy: { file: string; sha256: string } | null;
+  host: Fingerprint;
+  kernel_settings: SavedSetting[];
   actions: SavedAction[];
-  fingerprint: Fingerprint;
-}
-
-export function readSavedPlan(file: string): SavedPlan {
-  return readJsonDocument<SavedPlan>(file, {
-    kind: 'plan',
-    what: 'daxplan saved plan',
-    hint: 'make one with daxplan plan --out FILE',
-    maxBytes: MAX_PLAN_BYTES,
-    validate,
-  });
+  digest: string;
 }
 
 export class StalePlanError extends DaxplanError {
@@ -46,18 +59,79 @@ export class StalePlanError extends DaxplanError {
   }
 }
 
-/** The saved plan's changes, bound to the devices as they are now; throws when stale. */
-export function changesFromSavedPlan(file: string, saved: SavedPlan, observed: Observed, proc: ProcFacts): Change[] {
-  const reasons = staleness(saved.fingerprint, fingerprint(observed, proc));
-  if (reasons.length) throw new StalePlanError(file, reasons);
-  return saved.actions.map((action) => {
-    const device = observed.devices.find((d) => d.name === action.device);
-    if (!device || device.state !== action.from) throw new HostError(`${file}: action for ${action.device} does not match the host`);
-    const decider: Decider =
-      action.rule && action.rule.name !== 'defaults'
-        ? { kind: 'rule', name: action.rule.name, file: action.rule.file, line: action.rule.line ?? 0 }
-        : { kind: 'default', file: action.rule?.file ?? file };
-    const steps: PlannedStep[] = action.steps.map(({ expect, note, ...step }) => ({ step: step as Step, expect, ...(note ? { note } : {}) }));
-    return { kind: 'change', device, to: action.to, decider, method: action.method, steps, bytes: memoryBytes(device, observed.kernel), reason: action.reason ?? `saved plan ${file}` };
+export function ruleOf(decider: Decider): SavedRule {
+  return decider.kind === 'rule' ? { name: decider.name, file: decider.file, line: decider.line } : { name: 'defaults', file: decider.file, line: null };
+}
+
+function deciderOf(rule: SavedRule): Decider {
+  return rule.name === 'defaults' && rule.line === null ? { kind: 'default', file: rule.file } : { kind: 'rule', name: rule.name, file: rule.file, line: rule.line ?? 0 };
+}
+
+/** The intent of a plan made on `observed`, sealed. */
+export function savePlan(plan: Plan, observed: Observed, proc: ProcFacts, policy: { file: string; text: string } | undefined, now = new Date()): SavedPlan {
+  const body: Omit<SavedPlan, 'digest'> = {
+    format_version: SAVED_PLAN_FORMAT_VERSION,
+    kind: 'saved-plan',
+    created_at: now.toISOString(),
+    policy: policy ? { file: policy.file, sha256: sha256(policy.text) } : null,
+    host: fingerprint(observed, proc),
+    kernel_settings: plan.settings
+      .filter((s) => s.kind === 'change')
+      .map((s) => ({ setting: s.setting, from: s.from ?? null, to: s.to, rule: { name: `kernel.${s.setting}`, file: s.file, line: s.line } })),
+    actions: changes(plan).map((c) => ({ device: c.device.name, from: c.device.state, to: c.to, method: c.method, steps: c.steps, rule: ruleOf(c.decider), reason: c.reason })),
+  };
+  return { ...body, digest: digestOf(body) };
+}
+
+export function readSavedPlan(file: string): SavedPlan {
+  const saved = readJsonDocument<SavedPlan>(file, {
+    kind: 'saved-plan',
+    what: 'daxplan saved plan',
+    hint: 'make one with daxplan plan --out FILE',
+    maxBytes: MAX_PLAN_BYTES,
+    validate: validateSavedPlan,
+    major: 2,
   });
+  const { digest, ...body } = saved;
+  if (digestOf(body) !== digest) throw new StalePlanError(file, ['it was changed after daxplan wrote it (its digest does not match its content)']);
+  return saved;
+}
+
+/**
+ * The plan to apply from a saved one, on the host as it is now (observed
+ * under the lock): refused when the host is not the one the plan was made on,
+ * or when the steps derived now are not the steps the plan recorded.
+ */
+export function planFromSaved(file: string, saved: SavedPlan, observed: Observed, proc: ProcFacts): Plan {
+  const reasons = staleness(saved.host, fingerprint(observed, proc));
+  if (reasons.length) throw new StalePlanError(file, reasons);
+  const settings: SettingEntry[] = saved.kernel_settings.map((s) => {
+    const from = observed.kernel.autoOnlineBlocks;
+    const base = { setting: s.setting, from, to: s.to, file: s.rule.file, line: s.rule.line ?? 0 };
+    return from === s.to ? { ...base, kind: 'unchanged', reason: `kernel.${s.setting}` } : { ...base, kind: 'change', reason: `kernel.${s.setting} (saved plan)` };
+  });
+  const kernel: KernelFacts = kernelAfter(observed.kernel, settings);
+  const entries: Entry[] = saved.actions.map((action) => {
+    const device = observed.devices.find((d) => d.name === action.device);
+    if (!device) throw new StalePlanError(file, [`${action.device} is gone`]);
+    const entry = planTo(device, action.to, deciderOf(action.rule), action.reason, kernel);
+    const now = entry.kind === 'change' ? JSON.stringify([entry.method, entry.steps]) : entry.kind;
+    if (now !== JSON.stringify([action.method, action.steps]))
+      throw new StalePlanError(file, [`the steps for ${action.device} are no longer the ones it recorded (now: ${entry.kind === 'change' ? `${entry.method}, ${entry.steps.length} steps` : `${entry.kind}: ${entry.reason}`})`]);
+    return entry;
+  });
+  return { entries, settings, kernel: observed.kernel, summary: summarise(entries, settings) };
+}
+
+/** The device names a saved plan was made on: apply observes exactly these (a plan saved with --device covers only them). */
+export function savedDevices(saved: SavedPlan): string[] {
+  return saved.host.devices.map((d) => d.name);
+}
+
+function digestOf(body: Omit<SavedPlan, 'digest'>): string {
+  return sha256(JSON.stringify(body));
+}
+
+function sha256(text: string): string {
+  return crypto().createHash('sha256').update(text).digest('hex');
 }

@@ -1,8 +1,10 @@
 // JSON output: a public contract. Bump FORMAT_VERSION's major on any
 // incompatible change; adding fields is compatible.
-import type { Observed, ObservedDevice } from '../model/device.js';
-import { onlineBlockCount } from '../model/device.js';
-import { capacityDelta, changes, type Decider, type Entry, type Plan, type PlannedStep, type SettingEntry } from '../plan/plan.js';
+import { onlineBlockCount, stateDrift, type Observed, type ObservedDevice } from '../model/device.js';
+import { capacityDelta, changes, type Entry, type SettingEntry } from '../plan/plan.js';
+import type { Decider } from '../plan/match.js';
+import type { PlannedStep } from '../plan/transitions.js';
+import { describeWarning, type Report, type Warning } from '../report/report.js';
 import { appliedCapacity } from '../apply/capacity.js';
 import type { Outcome } from '../apply/engine.js';
 import type { SettingOutcome } from '../apply/kernel.js';
@@ -10,7 +12,7 @@ import type { Pause } from '../host/pause.js';
 import { pauseJson } from './findings.js';
 import { zoneSummary } from './words.js';
 
-export const FORMAT_VERSION = '1.0';
+export const FORMAT_VERSION = '2.0';
 
 export function deciderJson(decider: Decider | undefined) {
   if (!decider) return null;
@@ -20,14 +22,14 @@ export function deciderJson(decider: Decider | undefined) {
 }
 
 export function stepJson(planned: PlannedStep) {
-  return { ...planned.step, expect: planned.expect, ...(planned.note ? { note: planned.note } : {}) };
+  return { ...planned.step, expect: planned.expect };
 }
 
 export function kernelJson(kernel: Observed['kernel']) {
   return {
     block_size: kernel.blockSize === undefined ? null : Number(kernel.blockSize),
     auto_online_blocks: kernel.autoOnlineBlocks ?? null,
-    hotplug_attribute: kernel.hotplug,
+    state_file: kernel.stateFile,
     node_tiers: kernel.nodeTiers,
     problems: kernel.problems,
   };
@@ -43,7 +45,8 @@ export function deviceJson(d: ObservedDevice) {
     source: d.source,
     size: Number(d.size),
     driver: d.driver,
-    hotplug: d.hotplug ?? null,
+    state_file: d.stateFile ?? null,
+    drift: stateDrift(d) ?? null,
     blocks_online: onlineBlockCount(d),
     blocks_present: d.blocks.length,
     blocks_span: d.blockSpan,
@@ -73,7 +76,19 @@ function entryJson(entry: Entry) {
   };
 }
 
-export function planJson(plan: Plan) {
+/** A warning as data: its kind, its numbers, and the sentence the text output prints. */
+export function warningJson(w: Warning) {
+  const message = describeWarning(w);
+  switch (w.kind) {
+    case 'movable-ratio':
+      return { kind: w.kind, movable: Number(w.movable), kernel: Number(w.kernel), limit_percent: w.limitPercent, message };
+    case 'interrupted-run':
+      return { kind: w.kind, pid: w.holder.pid, trigger: w.holder.trigger, started: w.holder.started, device: w.moving.device, from: w.moving.from, to: w.moving.to, now: w.now, message };
+  }
+}
+
+export function planJson(report: Report) {
+  const { plan } = report;
   return {
     format_version: FORMAT_VERSION,
     kind: 'plan',
@@ -96,9 +111,9 @@ export function planJson(plan: Plan) {
     capacity: Object.fromEntries(
       [...capacityDelta(plan)].map(([node, d]) => [String(node), { normal: Number(d.normal), movable: Number(d.movable) }]),
     ),
-    warnings: plan.warnings,
-    conflicts: plan.conflicts,
-    disabled: pauseJson(plan.paused),
+    warnings: report.warnings.map(warningJson),
+    conflicts: report.conflicts,
+    disabled: pauseJson(report.paused),
     summary: plan.summary,
   };
 }
@@ -123,12 +138,13 @@ export function outcomeJson(o: Outcome) {
   };
 }
 
-export function applyJson(plan: Plan, outcomes: Outcome[], settings: SettingOutcome[] = []) {
+export function applyJson(report: Report, outcomes: Outcome[], settings: SettingOutcome[] = []) {
+  const { plan } = report;
   const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length + settings.filter((s) => s.result === r).length;
   return {
     format_version: FORMAT_VERSION,
     kind: 'apply',
-    plan: planJson(plan),
+    plan: planJson(report),
     kernel_outcomes: settings.map((s) => ({ setting: s.setting, from: s.from ?? null, to: s.to, result: s.result, message: s.message ?? null })),
     outcomes: outcomes.map(outcomeJson),
     capacity: Object.fromEntries(

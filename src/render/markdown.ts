@@ -1,15 +1,20 @@
 // Markdown for pull-request comments: summary first, details folded, and
 // never larger than a PR comment may be.
-import { capacityDelta, changes, settingChanges, type Plan } from '../plan/plan.js';
+import { capacityDelta, changes, kernelAfter, settingChanges } from '../plan/plan.js';
+import { describeDecider } from '../plan/match.js';
+import { bytes, signedBytes } from '../model/units.js';
+import { describeWarning, type Report } from '../report/report.js';
 import { findingsMarkdown, pauseLine } from './findings.js';
-import { bytes, describeDecider, describeStep, signedBytes, summaryLine } from './words.js';
+import { describeStep, summaryLine } from './words.js';
 
 export const MARKDOWN_LIMIT = 64 * 1024;
 // Per-device lists in the summary stop here, so the summary alone always fits.
 const TABLE_BUDGET = 48 * 1024;
 const BLOCKED_BUDGET = 8 * 1024;
 
-export function planMarkdown(plan: Plan, title = 'daxplan'): string {
+export function planMarkdown(report: Report, title = 'daxplan'): string {
+  const { plan } = report;
+  const auto = kernelAfter(plan.kernel, plan.settings).autoOnlineBlocks;
   const head: string[] = [`### ${escape(title)}: ${summaryLine(plan.summary)}`, ''];
   const capacity = capacityDelta(plan);
   const removed = [...capacity].filter(([, d]) => d.normal + d.movable < 0n);
@@ -20,10 +25,10 @@ export function planMarkdown(plan: Plan, title = 'daxplan'): string {
       '',
     );
   }
-  if (plan.warnings.length) head.push('> [!WARNING]', ...plan.warnings.map((w) => `> ${escape(w)}`), '');
-  const paused = pauseLine(plan.paused);
+  if (report.warnings.length) head.push('> [!WARNING]', ...report.warnings.map((w) => `> ${escape(describeWarning(w))}`), '');
+  const paused = pauseLine(report.paused);
   if (paused) head.push('> [!NOTE]', `> ${escape(paused)}`, '');
-  head.push(...findingsMarkdown(plan.conflicts, escape));
+  head.push(...findingsMarkdown(report.conflicts, escape));
   for (const s of settingChanges(plan))
     head.push(`Kernel: \`${s.setting}\` ${s.from} → **${s.to}** (kernel.${s.setting}, ${escape(`${s.file}:${s.line}`)}), written before any device step.`, '');
   const blocked = plan.entries.filter((e) => e.kind === 'blocked');
@@ -47,7 +52,7 @@ export function planMarkdown(plan: Plan, title = 'daxplan'): string {
   const details: string[] = [];
   for (const c of changed) {
     details.push(`**\`${c.device.name}\`** ${c.device.state} → ${c.to}: ${escape(c.reason)}`, '');
-    c.steps.forEach((s, i) => details.push(`${i + 1}. ${escape(describeStep(s, c.device))}`));
+    c.steps.forEach((s, i) => details.push(`${i + 1}. ${escape(describeStep(s, c.device, auto))}`));
     details.push('');
   }
   const others = plan.entries.filter((e) => e.kind === 'unchanged' || e.kind === 'unmanaged');

@@ -1,28 +1,33 @@
 // Human-readable plan and status.
-import { describeDevice, type Observed } from '../model/device.js';
+import { describeDevice, stateDrift, type AutoOnline, type Observed } from '../model/device.js';
 import type { Outcome } from '../apply/engine.js';
 import { appliedCapacity } from '../apply/capacity.js';
-import { capacityDelta, type Entry, type Plan, type SettingEntry } from '../plan/plan.js';
+import { capacityDelta, kernelAfter, type Entry, type Plan, type SettingEntry } from '../plan/plan.js';
+import { describeDecider } from '../plan/match.js';
+import { describeWarning, type Report } from '../report/report.js';
+import { bytes, signedBytes } from '../model/units.js';
 import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, bytes, describeDecider, describeStep, hotplugWords, signedBytes, summaryLine, zoneSummary } from './words.js';
+import { blocksSummary, describeStep, methodWords, stateFileWords, summaryLine, zoneSummary } from './words.js';
 
-export function planText(plan: Plan, style: Style): string {
+export function planText(report: Report, style: Style): string {
+  const { plan } = report;
   const out: string[] = [];
   const k = plan.kernel;
+  const auto = kernelAfter(k, plan.settings).autoOnlineBlocks;
   out.push(
     style.dim(
-      `Kernel: block size ${k.blockSize ? bytes(k.blockSize) : 'unknown'}, auto_online_blocks=${k.autoOnlineBlocks ?? 'unknown'}, ${hotplugWords(k.hotplug)}`,
+      `Kernel: block size ${k.blockSize ? bytes(k.blockSize) : 'unknown'}, auto_online_blocks=${k.autoOnlineBlocks ?? 'unknown'}, ${stateFileWords(k)}`,
     ),
   );
   for (const problem of k.problems) out.push(style.remove(`! ${problem}`));
-  const paused = pauseLine(plan.paused);
+  const paused = pauseLine(report.paused);
   if (paused) out.push(style.change(paused));
   out.push('');
   for (const setting of plan.settings) out.push(...settingLines(setting, style));
-  for (const entry of plan.entries) out.push(...entryLines(entry, style));
+  for (const entry of plan.entries) out.push(...entryLines(entry, auto, style));
   const capacity = capacityDelta(plan);
   if (capacity.size) {
     out.push('', 'Capacity change:');
@@ -33,8 +38,8 @@ export function planText(plan: Plan, style: Style): string {
       out.push(`  node ${node < 0 ? '?' : node}: ${parts.join(', ') || 'none'}`);
     }
   }
-  if (plan.warnings.length) out.push('', ...plan.warnings.map((w) => style.change(`Warning: ${w}`)));
-  if (plan.conflicts.length) out.push('', 'Conflicts: other controllers of this memory (daxplan doctor):', ...findingLines(plan.conflicts, style));
+  if (report.warnings.length) out.push('', ...report.warnings.map((w) => style.change(`Warning: ${describeWarning(w)}`)));
+  if (report.conflicts.length) out.push('', 'Conflicts: other controllers of this memory (daxplan doctor):', ...findingLines(report.conflicts, style));
   out.push('', style.bold(summaryLine(plan.summary)));
   return out.join('\n') + '\n';
 }
@@ -54,15 +59,15 @@ function settingLines(s: SettingEntry, style: Style): string[] {
   }
 }
 
-function entryLines(entry: Entry, style: Style): string[] {
+function entryLines(entry: Entry, auto: AutoOnline | undefined, style: Style): string[] {
   const d = entry.device;
   const where = `node ${d.targetNode ?? '?'}, tier ${d.tier ?? '?'}, ${bytes(d.size)}`;
   switch (entry.kind) {
     case 'change':
       return [
-        style.change(`  ~ ${d.name}  ${d.state} -> ${entry.to}`) + style.dim(`  (${where}, ${entry.method})`),
+        style.change(`  ~ ${d.name}  ${d.state} -> ${entry.to}`) + style.dim(`  (${where}; ${methodWords(entry.method, d)})`),
         `      ${describeDecider(entry.decider)}: ${entry.reason}`,
-        ...entry.steps.map((s, i) => `      ${i + 1}. ${describeStep(s, d)}`),
+        ...entry.steps.map((s, i) => `      ${i + 1}. ${describeStep(s, d, auto)}`),
       ];
     case 'unchanged':
       return [`  = ${d.name}  ${d.state}` + style.dim(`  (${where}; ${describeDecider(entry.decider)})`)];
@@ -74,10 +79,11 @@ function entryLines(entry: Entry, style: Style): string[] {
 }
 
 export function statusText(observed: Observed, pause?: Pause): string {
-  const header = ['DEVICE', 'STATE', 'NODE', 'TIER', 'UUID', 'SIZE', 'BLOCKS', 'ZONE'];
+  const header = ['DEVICE', 'STATE', 'STATE-FILE', 'NODE', 'TIER', 'UUID', 'SIZE', 'BLOCKS', 'ZONE'];
   const rows = observed.devices.map((d) => [
     d.name,
     d.state,
+    d.stateFile ?? '-',
     d.targetNode === undefined ? '-' : String(d.targetNode),
     d.tier === undefined ? '-' : String(d.tier),
     d.uuid ?? '-',
@@ -89,6 +95,10 @@ export function statusText(observed: Observed, pause?: Pause): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
+  for (const d of observed.devices) {
+    const drift = stateDrift(d);
+    if (drift) out.push(`~ ${d.name}: drift: ${drift}`);
+  }
   for (const p of observed.kernel.problems) out.push(`! ${p}`);
   if (observed.devices.length === 0) out.push('(no dax devices)');
   const paused = pauseLine(pause);

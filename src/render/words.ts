@@ -1,52 +1,29 @@
-// Words shared by every renderer: sizes, steps, deciders.
-import type { ObservedDevice } from '../model/device.js';
-import { blockKind, onlineBlockCount, type HotplugSupport } from '../model/device.js';
-import type { Decider, PlannedStep } from '../plan/plan.js';
+// Words shared by every renderer: steps, deciders, summaries.
+import { blockKind, onlineBlockCount, type AutoOnline, type KernelFacts, type ObservedDevice } from '../model/device.js';
+import type { Arrival, Method, PlannedStep } from '../plan/transitions.js';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+const ARRIVES: Record<Arrival, string> = { offline: 'offline', online_kernel: 'online in ZONE_NORMAL', online_movable: 'online in ZONE_MOVABLE' };
 
-export function bytes(n: bigint): string {
-  const negative = n < 0n;
-  let value = Number(negative ? -n : n);
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1).replace(/\.?0+$/, '');
-  return `${negative ? '-' : ''}${text} ${UNITS[unit]}`;
-}
-
-export function signedBytes(n: bigint): string {
-  return n > 0n ? `+${bytes(n)}` : bytes(n);
-}
-
-export function describeStep(planned: PlannedStep, device: ObservedDevice): string {
+/** A step in words; `auto` is auto_online_blocks when the step runs (after the plan's kernel settings). */
+export function describeStep(planned: PlannedStep, device: ObservedDevice, auto: AutoOnline | undefined): string {
   const { step } = planned;
   const blocks = `${device.blockSpan} block${device.blockSpan === 1 ? '' : 's'}`;
-  let text: string;
   switch (step.op) {
     case 'bind':
-      text = `bind to ${step.driver}`;
-      break;
+      if (step.driver === 'device_dax') return 'bind to device_dax';
+      if (auto === step.arrive) return `bind to kmem: the new blocks arrive ${ARRIVES[step.arrive]} (auto_online_blocks=${auto})`;
+      return `bind to kmem with auto_online_blocks=${step.arrive} for the moment of the bind (then back to ${auto ?? 'its value'}): the new blocks arrive ${ARRIVES[step.arrive]}`;
     case 'unbind':
-      text = `unbind from ${step.driver}`;
-      break;
-    case 'hotplug':
-      text = `write hotplug = ${step.value} (all blocks at once)`;
-      break;
+      return `unbind from ${step.driver}`;
+    case 'state':
+      return step.write === 'unplugged'
+        ? `write unplugged to the state file: the kernel offlines and removes all ${blocks} at once`
+        : `write ${step.write} to the state file: the kernel adds and onlines all ${blocks} at once into ZONE_${step.write === 'online_movable' ? 'MOVABLE' : 'NORMAL'}`;
     case 'offline_blocks':
-      text = `offline ${blocks}, highest first`;
-      break;
+      return `offline ${blocks}, highest first`;
     case 'online_blocks':
-      text = `online ${blocks} into ZONE_${step.zone.toUpperCase()}, lowest first`;
-      break;
+      return `online ${blocks} into ZONE_${step.zone.toUpperCase()}, lowest first`;
   }
-  return planned.note ? `${text}; ${planned.note}` : text;
-}
-
-export function describeDecider(decider: Decider): string {
-  return decider.kind === 'rule' ? `rule "${decider.name}" (${decider.file}:${decider.line})` : `defaults.state (${decider.file})`;
 }
 
 /** Zone column of status: the zone every online block is in, or "mixed". */
@@ -67,15 +44,13 @@ export function summaryLine(summary: { change: number; unchanged: number; unmana
   return `Plan: ${parts.join(', ')}.`;
 }
 
-export function hotplugWords(support: HotplugSupport): string {
-  switch (support) {
-    case 'not-seen':
-      return 'no hotplug attribute seen (per-block writes)';
-    case 'seen':
-      return 'hotplug attribute present';
-    case 'v3':
-      return 'hotplug attribute (v2/v3 spelling)';
-    case 'v4':
-      return 'hotplug attribute (v4 spelling)';
-  }
+/** Which interface the kernel offers, for the plan's header. */
+export function stateFileWords(kernel: KernelFacts): string {
+  return kernel.stateFile === 'seen' ? 'state file (whole-device writes)' : 'no state file seen (per-block writes)';
+}
+
+/** Why a device goes through the interface it does. */
+export function methodWords(method: Method, device: ObservedDevice): string {
+  if (method === 'state') return device.stateFile !== undefined ? 'state file' : 'state file (shown by other devices bound to kmem)';
+  return device.driver === 'kmem' ? 'per-block: no state file on this kernel' : 'per-block: no device bound to kmem shows a state file';
 }

@@ -1,13 +1,14 @@
 // A simulated kernel: a sysfs tree in a directory whose writes have the
-// kernel's effects (driver binding, memory blocks, the hotplug attribute),
-// with fault injection. Reads go straight to the tree.
+// kernel's effects (driver binding, memory blocks, the whole-device `state`
+// file of Linux 7.3 with its measured quirks), with fault injection. Reads go
+// straight to the tree. A test double with its own arithmetic: it works out
+// which blocks a device owns without daxplan's observe code.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DAX_DEVICES, DEVICE_NAME, DirSysfs, isRealSysfs, normalise, resolveLink, SysfsWriteError, type Sysfs } from '../../src/host/sysfs.js';
-import { blockIndices, deviceRanges, parseBlockSize } from '../../src/host/observe.js';
-import type { AutoOnline } from '../../src/model/device.js';
+import type { AutoOnline, StateWord } from '../../src/model/device.js';
 import { formatNodeList, parseNodeList } from '../../src/model/nodelist.js';
-import { DEFAULT_BLOCK_SIZE, hotplugValue, MEMORY_DIR, removeBlock, setDriver, writeBlock, writeFile, type BlockLetter } from './tree.js';
+import { DEFAULT_BLOCK_SIZE, MEMORY_DIR, removeBlock, setDriver, writeBlock, writeFile, type BlockLetter } from './tree.js';
 
 export interface Faults {
   /** Blocks whose offline write fails with EBUSY (unmovable pages). */
@@ -22,8 +23,8 @@ export interface Faults {
 
 /** What a simulated kernel is; stored as `.daxplan-sim.json` in the tree root. */
 export interface SimConfig {
-  /** Spelling of the hotplug attribute, or none (every released kernel). */
-  hotplug?: 'v3' | 'v4';
+  /** A kernel with the whole-device `state` file (Linux 7.3+); without it, per-block only (6.1, 6.12). */
+  stateFile?: boolean;
   busyBlocks?: number[];
   rejectSameState?: boolean;
   crashBeforeWrite?: number;
@@ -99,8 +100,8 @@ export class SimulatedKernel implements Sysfs {
     } else if (file === `${MEMORY_DIR}/auto_online_blocks`) {
       if (!['offline', 'online', 'online_kernel', 'online_movable'].includes(value)) fail('EINVAL');
       writeFile(this.root, file, value);
-    } else if ((m = /^(.*)\/hotplug$/.exec(file))) {
-      this.hotplugWrite(m[1], value, fail);
+    } else if ((m = /^(.*)\/state$/.exec(file)) && this.config.stateFile) {
+      this.stateWrite(m[1], value, fail);
     } else {
       fail('EACCES');
     }
@@ -144,7 +145,8 @@ export class SimulatedKernel implements Sysfs {
     const auto = (this.tree.read(`${MEMORY_DIR}/auto_online_blocks`) ?? 'offline') as AutoOnline;
     const letter: BlockLetter = auto === 'offline' ? 'o' : auto === 'online_movable' ? 'M' : 'N';
     for (const index of this.blockIndices(name)) this.setBlock(index, letter, this.node(name));
-    this.syncHotplug(name);
+    // The state file appears with the binding and reads the default the memory was added with.
+    if (this.config.stateFile) this.setWord(name, auto);
   }
 
   private unbind(driver: 'kmem' | 'device_dax', name: string): void {
@@ -156,7 +158,7 @@ export class SimulatedKernel implements Sysfs {
         if (state === 'online') this.leaked.push(index);
         else this.dropBlock(index);
       }
-      fs.rmSync(path.join(this.root, this.deviceDir(name), 'hotplug'), { force: true });
+      fs.rmSync(path.join(this.root, this.deviceDir(name), 'state'), { force: true });
     }
     setDriver(this.root, name, this.deviceDir(name), undefined);
   }
@@ -177,46 +179,35 @@ export class SimulatedKernel implements Sysfs {
     } else {
       fail('EINVAL');
     }
-    this.syncOwner(index);
+    // The state file is not told: per-block writes leave it stale (measured on 7.3).
   }
 
-  // --- the hotplug attribute ---
+  // --- the state file (Linux 7.3, as measured on Debian's 7.3.4) ---
 
-  private hotplugWrite(dir: string, value: string, fail: (code: string) => never): void {
-    const abi = this.config.hotplug;
+  private stateWrite(dir: string, value: string, fail: (code: string) => never): void {
     const name = path.posix.basename(dir);
-    if (!abi || this.driverOf(name) !== 'kmem') fail('ENOENT');
-    const words = abi === 'v4' ? ['unplugged', 'online', 'online_kernel', 'online_movable'] : ['unplug', 'online', 'online_movable'];
-    if (!words.includes(value)) fail('EINVAL');
+    if (this.driverOf(name) !== 'kmem') fail('ENOENT');
+    if (!['unplugged', 'online', 'online_kernel', 'online_movable'].includes(value)) fail('EINVAL');
+    const word = this.tree.read(`${this.deviceDir(name)}/state`) as StateWord;
+    if (word === value) return;
     const indices = this.blockIndices(name);
     const present = indices.filter((i) => this.tree.exists(`${MEMORY_DIR}/memory${i}`));
-    if (value === 'unplug' || value === 'unplugged') {
-      // All or nothing: a busy block keeps every block where it was.
+    if (value === 'unplugged') {
+      // All or nothing: a busy block keeps every block where it was, and the device online.
       const online = present.filter((i) => this.tree.read(`${MEMORY_DIR}/memory${i}/state`) === 'online');
       if (online.some((i) => this.faults.busyBlocks?.includes(i))) fail('EBUSY');
       for (const i of present) this.dropBlock(i);
     } else {
-      if (present.some((i) => this.tree.read(`${MEMORY_DIR}/memory${i}/state`) === 'online')) fail('EBUSY');
+      // Every change between online types, and from offline, goes through unplugged.
+      if (word !== 'unplugged') fail('EBUSY');
       const letter: BlockLetter = value === 'online_movable' ? 'M' : 'N';
       for (const i of indices) this.setBlock(i, letter, this.node(name));
     }
-    this.syncHotplug(name);
+    this.setWord(name, value as StateWord);
   }
 
-  private syncHotplug(name: string): void {
-    const abi = this.config.hotplug;
-    if (!abi || this.driverOf(name) !== 'kmem') return;
-    const letters = this.blockIndices(name)
-      .map((i) => this.blockLetter(i))
-      .filter((l): l is BlockLetter => l !== undefined);
-    writeFile(this.root, `${this.deviceDir(name)}/hotplug`, hotplugValue(abi, letters));
-  }
-
-  /** The hotplug attribute of the device that owns a block (only a kernel with one needs the owner found). */
-  private syncOwner(index: number): void {
-    if (!this.config.hotplug) return;
-    const owner = this.ownerOf(index);
-    if (owner) this.syncHotplug(owner);
+  private setWord(name: string, word: StateWord): void {
+    writeFile(this.root, `${this.deviceDir(name)}/state`, word);
   }
 
   /**
@@ -280,10 +271,9 @@ export class SimulatedKernel implements Sysfs {
     return this.tree.read(`${MEMORY_DIR}/memory${index}/valid_zones`) === 'Movable' ? 'M' : 'N';
   }
 
-  /** Sets a block behind daxplan's back, as a competing controller would. */
+  /** Sets a block behind daxplan's back, as a competing controller would (the state file is left stale, as the kernel leaves it). */
   meddle(index: number, letter: BlockLetter): void {
     this.setBlock(index, letter, this.blockNode(index));
-    this.syncOwner(index);
   }
 
   deviceDir(name: string): string {
@@ -299,12 +289,21 @@ export class SimulatedKernel implements Sysfs {
     return entry ? Number(entry.slice(4)) : 0;
   }
 
+  /** The blocks wholly inside the device's ranges (mappingN, else resource and size), by this simulator's own reading. */
   blockIndices(name: string): number[] {
-    const blockSize = parseBlockSize(this.tree.read(`${MEMORY_DIR}/block_size_bytes`)) ?? DEFAULT_BLOCK_SIZE;
-    return deviceRanges(this.tree, this.deviceDir(name)).flatMap((range) => blockIndices(range, blockSize));
-  }
-
-  private ownerOf(index: number): string | undefined {
-    return this.tree.list(DAX_DEVICES).find((name) => this.blockIndices(name).includes(index));
+    const text = this.tree.read(`${MEMORY_DIR}/block_size_bytes`);
+    const blockSize = text && /^[0-9a-f]+$/i.test(text) ? BigInt(`0x${text}`) : DEFAULT_BLOCK_SIZE;
+    const dir = this.deviceDir(name);
+    const ranges: [bigint, bigint][] = this.tree
+      .list(dir)
+      .filter((e) => /^mapping\d+$/.test(e))
+      .map((m) => [BigInt(this.tree.read(`${dir}/${m}/start`) ?? '0'), BigInt(this.tree.read(`${dir}/${m}/end`) ?? '0')]);
+    if (ranges.length === 0) {
+      const start = BigInt(this.tree.read(`${dir}/resource`) ?? '0');
+      ranges.push([start, start + BigInt(this.tree.read(`${dir}/size`) ?? '0') - 1n]);
+    }
+    const out: number[] = [];
+    for (const [start, end] of ranges) for (let i = (start + blockSize - 1n) / blockSize; i < (end + 1n) / blockSize; i++) out.push(Number(i));
+    return out;
   }
 }

@@ -3,7 +3,7 @@
 // starting state of the simulated kernel.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AutoOnline, HotplugSupport } from '../../src/model/device.js';
+import type { AutoOnline, StateWord } from '../../src/model/device.js';
 import { formatNodeList } from '../../src/model/nodelist.js';
 
 export const MiB = 1024n * 1024n;
@@ -25,12 +25,15 @@ export interface DeviceSpec {
   source?: 'nvdimm' | 'cxl' | 'hmem';
   /** First block index; by default devices are laid out one after another. */
   firstBlock?: number;
+  /** The `state` file's word when it is not what the blocks say (stale after per-block writes). */
+  stateWord?: StateWord;
 }
 
 export interface HostSpec {
   blockSize?: bigint;
   autoOnline?: AutoOnline;
-  hotplug?: Exclude<HotplugSupport, 'not-seen' | 'seen'>;
+  /** A kernel with the whole-device `state` file (Linux 7.3+): kmem-bound devices carry it. */
+  stateFile?: boolean;
   /** tier -> nodes; by default node 0 is tier 4 and nodes with online dax memory tier 22. */
   tiers?: Record<number, number[]>;
   /** Boot memory blocks on node 0 below the devices (default 32). */
@@ -126,12 +129,12 @@ export function blockLetters(state: DeviceShape, blocks: number): BlockLetter[] 
   }
 }
 
-/** The hotplug attribute's value for blocks in these states, in an ABI's spelling. */
-export function hotplugValue(abi: 'v3' | 'v4', letters: BlockLetter[] | undefined): string {
-  if (!letters || letters.length === 0) return abi === 'v4' ? 'unplugged' : 'unplug';
+/** The `state` word a kernel shows for blocks in these states (a mixed device reads as it did before someone wrote its blocks: `online`). */
+export function stateWordFor(letters: BlockLetter[] | undefined): StateWord {
+  if (!letters || letters.length === 0) return 'unplugged';
   if (letters.every((l) => l === 'M')) return 'online_movable';
-  if (letters.every((l) => l === 'o')) return abi === 'v4' ? 'offline' : 'unplug';
-  return abi === 'v4' ? 'online_kernel' : 'online';
+  if (letters.every((l) => l === 'o')) return 'offline';
+  return 'online';
 }
 
 /** Points a device (name, root-relative directory) at a driver, or at none. */
@@ -183,7 +186,7 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
       w.link(`bus/dax/drivers/${driver}/${spec.name}`, dev);
       w.link(`${dev}/driver`, `bus/dax/drivers/${driver}`);
     }
-    if (driver === 'kmem' && host.hotplug) w.file(`${dev}/hotplug`, hotplugValue(host.hotplug, letters));
+    if (driver === 'kmem' && host.stateFile) w.file(`${dev}/state`, spec.stateWord ?? stateWordFor(letters));
     letters?.forEach((letter, i) => blockFiles(w, first + i, letter, spec.node));
     if (letters?.some((l) => l !== 'o')) onlineNodes.add(spec.node);
   }

@@ -6,6 +6,9 @@ import { converge } from '../../apply/run.js';
 import { readSavedPlan } from '../../plan/saved.js';
 import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
+import { describeStep } from '../../render/words.js';
+import { kernelAfter } from '../../plan/plan.js';
+import type { AutoOnline } from '../../model/device.js';
 import { styleFor } from '../../render/style.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 
@@ -50,22 +53,41 @@ export const applyCommand: Command = {
     const policy = saved ? undefined : policyFrom(values, io).policy;
 
     const style = styleFor(io.stdout, io.env);
-    const { plan: current, outcomes, settings, clean } = await converge({
-      sysfs,
-      only: kernelOnly ? [] : only,
-      target: saved ? { saved, file: planFile! } : { policy: policy! },
-      pause,
-      lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
-      log,
-      steps: true,
-      planned: (p) => format === 'text' && io.stdout.write(planText(p, style)),
-    });
+    let auto: AutoOnline | undefined;
+    // A stop request lets the device being moved finish (and be verified or rolled back); the rest are skipped.
+    let stopSignal: NodeJS.Signals | undefined;
+    const stop = (signal: NodeJS.Signals) => {
+      stopSignal = signal;
+      log(`${signal}: stopping after the current device`);
+    };
+    process.on('SIGTERM', stop).on('SIGINT', stop);
+    let converged;
+    try {
+      converged = await converge({
+        sysfs,
+        only: kernelOnly ? [] : only,
+        target: saved ? { saved, file: planFile! } : { policy: policy! },
+        pause,
+        lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
+        log,
+        step: (device, i, total, planned) => log(`${device.name}: step ${i + 1}/${total}: ${describeStep(planned, device, auto)}`),
+        planned: (report) => {
+          auto = kernelAfter(report.plan.kernel, report.plan.settings).autoOnlineBlocks;
+          if (format === 'text') io.stdout.write(planText(report, style));
+        },
+        stopping: () => stopSignal !== undefined,
+      });
+    } finally {
+      process.off('SIGTERM', stop).off('SIGINT', stop);
+    }
+    const { report, outcomes, settings, clean } = converged;
     if (values['dry-run']) {
-      if (format === 'json') printJson(io, applyJson(current, []));
+      if (format === 'json') printJson(io, applyJson(report, []));
       return EXIT.ok;
     }
-    if (format === 'json') printJson(io, applyJson(current, outcomes, settings));
-    else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(current, outcomes, style, settings));
+    if (format === 'json') printJson(io, applyJson(report, outcomes, settings));
+    else if (outcomes.length || settings.length) io.stdout.write('\n' + outcomesText(report.plan, outcomes, style, settings));
+    if (stopSignal) return EXIT.runtime;
     return clean ? EXIT.ok : EXIT.runtime;
   },
 };

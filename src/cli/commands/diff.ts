@@ -3,7 +3,7 @@ import type { Command, Io } from '../args.js';
 import { loadPolicy, type LoadedPolicy } from '../../policy/load.js';
 import { plan } from '../../plan/plan.js';
 import type { Policy } from '../../policy/parse.js';
-import { checkPlan } from '../../plan/safety.js';
+import { checkMovable } from '../../plan/safety.js';
 import { planText } from '../../render/text.js';
 import { NO_STYLE, styleFor, type Style } from '../../render/style.js';
 import { EXIT, formatDiagnostic, PolicyError, type Diagnostic } from '../../model/errors.js';
@@ -50,8 +50,7 @@ export const diffCommand: Command = {
 export function planDiff(host: HostView, name: string, before: LoadedPolicy, after: LoadedPolicy, patch: typeof import('diff').createTwoFilesPatch): string | undefined {
   const render = (policy: Policy) => {
     const result = plan(policy, host.observed);
-    checkPlan(result, host.memoryTotals, policy);
-    return planText(result, NO_STYLE);
+    return planText({ plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: [] }, NO_STYLE);
   };
   const oldText = render(atPositionsOf(before.policy, after.policy));
   const newText = render(after.policy);

@@ -1,15 +1,16 @@
 import { writeFileNoFollow } from '../../host/safewrite.js';
 import { CONFIG, HOST, openHost, policyFrom, printJson, STATE } from '../common.js';
 import { oneOf, type Command } from '../args.js';
-import { checkPlan } from '../../plan/safety.js';
+import { checkMovable } from '../../plan/safety.js';
 import { plan } from '../../plan/plan.js';
 import { planJson } from '../../render/json.js';
 import { planText } from '../../render/text.js';
 import { planMarkdown } from '../../render/markdown.js';
 import { styleFor } from '../../render/style.js';
 import { EXIT, UsageError } from '../../model/errors.js';
-import { savedPlanJson } from '../../plan/saved.js';
-import { readProcFacts } from '../../plan/fingerprint.js';
+import { savePlan } from '../../plan/saved.js';
+import { readProcFacts } from '../../host/proc.js';
+import type { Report } from '../../report/report.js';
 import { ROOT } from '../root.js';
 import { gatherConflicts } from '../conflicts.js';
 
@@ -26,23 +27,21 @@ export const planCommand: Command = {
     ...ROOT,
     format: { type: 'string', short: 'f', arg: 'text|json|markdown', help: 'output format (default text)' },
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes (0 when none)' },
-    out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan, with a fingerprint of the host, for daxplan apply FILE' },
+    out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan as recorded intent, bound to this host, for daxplan apply FILE' },
   },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     if (values.out && values.state !== undefined) throw new UsageError('--out saves a plan for the host it was made on; a snapshot has no host to check it against: run plan --out on the host');
-    const { policy } = policyFrom(values, io);
+    const { policy, text } = policyFrom(values, io);
     const host = openHost(values, io);
     const observed = host.observed;
     const result = plan(policy, observed);
-    checkPlan(result, host.memoryTotals, policy);
     const { findings, pause } = gatherConflicts(values, observed, result);
-    result.conflicts = findings;
-    result.paused = pause;
-    if (values.out) writeFileNoFollow(values.out as string, JSON.stringify(savedPlanJson(result, observed, readProcFacts()), null, 2) + '\n');
-    if (format === 'json') printJson(io, planJson(result));
-    else if (format === 'markdown') io.stdout.write(planMarkdown(result, host.label ? `daxplan on ${host.label}` : undefined));
-    else io.stdout.write(planText(result, styleFor(io.stdout, io.env)));
+    const report: Report = { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: findings, paused: pause };
+    if (values.out) writeFileNoFollow(values.out as string, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n');
+    if (format === 'json') printJson(io, planJson(report));
+    else if (format === 'markdown') io.stdout.write(planMarkdown(report, host.label ? `daxplan on ${host.label}` : undefined));
+    else io.stdout.write(planText(report, styleFor(io.stdout, io.env)));
     return values['detailed-exitcode'] && result.summary.change > 0 ? EXIT.changes : EXIT.ok;
   },
 };

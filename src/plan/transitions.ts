@@ -1,0 +1,147 @@
+// The kernel's transitions between device states, as a graph: every path a
+// plan, an apply re-derivation or a rollback takes is a shortest path in it.
+import {
+  blockKind,
+  stateDrift,
+  stateForZone,
+  zoneNamed,
+  type AutoOnline,
+  type DesiredState,
+  type KernelFacts,
+  type ObservedDevice,
+  type ObservedState,
+  type StateWrite,
+  type Zone,
+} from '../model/device.js';
+
+/** How a device's memory is moved: the kernel's whole-device `state` file (Linux 7.3+), or each memory block. */
+export type Method = 'state' | 'per-block';
+
+/** What auto_online_blocks is set to for the moment kmem binds a device, and so how its memory arrives. */
+export type Arrival = 'offline' | 'online_kernel' | 'online_movable';
+
+export type Step =
+  | { op: 'bind'; driver: 'device_dax' }
+  | { op: 'bind'; driver: 'kmem'; arrive: Arrival }
+  | { op: 'unbind'; driver: 'kmem' | 'device_dax' }
+  | { op: 'state'; write: StateWrite }
+  | { op: 'offline_blocks' }
+  | { op: 'online_blocks'; zone: Zone };
+
+/** A step and the state the device is in once it has run. */
+export interface PlannedStep {
+  step: Step;
+  expect: ObservedState;
+}
+
+/** The state each arrival leaves a freshly bound device in. */
+export const ARRIVAL_STATE: Record<Arrival, ObservedState> = { offline: 'offline', online_kernel: 'online', online_movable: 'online_movable' };
+
+/** The arrival the kernel's own default gives (`online` lets the kernel pick the zone: ZONE_NORMAL unless told otherwise). */
+export function arrivalOf(auto: AutoOnline | undefined): Arrival {
+  if (auto === 'online' || auto === 'online_kernel') return 'online_kernel';
+  return auto === 'online_movable' ? 'online_movable' : 'offline';
+}
+
+/** An observed state fulfils a desired one (unbound memory is unplugged too). */
+export function satisfies(observed: ObservedState, desired: DesiredState): boolean {
+  return observed === desired || (desired === 'unplug' && observed === 'unbound');
+}
+
+/**
+ * The interface a device is moved through: `state` where the device shows the
+ * file, or (not yet bound to kmem) where the kernel showed it on another
+ * device; per-block otherwise. A device not bound to kmem reaches every
+ * target with the bind itself (its memory arrives as wanted), so for it the
+ * method names the interface it will have, not writes it needs.
+ */
+export function methodFor(device: ObservedDevice, kernel: KernelFacts): Method {
+  if (device.driver === 'kmem') return device.stateFile !== undefined ? 'state' : 'per-block';
+  return kernel.stateFile === 'seen' ? 'state' : 'per-block';
+}
+
+interface Edge {
+  to: ObservedState;
+  step: Step;
+}
+
+const STATE_ONLINE: Record<Zone, StateWrite> = { normal: 'online_kernel', movable: 'online_movable' };
+
+function edges(from: ObservedState, method: Method, device: ObservedDevice): Edge[] {
+  switch (from) {
+    case 'devdax':
+      return [{ to: 'unbound', step: { op: 'unbind', driver: 'device_dax' } }];
+    case 'unbound':
+      return [
+        { to: 'devdax', step: { op: 'bind', driver: 'device_dax' } },
+        ...(Object.keys(ARRIVAL_STATE) as Arrival[]).map((arrive): Edge => ({ to: ARRIVAL_STATE[arrive], step: { op: 'bind', driver: 'kmem', arrive } })),
+      ];
+    case 'unplug':
+      if (method === 'per-block') return [{ to: 'unbound', step: { op: 'unbind', driver: 'kmem' } }];
+      return [
+        { to: 'online', step: { op: 'state', write: STATE_ONLINE.normal } },
+        { to: 'online_movable', step: { op: 'state', write: STATE_ONLINE.movable } },
+        { to: 'unbound', step: { op: 'unbind', driver: 'kmem' } },
+      ];
+    default:
+      break;
+  }
+  // Every change between online types, and from offline, goes through unplugged (the kernel answers EBUSY otherwise).
+  if (method === 'state') return [{ to: 'unplug', step: { op: 'state', write: 'unplugged' } }];
+  if (from === 'offline')
+    return [
+      { to: 'online', step: { op: 'online_blocks', zone: 'normal' } },
+      { to: 'online_movable', step: { op: 'online_blocks', zone: 'movable' } },
+      { to: 'unbound', step: { op: 'unbind', driver: 'kmem' } },
+    ];
+  const out: Edge[] = [{ to: 'offline', step: { op: 'offline_blocks' } }];
+  if (from === 'mixed') {
+    // Online the offline blocks where every online block is already in one zone.
+    const zones = new Set(device.blocks.filter((b) => b.state === 'online').map(blockKind));
+    const zone = zones.size === 1 ? zoneNamed([...zones][0]) : undefined;
+    if (zone) out.unshift({ to: stateForZone(zone), step: { op: 'online_blocks', zone } });
+  }
+  return out;
+}
+
+/** Shortest sequence of kernel steps from the device's state to one `goal` accepts. */
+export function findSteps(device: ObservedDevice, goal: (state: ObservedState) => boolean, method: Method): PlannedStep[] | undefined {
+  const start = device.state;
+  const previous = new Map<ObservedState, { from: ObservedState; edge: Edge }>();
+  const queue: ObservedState[] = [start];
+  const seen = new Set<ObservedState>([start]);
+  while (queue.length) {
+    const state = queue.shift()!;
+    if (state !== start && goal(state)) {
+      const path: PlannedStep[] = [];
+      for (let s = state; s !== start; ) {
+        const { from, edge } = previous.get(s)!;
+        path.unshift({ step: edge.step, expect: edge.to });
+        s = from;
+      }
+      return path;
+    }
+    for (const edge of edges(state, method, device)) {
+      if (seen.has(edge.to)) continue;
+      seen.add(edge.to);
+      previous.set(edge.to, { from: state, edge });
+      queue.push(edge.to);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The steps that take a device to `to`: none when it is there already, a
+ * path through the graph otherwise. A device whose `state` file disagrees with
+ * its blocks is repaired through the file alone: unplugged, then the wanted
+ * word, never by mixing the two interfaces on one device.
+ */
+export function stepsTo(device: ObservedDevice, to: DesiredState, method: Method): PlannedStep[] | undefined {
+  const drifted = method === 'state' && stateDrift(device) !== undefined;
+  if (!drifted) return satisfies(device.state, to) ? [] : findSteps(device, (s) => satisfies(s, to), method);
+  const unplug: PlannedStep = { step: { op: 'state', write: 'unplugged' }, expect: 'unplug' };
+  if (to === 'unplug') return [unplug];
+  const rest = findSteps({ ...device, state: 'unplug', blocks: [] }, (s) => satisfies(s, to), method);
+  return rest && [unplug, ...rest];
+}
