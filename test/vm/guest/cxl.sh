@@ -85,7 +85,9 @@ cxl_memdev_of() {
 
 # status_cxl FILE DEV: what `daxplan status --format json` (in FILE) says of
 # DEV's CXL identity that sysfs contradicts (nothing when they agree):
-# cxl: { region, mode, memdevs: [{ name, serial, pci }], qos_class }.
+# cxl: { region, mode, memdevs: [{ name, serial, pci }], qos_class } (serial
+# compared as a number, whether written 0x1234abcd or 305441741; qos_class
+# an integer or null: the root decoder has 0, the memdevs none here).
 status_cxl() {
 	local mem
 	mem=$(cxl_memdev_of "$2")
@@ -97,7 +99,8 @@ const d = devices.find((x) => x.name === e.DEV);
 const want = { region: e.REGION, mode: e.MODE, memdevs: [{ name: e.MEMDEV, serial: e.SERIAL, pci: e.PCI }] };
 const same = (a, b) => { try { return BigInt(a) === BigInt(b); } catch { return false; } };
 const c = d && d.cxl;
-const ok = c && c.region === want.region && c.mode === want.mode && "qos_class" in c && Array.isArray(c.memdevs) &&
+const qos = c && (c.qos_class === undefined || c.qos_class === null || Number.isInteger(c.qos_class));
+const ok = c && qos && c.region === want.region && c.mode === want.mode && Array.isArray(c.memdevs) &&
   c.memdevs.length === 1 && c.memdevs[0].name === e.MEMDEV && same(c.memdevs[0].serial, e.SERIAL) && c.memdevs[0].pci === e.PCI;
 if (!ok) console.log(`${e.DEV}: status says cxl ${d ? JSON.stringify(c) : "(no such device)"}, sysfs ${JSON.stringify(want)}`);
 ' "$1"
