@@ -12,6 +12,8 @@ const schemas = {
 };
 
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, code: { source: true, esm: true } });
+// Definitions the schemas share ($ref common.schema.json#/definitions/...).
+ajv.addSchema(JSON.parse(fs.readFileSync('schemas/common.schema.json', 'utf8')));
 const refs = {};
 for (const [name, file] of Object.entries(schemas)) {
   const schema = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -150,6 +150,13 @@ errors('--help on every command, and colour only on a TTY without NO_COLOR', asy
   assert.not.match(colour.stdout, '\x1b[');
 });
 
+errors('the product has no simulated kernel: --simulate is an unknown option, and the simulator refuses the real /sys', async () => {
+  const r = await run(['apply', '--simulate', '-c', policyFile(FAR_MOVABLE)]);
+  assert.is(r.code, 64);
+  assert.match(r.stderr, "Unknown option '--simulate'");
+  assert.throws(() => SimulatedKernel.fromTree('/sys/.'), /never runs on the real sysfs/);
+  assert.not.match(fs.readFileSync(BIN, 'utf8'), 'daxplan-sim.json');
+});
 errors.run();
 
 const apply = suite('cli: apply on the simulated kernel');
@@ -158,13 +165,6 @@ function simHost(spec: Parameters<typeof host>[0], sim: object = {}) {
   return host(spec, sim);
 }
 
-errors('the product has no simulated kernel: --simulate is an unknown option, and the simulator refuses the real /sys', async () => {
-  const r = await run(['apply', '--simulate', '-c', policyFile(FAR_MOVABLE)]);
-  assert.is(r.code, 64);
-  assert.match(r.stderr, "Unknown option '--simulate'");
-  assert.throws(() => SimulatedKernel.fromTree('/sys/.'), /never runs on the real sysfs/);
-  assert.not.match(fs.readFileSync(BIN, 'utf8'), 'daxplan-sim.json');
-});
 
 apply('apply converges, prints the plan and a per-device summary; a second apply is a no-op', async () => {
   const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }, { name: 'dax1.0', node: 2, blocks: 4, state: 'online' }] });

@@ -67,6 +67,16 @@ cli('auto_online_blocks=online: a warning with the sysfs path and the fix that s
   assert.equal(agreed.ids, ['info kernel.auto_online_blocks']);
 });
 
+cli('Linux 7.3: a state file the blocks contradict is drift, with the repair', async () => {
+  const { root, sys } = hostRoot({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable', stateWord: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'online_movable' }] });
+  const r = await doctor(root, sys);
+  assert.equal(r.ids, ['warning device.state-drift']);
+  const [f] = r.doc.findings;
+  assert.is(f.evidence, '/sys/bus/dax/devices/dax0.0/state = online (blocks 32:Movable,33:Movable)');
+  assert.match(f.message, "dax0.0: the kernel's state file reads online but the memory blocks are 2/2 blocks online, Movable");
+  assert.match(f.fix, "daxplan apply --device dax0.0' to repair it through the state file");
+});
+
 cli('kernel command line: memhp_default_state, memory_hotplug.online_policy (dashes too), movable_node', async () => {
   const { root, sys } = hostRoot({ ...TWO_PMEM, autoOnline: 'online' });
   writeFiles(root, { 'proc/cmdline': 'BOOT_IMAGE=/vmlinuz memhp_default_state=online memory-hotplug.online_policy=auto-movable movable_node quiet\n' });

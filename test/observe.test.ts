@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DirSysfs } from '../src/host/sysfs.js';
 import { observe } from '../src/host/observe.js';
+import { fakeHost } from './support/observed.js';
+import { SHAPES } from './fixtures/shapes.js';
 import { stateDrift } from '../src/model/device.js';
 import { host, REAL_612 } from './support/host.js';
 
@@ -178,3 +180,14 @@ leak('online blocks of a device no longer bound to kmem are reported (they stay 
 });
 
 leak.run();
+
+const fake = suite('observe: the in-memory host builder reads as the tree does');
+
+fake('every fixture shape: fakeHost(spec) equals observe(tree written from spec)', () => {
+  for (const [name, spec] of Object.entries(SHAPES)) {
+    const fromTree = observe(new DirSysfs(host(spec)));
+    assert.equal(fakeHost(spec), fromTree, name);
+  }
+});
+
+fake.run();

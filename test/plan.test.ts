@@ -4,12 +4,13 @@ import { DirSysfs } from '../src/host/sysfs.js';
 import { observe } from '../src/host/observe.js';
 import { parsePolicy, type Policy } from '../src/policy/parse.js';
 import { plan, type Entry } from '../src/plan/plan.js';
-import type { Step } from '../src/plan/transitions.js';
+import type { Step } from '../src/model/steps.js';
 import { describeStep } from '../src/render/words.js';
 import type { AutoOnline } from '../src/model/device.js';
 import type { DeviceShape, HostSpec } from './sim/tree.js';
 import { summaryLine } from '../src/render/words.js';
-import { host, REAL_612 } from './support/host.js';
+import { REAL_612 } from './support/host.js';
+import { fakeHost } from './support/observed.js';
 
 function policy(yaml: string): Policy {
   const result = parsePolicy(yaml, 'policy.yaml');
@@ -39,8 +40,7 @@ function ops(steps: { step: Step }[]): string {
 }
 
 function planOne(state: DeviceShape, to: string, extra: Partial<HostSpec> = {}): Entry {
-  const root = host({ ...extra, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state }] });
-  return plan(allTo(to), observe(new DirSysfs(root))).entries[0];
+  return plan(allTo(to), fakeHost({ ...extra, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state }] })).entries[0];
 }
 
 function stepsFor(state: DeviceShape, to: string, extra: Partial<HostSpec> = {}): string {
@@ -122,21 +122,19 @@ for (const [from, to, expected] of STATE) {
   state(`${from} -> ${to}`, () => assert.is(stepsFor(from, to, { stateFile: true, autoOnline: 'online' }), expected));
 }
 state('a devdax device goes through the state file when another kmem device shows it, and arrives as wanted', () => {
-  const root = host({
+  const entry = plan(allTo('online_movable'), fakeHost({
     stateFile: true,
     autoOnline: 'online',
     devices: [
       { name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' },
       { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' },
     ],
-  });
-  const entry = plan(allTo('online_movable'), observe(new DirSysfs(root))).entries[1];
+  })).entries[1];
   assert.is(entry.kind === 'change' && `${entry.method} ${ops(entry.steps)}`, 'state unbind:device_dax bind:kmem=online_movable');
 });
 state('a state file gone stale under per-block writes is drift: repaired through the file even where the blocks already match', () => {
   assert.is(planOne('online_movable', 'online_movable', { stateFile: true }).kind, 'unchanged', 'consistent: nothing to do');
-  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] });
-  const drifted = plan(allTo('online_movable'), observe(new DirSysfs(root))).entries[0];
+  const drifted = plan(allTo('online_movable'), fakeHost({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] })).entries[0];
   assert.is(drifted.kind === 'change' && `${drifted.method} ${ops(drifted.steps)}`, 'state state:unplugged state:online_movable');
   assert.match(drifted.reason, "the kernel's state file reads online but the memory blocks are 4/4 blocks online, Movable: repaired through the state file");
 });
@@ -186,23 +184,22 @@ rules('defaults.state takes the devices no rule matches', () => {
 });
 
 rules('a tier selector on a node with no online memory blocks the device and says why', () => {
-  const root = host({ devices: [{ name: 'dax0.0', node: 3, blocks: 2, state: 'devdax' }] });
+  const observed = fakeHost({ devices: [{ name: 'dax0.0', node: 3, blocks: 2, state: 'devdax' }] });
   const p = policy(`version: 1\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n`);
-  const entry = plan(p, observe(new DirSysfs(root))).entries[0];
+  const entry = plan(p, observed).entries[0];
   assert.is(entry.kind, 'blocked');
   assert.match(entry.reason, 'node 3 is in no memory tier');
   assert.match(entry.reason, 'tiers:');
 });
 
 rules('tiers: declared in the policy resolve such a node', () => {
-  const root = host({ devices: [{ name: 'dax0.0', node: 3, blocks: 2, state: 'devdax' }] });
+  const observed = fakeHost({ devices: [{ name: 'dax0.0', node: 3, blocks: 2, state: 'devdax' }] });
   const p = policy(`version: 1\ntiers:\n  22: [3]\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n`);
-  assert.is(plan(p, observe(new DirSysfs(root))).entries[0].kind, 'change');
+  assert.is(plan(p, observed).entries[0].kind, 'change');
 });
 
 rules('a device whose sysfs does not parse is blocked, never changed', () => {
-  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
-  const observed = observe(new DirSysfs(root));
+  const observed = fakeHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   observed.devices[0].problems.push('size: cannot parse "x"');
   const entry = plan(allTo('online'), observed).entries[0];
   assert.is(entry.kind, 'blocked');
@@ -210,7 +207,7 @@ rules('a device whose sysfs does not parse is blocked, never changed', () => {
 });
 
 rules('no changes reads as such', () => {
-  const result = plan(allTo('devdax'), observe(new DirSysfs(host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] }))));
+  const result = plan(allTo('devdax'), fakeHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] }));
   assert.is(summaryLine(result.summary), 'No changes. Memory matches policy.');
 });
 

@@ -1,23 +1,32 @@
-// The test command: unit tests (uvu), then the contrib checks and the
-// real-kernel VM suite; ends with one line "N passed, N failed" for CI.
+// The test command: the dependency rules, unit tests (uvu), then the contrib
+// checks and the real-kernel VM suite; ends with one line "N passed, N
+// failed" for CI. `node test/run.mjs unit` runs the named suites alone.
 import { spawn } from 'node:child_process';
 
 const suites = [
+  { name: 'dependencies', cmd: 'npx', args: ['depcruise', 'src', '--config', '.dependency-cruiser.cjs'], parse: oneCheck },
   { name: 'unit', cmd: process.execPath, args: ['--import', 'tsx', 'test/unit.ts'], parse: uvuCounts },
   { name: 'contrib', cmd: 'bash', args: ['test/contrib/check.sh'], parse: plainCounts },
   { name: 'vm', cmd: process.execPath, args: ['--import', 'tsx', 'test/vm/run.ts'], parse: plainCounts, skipEnv: 'DAXPLAN_SKIP_VM' },
 ];
 
+/** A tool that passes or fails as a whole: one check. */
+function oneCheck(_out, code) {
+  return { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
+}
+
 function uvuCounts(out) {
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
-  return Number.isNaN(total) ? undefined : { passed, failed: total - passed };
+  const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  // uvu counts a skipped test in Total, not in Passed.
+  return Number.isNaN(total) ? undefined : { passed, failed: total - passed - skipped, skipped };
 }
 
 function plainCounts(out) {
-  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
-  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
+  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/gm)].pop();
+  return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) } : undefined;
 }
 
 function runSuite(suite) {
@@ -28,15 +37,19 @@ function runSuite(suite) {
       out += d;
       process.stdout.write(d);
     });
-    child.on('close', (code) => resolve({ code, counts: suite.parse(out) }));
+    child.on('close', (code) => resolve({ code, counts: suite.parse(out, code) }));
   });
 }
 
 let passed = 0;
 let failed = 0;
-for (const suite of suites) {
+let skipped = 0;
+const only = process.argv.slice(2);
+for (const name of only) if (!suites.some((s) => s.name === name)) throw new Error(`no test suite "${name}" (${suites.map((s) => s.name).join(', ')})`);
+for (const suite of suites.filter((s) => only.length === 0 || only.includes(s.name))) {
   if (suite.skipEnv && process.env[suite.skipEnv] === '1') {
     console.log(`# ${suite.name}: skipped (${suite.skipEnv}=1)`);
+    skipped++;
     continue;
   }
   console.log(`# ${suite.name}`);
@@ -47,7 +60,8 @@ for (const suite of suites) {
     continue;
   }
   passed += counts.passed;
+  skipped += counts.skipped;
   failed += counts.failed + (code !== 0 && counts.failed === 0 ? 1 : 0);
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed ? 1 : 0;

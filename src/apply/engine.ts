@@ -16,7 +16,8 @@ import {
   ZONE_NAMES,
 } from '../model/device.js';
 import type { Change } from '../plan/plan.js';
-import { findSteps, methodFor, satisfies, type Method, type PlannedStep } from '../plan/transitions.js';
+import { findSteps, methodFor, satisfies } from '../plan/transitions.js';
+import type { Method, PlannedStep } from '../model/steps.js';
 import type { KernelFacts } from '../model/device.js';
 import { StepRunner, type OverrideHook } from './steps.js';
 

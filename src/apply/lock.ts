@@ -10,19 +10,12 @@ import { once } from 'node:events';
 import { HostError, LockHeldError } from '../model/errors.js';
 import { writeFileNoFollow } from '../host/safewrite.js';
 import { builtin } from '../lazy.js';
+import { describeHolder, readHolder, type Holder } from '../host/lock-record.js';
 
 const childProcess = builtin<typeof ChildProcesses>('node:child_process');
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
 const HELD_EXIT = 75;
-
-export interface Holder {
-  pid: number;
-  trigger: string;
-  started: string;
-  /** The device the holder is moving right now, if any, and the auto_online_blocks value to put back should it die mid-bind. */
-  moving?: { device: string; from: string; to: string; restoreAutoOnline?: string };
-}
 
 export interface Lock {
   file: string;
@@ -34,19 +27,6 @@ export interface Lock {
   /** Records the device being moved (or none), for whoever finds the lock next. */
   record(moving: Holder['moving']): void;
   release(): Promise<void>;
-}
-
-export function readHolder(file: string): Holder | undefined {
-  try {
-    const holder = JSON.parse(fs.readFileSync(file, 'utf8')) as Holder;
-    return typeof holder.pid === 'number' ? holder : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function describeHolder(holder: Holder | undefined): string {
-  return holder ? `pid ${holder.pid} (trigger ${holder.trigger}, since ${holder.started})` : 'another process';
 }
 
 /**

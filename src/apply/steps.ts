@@ -2,7 +2,7 @@
 import type * as ChildProcess from 'node:child_process';
 import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { ZONE_NAMES, type Driver, type ObservedDevice, type StateWrite, type Zone } from '../model/device.js';
-import type { Arrival, Step } from '../plan/transitions.js';
+import type { Arrival, Step } from '../model/steps.js';
 import { builtin } from '../lazy.js';
 
 const childProcess = builtin<typeof ChildProcess>('node:child_process');

@@ -5,7 +5,7 @@ import type * as Crypto from 'node:crypto';
 import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals } from '../host/totals.js';
-import type { MemoryTotals } from '../plan/safety.js';
+import type { MemoryTotals } from '../model/host-facts.js';
 import { observe } from '../host/observe.js';
 import type { Observed } from '../model/device.js';
 import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js';

@@ -1,9 +1,9 @@
 // Competing controllers: evidence in, findings out. Pure: the readers in
 // read.ts collect the evidence; this decides what it means.
 import * as path from 'node:path';
-import { blockSignature, describeDevice, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
+import { blockSignature, describeDevice, stateDrift, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
-import { describeHolder, type Holder } from '../apply/lock.js';
+import { describeHolder, type Holder } from '../host/lock-record.js';
 import { describeDecider } from '../plan/match.js';
 import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
@@ -68,6 +68,7 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...(input.host ? daxctlFindings(input, input.host) : []),
     ...lockFindings(input),
     ...mixedFindings(input),
+    ...driftFindings(input),
   ];
   return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
 }
@@ -288,6 +289,23 @@ function mixedFindings({ observed, lock }: DoctorInput): Finding[] {
         : `${d.name} is ${describeDevice(d)}: its blocks disagree in state or zone, left so by another controller or an interrupted run`,
       fix: `Run 'daxplan apply --device ${d.name}' to move it to the policy's state, and remove whatever else writes its blocks.`,
     }));
+}
+
+/** Linux 7.3: a state file the blocks contradict was left so by per-block writes (daxctl, a udev rule, a script). */
+function driftFindings({ observed }: DoctorInput): Finding[] {
+  return observed.devices.flatMap((d) => {
+    const drift = stateDrift(d);
+    if (!drift) return [];
+    return [
+      {
+        id: 'device.state-drift',
+        severity: 'warning' as const,
+        evidence: `${sysfsPath(`bus/dax/devices/${d.name}/state`)} = ${d.stateFile} (blocks ${blockSignature(d)})`,
+        message: `${d.name}: ${drift}: something moved its memory block by block behind the kernel's whole-device interface`,
+        fix: `Run 'daxplan apply --device ${d.name}' to repair it through the state file, and stop whatever writes its blocks one by one (daxctl online-memory/offline-memory, a udev rule writing memory*/state).`,
+      },
+    ];
+  });
 }
 
 export function countBySeverity(findings: Finding[]): Record<Severity, number> {

@@ -1,7 +1,7 @@
 // The readers behind doctor: the host's files under a root, and the lock.
 // They only read; in particular the lock is never taken.
 import { DirSysfs, type Sysfs } from '../host/sysfs.js';
-import { readHolder } from '../apply/lock.js';
+import { readHolder } from '../host/lock-record.js';
 import { DAXCTL_CONF_DIR } from './daxctl.js';
 import { effectiveRuleFiles } from './udev.js';
 import type { HostEvidence, LockEvidence } from './findings.js';

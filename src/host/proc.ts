@@ -1,6 +1,6 @@
 // What /proc says about this boot: a saved plan is bound to it.
 import { readFileSync } from 'node:fs';
-import type { ProcFacts } from '../plan/fingerprint.js';
+import type { ProcFacts } from '../model/host-facts.js';
 
 export function readProcFacts(procRoot = '/proc'): ProcFacts {
   const read = (f: string) => {

@@ -6,7 +6,7 @@ import { validateSnapshot } from '../generated/validators.js';
 import { readJsonDocument } from './jsonfile.js';
 import { UsageError } from '../model/errors.js';
 import { compareDeviceNames, stateFileSupport } from './observe.js';
-import type { MemoryTotals } from '../plan/safety.js';
+import type { MemoryTotals } from '../model/host-facts.js';
 import { type AutoOnline, type BlockState, type Observed, type ObservedDevice, type StateFileSupport, type StateWord } from '../model/device.js';
 
 export const SNAPSHOT_FORMAT_VERSION = '2.0';

@@ -2,7 +2,7 @@
 import { MEMORY, SysfsReadError, type Sysfs } from './sysfs.js';
 import { parseBlockSize } from './observe.js';
 import type { BlockState, Observed } from '../model/device.js';
-import type { MemoryTotals } from '../plan/safety.js';
+import type { MemoryTotals } from '../model/host-facts.js';
 
 /**
  * Online memory by zone across the host. Blocks of `observed` devices (read in

@@ -1,23 +1,12 @@
 // What a plan was made from: enough to tell, before the first write, that the
 // host is no longer the one the plan was made for.
 import type * as Crypto from 'node:crypto';
-import { blockSignature, type Observed, type ObservedState, type StateWord } from '../model/device.js';
+import { blockSignature, type Observed } from '../model/device.js';
 import { builtin } from '../lazy.js';
+import type { ProcFacts } from '../model/host-facts.js';
+import type { Fingerprint } from '../model/saved-plan.js';
 
 const crypto = builtin<typeof Crypto>('node:crypto');
-
-export interface Fingerprint {
-  boot_id: string | null;
-  kernel_release: string | null;
-  auto_online_blocks: string | null;
-  devices: { name: string; uuid: string | null; state: ObservedState; state_file: StateWord | null; target_node: number | null; size: string; blocks: string }[];
-  digest: string;
-}
-
-export interface ProcFacts {
-  bootId: string | null;
-  kernelRelease: string | null;
-}
 
 export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
   const body = {

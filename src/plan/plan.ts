@@ -14,7 +14,8 @@ import {
   type Zone,
 } from '../model/device.js';
 import { decide, type Decider } from './match.js';
-import { methodFor, stepsTo, type Method, type PlannedStep } from './transitions.js';
+import { methodFor, stepsTo } from './transitions.js';
+import type { Method, PlannedStep } from '../model/steps.js';
 
 interface EntryBase {
   device: ObservedDevice;

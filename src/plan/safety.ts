@@ -1,12 +1,7 @@
 // The movable-ratio check: pure, on a plan and the host's memory totals.
 import type { Policy } from '../policy/parse.js';
 import { capacityDelta, type Plan } from './plan.js';
-
-/** Online memory by kind: ZONE_MOVABLE, and everything the kernel can use for its own data. */
-export interface MemoryTotals {
-  kernel: bigint;
-  movable: bigint;
-}
+import type { MemoryTotals } from '../model/host-facts.js';
 
 /** Whether the plan adds ZONE_MOVABLE memory anywhere (only then is the ratio worth reading). */
 export function addsMovable(plan: Plan): boolean {

@@ -4,54 +4,19 @@
 // document itself. apply re-derives the steps from a fresh read under the
 // lock and refuses the plan when the host or the steps differ.
 import type * as Crypto from 'node:crypto';
-import { validateSavedPlan } from '../generated/validators.js';
 import { DaxplanError, EXIT } from '../model/errors.js';
-import { readJsonDocument } from '../host/jsonfile.js';
-import type { AutoOnline, DesiredState, KernelFacts, Observed, ObservedState } from '../model/device.js';
+import type { KernelFacts, Observed } from '../model/device.js';
+import type { SavedPlan, SavedRule } from '../model/saved-plan.js';
 import { builtin } from '../lazy.js';
 import { changes, kernelAfter, planTo, summarise, type Entry, type Plan, type SettingEntry } from './plan.js';
 import type { Decider } from './match.js';
-import type { Method, PlannedStep } from './transitions.js';
-import { fingerprint, staleness, type Fingerprint, type ProcFacts } from './fingerprint.js';
+import { fingerprint, staleness } from './fingerprint.js';
+import { stepJson } from '../model/steps.js';
+import type { ProcFacts } from '../model/host-facts.js';
 
 const crypto = builtin<typeof Crypto>('node:crypto');
 
 export const SAVED_PLAN_FORMAT_VERSION = '2.0';
-const MAX_PLAN_BYTES = 16 << 20;
-
-interface SavedRule {
-  name: string;
-  file: string;
-  line: number | null;
-}
-
-export interface SavedAction {
-  device: string;
-  from: ObservedState;
-  to: DesiredState;
-  method: Method;
-  steps: PlannedStep[];
-  rule: SavedRule;
-  reason: string;
-}
-
-export interface SavedSetting {
-  setting: SettingEntry['setting'];
-  from: AutoOnline | null;
-  to: AutoOnline;
-  rule: SavedRule;
-}
-
-export interface SavedPlan {
-  format_version: string;
-  kind: 'saved-plan';
-  created_at: string;
-  policy: { file: string; sha256: string } | null;
-  host: Fingerprint;
-  kernel_settings: SavedSetting[];
-  actions: SavedAction[];
-  digest: string;
-}
 
 export class StalePlanError extends DaxplanError {
   constructor(file: string, reasons: string[]) {
@@ -78,23 +43,15 @@ export function savePlan(plan: Plan, observed: Observed, proc: ProcFacts, policy
     kernel_settings: plan.settings
       .filter((s) => s.kind === 'change')
       .map((s) => ({ setting: s.setting, from: s.from ?? null, to: s.to, rule: { name: `kernel.${s.setting}`, file: s.file, line: s.line } })),
-    actions: changes(plan).map((c) => ({ device: c.device.name, from: c.device.state, to: c.to, method: c.method, steps: c.steps, rule: ruleOf(c.decider), reason: c.reason })),
+    actions: changes(plan).map((c) => ({ device: c.device.name, from: c.device.state, to: c.to, method: c.method, steps: c.steps.map(stepJson), rule: ruleOf(c.decider), reason: c.reason })),
   };
   return { ...body, digest: digestOf(body) };
 }
 
-export function readSavedPlan(file: string): SavedPlan {
-  const saved = readJsonDocument<SavedPlan>(file, {
-    kind: 'saved-plan',
-    what: 'daxplan saved plan',
-    hint: 'make one with daxplan plan --out FILE',
-    maxBytes: MAX_PLAN_BYTES,
-    validate: validateSavedPlan,
-    major: 2,
-  });
+/** Refuses a saved plan changed after daxplan wrote it: its digest covers everything it says it will do. */
+export function checkSealed(file: string, saved: SavedPlan): void {
   const { digest, ...body } = saved;
   if (digestOf(body) !== digest) throw new StalePlanError(file, ['it was changed after daxplan wrote it (its digest does not match its content)']);
-  return saved;
 }
 
 /**
@@ -103,6 +60,7 @@ export function readSavedPlan(file: string): SavedPlan {
  * or when the steps derived now are not the steps the plan recorded.
  */
 export function planFromSaved(file: string, saved: SavedPlan, observed: Observed, proc: ProcFacts): Plan {
+  checkSealed(file, saved);
   const reasons = staleness(saved.host, fingerprint(observed, proc));
   if (reasons.length) throw new StalePlanError(file, reasons);
   const settings: SettingEntry[] = saved.kernel_settings.map((s) => {
@@ -115,7 +73,7 @@ export function planFromSaved(file: string, saved: SavedPlan, observed: Observed
     const device = observed.devices.find((d) => d.name === action.device);
     if (!device) throw new StalePlanError(file, [`${action.device} is gone`]);
     const entry = planTo(device, action.to, deciderOf(action.rule), action.reason, kernel);
-    const now = entry.kind === 'change' ? JSON.stringify([entry.method, entry.steps]) : entry.kind;
+    const now = entry.kind === 'change' ? JSON.stringify([entry.method, entry.steps.map(stepJson)]) : entry.kind;
     if (now !== JSON.stringify([action.method, action.steps]))
       throw new StalePlanError(file, [`the steps for ${action.device} are no longer the ones it recorded (now: ${entry.kind === 'change' ? `${entry.method}, ${entry.steps.length} steps` : `${entry.kind}: ${entry.reason}`})`]);
     return entry;

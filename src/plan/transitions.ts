@@ -13,26 +13,7 @@ import {
   type StateWrite,
   type Zone,
 } from '../model/device.js';
-
-/** How a device's memory is moved: the kernel's whole-device `state` file (Linux 7.3+), or each memory block. */
-export type Method = 'state' | 'per-block';
-
-/** What auto_online_blocks is set to for the moment kmem binds a device, and so how its memory arrives. */
-export type Arrival = 'offline' | 'online_kernel' | 'online_movable';
-
-export type Step =
-  | { op: 'bind'; driver: 'device_dax' }
-  | { op: 'bind'; driver: 'kmem'; arrive: Arrival }
-  | { op: 'unbind'; driver: 'kmem' | 'device_dax' }
-  | { op: 'state'; write: StateWrite }
-  | { op: 'offline_blocks' }
-  | { op: 'online_blocks'; zone: Zone };
-
-/** A step and the state the device is in once it has run. */
-export interface PlannedStep {
-  step: Step;
-  expect: ObservedState;
-}
+import type { Arrival, Method, PlannedStep, Step } from '../model/steps.js';
 
 /** The state each arrival leaves a freshly bound device in. */
 export const ARRIVAL_STATE: Record<Arrival, ObservedState> = { offline: 'offline', online_kernel: 'online', online_movable: 'online_movable' };

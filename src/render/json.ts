@@ -3,7 +3,7 @@
 import { onlineBlockCount, stateDrift, type Observed, type ObservedDevice } from '../model/device.js';
 import { capacityDelta, changes, type Entry, type SettingEntry } from '../plan/plan.js';
 import type { Decider } from '../plan/match.js';
-import type { PlannedStep } from '../plan/transitions.js';
+import { stepJson } from '../model/steps.js';
 import { describeWarning, type Report, type Warning } from '../report/report.js';
 import { appliedCapacity } from '../apply/capacity.js';
 import type { Outcome } from '../apply/engine.js';
@@ -19,10 +19,6 @@ export function deciderJson(decider: Decider | undefined) {
   return decider.kind === 'rule'
     ? { name: decider.name, file: decider.file, line: decider.line }
     : { name: 'defaults', file: decider.file, line: null };
-}
-
-export function stepJson(planned: PlannedStep) {
-  return { ...planned.step, expect: planned.expect };
 }
 
 export function kernelJson(kernel: Observed['kernel']) {
@@ -50,7 +46,7 @@ export function deviceJson(d: ObservedDevice) {
     blocks_online: onlineBlockCount(d),
     blocks_present: d.blocks.length,
     blocks_span: d.blockSpan,
-    zone: zoneSummary(d),
+    zone: zoneSummary(d) ?? null,
     ranges: d.ranges.map((r) => ({ start: `0x${r.start.toString(16)}`, end: `0x${r.end.toString(16)}` })),
     problems: d.problems,
   };

@@ -89,7 +89,7 @@ export function statusText(observed: Observed, pause?: Pause): string {
     d.uuid ?? '-',
     bytes(d.size),
     blocksSummary(d),
-    zoneSummary(d),
+    zoneSummary(d) ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();

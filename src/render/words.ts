@@ -1,6 +1,6 @@
 // Words shared by every renderer: steps, deciders, summaries.
 import { blockKind, onlineBlockCount, type AutoOnline, type KernelFacts, type ObservedDevice } from '../model/device.js';
-import type { Arrival, Method, PlannedStep } from '../plan/transitions.js';
+import type { Arrival, Method, PlannedStep } from '../model/steps.js';
 
 const ARRIVES: Record<Arrival, string> = { offline: 'offline', online_kernel: 'online in ZONE_NORMAL', online_movable: 'online in ZONE_MOVABLE' };
 
@@ -26,10 +26,10 @@ export function describeStep(planned: PlannedStep, device: ObservedDevice, auto:
   }
 }
 
-/** Zone column of status: the zone every online block is in, or "mixed". */
-export function zoneSummary(device: ObservedDevice): string {
+/** The zone every online block is in, or "mixed"; undefined when none is online. */
+export function zoneSummary(device: ObservedDevice): string | undefined {
   const zones = new Set(device.blocks.filter((b) => b.state === 'online').map(blockKind));
-  if (zones.size === 0) return '-';
+  if (zones.size === 0) return undefined;
   return zones.size === 1 ? [...zones][0] : 'mixed';
 }
 

@@ -5,7 +5,7 @@ import type { Plan } from '../plan/plan.js';
 import type { MovableExcess } from '../plan/safety.js';
 import type { Finding } from '../doctor/findings.js';
 import type { Pause } from '../host/pause.js';
-import type { Holder } from '../apply/lock.js';
+import type { Holder } from '../host/lock-record.js';
 import { bytes } from '../model/units.js';
 
 /** A run that died holding the lock while it moved a device; `now` is where that device is. */

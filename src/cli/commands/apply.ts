@@ -3,7 +3,7 @@ import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { PausedError, readPause } from '../../host/pause.js';
 import { converge } from '../../apply/run.js';
-import { readSavedPlan } from '../../plan/saved.js';
+import { readSavedPlan } from '../../host/saved-plan-file.js';
 import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
 import { describeStep } from '../../render/words.js';

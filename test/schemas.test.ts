@@ -1,0 +1,80 @@
+// Every JSON output is a published contract (schemas/*.schema.json): the real
+// outputs of the CLI, in the shapes a user meets, must validate against it,
+// so the documentation cannot drift from what daxplan prints.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { run } from './support/cli.js';
+import { host, policyFile, REAL_612, REPO, tempDir } from './support/host.js';
+
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true });
+for (const file of fs.readdirSync(path.join(REPO, 'schemas')).filter((f) => f.endsWith('.schema.json')))
+  ajv.addSchema(JSON.parse(fs.readFileSync(path.join(REPO, 'schemas', file), 'utf8')));
+
+function schema(name: string): ValidateFunction {
+  const validate = ajv.getSchema(`https://daxplan.dev/schemas/${name}.schema.json`);
+  if (!validate) throw new Error(`no schema ${name}`);
+  return validate;
+}
+
+function conforms(name: string, doc: unknown): void {
+  const validate = schema(name);
+  assert.ok(validate(doc), `${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(doc).slice(0, 400)}`);
+}
+
+async function json(argv: string[]): Promise<unknown> {
+  const r = await run(argv);
+  assert.ok(r.code === 0 || r.code === 1 || r.code === 2, `${argv.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const MOVABLE = 'version: 1\nrules:\n  - name: all\n    match: { device: "*" }\n    state: online_movable\n';
+const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu');
+
+const outputs = suite('schemas: real outputs validate against the published schemas');
+
+outputs('plan: the bundled example (per-block, a mixed device, conflicts) and a Linux 7.3 host with a drifted state file', async () => {
+  conforms('plan', await json(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', REAL_612, '-f', 'json']));
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable', stateWord: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' }] });
+  const doc = (await json(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', root, '-f', 'json'])) as { actions: { method: string }[] };
+  conforms('plan', doc);
+  assert.equal(doc.actions.map((a) => a.method), ['state', 'state']);
+});
+
+outputs('status: real 6.12 tree and a 7.3 host', async () => {
+  conforms('status', await json(['status', '--sysfs-root', REAL_612, '-f', 'json']));
+  const doc = (await json(['status', '--sysfs-root', host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }] }), '-f', 'json'])) as {
+    devices: { state_file: string; zone: unknown }[];
+  };
+  conforms('status', doc);
+  assert.is(doc.devices[0].state_file, 'unplugged');
+  assert.is(doc.devices[0].zone, null, 'no zone is null, not "-"');
+});
+
+outputs('apply: success, a refused unplug (EBUSY, rolled back), a dry run', async () => {
+  const ok = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
+  conforms('apply', await json(['apply', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')]));
+  const busy = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, { stateFile: true, busyBlocks: [33] });
+  const failed = (await json(['apply', '-c', policyFile(MOVABLE), '--sysfs-root', busy, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')])) as { outcomes: { restored: boolean }[] };
+  conforms('apply', failed);
+  assert.is(failed.outcomes[0].restored, true);
+  conforms('apply', await json(['apply', '--dry-run', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json']));
+});
+
+outputs('doctor, snapshot and a saved plan', async () => {
+  conforms('doctor', await json(['doctor', '--sysfs-root', REAL_612, '-f', 'json']));
+  conforms('snapshot', await json(['snapshot', '--sysfs-root', REAL_612]));
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const out = path.join(tempDir(), 'plan.json');
+  assert.is((await run(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', root, '--out', out])).code, 0);
+  conforms('saved-plan', JSON.parse(fs.readFileSync(out, 'utf8')));
+});
+
+outputs('a schema is not a rubber stamp: a wrong shape is refused', () => {
+  assert.not.ok(schema('status')({ format_version: '2.0', kind: 'status', kernel: {}, devices: [], disabled: null }));
+  assert.not.ok(schema('plan')({ format_version: '1.0', kind: 'plan' }));
+});
+
+outputs.run();
