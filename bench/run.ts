@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
 import { writeHost, type HostSpec } from '../test/sim/tree.js';
 import { writeHostFast } from './tree.js';
-import type { Timing } from '../test/vm/run.js';
+import { medianOf, TRANSITIONS, type Timing } from '../test/vm/timings.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(REPO, 'dist/daxplan.mjs');
@@ -411,35 +411,17 @@ function vmComparison(): void {
     return;
   }
   const { timings } = JSON.parse(fs.readFileSync(TIMINGS, 'utf8')) as { timings: Timing[] };
-  const samples = new Map<string, number[]>();
-  for (const t of timings) {
-    if (t.note === 'refused') continue;
-    const key = `${t.kernel}|${t.tool}|${t.transition}`;
-    samples.set(key, [...(samples.get(key) ?? []), t.ms]);
-  }
-  const med = (kernel: string, tool: string, transition: string) => {
-    const xs = samples.get(`${kernel}|${tool}|${transition}`);
-    return xs?.length ? { ms: median(xs), runs: xs.length } : undefined;
-  };
+  const med = (kernel: string, tool: string, transition: string) => medianOf(timings, kernel, tool, transition);
   const kernels = [...new Set(timings.map((t) => t.kernel))].sort();
   let compared = 0;
   for (const kernel of kernels) {
-    // The same transitions: daxctl's devdax starts from offline memory, daxplan's
-    // from online memory, so daxctl's side of it is offline-memory + devdax.
-    const daxctl = {
-      'system-ram': med(kernel, 'daxctl', 'system-ram'),
-      devdax: (() => {
-        const off = med(kernel, 'daxctl', 'offline-memory');
-        const dd = med(kernel, 'daxctl', 'devdax');
-        return off && dd ? { ms: off.ms + dd.ms, runs: Math.min(off.runs, dd.runs) } : undefined;
-      })(),
-    };
     const node = med(kernel, 'node', 'start');
-    for (const transition of ['system-ram', 'devdax'] as const) {
-      const base = daxctl[transition];
-      const label = transition === 'system-ram' ? 'devdax -> system RAM (movable)' : 'system RAM -> devdax';
-      const baseLabel = transition === 'system-ram' ? 'daxctl reconfigure-device -m system-ram' : 'daxctl offline-memory + reconfigure-device -m devdax';
-      if (base) rows.push({ group: 'vm', case: `kernel ${kernel}: ${baseLabel}`, median_ms: base.ms, runs: base.runs, baseline: null, ratio: null, peak_rss_mib: null });
+    for (const { transition, label, daxctl: parts } of TRANSITIONS) {
+      // daxctl's side of devdax is offline-memory + devdax (daxplan's starts from online memory)
+      const each = parts.map((p) => med(kernel, 'daxctl', p));
+      const base = each.every((x) => x) ? { ms: each.reduce((t, x) => t + x!.ms, 0), runs: Math.min(...each.map((x) => x!.runs)) } : undefined;
+      const baseLabel = `daxctl ${parts.join(' + ')}`;
+      if (base) rows.push({ group: 'vm', case: `kernel ${kernel}: ${baseLabel} (${label})`, median_ms: base.ms, runs: base.runs, baseline: null, ratio: null, peak_rss_mib: null });
       for (const [tool, what] of [
         ['daxplan', 'daxplan apply, whole command'],
         ['daxplan-steps', 'daxplan apply, device steps only'],

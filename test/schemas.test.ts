@@ -43,8 +43,9 @@ outputs('plan: the bundled example (per-block, a mixed device, conflicts) and a 
   assert.equal(doc.actions.map((a) => a.method), ['state', 'state']);
 });
 
-outputs('status: real 6.12 tree and a 7.3 host', async () => {
+outputs('status: real 6.12 tree, a 7.3 host and CXL expanders (one interleaved region)', async () => {
   conforms('status', await json(['status', '--sysfs-root', REAL_612, '-f', 'json']));
+  conforms('status', await json(['status', '--sysfs-root', path.join(REPO, 'examples/cxl-movable-pmem-app/host/sys'), '-f', 'json']));
   const doc = (await json(['status', '--sysfs-root', host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }] }), '-f', 'json'])) as {
     devices: { state_file: string; zone: unknown }[];
   };

@@ -9,20 +9,10 @@ import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { overridePath, scanRules, type RuleFile } from './udev.js';
 import { MEMORY } from '../host/sysfs.js';
+import { cxlFindings } from './cxl.js';
+import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
 
-export type Severity = 'error' | 'warning' | 'info';
-export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-
-export interface Finding {
-  /** Stable identifier of the kind of finding, e.g. udev.memory-state. */
-  id: string;
-  severity: Severity;
-  /** Where it was seen: file:line, a sysfs path, the lock file. */
-  evidence: string;
-  message: string;
-  /** What to do about it, in one sentence. */
-  fix: string;
-}
+export { SEVERITIES, type Finding, type Severity } from './finding.js';
 
 /** The host's files (under --root), read by read.ts. */
 export interface HostEvidence {
@@ -51,13 +41,6 @@ export interface DoctorInput {
   lock?: LockEvidence;
 }
 
-/**
- * Sysfs evidence is named as on the host the observation stands for (/sys/...),
- * whether it was read from /sys, a copied tree or a snapshot.
- */
-const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
-
-const KERNEL_DEFAULTS_UNIT = 'contrib/systemd/daxplan-kernel-defaults.service';
 const DAXCTL_MASK = 'contrib/competitors/udev/90-daxctl-device.rules';
 
 export function findConflicts(input: DoctorInput): Finding[] {
@@ -69,6 +52,7 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...lockFindings(input),
     ...mixedFindings(input),
     ...driftFindings(input),
+    ...cxlFindings(input.observed, input.plan, input.host),
   ];
   return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
 }

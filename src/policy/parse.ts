@@ -5,15 +5,17 @@ import picomatch from 'picomatch';
 import type { Diagnostic } from '../model/errors.js';
 import type { AutoOnline, DesiredState } from '../model/device.js';
 import { validateSchema, type SchemaError } from './schema.js';
+import { coversCxl, parseCxlSelectors, type CxlSelectors } from './cxl.js';
 
-export interface Match {
+export interface Match extends CxlSelectors {
   uuid?: string[];
   numa_node?: number[];
   tier?: number[];
   device?: string[];
 }
 
-export type MatchKey = keyof Match;
+/** The keys that are plain lists of values; the CXL selectors are src/policy/cxl.ts's. */
+export type MatchKey = 'uuid' | 'numa_node' | 'tier' | 'device';
 export const MATCH_KEYS: readonly MatchKey[] = ['uuid', 'numa_node', 'tier', 'device'];
 
 export interface Rule {
@@ -86,14 +88,25 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   if (schemaErrors.length) return fail(schemaErrors.map((e) => schemaDiagnostic(doc, e, at)), warnings);
 
   const raw = data as RawPolicy;
-  const rules: Rule[] = raw.rules.map((r, i) => ({
-    name: r.name,
-    match: normaliseMatch(r.match),
-    state: r.state,
-    file,
-    line: lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0).line,
-  }));
   const errors: Diagnostic[] = [];
+  const rules: Rule[] = raw.rules.map((r, i) => {
+    const under = (p: (string | number)[]) => ['rules', i, 'match', ...p];
+    const cxl = parseCxlSelectors(
+      r.match,
+      (p, message) => errors.push(at(nodeAt(doc, under(p))?.range?.[0] ?? 0, displayPath(under(p)), message)),
+      (p) => {
+        const range = nodeAt(doc, under(p))?.range;
+        return range ? text.slice(range[0], range[1]) : undefined;
+      },
+    );
+    return {
+      name: r.name,
+      match: { ...normaliseMatch(r.match), ...cxl },
+      state: r.state,
+      file,
+      line: lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0).line,
+    };
+  });
   const seen = new Map<string, number>();
   rules.forEach((rule, i) => {
     const pos = nodeAt(doc, ['rules', i, 'name'])?.range?.[0] ?? 0;
@@ -157,7 +170,7 @@ function normaliseMatch(raw: Record<string, unknown>): Match {
  * key of `earlier` is also constrained in `later`, to a subset of its values.
  */
 export function covers(earlier: Match, later: Match): boolean {
-  return MATCH_KEYS.every((key) => {
+  return coversCxl(earlier, later) && MATCH_KEYS.every((key) => {
     const wide = earlier[key] as (string | number)[] | undefined;
     if (wide === undefined) return true;
     const narrow = later[key] as (string | number)[] | undefined;

@@ -10,7 +10,7 @@ import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, describeStep, methodWords, stateFileWords, summaryLine, zoneSummary } from './words.js';
+import { blocksSummary, cxlWords, describeStep, methodWords, stateFileWords, summaryLine, zoneSummary } from './words.js';
 
 export function planText(report: Report, style: Style): string {
   const { plan } = report;
@@ -94,6 +94,7 @@ export function statusText(observed: Observed, pause?: Pause): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
+  for (const d of observed.devices) if (d.cxl) out.push(`  ${d.name}: CXL ${cxlWords(d.cxl)}`);
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
   for (const d of observed.devices) {
     const drift = stateDrift(d);

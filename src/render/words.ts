@@ -1,5 +1,6 @@
 // Words shared by every renderer: steps, deciders, summaries.
-import { blockKind, onlineBlockCount, type AutoOnline, type KernelFacts, type ObservedDevice } from '../model/device.js';
+import { blockKind, onlineBlockCount, serialFlaw, type AutoOnline, type CxlIdentity, type KernelFacts, type ObservedDevice } from '../model/device.js';
+import { bytes } from '../model/units.js';
 import type { Arrival, Method, PlannedStep } from '../model/steps.js';
 
 const ARRIVES: Record<Arrival, string> = { offline: 'offline', online_kernel: 'online in ZONE_NORMAL', online_movable: 'online in ZONE_MOVABLE' };
@@ -35,6 +36,21 @@ export function zoneSummary(device: ObservedDevice): string | undefined {
 
 export function blocksSummary(device: ObservedDevice): string {
   return `${onlineBlockCount(device)}/${device.blockSpan}`;
+}
+
+/** "region0 (ram, 0x1090000000, 1 GiB, qos_class 42): mem0 serial 0x1a2b at 0000:0d:00.0 node 0" */
+export function cxlWords(c: CxlIdentity): string {
+  const region = [c.mode ?? 'mode unknown', `0x${c.start.toString(16)}`, bytes(c.size)];
+  if (c.interleaveWays > 1) region.push(`${c.interleaveWays}-way interleave`);
+  if (c.qosClass !== undefined) region.push(`qos_class ${c.qosClass}`);
+  const memdevs = c.memdevs.map((m) => {
+    const words = [`${m.name} serial 0x${m.serial.toString(16)}`];
+    if (m.pci) words.push(`at ${m.pci}`);
+    if (m.numaNode !== undefined) words.push(`node ${m.numaNode}`);
+    const flaw = serialFlaw(m);
+    return flaw ? `${words.join(' ')} (no identity: ${flaw})` : words.join(' ');
+  });
+  return `${c.region} (${region.join(', ')}): ${memdevs.join('; ')}`;
 }
 
 export function summaryLine(summary: { change: number; unchanged: number; unmanaged: number; blocked: number }): string {

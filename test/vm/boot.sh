@@ -1,6 +1,6 @@
 #!/bin/bash
 # boot.sh KERNEL_ID SCENARIO [LOG]: boot the guest built by build-initramfs.sh
-# on kernel 6.1 or 6.12 and run one scenario; the serial console goes to LOG
+# on kernel 6.1, 6.12 or 7.3 and run one scenario; the serial console goes to LOG
 # (default test/vm/out/KERNEL_ID/SCENARIO/console.log). Exit status: QEMU's
 # (0 after the guest's poweroff), 124 when the boot timed out
 # ($DAXPLAN_VM_TIMEOUT seconds, default 180).

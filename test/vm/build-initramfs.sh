@@ -1,5 +1,5 @@
 #!/bin/bash
-# build-initramfs.sh KERNEL_ID: build the guest initramfs for kernel 6.1 or 6.12
+# build-initramfs.sh KERNEL_ID: build the guest initramfs for kernel 6.1, 6.12 or 7.3
 # and print its path (test/vm/out/initrd-KERNEL_ID.img). Needs fetch.sh first.
 # An id ending in -cxl (7.3-cxl) is the CXL machine's (fetch-cxl.sh): its base
 # has the CXL modules and, instead of bookworm's ndctl/daxctl, trixie's cxl and

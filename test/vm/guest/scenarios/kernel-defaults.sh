@@ -33,13 +33,6 @@ rules:
 EOF
 cd /etc/daxplan
 
-bind_kmem() { # DEV: move DEV from device_dax to kmem the way the driver core does, no onlining of our own
-	echo "$1" >/sys/bus/dax/drivers/device_dax/unbind
-	echo "$1" >/sys/bus/dax/drivers/kmem/new_id 2>/dev/null
-	[ -e "/sys/bus/dax/drivers/kmem/$1" ] || echo "$1" >/sys/bus/dax/drivers/kmem/bind
-	[ -e "/sys/bus/dax/drivers/kmem/$1" ] || fail "could not bind $1 to kmem"
-}
-
 echo "AUTO boot $(cat $MEM/auto_online_blocks)"
 daxplan doctor --format json >/tmp/doctor-before.json
 echo "doctor before: exit $?"
