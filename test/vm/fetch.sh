@@ -15,6 +15,9 @@
 # kmem `state` file). From 7.x Debian splits a kernel into linux-binary-KV
 # (usr/lib/modules/KV/vmlinuz), linux-modules-KV (usr/lib/modules/KV/kernel)
 # and linux-base-KV (modules.builtin, config): merged /usr, no /boot.
+#
+# Kernel id 7.3-cxl (named, or no id at all) also runs fetch-cxl.sh: what the
+# CXL machine needs (its kernel, QEMU 10, cxl 81).
 set -euo pipefail
 
 CACHE=${DAXPLAN_VM_CACHE:-/var/cache/daxplan-vm}
@@ -185,8 +188,14 @@ if [ ${#missing_tools[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_tools[@]}" >&2 ||
 		die "apt-get install ${missing_tools[*]} failed"
 fi
+cxl=$([ $# -eq 0 ] && echo 1 || true)
 for k in "${@:-${KERNELS[@]}}"; do
-	[[ " ${KERNELS[*]} " = *" $k "* ]] || die "unknown kernel id $k (known: ${KERNELS[*]})"
+	[ "$k" = 7.3-cxl ] && cxl=1 && continue
+	[[ " ${KERNELS[*]} " = *" $k "* ]] || die "unknown kernel id $k (known: ${KERNELS[*]} 7.3-cxl)"
 	fetch_kernel "$k"
 done
 fetch_userland
+# Without it only the CXL machine's scenarios fail (build-initramfs.sh says why).
+if [ -n "$cxl" ]; then
+	bash "$(dirname "$0")/fetch-cxl.sh" || echo "fetch.sh: fetch-cxl.sh failed: the CXL machine cannot boot" >&2
+fi
