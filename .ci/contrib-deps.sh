@@ -11,6 +11,7 @@
 # host's systemd is left alone. That part only warns when it cannot be had;
 # check.sh then reports the lint as skipped.
 set -euo pipefail
+MIRROR_SH=$(cd "$(dirname "$0")/../scripts" && pwd)/debian-mirror.sh
 
 UDEV_VERIFY_DIR=${DAXPLAN_UDEV_VERIFY_DIR:-/var/cache/daxplan-contrib/udev-verify}
 
@@ -43,7 +44,7 @@ if ! [ -x "$UDEV_VERIFY_DIR/udevadm-verify" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     mkdir -p "$tmp/lists/partial"
-    echo 'deb http://deb.debian.org/debian bookworm-backports main' >"$tmp/sources.list"
+    echo "deb $(sh "$MIRROR_SH") bookworm-backports main" >"$tmp/sources.list"
     # A private sources list and package index: nothing of the host's apt
     # configuration changes.
     opts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$tmp/lists" -o APT::Sandbox::User=root)

@@ -4,7 +4,7 @@
 #   bash .ci/contrib-deps.sh && bash test/contrib/check.sh
 #
 # Prints `ok ...` or `FAIL ...` per check (`skip ...` for one that cannot run
-# here, not counted) and ends with `N passed, N failed`; exits 1 on any failure.
+# here, counted as skipped) and ends with `N passed, N failed`; exits 1 on any failure.
 #
 # 1. units    scripts/install.sh into a prefix of its own; systemd-analyze
 #             verify on every installed unit with its hardening drop-in, on a
@@ -40,7 +40,8 @@ passed=0
 failed=0
 ok() { echo "ok $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-skip() { echo "skip $*"; }
+skipped=0
+skip() { echo "skip $*"; skipped=$((skipped + 1)); }
 indent() { sed 's/^/    /'; }
 # Counts the ok/FAIL lines another program printed.
 tally() {
@@ -54,7 +55,7 @@ tally() {
   done
 }
 finish() {
-  echo "$passed passed, $failed failed"
+  echo "$passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
   [ "$failed" -eq 0 ]
   exit
 }

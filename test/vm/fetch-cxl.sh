@@ -18,6 +18,7 @@
 # The kernel is the newest 7.3 of trixie-backports (linux-binary-KV with
 # linux-modules-KV: merged /usr, .ko.xz), the same package as fetch.sh's 7.3.
 set -euo pipefail
+MIRROR_SH=$(cd "$(dirname "$0")/../../scripts" && pwd)/debian-mirror.sh
 
 CACHE=${DAXPLAN_VM_CACHE:-/var/cache/daxplan-vm}
 KERNEL_ID=7.3-cxl
@@ -40,10 +41,8 @@ apt_opts() {
 		-o "Dir::Cache=$c/cache" -o APT::Sandbox::User=root)
 	[ -n "${listed[$suite]:-}" ] && return
 	[ "$(id -u)" = 0 ] || die "not everything is cached in $CACHE and fetching it needs root (apt-get)"
-	# the machine's own Debian mirror, as its deb822 sources or sources.list name it
-	mirror=$(grep -h -m1 -E '^URIs:.*/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | head -n 1 || true)
-	[ -n "$mirror" ] || mirror=$(sed -n -E 's|^deb +(\[[^]]*\] +)?([^ ]*/debian/?) .*|\2|p' /etc/apt/sources.list 2>/dev/null | head -n 1 || true)
-	[ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+	# the machine's own Debian mirror
+	mirror=$(sh "$MIRROR_SH") || die "no Debian mirror found"
 	mkdir -p "$c/lists/partial" "$c/cache/archives/partial"
 	: >"$c/sources.list"
 	for s in $suite $([ "$suite" = trixie ] && echo trixie-backports); do
