@@ -270,7 +270,7 @@ shown('doctor: CXL memory the kernel put in ZONE_NORMAL at boot, when the policy
   assert.match(trapped.message, 'often refused when taken offline again');
   assert.match(trapped.fix, 'memhp_default_state=offline');
   assert.match(trapped.fix, "'kernel: { auto_online_blocks: offline }'");
-  assert.match(trapped.fix, 'contrib/systemd/daxplan-kernel-defaults.service');
+  assert.match(trapped.fix, 'enable daxplan-kernel-defaults.service (make install installs it)');
   assert.equal(await doctorIds(booted, 'version: 1\nrules:\n  - name: near\n    match: { serial: 0x5a3c0d01 }\n    state: online\n'), [], 'ZONE_NORMAL is what the policy wants');
   assert.equal(await doctorIds({ ...booted, devices: [{ ...booted.devices[0], state: 'online_movable' }] }), []);
 });
@@ -304,7 +304,7 @@ shown('the example policy selects the expanders by serial', async () => {
 shown('apply (simulated kernel) moves the device a serial selects, and only it', async () => {
   const sys = host(EXPANDERS);
   const file = policyFile('version: 1\nrules:\n  - name: far\n    match: { serial: 0x5a3c0d01 }\n    state: online_movable\n');
-  const r = await run(['apply', '--sysfs-root', sys, '-c', file]);
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', sys, '-c', file]);
   assert.is(r.code, 0, r.stderr);
   const after = observe(new DirSysfs(sys)).devices;
   assert.equal(after.map((d) => d.state), ['online_movable', 'devdax', 'devdax']);

@@ -59,7 +59,7 @@ real('status shows what the blocks are next to what the state file says, and nam
     [
       ['dax0.0', 'online_movable', 'online', '7/7', 'Movable'],
       ['dax1.0', 'online', 'online', '7/7', 'Normal'],
-      ['dax2.0', 'devdax', '-', '0/7', '-'],
+      ['dax2.0', 'devdax', '-', '-', '-'],
       ['dax3.0', 'mixed', 'online', '4/7', 'Normal'],
     ],
   );
@@ -95,7 +95,7 @@ real('a plan making all far memory movable moves the three other devices and nev
   assert.ok(!dax0 || dax0.to === 'online_movable', JSON.stringify(dax0));
 
   const text = await run(['plan', '-c', policyFile(FAR_MOVABLE), '--sysfs-root', FIXTURE]);
-  assert.match(text.stdout, '~ dax2.0  devdax -> online_movable');
+  assert.match(text.stdout, '+ dax2.0  devdax -> online_movable');
   assert.match(text.stdout, 'dax3.0 is mixed (4/7 blocks online, Normal)');
 });
 

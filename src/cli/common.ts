@@ -11,7 +11,8 @@ import type { Observed } from '../model/device.js';
 import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js';
 import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
 import { formatDiagnostic, UsageError } from '../model/errors.js';
-import { deviceNames, type Io, type OptionSpecs, type Values } from './args.js';
+import { deviceNames, type Io, type OptionSpec, type OptionSpecs, type Values } from './args.js';
+import { NO_STYLE, styleFor, type Style } from '../render/style.js';
 
 export const DEFAULT_SYSFS_ROOT = '/sys';
 
@@ -22,6 +23,20 @@ export const HOST: OptionSpecs = {
   'sysfs-root': { type: 'string', arg: 'DIR', help: 'read sysfs from DIR instead of /sys' },
   device: { type: 'string', multiple: true, arg: 'NAME', help: 'only this device (daxR.N)' },
 };
+
+/** --format with its closed set of values; the first is the default. */
+export function formatOption(choices: readonly string[]): OptionSpec {
+  return { type: 'string', short: 'f', choices, help: `output format (default ${choices[0]})` };
+}
+
+export const COLOR: OptionSpecs = {
+  'no-color': { type: 'boolean', help: 'no colour, even on a terminal (as NO_COLOR=1 does)' },
+};
+
+/** Colour on a terminal unless --no-color, NO_COLOR or TERM=dumb says otherwise. */
+export function outputStyle(values: Values, io: Io): Style {
+  return values['no-color'] ? NO_STYLE : styleFor(io.stdout, io.env);
+}
 
 export function sysfsRoot(values: Values): string {
   return (values['sysfs-root'] as string | undefined) ?? DEFAULT_SYSFS_ROOT;
@@ -39,7 +54,7 @@ export const DEFAULT_LOCK_TIMEOUT = 30;
 export const LOCKING = {
   'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree: under /run/daxplan as root, else in the temp directory)` },
   'lock-timeout': { type: 'string', arg: 'SECONDS', help: `how long to wait for another run to finish (default ${DEFAULT_LOCK_TIMEOUT}; 0: do not wait)` },
-  trigger: { type: 'string', arg: 'NAME', help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
+  trigger: { type: 'string', arg: 'NAME', choices: TRIGGERS, help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
 } as const;
 
 /** The lock for the tree looked at: the real /sys (however it is reached) has one lock; another tree gets its own, outside it. */
@@ -65,6 +80,11 @@ export interface HostView {
   label?: string;
 }
 
+/** How messages name the host looked at: a snapshot's label, the tree at --sysfs-root, or this host. */
+export function hostName(host: HostView, values: Values): string {
+  return host.label ?? (values['sysfs-root'] === undefined ? 'this host' : sysfsRoot(values));
+}
+
 /** The one place that decides where Observed comes from. */
 export function openHost(values: Values, io: Io): HostView {
   const only = deviceNames(values.device);
@@ -77,10 +97,6 @@ export function openHost(values: Values, io: Io): HostView {
   if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
   const snapshot = readSnapshot(state);
   return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? path.basename(state) };
-}
-
-export function observeHost(values: Values, io: Io): Observed {
-  return openHost(values, io).observed;
 }
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {

@@ -13,7 +13,7 @@ import { MEMORY } from '../host/sysfs.js';
 
 const FIX =
   `Boot with memhp_default_state=offline on the kernel command line (it holds before any driver loads, the initramfs's too), ` +
-  `or declare 'kernel: { auto_online_blocks: offline }' in the policy and install ${KERNEL_DEFAULTS_UNIT} ` +
+  `or declare 'kernel: { auto_online_blocks: offline }' in the policy and enable ${KERNEL_DEFAULTS_UNIT} (make install installs it) ` +
   `(enough when the CXL drivers load after it, not from the initramfs); then reboot, so the memory arrives offline and daxplan places it.`;
 
 /** The host's files, when read: its root and /proc/cmdline. */

@@ -21,5 +21,5 @@ export interface Finding {
  */
 export const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
 
-/** The boot unit that writes the policy's kernel settings before udev binds dax devices. */
-export const KERNEL_DEFAULTS_UNIT = 'contrib/systemd/daxplan-kernel-defaults.service';
+/** The boot unit that writes the policy's kernel settings before udev binds dax devices (make install installs it with the other units). */
+export const KERNEL_DEFAULTS_UNIT = 'daxplan-kernel-defaults.service';

@@ -177,6 +177,38 @@ export function blockSignature(device: ObservedDevice): string {
   return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
 }
 
+/** The blocks a blockSignature() wrote ("73:Normal,74:offline"), or undefined when the text is not one. */
+export function parseBlockSignature(text: string): BlockState[] | undefined {
+  if (text === '') return [];
+  const blocks: BlockState[] = [];
+  for (const item of text.split(',')) {
+    const m = /^(\d{1,10}):([A-Za-z][A-Za-z0-9-]{0,31})$/.exec(item);
+    if (!m) return undefined;
+    const index = Number(m[1]);
+    blocks.push(m[2] === 'offline' || m[2] === 'going-offline' ? { index, state: m[2] } : { index, state: 'online', zone: m[2] });
+  }
+  return blocks;
+}
+
+const RUNS_SHOWN = 8;
+
+/** The device's blocks as runs of consecutive blocks alike: "57-63: 57-60 Normal, 61-63 offline", or "57-63 Movable" for one run (at most 8 runs, then how many more). */
+export function describeBlockRuns(device: ObservedDevice): string {
+  const runs: { first: number; last: number; kind: string }[] = [];
+  for (const block of device.blocks) {
+    const kind = blockKind(block);
+    const run = runs[runs.length - 1];
+    if (run && run.kind === kind && run.last + 1 === block.index) run.last = block.index;
+    else runs.push({ first: block.index, last: block.index, kind });
+  }
+  if (runs.length === 0) return 'no blocks';
+  const span = (first: number, last: number) => (first === last ? `${first}` : `${first}-${last}`);
+  const shown = runs.slice(0, RUNS_SHOWN).map((r) => `${span(r.first, r.last)} ${r.kind}`);
+  if (runs.length === 1) return shown[0];
+  const more = runs.length - shown.length;
+  return `${span(runs[0].first, runs[runs.length - 1].last)}: ${shown.join(', ')}${more ? `, … (+${more} more runs)` : ''}`;
+}
+
 /** Same driver and every block in the same state and zone: the same memory in the system. */
 export function sameMemory(a: ObservedDevice, b: ObservedDevice): boolean {
   return a.state === b.state && a.driver === b.driver && blockSignature(a) === blockSignature(b);

@@ -25,7 +25,7 @@ export function ruleOf(decider: Decider): SavedRule {
   return decider.kind === 'rule' ? { name: decider.name, file: decider.file, line: decider.line } : { name: 'defaults', file: decider.file, line: null };
 }
 
-function deciderOf(rule: SavedRule): Decider {
+export function deciderOf(rule: SavedRule): Decider {
   return rule.name === 'defaults' && rule.line === null ? { kind: 'default', file: rule.file } : { kind: 'rule', name: rule.name, file: rule.file, line: rule.line ?? 0 };
 }
 

@@ -15,7 +15,11 @@
 # kmem `state` file). From 7.x Debian splits a kernel into linux-binary-KV
 # (usr/lib/modules/KV/vmlinuz), linux-modules-KV (usr/lib/modules/KV/kernel)
 # and linux-base-KV (modules.builtin, config): merged /usr, no /boot.
+#
+# Kernel id 7.3-cxl (named, or no id at all) also runs fetch-cxl.sh: what the
+# CXL machine needs (its kernel, QEMU 10, cxl 81).
 set -euo pipefail
+MIRROR_SH=$(cd "$(dirname "$0")/../../scripts" && pwd)/debian-mirror.sh
 
 CACHE=${DAXPLAN_VM_CACHE:-/var/cache/daxplan-vm}
 TOOLS=(qemu-system-x86 busybox-static cpio xz-utils)
@@ -40,10 +44,8 @@ backports_once() {
 	[ ${#BPO[@]} -gt 0 ] && return
 	[ "$(id -u)" = 0 ] || die "not everything is cached in $CACHE and fetching it needs root (apt-get)"
 	local c=$CACHE/apt mirror
-	# the machine's own Debian mirror, as its deb822 sources name it
-	mirror=$(grep -h -m1 -E '^URIs:.*/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | head -n 1 || true)
-	[ -n "$mirror" ] || mirror=$(sed -n -E 's|^deb +(\[[^]]*\] +)?([^ ]*/debian/?) .*|\2|p' /etc/apt/sources.list 2>/dev/null | head -n 1 || true)
-	[ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+	# the machine's own Debian mirror
+	mirror=$(sh "$MIRROR_SH") || die "no Debian mirror found"
 	mkdir -p "$c/lists/partial" "$c/cache/archives/partial"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main" >"$c/sources.list"
 	BPO=(-o "Dir::Etc::sourcelist=$c/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$c/lists"
@@ -185,8 +187,14 @@ if [ ${#missing_tools[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_tools[@]}" >&2 ||
 		die "apt-get install ${missing_tools[*]} failed"
 fi
+cxl=$([ $# -eq 0 ] && echo 1 || true)
 for k in "${@:-${KERNELS[@]}}"; do
-	[[ " ${KERNELS[*]} " = *" $k "* ]] || die "unknown kernel id $k (known: ${KERNELS[*]})"
+	[ "$k" = 7.3-cxl ] && cxl=1 && continue
+	[[ " ${KERNELS[*]} " = *" $k "* ]] || die "unknown kernel id $k (known: ${KERNELS[*]} 7.3-cxl)"
 	fetch_kernel "$k"
 done
 fetch_userland
+# Without it only the CXL machine's scenarios fail (build-initramfs.sh says why).
+if [ -n "$cxl" ]; then
+	bash "$(dirname "$0")/fetch-cxl.sh" || echo "fetch.sh: fetch-cxl.sh failed: the CXL machine cannot boot" >&2
+fi

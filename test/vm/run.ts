@@ -5,9 +5,14 @@
 // kernel (build-initramfs.sh), then boots every scenario of
 // test/vm/guest/scenarios/*.sh on every kernel it runs on (boot.sh;
 // $DAXPLAN_VM_JOBS guests at a time, default 2: each uses one host core) and
-// reads the serial console (protocol in test/vm/guest/lib.sh). A scenario
-// runs on every kernel unless a header line names some (`# kernels: 7.3`,
-// space- or comma-separated ids, among its leading comment lines). A scenario passes when it prints
+// reads the serial console (protocol in test/vm/guest/lib.sh).
+// Machines (MACHINES below): `pmem`, legacy pmem regions, on every kernel of
+// KERNELS; `cxl`, CXL type 3 RAM devices under QEMU 10, on kernel id 7.3-cxl.
+// The comment lines a scenario starts with may say `# machines: cxl`
+// (default: pmem), `# kernels: ID...` (only these of its machines' kernels,
+// space- or comma-separated) and `# append: WORD...` (extra kernel
+// command-line words for its boot). `--kernel ID` keeps the runs on those
+// kernel ids. A scenario passes when it prints
 // `SCENARIO-RESULT ok` and its optional host-side check,
 // test/vm/checks/NAME.ts (default export, throws with the reason), passes.
 // Per run: test/vm/out/KERNEL/SCENARIO/{console.log,files/}. TIMING lines
@@ -15,7 +20,8 @@
 // Environment: DAXPLAN_SKIP_VM=1 exit 0 when QEMU cannot run;
 // DAXPLAN_VM_CACHE (default /var/cache/daxplan-vm); DAXPLAN_VM_TIMEOUT per
 // boot (s, default 180); DAXPLAN_VM_UPDATE_FIXTURES=1 lets capture-states
-// replace test/fixtures/real-KERNEL.
+// replace test/fixtures/real-KERNEL and the cxl-capture-* scenarios
+// test/fixtures/real-cxl-7.3/*.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -40,6 +46,9 @@ const VM = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(VM, '../..');
 const CACHE = process.env.DAXPLAN_VM_CACHE ?? '/var/cache/daxplan-vm';
 const KERNELS = ['6.1', '6.12', '7.3'];
+// Machine -> the kernel ids it boots (an id ending in -cxl is the CXL machine's).
+const MACHINES: Record<string, string[]> = { pmem: KERNELS, cxl: ['7.3-cxl'] };
+const ALL_KERNELS = Object.values(MACHINES).flat();
 const rel = (p: string) => path.relative(REPO, p);
 const RUN = new Date().toISOString();
 
@@ -102,9 +111,12 @@ function parseConsole(kernel: string, scenario: string, dir: string): ScenarioRu
   return run;
 }
 
-function boot(kernel: string, scenario: string, log: string): Promise<{ status: number | null; stderr: string }> {
+function boot(kernel: string, scenario: string, log: string, append: string): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const qemu = spawn('bash', [path.join(VM, 'boot.sh'), kernel, scenario, log], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const qemu = spawn('bash', [path.join(VM, 'boot.sh'), kernel, scenario, log], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DAXPLAN_VM_APPEND: append },
+    });
     let stderr = '';
     qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     qemu.on('close', (status) => resolve({ status, stderr }));
@@ -115,7 +127,7 @@ async function runScenario(kernel: string, scenario: string): Promise<ScenarioRu
   const dir = path.join(VM, 'out', kernel, scenario);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const { status, stderr } = await boot(kernel, scenario, path.join(dir, 'console.log'));
+  const { status, stderr } = await boot(kernel, scenario, path.join(dir, 'console.log'), scenarioHeader(scenario).append);
   if (status === 124) throw new Error(`timed out after ${process.env.DAXPLAN_VM_TIMEOUT ?? 180}s`);
   if (status !== 0) throw new Error(`qemu exited ${status}: ${lastLine(stderr)}`);
   const run = parseConsole(kernel, scenario, dir);
@@ -136,7 +148,7 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
     // no previous file
   }
   const kernels = Object.fromEntries(
-    KERNELS.filter((k) => fs.existsSync(path.join(CACHE, 'kernel', k, 'package'))).map((k) => [
+    ALL_KERNELS.filter((k) => fs.existsSync(path.join(CACHE, 'kernel', k, 'package'))).map((k) => [
       k,
       fs.readFileSync(path.join(CACHE, 'kernel', k, 'package'), 'utf8').trim(),
     ]),
@@ -167,19 +179,31 @@ function printComparison(all: Timing[]) {
   }
 }
 
-// The kernels a scenario runs on: its `# kernels: ID...` header line among
-// the leading comment lines, or every kernel.
-function scenarioKernels(file: string): string[] {
+interface ScenarioHeader {
+  kernels: string[];
+  append: string;
+}
+
+// What a scenario's leading comment lines say: `# machines: cxl` (default
+// pmem), `# kernels: 7.3` (some of those machines' kernels; default all of
+// them), `# append: memhp_default_state=offline`.
+function scenarioHeader(scenario: string): ScenarioHeader {
+  const file = path.join(VM, 'guest', 'scenarios', `${scenario}.sh`);
+  const head: string[] = [];
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!line.startsWith('#')) break;
-    const m = /^#\s*kernels:\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const ids = m[1].split(/[\s,]+/).filter(Boolean);
-    const unknown = ids.filter((k) => !KERNELS.includes(k));
-    if (!ids.length || unknown.length) throw new Error(`${rel(file)}: bad kernels line "${line}" (known: ${KERNELS.join(', ')})`);
-    return ids;
+    head.push(line);
   }
-  return KERNELS;
+  const field = (name: string) => head.map((l) => new RegExp(`^#\\s*${name}:\\s*(.*)$`).exec(l)?.[1].trim()).find((v) => v !== undefined);
+  const words = (v: string) => v.split(/[\s,]+/).filter(Boolean);
+  const machines = words(field('machines') ?? 'pmem');
+  for (const m of machines) if (!MACHINES[m]) throw new Error(`${rel(file)}: unknown machine ${m} (known: ${Object.keys(MACHINES).join(', ')})`);
+  const possible = machines.flatMap((m) => MACHINES[m]);
+  const named = field('kernels');
+  const kernels = named === undefined ? possible : words(named);
+  const unknown = kernels.filter((k) => !possible.includes(k));
+  if (!kernels.length || unknown.length) throw new Error(`${rel(file)}: bad kernels line "# kernels: ${named}" (known for its machines: ${possible.join(', ')})`);
+  return { kernels, append: field('append') ?? '' };
 }
 
 async function main() {
@@ -190,7 +214,7 @@ async function main() {
     if (argv[i] === '--kernel') kernels.push(argv[++i]);
     else wanted.push(argv[i]);
   }
-  for (const k of kernels) if (!KERNELS.includes(k)) throw new Error(`unknown kernel ${k} (known: ${KERNELS.join(', ')})`);
+  for (const k of kernels) if (!ALL_KERNELS.includes(k)) throw new Error(`unknown kernel ${k} (known: ${ALL_KERNELS.join(', ')})`);
   const all = fs
     .readdirSync(path.join(VM, 'guest', 'scenarios'))
     .filter((f) => f.endsWith('.sh'))
@@ -198,8 +222,8 @@ async function main() {
     .sort();
   for (const s of wanted) if (!all.includes(s)) throw new Error(`unknown scenario ${s} (known: ${all.join(', ')})`);
   const scenarios = wanted.length ? wanted : all;
-  const runsOn = new Map(scenarios.map((s) => [s, scenarioKernels(path.join(VM, 'guest', 'scenarios', `${s}.sh`))]));
-  const targets = kernels.length ? kernels : KERNELS;
+  const runsOn = new Map(scenarios.map((s) => [s, scenarioHeader(s).kernels]));
+  const targets = kernels.length ? kernels : ALL_KERNELS;
   const jobs = targets.flatMap((kernel) => scenarios.filter((scenario) => runsOn.get(scenario)!.includes(kernel)).map((scenario) => ({ kernel, scenario })));
   // Named on the command line but not for this kernel: say so instead of passing silently.
   for (const scenario of wanted) {

@@ -29,7 +29,8 @@ dax_blocks() {
 	local d=/sys/bus/dax/devices/$1 bs m start
 	bs=$((0x$(cat $MEM/block_size_bytes)))
 	if [ -d "$d/mapping0" ]; then
-		for m in "$d"/mapping*; do
+		# mappingK/ dirs only: a dynamic (CXL) region's device also has a write-only `mapping` file
+		for m in "$d"/mapping[0-9]*; do
 			_blocks_in $(($(cat "$m/start"))) $(($(cat "$m/end") + 1)) "$bs"
 		done
 	else

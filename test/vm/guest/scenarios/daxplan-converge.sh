@@ -1,6 +1,7 @@
 #!/bin/sh
 # daxplan-converge: the real daxplan CLI against the real kernel.
-#  1. status agrees with daxctl list (mode, movable, node) for every device;
+#  1. status agrees with daxctl list (mode, movable, node) for every device,
+#     and status --format daxctl prints what daxctl list prints;
 #  2. one policy brings dax0.0 and dax1.0 online movable, dax2.0 online in
 #     ZONE_NORMAL and leaves dax3.0 as devdax; plan is empty afterwards and a
 #     second apply writes nothing;
@@ -51,6 +52,20 @@ rules:
     state: devdax
 P
 
+# status --format daxctl must print what daxctl list prints, field for field.
+same_as_daxctl() {
+	dp status --format daxctl >/tmp/x.json
+	daxctl list >/tmp/dx.json
+	local diff
+	diff=$(node -e "
+const fs = require('fs');
+const sorted = (o) => JSON.stringify(Object.fromEntries(Object.entries(o).sort()));
+const ours = JSON.parse(fs.readFileSync('/tmp/x.json', 'utf8')).map(sorted).sort();
+const theirs = JSON.parse(fs.readFileSync('/tmp/dx.json', 'utf8')).map(sorted).sort();
+if (ours.join() !== theirs.join()) console.log('daxplan ' + ours.join(' ') + ' daxctl ' + theirs.join(' '));")
+	[ -z "$diff" ] || fail "$1: status --format daxctl is not daxctl list: $diff"
+}
+
 # status vs daxctl list, before anything moved: all devdax
 dp status || fail "status exited $?"
 dp status --format json >/tmp/s0.json || fail "status --format json"
@@ -60,6 +75,7 @@ done
 [ "$(js /tmp/s0.json 'd.devices.filter(x => x.state === "devdax").length')" = 4 ] || fail "status does not show four devdax devices"
 daxctl list >/tmp/d0.json
 [ "$(js /tmp/d0.json 'd.filter(x => x.mode === "devdax").length')" = 4 ] || fail "daxctl does not agree: $(cat /tmp/d0.json)"
+same_as_daxctl before
 
 # exit codes
 echo 'version: 1
@@ -75,14 +91,14 @@ dp plan -c /tmp/p1.yaml --detailed-exitcode; rc=$?
 
 # converge to p1
 t0=$(now_ms)
-dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock --format json >/tmp/a1.json; rc=$?
+dp apply --auto-approve -c /tmp/p1.yaml --lock-file /run/daxplan.lock --format json >/tmp/a1.json; rc=$?
 echo "TIMING daxplan apply-p1 $(($(now_ms) - t0))"
 outcomes /tmp/a1.json
 for d in dax0.0 dax1.0 dax2.0 dax3.0; do describe $d; done
 dp status --format json >/tmp/s1.json
 [ $rc = 0 ] || fail "apply p1 exited $rc"
 dp plan -c /tmp/p1.yaml --detailed-exitcode || fail "plan after apply is not empty"
-dp apply -c /tmp/p1.yaml --lock-file /run/daxplan.lock >/tmp/again.txt 2>&1 || fail "second apply exited $?"
+dp apply --auto-approve -c /tmp/p1.yaml --lock-file /run/daxplan.lock >/tmp/again.txt 2>&1 || fail "second apply exited $?"
 grep -q 'No changes. Memory matches policy.' /tmp/again.txt || fail "second apply was not a no-op: $(cat /tmp/again.txt)"
 
 # status vs daxctl list after apply
@@ -100,13 +116,15 @@ for (const t of theirs) {
     console.log(t.chardev + ': daxctl ' + JSON.stringify(t) + ' daxplan ' + JSON.stringify(o));
 }")
 [ -z "$mismatch" ] || fail "status and daxctl list disagree: $mismatch"
+same_as_daxctl after-p1
 
 # p2: unplug movable memory (must work), Normal -> Movable (may be refused)
-dp apply -c /tmp/p2.yaml --lock-file /run/daxplan.lock --format json >/tmp/a2.json; rc=$?
+dp apply --auto-approve -c /tmp/p2.yaml --lock-file /run/daxplan.lock --format json >/tmp/a2.json; rc=$?
 outcomes /tmp/a2.json
 for d in dax0.0 dax1.0 dax2.0 dax3.0; do describe $d; done
 dp status
 dp status --format json >/tmp/s2.json
+same_as_daxctl after-p2
 st=$(js /tmp/s2.json 'd.devices.find(x => x.name === "dax1.0").state')
 [ "$(js /tmp/a2.json 'd.outcomes.find(o => o.device === "dax1.0").result')" = applied ] || fail "unplugging ZONE_MOVABLE dax1.0 failed"
 unplugged "$st" dax1.0 || fail "dax1.0 is not unplugged: status $st, $(describe dax1.0)"

@@ -11,14 +11,14 @@
 
 printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: online_movable\n' >/tmp/on.yaml
 printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: unplug\n' >/tmp/off.yaml
-run dp apply -c /tmp/on.yaml
+run dp apply --auto-approve -c /tmp/on.yaml
 describe dax0.0
 
 blocks=$(dax_blocks dax0.0)
 ( while :; do for b in $blocks; do echo online_movable 2>/dev/null >"$MEM/memory$b/state"; done; done ) 2>/dev/null &
 meddler=$!
 sleep 1
-dp apply -c /tmp/off.yaml --format json >/tmp/a.json; rc=$?
+dp apply --auto-approve -c /tmp/off.yaml --format json >/tmp/a.json; rc=$?
 kill $meddler; wait $meddler 2>/dev/null
 describe dax0.0
 js /tmp/a.json 'JSON.stringify(d.outcomes, null, 1)'

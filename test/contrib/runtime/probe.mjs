@@ -1,13 +1,11 @@
 #!/usr/bin/env node
-// Stands in for /usr/local/bin/daxplan inside the test container (see
-// test/contrib/check.sh): the shipped units run it in their real sandbox. It
-// records its argv and what the sandbox lets it do to
-// /var/lib/daxplan/probe/<trigger>-<device|all>.json, which check.sh reads.
-//
-// `apply --trigger boot` sleeps a little so the ordering of the other units
-// against it shows in their timestamps; `watch` stays up until SIGTERM and
-// then reports whether its child process survived the SIGTERM (KillMode=mixed).
-import { spawn, spawnSync } from 'node:child_process';
+// Runs first in every daxplan unit of the test container (daxplan-wrapper.sh,
+// installed as the units' daxplan): records the unit's argv and what its
+// sandbox lets a daxplan process do, to
+// /run/daxplan/probe/<command>-<trigger>-<device|all|kernel>.json, which
+// evaluate.mjs reads. The wrapper then runs the real daxplan with the same
+// argv.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 
@@ -16,10 +14,9 @@ const flag = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const trigger = flag('--trigger') ?? 'none';
-const device = flag('--device') ?? 'all';
-const outDir = '/var/lib/daxplan/probe';
-const outFile = `${outDir}/${trigger}-${device.replace(/[^A-Za-z0-9.@_-]/g, '_')}.json`;
+const target = flag('--device') ?? (argv.includes('--kernel-only') ? 'kernel' : 'all');
+const outDir = '/run/daxplan/probe';
+const outFile = `${outDir}/${argv[0]}-${flag('--trigger') ?? 'none'}-${target.replace(/[^A-Za-z0-9.@_-]/g, '_')}.json`;
 
 const result = { argv, pid: process.pid, checks: {} };
 const check = (name, fn) => {
@@ -53,7 +50,7 @@ check('CapBnd', () => field('CapBnd'));
 check('CapEff', () => field('CapEff'));
 check('NoNewPrivs', () => field('NoNewPrivs'));
 check('Seccomp', () => field('Seccomp'));
-// The fake sysfs trees check.sh bound into the container (see there).
+// The writable stand-ins setup.sh mounted over three sysfs directories (see there).
 const targets = JSON.parse(fs.readFileSync('/opt/daxplan-check/targets.json', 'utf8'));
 check('write sysfs devices', () => tryWrite(`${targets.devices}/probe`, 'online_movable'));
 check('write sysfs bus', () => tryWrite(`${targets.bus}/probe`, 'dax0.0'));
@@ -85,47 +82,21 @@ check('jit', () => {
   return x >= 0 ? 'ok' : 'bad';
 });
 
-const connect = () =>
-  new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port: 9 });
-    s.on('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.on('error', (err) => resolve(err.code ?? String(err)));
+result.checks['inet socket'] = await new Promise((resolve) => {
+  const s = net.connect({ host: '127.0.0.1', port: 9 });
+  s.on('connect', () => {
+    s.destroy();
+    resolve('connected');
   });
-
-const save = () => {
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(outFile, JSON.stringify(result, null, 1) + '\n');
-};
-
-result.checks['inet socket'] = await connect();
+  s.on('error', (err) => resolve(err.code ?? String(err)));
+});
 // daxplan's lock is a Unix socket in the abstract namespace: the sandbox must
-// let it listen on one, in the network namespace every daxplan shares.
+// let it listen on one, in the network namespace every daxplan shares (netns).
 result.checks['abstract socket'] = await new Promise((resolve) => {
   const server = net.createServer();
   server.once('error', (err) => resolve(err.code ?? String(err)));
   server.listen({ path: `\0daxplan-check-${process.pid}` }, () => server.close(() => resolve('ok')));
 });
 result.started = Date.now();
-
-if (argv[0] === 'watch') {
-  const child = spawn('sleep', ['600'], { stdio: 'ignore' });
-  save();
-  process.on('SIGTERM', () => {
-    // With KillMode=mixed only this process got SIGTERM; the child lives on.
-    setTimeout(() => {
-      result.checks['child alive after SIGTERM'] = child.exitCode === null && child.signalCode === null;
-      result.checks['got SIGTERM'] = true;
-      child.kill('SIGKILL');
-      save();
-      process.exit(0);
-    }, 300);
-  });
-  setInterval(() => {}, 1 << 30);
-} else {
-  if (trigger === 'boot') await new Promise((r) => setTimeout(r, 2000));
-  result.finished = Date.now();
-  save();
-}
+fs.mkdirSync(outDir, { recursive: true });
+fs.writeFileSync(outFile, JSON.stringify(result, null, 1) + '\n');
