@@ -475,7 +475,9 @@ function vmComparison(): void {
         notes.push(`${vm("where daxplan apply's time goes")} (apply --timings, medians over ${phases.runs} runs, ms): ${phases.text}`);
         vmPhases.push({ kernel, transition, ...phases });
       }
-      const cannot = 'daxctl cannot (it refuses ZONE_MOVABLE where the kernel auto-onlines)';
+      const cannot = ofRun.some((t) => t.tool === 'daxctl')
+        ? 'daxctl: no timing (it refused, or cannot on this kernel)'
+        : 'daxctl: not timed in the same test:vm run (run daxctl-timing with daxplan-timing)';
       rows.push({ group: 'vm', case: vm(daxctl ? `daxctl ${parts.join(' + ')}, whole command` : cannot), median_ms: daxctl?.ms ?? null, runs: daxctl?.runs ?? 0, baseline: null, ratio: null, peak_rss_mib: null });
       if (!daxctl) {
         rows.push({ group: 'vm', case: vm(`daxplan device steps (${method})`), median_ms: steps.ms, runs: steps.runs, baseline: null, ratio: null, peak_rss_mib: null });
