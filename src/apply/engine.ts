@@ -90,7 +90,7 @@ export class Applier {
     });
 
     const checkpoint = this.fresh(name);
-    if (!checkpoint) return done('skipped', 0, { final: undefined, message: `${name} is gone` });
+    if (!checkpoint) return done('skipped', 0, { message: `${name} is gone` });
     if (!sameDevice(checkpoint, change.device))
       return done('skipped', 0, { message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written` }, checkpoint);
 
