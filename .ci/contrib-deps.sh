@@ -5,11 +5,13 @@
 #   udev               udevadm test: udev's own rule engine (Debian 12: 252)
 #   systemd-container  systemd-nspawn: boots the units for real in a container
 #   util-linux         unshare (essential; listed for completeness)
+#   groff-base         groff: the unit tests render the generated man pages
 # Also fetches, without installing it, udevadm (254+) from bookworm-backports for
 # its `udevadm verify` (252 has none), unpacked under $UDEV_VERIFY_DIR: the
 # host's systemd is left alone. That part only warns when it cannot be had;
 # check.sh then reports the lint as skipped.
 set -euo pipefail
+MIRROR_SH=$(cd "$(dirname "$0")/../scripts" && pwd)/debian-mirror.sh
 
 UDEV_VERIFY_DIR=${DAXPLAN_UDEV_VERIFY_DIR:-/var/cache/daxplan-contrib/udev-verify}
 
@@ -18,6 +20,7 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v udevadm >/dev/null 2>&1 || need+=(udev)
 command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v groff >/dev/null 2>&1 || need+=(groff-base)
 
 updated=
 apt_update() {
@@ -41,7 +44,7 @@ if ! [ -x "$UDEV_VERIFY_DIR/udevadm-verify" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     mkdir -p "$tmp/lists/partial"
-    echo 'deb http://deb.debian.org/debian bookworm-backports main' >"$tmp/sources.list"
+    echo "deb $(sh "$MIRROR_SH") bookworm-backports main" >"$tmp/sources.list"
     # A private sources list and package index: nothing of the host's apt
     # configuration changes.
     opts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$tmp/lists" -o APT::Sandbox::User=root)

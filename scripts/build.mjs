@@ -20,15 +20,11 @@ const result = await build({
   bundle: true,
   platform: 'node',
   target: 'node20',
-  // CommonJS, not ESM: it runs as a vm.Script (which takes a code cache), and
-  // a require() in the source (cosmiconfig, src/config.ts) loads lazily.
+  // CommonJS, not ESM: it runs as a vm.Script (which takes a code cache).
   format: 'cjs',
   define: { 'import.meta.url': '__daxplan_import_meta_url' },
   minify: true,
   legalComments: 'none',
-  // cosmiconfig can load TypeScript configs; daxplan never lets it, so the
-  // compiler is left out of the bundle.
-  external: ['typescript'],
   logLevel: 'warning',
 });
 
@@ -40,7 +36,16 @@ const header = `daxplan code cache ${crypto.createHash('sha256').update(program)
 const launcher = fs.readFileSync('scripts/launcher.mjs', 'utf8');
 fs.mkdirSync(path.dirname(ENTRY), { recursive: true });
 fs.rmSync(CACHE, { force: true });
-fs.writeFileSync(ENTRY, launcher.replace('__PROGRAM__', () => JSON.stringify(program)).replace('__CACHE_HEADER__', () => JSON.stringify(header)));
+// The oldest Node.js the launcher lets run the program: package.json's engines.
+const nodeMin = Number(/^>=\s*(\d+)/.exec(JSON.parse(fs.readFileSync('package.json', 'utf8')).engines.node)?.[1]);
+if (!nodeMin) throw new Error('package.json engines.node must read ">=N"');
+fs.writeFileSync(
+  ENTRY,
+  launcher
+    .replace('__NODE_MIN__', String(nodeMin))
+    .replace('__PROGRAM__', () => JSON.stringify(program))
+    .replace('__CACHE_HEADER__', () => JSON.stringify(header)),
+);
 fs.chmodSync(ENTRY, 0o755);
 const cache = await writeCodeCache({ program, header, entry: path.resolve(ENTRY), cacheFile: CACHE });
 for (const f of cache.failed) console.warn(`build: warming the code cache: ${f} failed`);

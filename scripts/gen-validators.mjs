@@ -11,7 +11,7 @@ const schemas = {
   validateSnapshot: 'schemas/snapshot.schema.json',
 };
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, code: { source: true, esm: true } });
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, verbose: true, code: { source: true, esm: true } });
 // Definitions the schemas share ($ref common.schema.json#/definitions/...).
 ajv.addSchema(JSON.parse(fs.readFileSync('schemas/common.schema.json', 'utf8')));
 const refs = {};

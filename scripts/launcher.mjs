@@ -6,11 +6,23 @@
 // optional: without it, or when it is for another build or another node, or
 // when anyone but root or the running user could have written it, the program
 // is compiled as usual. This file alone is a complete install.
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+//
+// This file is written for any Node.js that runs ES modules (12 and later: no
+// ?. or ??, no node: specifiers), so that an old one says in one line why it
+// cannot run daxplan instead of failing on syntax inside the program.
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'fs';
+import { createRequire } from 'module';
+import { dirname, join } from 'path';
+import { fileURLToPath } from 'url';
+import { Script } from 'vm';
+
+const NODE_MIN = __NODE_MIN__;
+// EX_UNAVAILABLE: the Node.js daxplan needs is not there (README, exit codes).
+const EXIT_NODE_TOO_OLD = 69;
+if (Number(process.versions.node.split('.')[0]) < NODE_MIN) {
+  process.stderr.write('daxplan: needs Node.js ' + NODE_MIN + ' or newer; ' + process.execPath + ' is ' + process.version + '\n');
+  process.exit(EXIT_NODE_TOO_OLD);
+}
 
 const PROGRAM = __PROGRAM__;
 const CACHE_HEADER = __CACHE_HEADER__;
@@ -27,7 +39,7 @@ function trustedCache() {
     return undefined;
   }
   try {
-    const uid = process.geteuid?.() ?? -1;
+    const uid = process.geteuid ? process.geteuid() : -1;
     const safe = (stat) => (stat.uid === 0 || stat.uid === uid) && (stat.mode & 0o022) === 0;
     const stat = fstatSync(fd);
     if (!stat.isFile() || !safe(stat) || !safe(statSync(dirname(cache)))) return undefined;

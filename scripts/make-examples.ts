@@ -8,13 +8,24 @@ import { writeHost, type HostSpec } from '../test/sim/tree.js';
 const EXAMPLES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../examples');
 
 const HOSTS: Record<string, HostSpec> = {
-  // Two CXL memory expanders (nodes 2, 3) and a pmem namespace (node 1) an application maps itself.
+  // Linux 7.3 (the state file) with three CXL memory expanders, chosen by
+  // serial: one alone (node 2, onlined into ZONE_NORMAL at boot by the kernel's
+  // default), two interleaved (node 3); and a pmem namespace (node 1) an
+  // application maps itself.
   'cxl-movable-pmem-app': {
     autoOnline: 'online',
+    stateFile: true,
     devices: [
       { name: 'dax0.0', node: 1, blocks: 16, state: 'devdax', uuid: '6e1f3c4a-9b2d-4c1e-8f7a-2d3b4c5d6e7f' },
-      { name: 'dax1.0', node: 2, blocks: 32, state: 'online', source: 'cxl', uuid: '0b8f4e2a-1c3d-4e5f-9a8b-7c6d5e4f3a21' },
-      { name: 'dax2.0', node: 3, blocks: 32, state: 'devdax', source: 'cxl', uuid: '4d2c1b0a-9e8f-4a7b-8c6d-5e4f3a2b1c0d' },
+      { name: 'dax1.0', node: 2, blocks: 32, state: 'online', source: 'cxl', cxl: { qosClass: 1, memdevs: [{ serial: 0x5a3c0d01n, qosClass: 1 }] } },
+      {
+        name: 'dax2.0',
+        node: 3,
+        blocks: 32,
+        state: 'devdax',
+        source: 'cxl',
+        cxl: { qosClass: 1, memdevs: [{ serial: 0x5a3c0d02n, qosClass: 1, pci: '0000:35:00.0' }, { serial: 0x5a3c0d03n, qosClass: 1, pci: '0000:36:00.0' }] },
+      },
     ],
   },
   // Far memory on nodes 2-4; node 3 is kept for a database that maps it as devdax.

@@ -41,6 +41,7 @@ const SPECS: Record<string, HostSpec> = {
       { name: 'dax1.0', node: 2, blocks: 2, state: 'unbound', source: 'cxl', uuid: '0b8f4e2a-1c3d-4e5f-9a8b-7c6d5e4f3a21' },
       { name: 'dax2.0', node: 2, blocks: 3, state: 'NMo', source: 'hmem', firstBlock: 100 },
       { name: 'dax3.0', node: 3, blocks: 2, state: 'unplug' },
+      { name: 'dax4.0', node: 3, blocks: 2, state: 'online', source: 'cxl', cxl: { qosClass: 1, memdevs: [{ serial: 0x1n, qosClass: 1 }, { serial: 0x2n, pci: '0000:35:00.0', node: 1 }] } },
     ],
   },
 };

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
-import { copyTree, host, policyFile, REPO, REAL_612, tempDir } from './support/host.js';
+import { copyTree, host, policyFile, REPO, REAL_612, tempDir, treeDigest } from './support/host.js';
 import { acquireLock } from '../src/apply/lock.js';
 import { SIM_CONFIG, SimulatedKernel } from './sim/kernel.js';
 
@@ -12,19 +12,6 @@ const BIN = path.join(REPO, 'dist/daxplan.mjs');
 const SIM_BIN = path.join(REPO, 'dist/daxplan-sim.mjs');
 const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu');
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
-
-function treeDigest(root: string): string {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(`${path.relative(root, p)}=${e.isSymbolicLink() ? '->' + fs.readlinkSync(p) : fs.readFileSync(p, 'utf8')}`);
-    }
-  };
-  walk(root);
-  return out.join('\n');
-}
 
 function simBin(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [SIM_BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
@@ -39,8 +26,8 @@ const cmd = suite('cli: plan, status, validate');
 cmd('plan on the bundled example host prints steps, capacity and the summary', async () => {
   const r = await run(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', path.join(EXAMPLE, 'host/sys')]);
   assert.is(r.code, 0);
-  assert.match(r.stdout, '~ dax2.0  devdax -> online_movable');
-  assert.match(r.stdout, '2. bind to kmem with auto_online_blocks=online_movable for the moment of the bind (then back to online): the new blocks arrive online in ZONE_MOVABLE');
+  assert.match(r.stdout, '+ dax2.0  devdax -> online_movable');
+  assert.match(r.stdout, '2. bind to kmem with auto_online_blocks=online_movable for the moment of the bind (then back to online): the new 7 blocks (896 MiB) arrive online in ZONE_MOVABLE');
   assert.match(r.stdout, 'node 2: ZONE_NORMAL -1.38 GiB, ZONE_MOVABLE +2.63 GiB');
   assert.ok(r.stdout.trimEnd().endsWith('Plan: 3 to change, 1 unchanged, 0 unmanaged.'));
 });
@@ -170,14 +157,14 @@ function simHost(spec: Parameters<typeof host>[0], sim: object = {}) {
 apply('apply converges, prints the plan and a per-device summary; a second apply is a no-op', async () => {
   const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }, { name: 'dax1.0', node: 2, blocks: 4, state: 'online' }] });
   const policy = policyFile(FAR_MOVABLE);
-  const first = await run(['apply', '--sysfs-root', root, '-c', policy]);
+  const first = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy]);
   assert.is(first.code, 0, first.stderr);
   assert.match(first.stdout, 'Plan: 2 to change');
   assert.match(first.stdout, '✓ dax0.0: devdax -> online_movable (per-block, 512 MiB on node 1): applied');
   assert.match(first.stdout, 'node 2: ZONE_NORMAL -512 MiB, ZONE_MOVABLE +512 MiB');
   assert.match(first.stdout, 'Apply: 2 applied, 0 failed, 0 skipped.');
   const before = treeDigest(root);
-  const second = await run(['apply', '--sysfs-root', root, '-c', policy]);
+  const second = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy]);
   assert.is(second.code, 0);
   assert.match(second.stdout, 'No changes. Memory matches policy.');
   assert.is(treeDigest(root), before);
@@ -194,14 +181,14 @@ apply('--dry-run and plan change nothing', async () => {
 apply('an invalid policy changes nothing on the host', async () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const before = treeDigest(root);
-  const r = await run(['apply', '--sysfs-root', root, '-c', policyFile('version: 1\nrules: 7\n')]);
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile('version: 1\nrules: 7\n')]);
   assert.is(r.code, 65);
   assert.is(treeDigest(root), before);
 });
 
 apply('EBUSY: exit 1, the failure and the device state are reported, JSON says restored', async () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] }, { busyBlocks: [33] });
-  const r = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--format', 'json']);
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--format', 'json']);
   assert.is(r.code, 1);
   const doc = JSON.parse(r.stdout);
   assert.is(doc.kind, 'apply');
@@ -216,11 +203,11 @@ apply('EBUSY: exit 1, the failure and the device state are reported, JSON says r
 apply('a crash between steps: the next run reads the half-moved device and finishes the job', () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] }, { crashBeforeWrite: 3 });
   const policy = policyFile(FAR_MOVABLE);
-  const crashed = simBin(['apply', '--sysfs-root', root, '-c', policy]);
+  const crashed = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy]);
   assert.is(crashed.signal, 'SIGKILL');
   fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
   assert.match(simBin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+mixed/);
-  const again = simBin(['apply', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
+  const again = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
   assert.is(again.status, 0, again.stderr);
   assert.match(again.stdout, 'mixed -> online_movable');
   assert.match(again.stderr, /a previous run \(pid \d+, trigger manual, started .*\) died while moving dax0\.0 from online to online_movable; it is now mixed \(2\/4 blocks online, Normal\)/);
@@ -231,11 +218,11 @@ apply('a crash while auto_online_blocks is overridden for a bind: the next run p
   const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] }, { crashBeforeWrite: 4 });
   const policy = policyFile(FAR_MOVABLE);
   // writes: unbind device_dax, auto_online_blocks=online_movable, kmem new_id, then (killed) auto_online_blocks=online
-  assert.is(simBin(['apply', '--sysfs-root', root, '-c', policy]).signal, 'SIGKILL');
+  assert.is(simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy]).signal, 'SIGKILL');
   fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
   const auto = () => fs.readFileSync(path.join(root, 'devices/system/memory/auto_online_blocks'), 'utf8').trim();
   assert.is(auto(), 'online_movable', 'the crash left the override in place');
-  const again = simBin(['apply', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
+  const again = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
   assert.is(again.status, 0, again.stderr);
   assert.match(again.stderr, 'a previous run died while auto_online_blocks was overridden for binding dax0.0: putting it back to online: applied');
   assert.is(auto(), 'online');
@@ -247,10 +234,10 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   const policy = policyFile(FAR_MOVABLE);
   const lockFile = path.join(tempDir(), 'lock');
   const lock = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'udev' });
-  const held = simBin(['apply', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '0']);
+  const held = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '0']);
   assert.is(held.status, 75);
   assert.match(held.stderr, `held by pid ${process.pid} (trigger udev`);
-  const waiter = spawn(process.execPath, [SIM_BIN, 'apply', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '20'], {
+  const waiter = spawn(process.execPath, [SIM_BIN, 'apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-file', lockFile, '--lock-timeout', '20'], {
     env: { ...process.env, NO_COLOR: '1' },
   });
   let stderr = '';
@@ -263,14 +250,33 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   assert.match(stderr, 'waiting up to 20s for the lock held by pid');
 });
 
-apply('without flock(1) apply says so and changes nothing', () => {
+apply('--timings tells where the time went: one `timing PHASE MS` line per phase, each step and re-read', async () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const quiet = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--dry-run']);
+  assert.not.match(quiet.stderr, /^timing /m);
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--timings']);
+  assert.is(r.code, 0, r.stderr);
+  const phases = r.stderr.split('\n').filter((l) => l.startsWith('timing ')).map((l) => {
+    assert.match(l, /^timing \S+ \d+\.\d$/);
+    return l.split(' ')[1];
+  });
+  assert.equal(phases.filter((p) => !p.startsWith('reread:')), ['start-up', 'policy', 'lock', 'observe', 'plan', 'safety', 'settings', 'step:dax0.0:1/2:offline_blocks', 'step:dax0.0:2/2:online_blocks', 'verify:dax0.0', 'total']);
+  // the device is read once before the first step and once after each step; verification uses the last read
+  assert.is(phases.filter((p) => p === 'reread:dax0.0').length, 3);
+});
+
+apply('the lock needs no helper program: apply runs with an empty PATH; a lock file of another kind is refused', () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const before = treeDigest(root);
-  const r = simBin(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)], { PATH: tempDir() });
-  assert.is(r.status, 1);
-  assert.match(r.stderr, 'cannot run flock(1) to take the lock');
-  assert.not.match(r.stderr, 'internal error');
+  const fifo = path.join(tempDir(), 'lock');
+  spawnSync('mkfifo', [fifo]);
+  const refused = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', fifo]);
+  assert.is(refused.status, 1);
+  assert.match(refused.stderr, 'not a regular file');
   assert.is(treeDigest(root), before);
+  const r = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)], { PATH: tempDir() });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, 'dax0.0: online -> online_movable');
 });
 
 apply('a saved plan applies exactly; a stale one is refused before any write', async () => {
@@ -347,12 +353,12 @@ safety('a plan that leaves too little kernel memory for ZONE_MOVABLE warns, and 
   assert.match(planned.stdout, 'Warning: after this plan ZONE_MOVABLE would be 2 GiB against 512 MiB of kernel memory (400%, above safety.movable_ratio_percent 301%)');
   const refuse = policyFile(FAR_MOVABLE.replace('version: 1\n', 'version: 1\nsafety: { on_movable_excess: refuse }\n'));
   const before = treeDigest(root);
-  const r = await run(['apply', '--sysfs-root', root, '-c', refuse]);
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', refuse]);
   assert.is(r.code, 1);
   assert.match(r.stderr, 'refusing to apply (safety.on_movable_excess: refuse)');
   assert.is(treeDigest(root), before);
   const roomy = policyFile(FAR_MOVABLE.replace('version: 1\n', 'version: 1\nsafety: { on_movable_excess: refuse, movable_ratio_percent: 500 }\n'));
-  assert.is((await run(['apply', '--sysfs-root', root, '-c', roomy])).code, 0);
+  assert.is((await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', roomy])).code, 0);
 });
 
 safety.run();
@@ -365,7 +371,7 @@ rootWrites('the lock file and plan --out refuse a symlink', async () => {
   const victim = path.join(dir, 'victim');
   fs.writeFileSync(victim, 'precious\n');
   fs.symlinkSync(victim, path.join(dir, 'lock'));
-  const locked = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', path.join(dir, 'lock')]);
+  const locked = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', path.join(dir, 'lock')]);
   assert.is(locked.code, 1);
   assert.match(locked.stderr, 'is a symbolic link');
   fs.symlinkSync(victim, path.join(dir, 'plan.json'));

@@ -46,7 +46,7 @@ diff('a changed plan is a unified diff headed by the snapshot; exit 2 with --det
   assert.is(patches[0].newHeader, `plan with ${newFile}`);
   const lines = patches[0].hunks.flatMap((h) => h.lines);
   assert.ok(lines.includes('-  ~ dax1.0  online -> online_movable  (node 2, tier 22, 512 MiB; per-block: no state file on this kernel)'), lines.join('\n'));
-  assert.ok(lines.includes('+  ~ dax1.0  online -> devdax  (node 2, tier 22, 512 MiB; per-block: no state file on this kernel)'), lines.join('\n'));
+  assert.ok(lines.includes('+  - dax1.0  online -> devdax  (node 2, tier 22, 512 MiB; per-block: no state file on this kernel)'), lines.join('\n'));
   // dax0.0 is decided by the same rule at the same place: context, not change
   assert.ok(lines.some((l) => l.startsWith('   = dax0.0  devdax')), lines.join('\n'));
   assert.match(r.stderr, 'changes the plan of 1 of 2 hosts');
@@ -76,6 +76,48 @@ diff('invalid policies exit 65 with file:line:col for each; bad hosts and argume
   assert.match(missing.stderr, 'gone.json');
   assert.is((await run(['diff', policyFile(OLD)])).code, 64);
   assert.is((await run(['diff', policyFile(OLD), policyFile(OLD), '--state', far, '--sysfs-root', tempDir()])).code, 64);
+});
+
+diff('--format json: every host with both plans and the unified diff', async () => {
+  const far = await farHost();
+  const pmem = await pmemHost();
+  const newFile = policyFile(FAR_DEVDAX, 'new.yaml');
+  const r = await run(['diff', policyFile(OLD, 'old.yaml'), newFile, '--state', far, '--state', pmem, '-f', 'json', '--detailed-exitcode']);
+  assert.is(r.code, 2);
+  const doc = JSON.parse(r.stdout);
+  assert.equal([doc.kind, doc.new_policy, doc.summary], ['diff', newFile, { hosts: 2, changed: 1 }]);
+  assert.equal(doc.hosts.map((h: { host: string; changed: boolean }) => [h.host, h.changed]), [[far, true], [pmem, false]]);
+  assert.equal(doc.hosts[0].before.actions.map((a: { to: string }) => a.to), ['online_movable']);
+  assert.equal(doc.hosts[0].after.actions.map((a: { to: string }) => a.to), ['devdax']);
+  assert.match(doc.hosts[0].patch, '+  - dax1.0  online -> devdax');
+  assert.is(doc.hosts[1].patch, null);
+});
+
+diff('--format markdown: a PR comment that warns when the new policy removes more memory, diffs folded', async () => {
+  const far = await farHost();
+  const pmem = await pmemHost();
+  const r = await run(['diff', policyFile(OLD, 'old.yaml'), policyFile(FAR_DEVDAX, 'new.yaml'), '--state', far, '--state', pmem, '-f', 'markdown']);
+  assert.is(r.code, 0);
+  assert.match(r.stdout, /^### daxplan diff: `[^`]*new\.yaml` changes the plan of 1 of 2 hosts\n/);
+  assert.match(r.stdout, `> On \`${far}\` the plan with the new policy removes more system memory: node 2 -512 MiB (before: 0 B).`);
+  assert.match(r.stdout, `| \`${far}\` | Plan: 1 to change, 1 unchanged, 0 unmanaged. | **Plan: 1 to change, 1 unchanged, 0 unmanaged.** |`);
+  assert.match(r.stdout, 'Plan unchanged on 1 host.');
+  assert.match(r.stdout, '<details><summary>Details</summary>');
+  assert.match(r.stdout, '```diff\n@@ ');
+  assert.match(r.stdout, '\n+  - dax1.0  online -> devdax');
+});
+
+diff('--format markdown stays under 64 KiB with many changed hosts, and a file name with backticks cannot close the code block', async () => {
+  const hosts: string[] = [];
+  for (let i = 0; i < 20; i++) hosts.push(await snapshot({ devices: Array.from({ length: 8 }, (_, d) => ({ name: `dax${d}.0`, node: 2, blocks: 2, state: 'online' })) }, `h${i}.json`));
+  // The policy's file name is in every plan line a rule decided: backticks in it must not end the code block.
+  const r = await run(['diff', policyFile(OLD, 'old.yaml'), policyFile(FAR_DEVDAX, 'new```.yaml'), ...hosts.flatMap((h) => ['--state', h]), '-f', 'markdown']);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(Buffer.byteLength(r.stdout) < 64 * 1024, `${Buffer.byteLength(r.stdout)} bytes`);
+  assert.match(r.stdout, '_Details cut to fit a pull-request comment; run `daxplan diff` for all of them._');
+  assert.match(r.stdout, '````diff');
+  assert.match(r.stdout, /^### daxplan diff: ````[^`\n]*new```\.yaml```` changes/);
+  assert.ok(r.stdout.trimEnd().endsWith('</details>'));
 });
 
 diff.run();

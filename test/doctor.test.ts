@@ -72,7 +72,7 @@ cli('Linux 7.3: a state file the blocks contradict is drift, with the repair', a
   const r = await doctor(root, sys);
   assert.equal(r.ids, ['warning device.state-drift']);
   const [f] = r.doc.findings;
-  assert.is(f.evidence, '/sys/bus/dax/devices/dax0.0/state = online (blocks 32:Movable,33:Movable)');
+  assert.is(f.evidence, '/sys/bus/dax/devices/dax0.0/state = online (blocks 32-33 Movable)');
   assert.match(f.message, "dax0.0: the kernel's state file reads online but the memory blocks are 2/2 blocks online, Movable");
   assert.match(f.fix, "daxplan apply --device dax0.0' to repair it through the state file");
 });
@@ -188,7 +188,7 @@ cli('another daxplan run holds the lock: reported without taking it; a killed ru
     assert.is(r.doc.findings[0].evidence, lockFile);
     assert.match(r.doc.findings[0].message, `pid ${process.pid} (trigger udev`);
     // doctor did not take (or break) the lock: apply still finds it held
-    const held = await run(['apply', '--sysfs-root', sys, '-c', policyFile(FAR_MOVABLE), '--lock-file', lockFile, '--lock-timeout', '0']);
+    const held = await run(['apply', '--auto-approve', '--sysfs-root', sys, '-c', policyFile(FAR_MOVABLE), '--lock-file', lockFile, '--lock-timeout', '0']);
     assert.is(held.code, 75);
   } finally {
     await lock.release();
@@ -207,8 +207,16 @@ cli('a device left mixed by someone else: a warning with its blocks and the fix'
   const r = await doctor(root, sys);
   assert.is(r.code, 0);
   assert.equal(r.ids, ['warning device.mixed']);
-  assert.is(r.doc.findings[0].evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32:Normal,33:offline,34:Normal,35:offline)');
+  assert.is(r.doc.findings[0].evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32-35: 32 Normal, 33 offline, 34 Normal, 35 offline)');
   assert.match(r.doc.findings[0].fix, "daxplan apply --device dax0.0");
+});
+
+cli('a large mixed device: its blocks as runs, at most eight of them', async () => {
+  const halves = await doctor(...Object.values(hostRoot({ devices: [{ name: 'dax0.0', node: 1, blocks: 300, state: 'N'.repeat(100) + 'o'.repeat(200) }] })) as [string, string]);
+  assert.is(halves.doc.findings[0].evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32-331: 32-131 Normal, 132-331 offline)');
+  const striped = await doctor(...Object.values(hostRoot({ devices: [{ name: 'dax0.0', node: 1, blocks: 30, state: 'NMo'.repeat(10) }] })) as [string, string]);
+  const evidence = striped.doc.findings[0].evidence;
+  assert.is(evidence, '/sys/bus/dax/devices/dax0.0 (blocks 32-61: 32 Normal, 33 Movable, 34 offline, 35 Normal, 36 Movable, 37 offline, 38 Normal, 39 Movable, … (+22 more runs))');
 });
 
 cli('without --root, a tree that is not this host gets no host-file checks', async () => {

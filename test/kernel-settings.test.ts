@@ -121,7 +121,7 @@ cli('plan shows the drift in text, JSON and Markdown; --detailed-exitcode sees i
 cli('apply writes and verifies it before the devices; a second apply has nothing to do', async () => {
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const pol = policyFile(KERNEL_OFFLINE);
-  const r = await run(['apply', '--sysfs-root', root, '-c', pol, '-f', 'json', '--trigger', 'boot']);
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', pol, '-f', 'json', '--trigger', 'boot']);
   assert.is(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.kernel_outcomes, [{ setting: 'auto_online_blocks', from: 'online', to: 'offline', result: 'applied', message: null }]);
@@ -131,7 +131,7 @@ cli('apply writes and verifies it before the devices; a second apply has nothing
   assert.match(log[1], 'dax0.0: step 1/2');
   assert.match(log[2], 'dax0.0: step 2/2: bind to kmem with auto_online_blocks=online_movable for the moment of the bind (then back to offline)');
   assert.is(read(root), 'offline');
-  const again = await run(['apply', '--sysfs-root', root, '-c', pol]);
+  const again = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', pol]);
   assert.match(again.stdout, '  = kernel auto_online_blocks  offline');
   assert.match(again.stdout, 'No changes. Memory matches policy.');
 });
@@ -139,15 +139,15 @@ cli('apply writes and verifies it before the devices; a second apply has nothing
 cli('apply --kernel-only writes the setting and touches no device; it refuses --device', async () => {
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const pol = policyFile(KERNEL_OFFLINE);
-  const r = await run(['apply', '--kernel-only', '--sysfs-root', root, '-c', pol]);
+  const r = await run(['apply', '--auto-approve', '--kernel-only', '--sysfs-root', root, '-c', pol]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'Apply: 1 applied, 0 failed, 0 skipped.');
   assert.is(read(root), 'offline');
   assert.match((await run(['status', '--sysfs-root', root])).stdout, /dax0\.0\s+devdax/);
-  assert.is((await run(['apply', '--kernel-only', '--device', 'dax0.0', '--sysfs-root', root, '-c', pol])).code, 64);
+  assert.is((await run(['apply', '--auto-approve', '--kernel-only', '--device', 'dax0.0', '--sysfs-root', root, '-c', pol])).code, 64);
   // nothing declared: nothing written
   const plain = host({ autoOnline: 'online', devices: [] });
-  assert.match((await run(['apply', '--kernel-only', '--sysfs-root', plain, '-c', policyFile('version: 1\nrules: []\n')])).stdout, 'No changes.');
+  assert.match((await run(['apply', '--auto-approve', '--kernel-only', '--sysfs-root', plain, '-c', policyFile('version: 1\nrules: []\n')])).stdout, 'No changes.');
   assert.is(read(plain), 'online');
 });
 
@@ -175,7 +175,7 @@ unit('daxplan-kernel-defaults.service runs apply --kernel-only before udev coldp
   for (const u of ['systemd-udev-trigger.service', 'systemd-modules-load.service', 'sysinit.target', 'daxplan.service']) assert.ok(values('Before').includes(u), `Before=${u}`);
   assert.equal(values('After'), [], 'ordered after nothing: whatever it waited for could wait for udev');
   assert.equal(values('Requires').concat(values('RequiresMountsFor'), values('PrivateTmp')), []);
-  assert.equal(values('ExecStart').join(' '), '/usr/local/bin/daxplan apply --kernel-only --trigger boot --lock-timeout 10');
+  assert.equal(values('ExecStart').join(' '), '@bindir@/daxplan apply --auto-approve --kernel-only --trigger boot --lock-timeout 10');
   assert.equal(values('WantedBy'), ['sysinit.target']);
 });
 
@@ -185,7 +185,7 @@ unit('systemd-analyze verify accepts it, alone and in a boot transaction with th
   const stub = path.join(dir, 'daxplan');
   fs.writeFileSync(stub, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   for (const name of ['daxplan-kernel-defaults.service', 'daxplan.service', 'daxplan-memory.target']) {
-    const text = fs.readFileSync(path.join(REPO, 'contrib/systemd', name), 'utf8').replaceAll('/usr/local/bin/daxplan', stub);
+    const text = fs.readFileSync(path.join(REPO, 'contrib/systemd', name), 'utf8').replaceAll('@bindir@/daxplan', stub);
     fs.writeFileSync(path.join(dir, name), text);
   }
   fs.writeFileSync(

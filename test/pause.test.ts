@@ -12,7 +12,7 @@ const REASON = 'replacing the CXL card, ticket 1234';
 
 function pausedHost() {
   const { root, sys } = hostRoot({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
-  const apply = (...extra: string[]) => run(['apply', '--sysfs-root', sys, '--root', root, '-c', policyFile(FAR_MOVABLE), ...extra]);
+  const apply = (...extra: string[]) => run(['apply', '--auto-approve', '--sysfs-root', sys, '--root', root, '-c', policyFile(FAR_MOVABLE), ...extra]);
   const state = async () => /dax0\.0\s+(\S+)/.exec((await run(['status', '--sysfs-root', sys])).stdout)![1];
   return { root, sys, apply, state };
 }
@@ -52,7 +52,7 @@ pause('udev, boot and scheduled runs exit 0, log the reason and change nothing',
   // even with a policy that does not parse: the pause is read first
   const { root: root2, sys: sys2 } = hostRoot({ devices: [] });
   await run(['disable', '--root', root2, '--reason', REASON]);
-  assert.is((await run(['apply', '--trigger', 'udev', '--sysfs-root', sys2, '--root', root2, '-c', policyFile('version: 1\nrules: 7\n')])).code, 0);
+  assert.is((await run(['apply', '--auto-approve', '--trigger', 'udev', '--sysfs-root', sys2, '--root', root2, '-c', policyFile('version: 1\nrules: 7\n')])).code, 0);
 });
 
 pause('a manual apply refuses with exit 75 and says how to go on; --force applies, --dry-run plans', async () => {

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parsePolicy } from '../src/policy/parse.js';
 import { formatDiagnostic } from '../src/model/errors.js';
@@ -141,12 +142,29 @@ files('discovery finds daxplan.yaml upwards from the working directory and never
   assert.is(loaded.policy.file, path.join(dir, 'daxplan.yaml'));
 });
 
+files('the search only looks for names: a config file of another tool in the working directory is never run; an empty candidate is passed over', () => {
+  const dir = tempDir();
+  fs.mkdirSync(path.join(dir, '.config'));
+  const ran = path.join(dir, 'ran');
+  fs.writeFileSync(path.join(dir, '.config/config.cjs'), `require('fs').writeFileSync(${JSON.stringify(ran)}, 'x'); module.exports = {};`);
+  fs.writeFileSync(path.join(dir, 'daxplan.yml'), '');
+  fs.writeFileSync(path.join(dir, '.daxplan.yaml'), 'version: 1\nrules: []\n');
+  // Root never searches (only --config or /etc/daxplan): the search is a normal user's, who owns the directory.
+  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  if (asNobody.length) for (const f of ['', '.config', '.config/config.cjs', 'daxplan.yml', '.daxplan.yaml']) fs.chownSync(path.join(dir, f), 65534, 65534);
+  fs.chmodSync(path.dirname(dir), 0o755);
+  const argv = [...asNobody, process.execPath, path.join(REPO, 'dist/daxplan.mjs'), 'validate'];
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: dir } });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, '.daxplan.yaml');
+  assert.not.ok(fs.existsSync(ran), 'a file in the working directory was run');
+});
+
 files.run();
 
 const sandbox = suite('policy: search in a sandbox');
 
-sandbox('a home directory the search may not read is passed over, not a crash', async () => {
-  const { spawnSync } = await import('node:child_process');
+sandbox('a home directory the search may not read is passed over, not a crash', () => {
   const locked = tempDir();
   fs.mkdirSync(path.join(locked, '.config'));
   fs.chmodSync(locked, 0o700);

@@ -43,8 +43,9 @@ outputs('plan: the bundled example (per-block, a mixed device, conflicts) and a 
   assert.equal(doc.actions.map((a) => a.method), ['state', 'state']);
 });
 
-outputs('status: real 6.12 tree and a 7.3 host', async () => {
+outputs('status: real 6.12 tree, a 7.3 host and CXL expanders (one interleaved region)', async () => {
   conforms('status', await json(['status', '--sysfs-root', REAL_612, '-f', 'json']));
+  conforms('status', await json(['status', '--sysfs-root', path.join(REPO, 'examples/cxl-movable-pmem-app/host/sys'), '-f', 'json']));
   const doc = (await json(['status', '--sysfs-root', host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }] }), '-f', 'json'])) as {
     devices: { state_file: string; zone: unknown }[];
   };
@@ -55,9 +56,9 @@ outputs('status: real 6.12 tree and a 7.3 host', async () => {
 
 outputs('apply: success, a refused unplug (EBUSY, rolled back), a dry run', async () => {
   const ok = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
-  conforms('apply', await json(['apply', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')]));
+  conforms('apply', await json(['apply', '--auto-approve', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')]));
   const busy = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, { stateFile: true, busyBlocks: [33] });
-  const failed = (await json(['apply', '-c', policyFile(MOVABLE), '--sysfs-root', busy, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')])) as { outcomes: { restored: boolean }[] };
+  const failed = (await json(['apply', '--auto-approve', '-c', policyFile(MOVABLE), '--sysfs-root', busy, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')])) as { outcomes: { restored: boolean }[] };
   conforms('apply', failed);
   assert.is(failed.outcomes[0].restored, true);
   conforms('apply', await json(['apply', '--dry-run', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json']));
@@ -70,6 +71,17 @@ outputs('doctor, snapshot and a saved plan', async () => {
   const out = path.join(tempDir(), 'plan.json');
   assert.is((await run(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', root, '--out', out])).code, 0);
   conforms('saved-plan', JSON.parse(fs.readFileSync(out, 'utf8')));
+});
+
+outputs('diff --format json and status --format daxctl', async () => {
+  const far = path.join(tempDir(), 'far.json');
+  fs.writeFileSync(far, (await run(['snapshot', '--sysfs-root', REAL_612])).stdout);
+  const doc = (await json(['diff', path.join(EXAMPLE, 'daxplan.yaml'), policyFile(MOVABLE), '--state', far, '-f', 'json'])) as { hosts: { changed: boolean }[] };
+  conforms('diff', doc);
+  assert.is(doc.hosts[0].changed, true);
+  conforms('daxctl-list', await json(['status', '--sysfs-root', REAL_612, '-f', 'daxctl']));
+  conforms('daxctl-list', await json(['status', '--sysfs-root', host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }] }), '-f', 'daxctl']));
+  assert.not.ok(schema('daxctl-list')([{ chardev: 'dax0.0', size: 1, mode: 'devdax', online_memblocks: 0 }]));
 });
 
 outputs('a schema is not a rubber stamp: a wrong shape is refused', () => {

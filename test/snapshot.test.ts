@@ -26,6 +26,7 @@ const POLICIES: Policy[] = [
   ...DESIRED_STATES.map((s) => policy(`version: 1\nrules:\n  - name: all\n    match: { device: "*" }\n    state: ${s}\n`)),
   policy('version: 1\nsafety: { movable_ratio_percent: 10 }\nrules:\n  - name: far\n    match: { tier: 22 }\n    state: online_movable\n  - name: near\n    match: { numa_node: 1 }\n    state: devdax\n'),
   policy('version: 1\ndefaults: { state: online }\nrules:\n  - name: one\n    match: { device: "dax1.*" }\n    state: unplug\n'),
+  policy('version: 1\nrules:\n  - name: one\n    match: { serial: [0xc0de01, 0xc0de02], qos_class: 3 }\n    state: online_movable\n  - name: any\n    match: { pci: "0000:36:00.0", memdevs: any }\n    state: devdax\n'),
 ];
 
 /** Through a file, as a snapshot really travels. */
@@ -86,6 +87,13 @@ const SHAPES: HostSpec[] = [
   { autoOnline: 'online_movable', stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }, { name: 'dax0.1', node: 1, blocks: 2, state: 'devdax' }] },
   { blockSize: 256n << 20n, tiers: { 4: [0], 30: [1, 2] }, devices: [{ name: 'dax0.0', node: 1, blocks: 8, state: 'oooNNNNo' }] },
   { devices: [] },
+  {
+    devices: [
+      { name: 'dax0.0', node: 2, blocks: 2, state: 'online', source: 'cxl', cxl: { qosClass: 3, memdevs: [{ serial: 0xc0de01n, node: 1 }] } },
+      { name: 'dax1.0', node: 3, blocks: 4, state: 'offline', source: 'cxl', cxl: { memdevs: [{ serial: 0xc0de02n, pci: '0000:35:00.0', qosClass: 3 }, { serial: 0xc0de03n, pci: '0000:36:00.0', qosClass: 3 }] } },
+      { name: 'dax2.0', node: 3, blocks: 2, state: 'offline', source: 'cxl', cxl: { memdevs: [{ serial: 0n }] } },
+    ],
+  },
 ];
 
 SHAPES.forEach((spec, i) => {
@@ -106,6 +114,17 @@ exact('odd hosts: a block going offline, a hole in a device, unreadable attribut
   assert.ok(observed.devices[1].problems.length > 0 && observed.kernel.problems.length > 0, 'the host really is odd');
   assert.ok(observed.devices[0].blocks.some((b) => b.state === 'going-offline'));
   assertSamePlans(root);
+});
+
+exact('a CXL host: each memdev, its serial and its sharing survive; a snapshot without cxl is still read', () => {
+  const root = host(SHAPES[SHAPES.length - 1]);
+  assertSamePlans(root);
+  assertSamePlans(root, ['dax1.0']);
+  const { snapshot, file } = roundTrip(root);
+  assert.equal(snapshot.devices[1].cxl!.memdevs.map((m) => m.serial), ['0xc0de02', '0xc0de03']);
+  const old = { ...snapshot, devices: snapshot.devices.map(({ cxl: _cxl, ...d }) => d) };
+  fs.writeFileSync(file, JSON.stringify(old));
+  assert.equal(fromSnapshot(readSnapshot(file)).devices.map((d) => d.cxl), [undefined, undefined, undefined]);
 });
 
 exact('--device filtering a snapshot is observe(sysfs, only), state file judgement included', () => {

@@ -138,7 +138,7 @@ reads('as root a policy, saved plan or snapshot another user owns is refused wit
   const p = await run(['plan', '-c', policy, '--sysfs-root', root]);
   assert.is(p.code, 65);
   assert.match(p.stderr, `owner uid ${NOBODY}`);
-  const a = await run(['apply', saved, '--sysfs-root', root, '--lock-file', path.join(tempDir(), 'lock')]);
+  const a = await run(['apply', '--auto-approve', saved, '--sysfs-root', root, '--lock-file', path.join(tempDir(), 'lock')]);
   assert.is(a.code, 64);
   assert.match(a.stderr, `${saved}: a non-root user can write it`);
   const s = await run(['status', '--state', snapshot]);
@@ -186,7 +186,7 @@ writes('plan --out, the lock and the pause marker refuse a FIFO, and as root a f
   assert.is(out.code, 1);
   assert.match(out.stderr, `${theirs}: a non-root user can write it`);
   assert.is(fs.readFileSync(theirs, 'utf8'), 'theirs\n', 'left as it was');
-  const lock = await run(['apply', '-c', policy, '--sysfs-root', root, '--lock-file', theirs]);
+  const lock = await run(['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, '--lock-file', theirs]);
   assert.is(lock.code, 1);
   assert.match(lock.stderr, `${theirs}: a non-root user can write it`);
   assert.is(fs.readFileSync(theirs, 'utf8'), 'theirs\n');

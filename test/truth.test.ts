@@ -38,13 +38,13 @@ codes('apply counts blocked devices in its text and JSON summaries and exits 1, 
   const root = hostWithBlocked();
   const policy = policyFile(ALL_MOVABLE);
   const lock = ['--lock-file', path.join(tempDir(), 'lock')];
-  const text = await run(['apply', '-c', policy, '--sysfs-root', root, ...lock]);
+  const text = await run(['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, ...lock]);
   assert.is(text.code, 1, text.stderr);
   assert.match(text.stdout, 'Apply: 1 applied, 0 failed, 0 skipped, 1 blocked.');
-  const json = await run(['apply', '-c', policy, '--sysfs-root', root, '--format', 'json', ...lock]);
+  const json = await run(['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, '--format', 'json', ...lock]);
   assert.is(json.code, 1);
   assert.equal(JSON.parse(json.stdout).summary, { applied: 0, failed: 0, skipped: 0, blocked: 1 });
-  const again = await run(['apply', '-c', policy, '--sysfs-root', root, ...lock]);
+  const again = await run(['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, ...lock]);
   assert.is(again.code, 1);
   assert.match(again.stdout, 'Apply: 0 applied, 0 failed, 0 skipped, 1 blocked.');
 });

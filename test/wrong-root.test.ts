@@ -17,7 +17,7 @@ const POLICY = 'version: 1\nkernel: { auto_online_blocks: offline }\nrules:\n  -
 function commands(root: string, policy: string): string[][] {
   return [
     ['plan', '-c', policy, '--sysfs-root', root],
-    ['apply', '-c', policy, '--sysfs-root', root, '--lock-file', path.join(tempDir(), 'lock')],
+    ['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, '--lock-file', path.join(tempDir(), 'lock')],
     ['apply', '-c', policy, '--sysfs-root', root, '--dry-run'],
     ['status', '--sysfs-root', root],
     ['snapshot', '--sysfs-root', root],
@@ -70,7 +70,7 @@ wrong('a dax bus with no devices is a host with nothing to do', async () => {
 wrong('apply --kernel-only needs only the memory directory: at early boot the dax bus may not be there yet', async () => {
   const root = host({ devices: [], autoOnline: 'online' });
   fs.rmSync(path.join(root, 'bus'), { recursive: true });
-  const r = await run(['apply', '--kernel-only', '-c', policyFile(POLICY), '--sysfs-root', root, '--lock-file', path.join(tempDir(), 'lock')]);
+  const r = await run(['apply', '--auto-approve', '--kernel-only', '-c', policyFile(POLICY), '--sysfs-root', root, '--lock-file', path.join(tempDir(), 'lock')]);
   assert.is(r.code, 0, r.stderr);
   assert.is(fs.readFileSync(path.join(root, MEMORY_DIR, 'auto_online_blocks'), 'utf8').trim(), 'offline');
   assert.is((await run(['plan', '-c', policyFile(POLICY), '--sysfs-root', root])).code, 66);
@@ -81,7 +81,7 @@ wrong('a --device the host does not have, on a tree or in a snapshot', async () 
   const policy = policyFile(POLICY);
   for (const argv of [
     ['plan', '-c', policy, '--sysfs-root', root, '--device', 'dax0.0', '--device', 'dax9.0'],
-    ['apply', '-c', policy, '--sysfs-root', root, '--device', 'dax9.0', '--lock-file', path.join(tempDir(), 'lock')],
+    ['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, '--device', 'dax9.0', '--lock-file', path.join(tempDir(), 'lock')],
     ['status', '--sysfs-root', root, '--device', 'dax9.0'],
     ['snapshot', '--sysfs-root', root, '--device', 'dax9.0'],
   ]) {

@@ -20,6 +20,7 @@ import { findSteps, methodFor, satisfies } from '../plan/transitions.js';
 import type { Method, PlannedStep } from '../model/steps.js';
 import type { KernelFacts } from '../model/device.js';
 import { StepRunner, type OverrideHook } from './steps.js';
+import { timed, type Timings } from './timings.js';
 
 /** Reads of a device after its last step until it settles (a block going offline, the kernel finishing a state change). */
 export const VERIFY_ATTEMPTS = 5;
@@ -50,6 +51,8 @@ export interface ApplyEvents {
   step?(device: ObservedDevice, index: number, total: number, step: PlannedStep): void;
   /** auto_online_blocks is overridden for a bind ({restore}) or back (undefined). */
   override?: OverrideHook;
+  /** Times each re-read, step and verification (apply --timings). */
+  timings?: Timings;
 }
 
 export class Applier {
@@ -64,7 +67,7 @@ export class Applier {
   }
 
   private fresh(name: string): ObservedDevice | undefined {
-    return observe(this.sysfs, [name]).devices[0];
+    return timed(this.events.timings, `reread:${name}`, () => observe(this.sysfs, [name]).devices[0]);
   }
 
   apply(change: Change): Outcome {
@@ -99,7 +102,7 @@ export class Applier {
         return done('failed', i, this.rollback(checkpoint, `before step ${i + 1} ${name} could not be read: ${current.problems.join('; ')}`));
       this.events.step?.(current, i, steps.length, planned);
       try {
-        this.runner.run(planned.step, current);
+        timed(this.events.timings, `step:${name}:${i + 1}/${steps.length}:${planned.step.op}`, () => this.runner.run(planned.step, current));
       } catch (err) {
         return done('failed', i, this.rollback(checkpoint, `step ${i + 1} (${planned.step.op}) failed: ${(err as Error).message}`));
       }
@@ -111,7 +114,7 @@ export class Applier {
       current = after;
     }
     // The interface the device has now (binding kmem may have brought the state file).
-    const verified = this.verify(current, change.to, methodFor(current, this.kernel));
+    const verified = timed(this.events.timings, `verify:${name}`, () => this.verify(current, change.to, methodFor(current, this.kernel)));
     if (!verified.ok) {
       const message = `verification failed: ${name} is ${verified.why}, expected ${change.to}`;
       return done('failed', steps.length, this.rollback(checkpoint, message));

@@ -1,21 +1,29 @@
-// One daxplan run at a time: an flock(2) on a file under /run/daxplan, held
-// by a flock(1) child for as long as this process lives (Node has no flock
-// call). The kernel drops the lock when either process dies, so a crashed run
-// never leaves a stale lock behind.
-import type * as ChildProcesses from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+// One daxplan run at a time per sysfs tree, without a helper process (Node
+// has no flock call, and spawning flock(1) costs a fork and three execs at
+// every apply). The lock is a listening Unix socket in the abstract
+// namespace, named after the lock file's device and inode: bind() fails with
+// EADDRINUSE while another process holds the name, and the kernel frees it
+// when the holder closes it, exits or is killed, so a crashed run never
+// leaves a stale lock. The lock file itself holds the holder record.
+// Abstract names are per network namespace: every daxplan on a host must run
+// in the same one (the contrib units therefore set no PrivateNetwork=).
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { once } from 'node:events';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
 import { ensureTrusted, writeTrusted } from '../host/trust.js';
-import { builtin } from '../lazy.js';
 import { describeHolder, readHolder, type Holder } from '../host/lock-record.js';
 
-const childProcess = builtin<typeof ChildProcesses>('node:child_process');
-
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
-const HELD_EXIT = 75;
+/** How often a waiting run tries the lock again. */
+const RETRY_MS = 50;
+// A lock file is vetted like every file root writes (host/trust.ts): a regular
+// file no other user can write, in a directory no other user can change.
+const VETTING = { exitCode: EXIT.runtime };
+
+function writeLock(file: string, text: string): void {
+  writeTrusted(file, text, VETTING);
+}
 
 export interface Lock {
   file: string;
@@ -29,14 +37,6 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-// A lock file is vetted like every file root writes (host/trust.ts): a regular
-// file no other user can write, in a directory no other user can change.
-const VETTING = { exitCode: EXIT.runtime };
-
-function writeLock(file: string, text: string): void {
-  writeTrusted(file, text, VETTING);
-}
-
 /**
  * Takes the lock, waiting up to `timeoutSeconds` (0: do not wait). `onWait`
  * hears who holds it before waiting starts.
@@ -45,22 +45,24 @@ export async function acquireLock(
   file: string,
   options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
 ): Promise<Lock> {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  // flock(1) opens by name with O_CREAT and follows links: it must find a vetted regular file.
-  ensureTrusted(file, VETTING);
-  let child = await tryFlock(file, 0);
-  if (!child && options.timeoutSeconds > 0) {
+  const name = lockName(file);
+  let socket = await tryHold(file, name);
+  if (!socket && options.timeoutSeconds > 0) {
     options.onWait?.(describeHolder(readHolder(file)));
-    child = await tryFlock(file, options.timeoutSeconds);
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    while (!socket && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, deadline - Date.now())));
+      socket = await tryHold(file, name);
+    }
   }
-  if (!child)
+  if (!socket)
     throw new LockHeldError(
       `lock ${file} is held by ${describeHolder(readHolder(file))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
     );
   const interrupted = readHolder(file);
   const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
   writeLock(file, JSON.stringify(holder) + '\n');
-  const held = child;
+  const held = socket;
   return {
     file,
     interrupted,
@@ -69,27 +71,31 @@ export async function acquireLock(
     },
     async release() {
       writeLock(file, '');
-      held.stdin?.end();
-      if (held.exitCode === null) await once(held, 'exit');
+      await new Promise((resolve) => held.close(resolve));
     },
   };
 }
 
-/** A flock(1) child holding the lock, or undefined when it is held elsewhere. */
-async function tryFlock(file: string, waitSeconds: number): Promise<ChildProcess | undefined> {
-  const wait = waitSeconds > 0 ? ['--wait', String(waitSeconds)] : ['--nonblock'];
-  const child = childProcess().spawn('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(HELD_EXIT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
+/** The abstract socket name for the lock file, created (empty) if missing: its identity, not its path. */
+function lockName(file: string): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  const { dev, ino } = ensureTrusted(file, VETTING);
+  return `\0daxplan-lock/${dev}:${ino}`;
+}
+
+/** The socket holding the lock, or undefined when another process holds it. */
+function tryHold(file: string, name: string): Promise<net.Server | undefined> {
+  // Nobody is meant to connect; whoever does is hung up on.
+  const server = net.createServer((peer) => peer.destroy());
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') resolve(undefined);
+      else reject(new HostError(`cannot take the lock ${file}: ${err.code ?? err.message}`));
+    });
+    server.listen({ path: name, backlog: 1 }, () => {
+      // The lock never keeps the process alive; exiting releases it.
+      server.unref();
+      resolve(server);
+    });
   });
-  const first = await new Promise<'locked' | { code: number | null }>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve('locked'));
-    child.once('exit', (code) => resolve({ code }));
-    child.once('error', (err) => reject(new HostError(`cannot run flock(1) to take the lock ${file}: ${err.message} (install util-linux)`)));
-  });
-  if (first === 'locked') {
-    child.stdout!.destroy();
-    return child;
-  }
-  if (first.code === HELD_EXIT) return undefined;
-  throw new HostError(`flock(1) failed on ${file} (exit ${first.code})`);
 }

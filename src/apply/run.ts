@@ -19,6 +19,7 @@ import { Applier, type Outcome } from './engine.js';
 import { applySetting, type SettingOutcome } from './kernel.js';
 import { acquireLock, type Lock } from './lock.js';
 import type { ObservedDevice } from '../model/device.js';
+import { timed, type Timings } from './timings.js';
 
 export interface ConvergeOptions {
   sysfs: Sysfs;
@@ -39,6 +40,8 @@ export interface ConvergeOptions {
   approve?(report: Report): Promise<boolean>;
   /** Polled between devices: true stops before the next device (SIGTERM, SIGINT). */
   stopping?(): boolean;
+  /** Times each phase (apply --timings). */
+  timings?: Timings;
 }
 
 export interface Converged {
@@ -53,7 +56,8 @@ export interface Converged {
 
 /** Throws LockHeldError when another run holds the lock, HostError when the plan is refused. */
 export async function converge(options: ConvergeOptions): Promise<Converged> {
-  const { sysfs, target, log = () => {} } = options;
+  const { sysfs, target, log = () => {}, timings } = options;
+  const lockTaken = timings?.('lock');
   const lock =
     options.lock &&
     (await acquireLock(options.lock.file, {
@@ -61,12 +65,15 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       trigger: options.lock.trigger,
       onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`),
     }));
+  lockTaken?.();
   try {
     if (lock) restoreOverride(sysfs, lock, log);
     const only = 'saved' in target ? savedDevices(target.saved) : options.only;
-    const observed = observe(sysfs, only);
-    const current: Plan = 'saved' in target ? planFromSaved(target.file, target.saved, observed, readProcFacts()) : plan(target.policy, observed);
-    const warnings: Warning[] = 'policy' in target ? checkMovable(current, () => observeMemoryTotals(sysfs), target.policy) : [];
+    const observed = timed(timings, 'observe', () => observe(sysfs, only));
+    const current: Plan = timed(timings, 'plan', () =>
+      'saved' in target ? planFromSaved(target.file, target.saved, observed, readProcFacts()) : plan(target.policy, observed),
+    );
+    const warnings: Warning[] = 'policy' in target ? timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs), target.policy)) : [];
     const lost = lock?.interrupted;
     if (lost?.moving) {
       const now = observed.devices.find((d) => d.name === lost.moving!.device);
@@ -83,7 +90,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const pending = changes(current).length + settingChanges(current).length;
     if (pending && options.approve && !(await options.approve(report))) return { ...nothing, approved: false, clean: true };
     // Kernel settings first: the device steps were planned for the kernel they leave.
-    const settings = settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to));
+    const settings = timed(timings, 'settings', () => settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to)));
     for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
     const unset = settings.find((s) => s.result === 'failed');
     let moving: Change | undefined;
@@ -91,6 +98,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       step: options.step,
       // Should this run die while auto_online_blocks is overridden for a bind, the next one puts it back.
       override: (override) => lock.record(moving && { device: moving.device.name, from: moving.device.state, to: moving.to, ...(override ? { restoreAutoOnline: override.restore } : {}) }),
+      timings,
     });
     const outcomes = changes(current).map((change) => {
       if (unset) return skipped(change, `kernel ${unset.setting} is not ${unset.to} and the steps were planned for it; nothing written`);

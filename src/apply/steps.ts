@@ -1,11 +1,8 @@
 // Executes one plan step against sysfs: with kernel.ts, the only code that writes.
-import type * as ChildProcess from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { ZONE_NAMES, type Driver, type ObservedDevice, type StateWrite, type Zone } from '../model/device.js';
 import type { Arrival, Step } from '../model/steps.js';
-import { builtin } from '../lazy.js';
-
-const childProcess = builtin<typeof ChildProcess>('node:child_process');
 
 export class StepError extends Error {
   constructor(
@@ -94,7 +91,7 @@ export class StepRunner {
   private loadModule(driver: Driver): void {
     const module = driver === 'kmem' ? 'kmem' : 'device_dax';
     if (!isRealSysfs(this.sysfs.root)) throw new StepError(`driver ${driver} is not loaded in ${this.sysfs.root}`);
-    const result = childProcess().spawnSync('modprobe', [module], { encoding: 'utf8' });
+    const result = spawnSync('modprobe', [module], { encoding: 'utf8' });
     if (result.status !== 0) throw new StepError(`modprobe ${module} failed: ${(result.stderr || result.error?.message || '').trim()}`);
   }
 

@@ -5,12 +5,15 @@ import type { Sysfs } from '../host/sysfs.js';
 import { UsageError } from '../model/errors.js';
 import { DEVICE_NAME } from '../host/sysfs.js';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string };
+/** A flag: parseArgs' spec plus its help line, the name of its value, and the values it accepts when they are a closed set. */
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string; choices?: readonly string[] };
 export type OptionSpecs = Record<string, OptionSpec>;
 
 export interface Io {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(s: string): unknown; isTTY?: boolean };
+  /** The operator, when standard input is a terminal (apply asks before it writes); absent: nobody to ask. */
+  terminal?: { ask(question: string): Promise<string | undefined> };
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** How to open the sysfs tree at a root (default: the files under it). Tests stand a simulated kernel in here. */
@@ -21,6 +24,8 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** Paragraphs after the summary, in --help and the man page. */
+  details?: string[];
   options: OptionSpecs;
   positionals?: { min: number; max: number };
   run(values: Values, positionals: string[], io: Io): Promise<number> | number;
@@ -49,13 +54,66 @@ export function parse(command: Command, argv: string[]): { values: Values; posit
   return { values: parsed.values as Values, positionals: parsed.positionals };
 }
 
-export function helpText(command: Command): string {
-  const rows = Object.entries({ ...command.options, ...HELP }).map(([name, spec]) => {
-    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`;
-    return [flag, spec.help + (spec.multiple ? ' (repeatable)' : '')];
+/** Width --help wraps to: the terminal's, else 80 columns. */
+export function helpWidth(stdout: Io['stdout']): number {
+  return stdout.isTTY && stdout.columns ? Math.max(40, stdout.columns) : 80;
+}
+
+/** The flag column of --help and the man page: "-f, --format text|json". */
+export function flagSynopsis(name: string, spec: OptionSpec): string {
+  const value = spec.type === 'string' ? ` ${spec.arg ?? spec.choices?.join('|') ?? 'VALUE'}` : '';
+  return `${spec.short ? `-${spec.short}, ` : ''}--${name}${value}`;
+}
+
+export function optionHelp(spec: OptionSpec): string {
+  return spec.help + (spec.multiple ? ' (repeatable)' : '');
+}
+
+export function commandOptions(command: Command): [string, OptionSpec][] {
+  return Object.entries({ ...command.options, ...HELP });
+}
+
+export function helpText(command: Command, width = 80): string {
+  const rows = commandOptions(command).map(([name, spec]) => [(spec.short ? '' : '    ') + flagSynopsis(name, spec), optionHelp(spec)]);
+  // Help starts in one column; a flag too wide for it, or a terminal too narrow for the column, puts help on the lines below.
+  const column = Math.min(Math.max(...rows.map(([f]) => f.length)), 30) + 4;
+  const indent = width - column >= 40 ? column : 8;
+  const options = rows.flatMap(([f, h]) => {
+    if (f.length > indent - 4) return [`  ${f}`, ...wrap(h, width - indent).map((l) => ' '.repeat(indent) + l)];
+    const [first, ...rest] = wrap(h, width - indent);
+    return [`  ${f.padEnd(indent - 4)}  ${first}`, ...rest.map((l) => ' '.repeat(indent) + l)];
   });
-  const width = Math.max(...rows.map(([f]) => f.length));
-  return `Usage: ${command.usage}\n\n${command.summary}\n\nOptions:\n${rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`).join('\n')}\n`;
+  const paragraphs = [command.summary, ...(command.details ?? [])].map((p) => wrap(p, width).join('\n'));
+  return `Usage: ${wrapUsage(command.usage, width)}\n\n${paragraphs.join('\n\n')}\n\nOptions:\n${options.join('\n')}\n`;
+}
+
+/** Words of `text` in lines of at most `width` columns (a longer word gets a line of its own). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return lines.length || line ? [...lines, line] : [''];
+}
+
+/** A usage line wrapped between its [options], continuation lines under the command's first argument. */
+function wrapUsage(usage: string, width: number): string {
+  const parts = usage.match(/\[[^\]]*\]|\S+/g) ?? [];
+  const indent = ' '.repeat('Usage: '.length + parts.slice(0, 2).join(' ').length + 1);
+  const lines: string[] = [];
+  let line = '';
+  for (const part of parts) {
+    const limit = width - (lines.length ? 0 : 'Usage: '.length);
+    if (line.trim() && line.length + 1 + part.length > limit) {
+      lines.push(line);
+      line = indent + part;
+    } else line = line ? `${line} ${part}` : part;
+  }
+  return [...lines, line].join('\n');
 }
 
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[], flag: string): T {

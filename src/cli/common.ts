@@ -1,7 +1,7 @@
 // Options and wiring several commands share.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type * as Crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals } from '../host/totals.js';
@@ -13,20 +13,32 @@ import type { LoadedPolicy } from '../policy/load.js';
 import { loadPolicy } from './policy.js';
 import { formatDiagnostic, UsageError } from '../model/errors.js';
 import { checkSysfsTree, requireDevices } from '../host/root-check.js';
-import { deviceNames, type Io, type OptionSpecs, type Values } from './args.js';
-import { builtin } from '../lazy.js';
-
-const crypto = builtin<typeof Crypto>('node:crypto');
+import { deviceNames, type Io, type OptionSpec, type OptionSpecs, type Values } from './args.js';
+import { NO_STYLE, styleFor, type Style } from '../render/style.js';
 
 export const DEFAULT_SYSFS_ROOT = '/sys';
 
 export const CONFIG: OptionSpecs = {
-  config: { type: 'string', short: 'c', arg: 'FILE', help: 'policy file (default: search daxplan.yaml upwards from the working directory, then /etc/daxplan/daxplan.yaml)' },
+  config: { type: 'string', short: 'c', arg: 'FILE', help: 'policy file (default: search daxplan.yaml upwards from the working directory, then /etc/daxplan/daxplan.yaml; as root only the latter)' },
 };
 export const HOST: OptionSpecs = {
   'sysfs-root': { type: 'string', arg: 'DIR', help: 'read sysfs from DIR instead of /sys' },
   device: { type: 'string', multiple: true, arg: 'NAME', help: 'only this device (daxR.N)' },
 };
+
+/** --format with its closed set of values; the first is the default. */
+export function formatOption(choices: readonly string[]): OptionSpec {
+  return { type: 'string', short: 'f', choices, help: `output format (default ${choices[0]})` };
+}
+
+export const COLOR: OptionSpecs = {
+  'no-color': { type: 'boolean', help: 'no colour, even on a terminal (as NO_COLOR=1 does)' },
+};
+
+/** Colour on a terminal unless --no-color, NO_COLOR or TERM=dumb says otherwise. */
+export function outputStyle(values: Values, io: Io): Style {
+  return values['no-color'] ? NO_STYLE : styleFor(io.stdout, io.env);
+}
 
 export function sysfsRoot(values: Values): string {
   return (values['sysfs-root'] as string | undefined) ?? DEFAULT_SYSFS_ROOT;
@@ -50,7 +62,7 @@ export const DEFAULT_LOCK_TIMEOUT = 30;
 export const LOCKING = {
   'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree: under /run/daxplan as root, else in the temp directory)` },
   'lock-timeout': { type: 'string', arg: 'SECONDS', help: `how long to wait for another run to finish (default ${DEFAULT_LOCK_TIMEOUT}; 0: do not wait)` },
-  trigger: { type: 'string', arg: 'NAME', help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
+  trigger: { type: 'string', arg: 'NAME', choices: TRIGGERS, help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
 } as const;
 
 /** The lock for the tree looked at: the real /sys (however it is reached) has one lock; another tree gets its own, outside it. */
@@ -60,7 +72,7 @@ export function lockFile(values: Values): string {
   if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
   // Root keeps it out of world-writable /tmp.
   const dir = process.getuid?.() === 0 ? path.dirname(DEFAULT_LOCK_FILE) : os.tmpdir();
-  return path.join(dir, `daxplan-${crypto().createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16)}.lock`);
+  return path.join(dir, `daxplan-${createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16)}.lock`);
 }
 
 export const STATE: OptionSpecs = {
@@ -74,6 +86,11 @@ export interface HostView {
   memoryTotals(): MemoryTotals | undefined;
   /** The snapshot's host name or file name; undefined for the host itself. */
   label?: string;
+}
+
+/** How messages name the host looked at: a snapshot's label, the tree at --sysfs-root, or this host. */
+export function hostName(host: HostView, values: Values): string {
+  return host.label ?? (values['sysfs-root'] === undefined ? 'this host' : sysfsRoot(values));
 }
 
 /** The one place that decides where Observed comes from. */
@@ -90,10 +107,6 @@ export function openHost(values: Values, io: Io): HostView {
   const names = snapshot.devices.map((d) => d.name);
   requireDevices(only, (name) => names.includes(name), () => names, state);
   return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? path.basename(state) };
-}
-
-export function observeHost(values: Values, io: Io): Observed {
-  return openHost(values, io).observed;
 }
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {

@@ -1,5 +1,6 @@
 // Parse arguments, run one command, turn errors into exit codes.
-import { helpText, parse, type Command, type Io } from './args.js';
+import { helpText, helpWidth, parse, wrap, type Command, type Io } from './args.js';
+import { EXIT_STATUS } from './manual.js';
 import { DaxplanError, EXIT, UsageError } from '../model/errors.js';
 import { planCommand } from './commands/plan.js';
 import { status } from './commands/status.js';
@@ -10,22 +11,26 @@ import { disableCommand, enableCommand } from './commands/pause.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { diffCommand } from './commands/diff.js';
 import { watchCommand } from './commands/watch.js';
+import { showCommand } from './commands/show.js';
 import pkg from '../../package.json' with { type: 'json' };
 
-const COMMANDS: Command[] = [planCommand, applyCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
+export const COMMANDS: Command[] = [planCommand, applyCommand, showCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+function usage(width: number): string {
+  const column = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
   return [
     'Usage: daxplan COMMAND [OPTIONS]',
     '',
-    'Declarative control of CXL and persistent memory behind dax devices.',
+    ...wrap('Declarative control of CXL and persistent memory behind dax devices.', width),
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0].replace(/\.$/, '')}`),
+    ...COMMANDS.flatMap((c) => {
+      const [first, ...rest] = wrap(c.summary.split('. ')[0].replace(/\.$/, ''), width - column);
+      return [`  ${c.name.padEnd(column - 2)}${first}`, ...rest.map((l) => ' '.repeat(column) + l)];
+    }),
     '',
-    "Run 'daxplan COMMAND --help' for a command's options.",
-    'Exit codes: 0 ok, 1 runtime error, 2 plan has changes (--detailed-exitcode), 64 usage, 65 invalid policy, 66 no such sysfs tree or device, 75 lock held or daxplan disabled; doctor: 1 when a finding is an error.',
+    ...wrap("Run 'daxplan COMMAND --help' for a command's options, 'man daxplan' for all of it.", width),
+    ...wrap(`Exit codes: ${EXIT_STATUS.map((e) => `${e.code} ${e.short}`).join(', ')}; doctor: 1 when a finding is an error.`, width),
     '',
   ].join('\n');
 }
@@ -33,7 +38,7 @@ function usage(): string {
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(usage());
+    io.stdout.write(usage(helpWidth(io.stdout)));
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-V') {
@@ -42,10 +47,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   try {
-    if (!command) throw new UsageError(`unknown command "${name}"\n\n${usage()}`);
+    if (!command) throw new UsageError(`unknown command "${name}"\n\n${usage(80)}`);
     const { values, positionals } = parse(command, rest);
     if (values.help) {
-      io.stdout.write(helpText(command));
+      io.stdout.write(helpText(command, helpWidth(io.stdout)));
       return EXIT.ok;
     }
     return await command.run(values, positionals, io);

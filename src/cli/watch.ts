@@ -3,8 +3,7 @@
 // tick is told in one line: how many changes, whether the policy changed
 // (its sha256) or the host drifted (a device moved since the last tick), and
 // what was done. A tick never throws: whatever goes wrong is its line.
-import { createRequire } from 'node:module';
-import type * as Crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Sysfs } from '../host/sysfs.js';
 import { observe } from '../host/observe.js';
 import { checkSysfsTree } from '../host/root-check.js';
@@ -131,7 +130,5 @@ function short(sha: string): string {
 }
 
 function sha256(text: string): string {
-  // Required here, not imported: no other command needs node:crypto at start-up.
-  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof Crypto;
   return createHash('sha256').update(text).digest('hex');
 }

@@ -1,7 +1,7 @@
 // Competing controllers: evidence in, findings out. Pure: the readers in
 // read.ts collect the evidence; this decides what it means.
 import * as path from 'node:path';
-import { blockSignature, describeDevice, stateDrift, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
+import { describeBlockRuns, describeDevice, stateDrift, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
 import { describeHolder, type Holder } from '../host/lock-record.js';
 import { describeDecider } from '../plan/match.js';
@@ -9,20 +9,10 @@ import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { overridePath, scanRules, type RuleFile } from './udev.js';
 import { MEMORY } from '../host/sysfs.js';
+import { cxlFindings } from './cxl.js';
+import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
 
-export type Severity = 'error' | 'warning' | 'info';
-export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-
-export interface Finding {
-  /** Stable identifier of the kind of finding, e.g. udev.memory-state. */
-  id: string;
-  severity: Severity;
-  /** Where it was seen: file:line, a sysfs path, the lock file. */
-  evidence: string;
-  message: string;
-  /** What to do about it, in one sentence. */
-  fix: string;
-}
+export { SEVERITIES, type Finding, type Severity } from './finding.js';
 
 /** The host's files (under --root), read by read.ts. */
 export interface HostEvidence {
@@ -51,13 +41,6 @@ export interface DoctorInput {
   lock?: LockEvidence;
 }
 
-/**
- * Sysfs evidence is named as on the host the observation stands for (/sys/...),
- * whether it was read from /sys, a copied tree or a snapshot.
- */
-const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
-
-const KERNEL_DEFAULTS_UNIT = 'contrib/systemd/daxplan-kernel-defaults.service';
 const DAXCTL_MASK = 'contrib/competitors/udev/90-daxctl-device.rules';
 
 export function findConflicts(input: DoctorInput): Finding[] {
@@ -69,6 +52,7 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...lockFindings(input),
     ...mixedFindings(input),
     ...driftFindings(input),
+    ...cxlFindings(input.observed, input.plan, input.host),
   ];
   return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
 }
@@ -91,7 +75,7 @@ function autoOnlineFindings(input: DoctorInput): Finding[] {
         severity: 'warning',
         evidence,
         message: `the kernel onlines new memory as "${current}", the policy declares auto_online_blocks: ${declared}`,
-        fix: `Run 'daxplan apply' (it writes ${declared} before any device step) and install ${KERNEL_DEFAULTS_UNIT} so the setting is back before udev binds dax devices at every boot.`,
+        fix: `Run 'daxplan apply' (it writes ${declared} before any device step) and enable ${KERNEL_DEFAULTS_UNIT} (make install installs it) so the setting is back before udev binds dax devices at every boot.`,
       },
     ];
   if (current === 'offline') return [];
@@ -111,7 +95,7 @@ function autoOnlineFindings(input: DoctorInput): Finding[] {
       severity: 'warning',
       evidence,
       message: `the kernel onlines every block of a dax device the moment kmem binds it ("${current}"${current === 'online_movable' ? '' : ', ZONE_NORMAL unless told otherwise'}), before daxplan or daxctl can choose; ZONE_NORMAL memory often cannot be offlined again`,
-      fix: `Declare 'kernel: { auto_online_blocks: offline }' in the policy, run 'daxplan apply' and install ${KERNEL_DEFAULTS_UNIT}: 'echo offline > auto_online_blocks' alone is lost at the next boot.`,
+      fix: `Declare 'kernel: { auto_online_blocks: offline }' in the policy, run 'daxplan apply' and enable ${KERNEL_DEFAULTS_UNIT} (make install installs it): 'echo offline > auto_online_blocks' alone is lost at the next boot.`,
     },
   ];
 }
@@ -283,7 +267,7 @@ function mixedFindings({ observed, lock }: DoctorInput): Finding[] {
     .map((d) => ({
       id: 'device.mixed',
       severity: lock?.running ? 'info' : 'warning',
-      evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (blocks ${blockSignature(d)})`,
+      evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (blocks ${describeBlockRuns(d)})`,
       message: lock?.running
         ? `${d.name} is ${describeDevice(d)}: the daxplan run in progress may be moving it`
         : `${d.name} is ${describeDevice(d)}: its blocks disagree in state or zone, left so by another controller or an interrupted run`,
@@ -300,7 +284,7 @@ function driftFindings({ observed }: DoctorInput): Finding[] {
       {
         id: 'device.state-drift',
         severity: 'warning' as const,
-        evidence: `${sysfsPath(`bus/dax/devices/${d.name}/state`)} = ${d.stateFile} (blocks ${blockSignature(d)})`,
+        evidence: `${sysfsPath(`bus/dax/devices/${d.name}/state`)} = ${d.stateFile} (blocks ${describeBlockRuns(d)})`,
         message: `${d.name}: ${drift}: something moved its memory block by block behind the kernel's whole-device interface`,
         fix: `Run 'daxplan apply --device ${d.name}' to repair it through the state file, and stop whatever writes its blocks one by one (daxctl online-memory/offline-memory, a udev rule writing memory*/state).`,
       },

@@ -2,7 +2,7 @@
 // problem on the device (or the kernel facts), never an exception: a device
 // with a problem is blocked, never derived into a state it may not be in.
 import * as path from 'node:path';
-import { DAX_DEVICES, DEVICE_NAME, MEMORY, SysfsReadError, TIERS, type Sysfs, resolveLink } from './sysfs.js';
+import { clip, DAX_DEVICES, DEVICE_NAME, MEMORY, SysfsReadError, TIERS, type Sysfs, resolveLink } from './sysfs.js';
 import {
   blockKind,
   STATE_WORDS,
@@ -19,6 +19,7 @@ import {
   type StateWord,
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
+import { markSharedSerials, readCxlIdentity } from './cxl.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -47,6 +48,7 @@ export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
     .filter((name) => !only || only.includes(name))
     .sort(compareDeviceNames);
   const devices = names.map((name) => observeDevice(sysfs, name, kernel));
+  guarded(kernel.problems, () => markSharedSerials(sysfs, devices), undefined);
   kernel.stateFile = stateFileSupport(devices);
   return { kernel, devices };
 }
@@ -124,6 +126,7 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
   const driver = guarded(problems, () => readDriver(sysfs, dir), 'other');
   const stateFile = parseStateWord(file('state'), name, problems);
   const { uuid, source } = guarded(problems, () => identity(sysfs, dir), { uuid: undefined, source: 'unknown' as DeviceSource });
+  const cxl = source === 'cxl' ? guarded(problems, () => readCxlIdentity(sysfs, dir, problems), undefined) : undefined;
   const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
   const blocks = guarded(problems, () => readBlocks(sysfs, indices ?? [], problems), []);
   return {
@@ -135,6 +138,7 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
     tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode],
     uuid,
     source,
+    cxl,
     driver,
     stateFile,
     blocks,
@@ -287,10 +291,4 @@ function parseNode(text: string | undefined, what: string, problems: string[]): 
   }
   const node = Number(text);
   return node < 0 ? undefined : node;
-}
-
-/** A value read from a hostile tree, shortened and made printable for a message. */
-function clip(text: string): string {
-  const printable = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).slice(1, -1);
-  return printable;
 }

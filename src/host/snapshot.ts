@@ -7,7 +7,7 @@ import { readJsonDocument } from './jsonfile.js';
 import { UsageError } from '../model/errors.js';
 import { compareDeviceNames, stateFileSupport } from './observe.js';
 import type { MemoryTotals } from '../model/host-facts.js';
-import { type AutoOnline, type BlockState, type Observed, type ObservedDevice, type StateFileSupport, type StateWord } from '../model/device.js';
+import { type AutoOnline, type BlockState, type CxlIdentity, type Observed, type ObservedDevice, type StateFileSupport, type StateWord } from '../model/device.js';
 
 export const SNAPSHOT_FORMAT_VERSION = '2.0';
 const MAX_SNAPSHOT_BYTES = 8 << 20;
@@ -31,11 +31,23 @@ export interface SnapshotDevice {
   tier: number | null;
   uuid: string | null;
   source: ObservedDevice['source'];
+  /** Absent in snapshots made before daxplan read CXL identities. */
+  cxl?: SnapshotCxl | null;
   driver: ObservedDevice['driver'];
   state_file: StateWord | null;
   blocks: BlockRun[];
   block_span: number;
   problems: string[];
+}
+
+export interface SnapshotCxl {
+  region: string;
+  mode: string | null;
+  start: string;
+  size: string;
+  interleave_ways: number;
+  qos_class: number | null;
+  memdevs: { name: string; serial: string; serial_shared_with: string[]; pci: string | null; numa_node: number | null }[];
 }
 
 export interface Snapshot {
@@ -84,6 +96,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
       tier: d.tier ?? null,
       uuid: d.uuid ?? null,
       source: d.source,
+      cxl: d.cxl ? cxlToSnapshot(d.cxl) : null,
       driver: d.driver,
       state_file: d.stateFile ?? null,
       blocks: blockRuns(d.blocks),
@@ -150,11 +163,36 @@ function deviceFrom(d: SnapshotDevice): ObservedDevice {
     tier: d.tier ?? undefined,
     uuid: d.uuid ?? undefined,
     source: d.source,
+    cxl: d.cxl ? cxlFromSnapshot(d.cxl) : undefined,
     driver: d.driver,
     stateFile: d.state_file ?? undefined,
     blocks: d.blocks.flatMap(expandRun),
     blockSpan: d.block_span,
     problems: [...d.problems],
+  };
+}
+
+function cxlToSnapshot(c: CxlIdentity): SnapshotCxl {
+  return {
+    region: c.region,
+    mode: c.mode ?? null,
+    start: hex(c.start),
+    size: c.size.toString(),
+    interleave_ways: c.interleaveWays,
+    qos_class: c.qosClass ?? null,
+    memdevs: c.memdevs.map((m) => ({ name: m.name, serial: hex(m.serial), serial_shared_with: m.serialSharedWith, pci: m.pci ?? null, numa_node: m.numaNode ?? null })),
+  };
+}
+
+function cxlFromSnapshot(c: SnapshotCxl): CxlIdentity {
+  return {
+    region: c.region,
+    mode: c.mode ?? undefined,
+    start: BigInt(c.start),
+    size: BigInt(c.size),
+    interleaveWays: c.interleave_ways,
+    qosClass: c.qos_class ?? undefined,
+    memdevs: c.memdevs.map((m) => ({ name: m.name, serial: BigInt(m.serial), serialSharedWith: [...m.serial_shared_with], pci: m.pci ?? undefined, numaNode: m.numa_node ?? undefined })),
   };
 }
 

@@ -52,6 +52,11 @@ export class SysfsReadError extends Error {
 /** sysfs attributes are at most a page; anything larger is not one. */
 export const MAX_ATTRIBUTE_BYTES = 4096;
 
+/** A value read from a hostile tree, shortened and made printable for a message. */
+export function clip(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).slice(1, -1);
+}
+
 export function normalise(rel: string): string {
   const clean = path.posix.normalize(rel.replace(/^\/+/, ''));
   if (clean === '..' || clean.startsWith('../')) throw new Error(`path escapes the sysfs root: ${rel}`);

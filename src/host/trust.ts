@@ -71,9 +71,15 @@ export function writeTrusted(file: string, text: string, vetting: Vetting & { mo
   }
 }
 
-/** Makes sure a vetted file exists, without changing its content (a lock another program then opens by name). */
-export function ensureTrusted(file: string, vetting: Vetting & { mode?: number }): void {
-  fs.closeSync(openForWrite(file, vetting));
+/** Makes sure a vetted file exists, without changing its content; returns its identity (the lock is named by it). */
+export function ensureTrusted(file: string, vetting: Vetting & { mode?: number }): { dev: bigint; ino: bigint } {
+  const fd = openForWrite(file, vetting);
+  try {
+    const { dev, ino } = fs.fstatSync(fd, { bigint: true });
+    return { dev, ino };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function openForWrite(file: string, vetting: Vetting & { mode?: number }): number {

@@ -41,6 +41,54 @@ export interface Range {
   end: bigint; // inclusive, as sysfs prints it
 }
 
+/** A CXL memory device (memdev) behind a region: the handles that survive a reboot, and its name, which does not. */
+export interface CxlMemdev {
+  /** memN: not stable across boots. */
+  name: string;
+  serial: bigint;
+  /** Other memdevs on the host that report the same serial (then it is no identity). */
+  serialSharedWith: string[];
+  /** PCI address of the device the memdev belongs to (its parent), when that is a PCI device. */
+  pci: string | undefined;
+  numaNode: number | undefined;
+}
+
+/** What a dax device made of a CXL region is, read from the region and the memdevs behind it. */
+export interface CxlIdentity {
+  /** regionN: not stable across boots. */
+  region: string;
+  /** The region's mode (ram, pmem, ...); undefined on kernels that do not show it. */
+  mode: string | undefined;
+  /** The region's physical range. */
+  start: bigint;
+  size: bigint;
+  interleaveWays: number;
+  /** The root decoder's QoS class, else the one every memdev reports; undefined when none is. */
+  qosClass: number | undefined;
+  /** In interleave order (the region's targetN). */
+  memdevs: CxlMemdev[];
+}
+
+/**
+ * A 64-bit number as the kernel prints a CXL serial or address (%#llx) or as
+ * cxl list may print it (decimal); undefined when it is neither.
+ */
+export function parseU64(text: string): bigint | undefined {
+  if (!/^(0x[0-9a-f]{1,16}|[0-9]{1,20})$/i.test(text)) return undefined;
+  const value = BigInt(text);
+  return value <= NO_SERIAL ? value : undefined;
+}
+
+/** What cxl-cli reads as "no serial" (it prints none then), and the largest u64. */
+export const NO_SERIAL = (1n << 64n) - 1n;
+
+/** Why a memdev's serial cannot tell it from every other memdev, or undefined when it can. */
+export function serialFlaw(memdev: CxlMemdev): string | undefined {
+  if (memdev.serial === 0n || memdev.serial === NO_SERIAL) return 'what emulators and some firmware report for every device';
+  if (memdev.serialSharedWith.length) return `also reported by ${memdev.serialSharedWith.join(', ')}`;
+  return undefined;
+}
+
 export interface ObservedDevice {
   name: string;
   state: ObservedState;
@@ -50,6 +98,8 @@ export interface ObservedDevice {
   tier: number | undefined;
   uuid: string | undefined;
   source: DeviceSource;
+  /** Set for devices made of a CXL region. */
+  cxl: CxlIdentity | undefined;
   driver: Driver | 'none' | 'other';
   /** The kernel's `state` file when the device has one (bound to kmem on Linux 7.3+). */
   stateFile: StateWord | undefined;
@@ -125,6 +175,38 @@ export function blockKind(block: BlockState): string {
 
 export function blockSignature(device: ObservedDevice): string {
   return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
+}
+
+/** The blocks a blockSignature() wrote ("73:Normal,74:offline"), or undefined when the text is not one. */
+export function parseBlockSignature(text: string): BlockState[] | undefined {
+  if (text === '') return [];
+  const blocks: BlockState[] = [];
+  for (const item of text.split(',')) {
+    const m = /^(\d{1,10}):([A-Za-z][A-Za-z0-9-]{0,31})$/.exec(item);
+    if (!m) return undefined;
+    const index = Number(m[1]);
+    blocks.push(m[2] === 'offline' || m[2] === 'going-offline' ? { index, state: m[2] } : { index, state: 'online', zone: m[2] });
+  }
+  return blocks;
+}
+
+const RUNS_SHOWN = 8;
+
+/** The device's blocks as runs of consecutive blocks alike: "57-63: 57-60 Normal, 61-63 offline", or "57-63 Movable" for one run (at most 8 runs, then how many more). */
+export function describeBlockRuns(device: ObservedDevice): string {
+  const runs: { first: number; last: number; kind: string }[] = [];
+  for (const block of device.blocks) {
+    const kind = blockKind(block);
+    const run = runs[runs.length - 1];
+    if (run && run.kind === kind && run.last + 1 === block.index) run.last = block.index;
+    else runs.push({ first: block.index, last: block.index, kind });
+  }
+  if (runs.length === 0) return 'no blocks';
+  const span = (first: number, last: number) => (first === last ? `${first}` : `${first}-${last}`);
+  const shown = runs.slice(0, RUNS_SHOWN).map((r) => `${span(r.first, r.last)} ${r.kind}`);
+  if (runs.length === 1) return shown[0];
+  const more = runs.length - shown.length;
+  return `${span(runs[0].first, runs[runs.length - 1].last)}: ${shown.join(', ')}${more ? `, … (+${more} more runs)` : ''}`;
 }
 
 /** Same driver and every block in the same state and zone: the same memory in the system. */

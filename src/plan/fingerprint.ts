@@ -1,12 +1,9 @@
 // What a plan was made from: enough to tell, before the first write, that the
 // host is no longer the one the plan was made for.
-import type * as Crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { blockSignature, type Observed } from '../model/device.js';
-import { builtin } from '../lazy.js';
 import type { ProcFacts } from '../model/host-facts.js';
 import type { Fingerprint } from '../model/saved-plan.js';
-
-const crypto = builtin<typeof Crypto>('node:crypto');
 
 export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
   const body = {
@@ -23,7 +20,7 @@ export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
       blocks: blockSignature(d),
     })),
   };
-  return { ...body, digest: crypto().createHash('sha256').update(JSON.stringify(body)).digest('hex') };
+  return { ...body, digest: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
 }
 
 /** Differences that make a saved plan stale, in words; empty when it is fresh. */

@@ -2,6 +2,7 @@
 import picomatch from 'picomatch';
 import type { Policy, Rule } from '../policy/parse.js';
 import type { DesiredState, ObservedDevice } from '../model/device.js';
+import { describeCxlMatch, matchCxl, serialFlaws } from './match-cxl.js';
 
 /** What decided a device's desired state. */
 export type Decider = { kind: 'rule'; name: string; file: string; line: number } | { kind: 'default'; file: string };
@@ -22,6 +23,8 @@ export function decide(policy: Policy, device: ObservedDevice): Decision {
         decider,
         reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by tier, and ${device.targetNode === undefined ? "the device's target node cannot be read" : `node ${device.targetNode} is in no memory tier the kernel shows (it has no online memory); list it under \`tiers:\` in the policy`}`,
       };
+    if (result === 'serial-unusable')
+      return { kind: 'blocked', decider, reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by serial, and ${serialFlaws(device)}` };
     return { kind: 'desired', to: rule.state, decider, reason: `matches ${describeMatch(rule, device, policy)}` };
   }
   if (policy.defaultState === 'unmanaged') return { kind: 'unmanaged', reason: 'no rule matches' };
@@ -41,17 +44,19 @@ export function tierOf(device: ObservedDevice, policy: Policy): number | undefin
   return declared ? Number(declared[0]) : undefined;
 }
 
-export function matchRule(rule: Rule, device: ObservedDevice, policy: Policy): 'yes' | 'no' | 'tier-unknown' {
+export function matchRule(rule: Rule, device: ObservedDevice, policy: Policy): 'yes' | 'no' | 'tier-unknown' | 'serial-unusable' {
   const { uuid, numa_node, tier, device: globs } = rule.match;
   if (uuid && !(device.uuid && uuid.includes(device.uuid))) return 'no';
   if (numa_node && !(device.targetNode !== undefined && numa_node.includes(device.targetNode))) return 'no';
   if (globs && !nameMatcher(rule, globs)(device.name)) return 'no';
+  const cxl = matchCxl(rule.match, device);
+  if (cxl === 'no') return 'no';
   if (tier) {
     const t = tierOf(device, policy);
     if (t === undefined) return 'tier-unknown';
     if (!tier.includes(t)) return 'no';
   }
-  return 'yes';
+  return cxl;
 }
 
 // Each rule's globs compiled once, not once per device (5000 rules x 64 devices: 1.5 s -> ms).
@@ -69,6 +74,7 @@ function describeMatch(rule: Rule, device: ObservedDevice, policy: Policy): stri
   if (rule.match.numa_node) parts.push(`node ${device.targetNode}`);
   if (rule.match.tier) parts.push(`tier ${tierOf(device, policy)}${device.tier === undefined ? ' (declared in tiers:)' : ''}`);
   if (rule.match.device) parts.push(`name ${device.name}`);
+  parts.push(...describeCxlMatch(rule.match, device));
   return parts.join(', ');
 }
 

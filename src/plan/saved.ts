@@ -3,18 +3,15 @@
 // and why; bound by a digest to the host it was made on and by another to the
 // document itself. apply re-derives the steps from a fresh read under the
 // lock and refuses the plan when the host or the steps differ.
-import type * as Crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DaxplanError, EXIT } from '../model/errors.js';
 import type { KernelFacts, Observed } from '../model/device.js';
 import type { SavedPlan, SavedRule } from '../model/saved-plan.js';
-import { builtin } from '../lazy.js';
 import { changes, kernelAfter, planTo, summarise, type Entry, type Plan, type SettingEntry } from './plan.js';
 import type { Decider } from './match.js';
 import { fingerprint, staleness } from './fingerprint.js';
 import { stepJson } from '../model/steps.js';
 import type { ProcFacts } from '../model/host-facts.js';
-
-const crypto = builtin<typeof Crypto>('node:crypto');
 
 export const SAVED_PLAN_FORMAT_VERSION = '2.0';
 
@@ -28,7 +25,7 @@ export function ruleOf(decider: Decider): SavedRule {
   return decider.kind === 'rule' ? { name: decider.name, file: decider.file, line: decider.line } : { name: 'defaults', file: decider.file, line: null };
 }
 
-function deciderOf(rule: SavedRule): Decider {
+export function deciderOf(rule: SavedRule): Decider {
   return rule.name === 'defaults' && rule.line === null ? { kind: 'default', file: rule.file } : { kind: 'rule', name: rule.name, file: rule.file, line: rule.line ?? 0 };
 }
 
@@ -91,5 +88,5 @@ function digestOf(body: Omit<SavedPlan, 'digest'>): string {
 }
 
 function sha256(text: string): string {
-  return crypto().createHash('sha256').update(text).digest('hex');
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -3,13 +3,14 @@
 // what this finds through root's vetting (host/trust.ts) and parses it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
-import type * as Cosmiconfig from 'cosmiconfig';
+import * as os from 'node:os';
 import { PolicyError, type Diagnostic } from '../model/errors.js';
 import type { Policy } from './parse.js';
 
 export const SYSTEM_POLICY = '/etc/daxplan/daxplan.yaml';
 export const SEARCH_PLACES = ['daxplan.yaml', 'daxplan.yml', '.daxplan.yaml', '.daxplan.yml', 'daxplan.json', '.config/daxplan.yaml'];
+/** Searched last, in the user's config directory ($XDG_CONFIG_HOME/daxplan or ~/.config/daxplan). */
+const USER_PLACES = ['config', 'config.json', 'config.yaml', 'config.yml'];
 
 export interface LoadedPolicy {
   policy: Policy;
@@ -44,32 +45,31 @@ export function findPolicyFile(options: PolicyOptions & { asRoot: boolean }): st
   throw new PolicyError([{ file: SYSTEM_POLICY, line: 1, col: 1, severity: 'error', path: '', message: `no policy found (${looked}); pass --config FILE` }]);
 }
 
-function searchUpwards(cwd: string): string | undefined {
-  try {
-    return cosmiconfig().cosmiconfigSync('daxplan', {
-      searchPlaces: SEARCH_PLACES,
-      searchStrategy: 'global',
-      loaders: { '.yaml': marker, '.yml': marker, '.json': marker, noExt: marker },
-      cache: false,
-    }).search(cwd)?.filepath;
-  } catch (err) {
-    // A directory we may not read (a sandbox hiding /root, say) holds no policy for us.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') return undefined;
-    throw err;
-  }
-}
-
 /**
- * cosmiconfig, loaded only when the policy is searched for: with the js-yaml,
- * fs/promises and crypto it loads it costs ~10 ms, which --config runs skip.
- * In the bundle (CommonJS) esbuild's require() loads its bundled copy on this
- * first call; under tsx (ESM) there is no require() and node resolves it.
+ * The first non-empty regular file of SEARCH_PLACES in `cwd` and each directory above
+ * it (up to the home directory when `cwd` is inside it), then of USER_PLACES
+ * in the user's config directory. Only names are looked at: nothing is ever
+ * loaded as code, and no file in the working directory changes where to look.
  */
-function cosmiconfig(): typeof Cosmiconfig {
-  return typeof require === 'function' ? require('cosmiconfig') : createRequire(import.meta.url)('cosmiconfig');
+function searchUpwards(cwd: string): string | undefined {
+  const home = os.homedir();
+  const configHome = process.env.XDG_CONFIG_HOME || path.join(home, '.config');
+  const candidates: string[] = [];
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    candidates.push(...SEARCH_PLACES.map((place) => path.join(dir, place)));
+    if (dir === home || dir === path.dirname(dir)) break;
+  }
+  candidates.push(...USER_PLACES.map((place) => path.join(configHome, 'daxplan', place)));
+  return candidates.find(nonEmptyFile);
 }
 
-function marker(): { found: true } {
-  return { found: true };
+function nonEmptyFile(file: string): boolean {
+  try {
+    // stat, not read: a FIFO planted on the way must not hang the search.
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    return stat !== undefined && stat.isFile() && stat.size > 0;
+  } catch {
+    // Where we may not look (a sandbox hiding /root): no policy for us there.
+    return false;
+  }
 }

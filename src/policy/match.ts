@@ -1,18 +1,20 @@
 // What a rule's match selects, and when one match takes every device another
 // could (the shadowed-rule lint's test, shadow.ts).
 import picomatch from 'picomatch';
+import { coversCxl, type CxlSelectors } from './cxl.js';
 
-export interface Match {
+export interface Match extends CxlSelectors {
   uuid?: string[];
   numa_node?: number[];
   tier?: number[];
   device?: string[];
 }
 
-export type MatchKey = keyof Match;
+/** The keys that are plain lists of values; the CXL selectors are src/policy/cxl.ts's. */
+export type MatchKey = 'uuid' | 'numa_node' | 'tier' | 'device';
 export const MATCH_KEYS: readonly MatchKey[] = ['uuid', 'numa_node', 'tier', 'device'];
 /** One value a match lists. */
-export type Value = string | number;
+export type Value = string | number | bigint;
 
 /**
  * True when every device `later` matches is also matched by `earlier`: each
@@ -20,7 +22,7 @@ export type Value = string | number;
  * (a device name to one of its globs, a glob to the same glob).
  */
 export function covers(earlier: Match, later: Match, globs = new GlobCache()): boolean {
-  return MATCH_KEYS.every((key) => {
+  return coversCxl(earlier, later) && MATCH_KEYS.every((key) => {
     const wide = earlier[key] as Value[] | undefined;
     if (wide === undefined) return true;
     const narrow = later[key] as Value[] | undefined;

@@ -6,6 +6,7 @@ import type { AutoOnline, DesiredState } from '../model/device.js';
 import { validateSchema, type SchemaError } from './schema.js';
 import { findShadowed, MAX_COMPARISONS } from './shadow.js';
 import { MATCH_KEYS, type Match } from './match.js';
+import { parseCxlSelectors } from './cxl.js';
 
 
 export interface Rule {
@@ -78,14 +79,25 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   if (schemaErrors.length) return fail(schemaErrors.map((e) => schemaDiagnostic(doc, e, at)), warnings);
 
   const raw = data as RawPolicy;
-  const rules: Rule[] = raw.rules.map((r, i) => ({
-    name: r.name,
-    match: normaliseMatch(r.match),
-    state: r.state,
-    file,
-    line: lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0).line,
-  }));
   const errors: Diagnostic[] = [];
+  const rules: Rule[] = raw.rules.map((r, i) => {
+    const under = (p: (string | number)[]) => ['rules', i, 'match', ...p];
+    const cxl = parseCxlSelectors(
+      r.match,
+      (p, message) => errors.push(at(nodeAt(doc, under(p))?.range?.[0] ?? 0, displayPath(under(p)), message)),
+      (p) => {
+        const range = nodeAt(doc, under(p))?.range;
+        return range ? text.slice(range[0], range[1]) : undefined;
+      },
+    );
+    return {
+      name: r.name,
+      match: { ...normaliseMatch(r.match), ...cxl },
+      state: r.state,
+      file,
+      line: lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0).line,
+    };
+  });
   const seen = new Map<string, number>();
   rules.forEach((rule, i) => {
     const pos = nodeAt(doc, ['rules', i, 'name'])?.range?.[0] ?? 0;

@@ -8,6 +8,14 @@
 // that no policy makes validation slow.
 import { covers, GlobCache, MATCH_KEYS, type Match, type MatchKey, type Value } from './match.js';
 
+/**
+ * Keys a covering rule must list every value of (a subset test), so that
+ * rules can be found by value: the plain keys and the CXL lists. Address
+ * windows (containment) and the memdevs quantifier are left to covers().
+ */
+type IndexedKey = MatchKey | 'serial' | 'pci' | 'qos_class';
+const INDEXED: readonly IndexedKey[] = [...MATCH_KEYS, 'serial', 'pci', 'qos_class'];
+
 /** Comparisons (rule against rule, glob against name) the lint may make in all. */
 export const MAX_COMPARISONS = 200_000;
 
@@ -18,11 +26,12 @@ export interface Shadowing {
   stoppedAt?: number;
 }
 
-/** Earlier rules constraining exactly `keys`: key -> value -> rule indices, and their wildcard device globs. */
+/** Earlier rules constraining exactly `keys` (of INDEXED): key -> value -> rule indices, their wildcard device globs, all of them. */
 interface Group {
-  keys: MatchKey[];
-  byValue: Map<MatchKey, Map<Value, number[]>>;
+  keys: IndexedKey[];
+  byValue: Map<IndexedKey, Map<Value, number[]>>;
   wildcards: Map<string, number[]>;
+  members: number[];
 }
 
 /** The lint over the rules' matches, in policy order. */
@@ -41,7 +50,7 @@ export function findShadowed(matches: readonly Match[], budget = MAX_COMPARISONS
         spent += cost;
         return list;
       });
-      for (const c of lists.reduce((a, b) => (b.length < a.length ? b : a))) candidates.add(c);
+      for (const c of lists.reduce((a, b) => (b.length < a.length ? b : a), group.members)) candidates.add(c);
     }
     spent += candidates.size;
     if (spent > budget) return { shadowedBy, stoppedAt: i };
@@ -58,7 +67,7 @@ export function findShadowed(matches: readonly Match[], budget = MAX_COMPARISONS
  * all; a device glob of ours is covered only by the same glob, a plain name
  * also by a wildcard that matches it.
  */
-function holders(group: Group, key: MatchKey, values: Value[], globs: GlobCache): { list: number[]; cost: number } {
+function holders(group: Group, key: IndexedKey, values: Value[], globs: GlobCache): { list: number[]; cost: number } {
   const byValue = group.byValue.get(key)!;
   const of = (v: Value) => byValue.get(v) ?? [];
   if (key !== 'device') return { list: values.map(of).reduce((a, b) => (b.length < a.length ? b : a)), cost: 0 };
@@ -71,10 +80,11 @@ function holders(group: Group, key: MatchKey, values: Value[], globs: GlobCache)
 }
 
 function enter(groups: Map<string, Group>, match: Match, i: number, globs: GlobCache): void {
-  const keys = MATCH_KEYS.filter((k) => match[k]);
+  const keys = INDEXED.filter((k) => match[k]);
   const signature = keys.join(' ');
   let group = groups.get(signature);
-  if (!group) groups.set(signature, (group = { keys, byValue: new Map(keys.map((k) => [k, new Map()])), wildcards: new Map() }));
+  if (!group) groups.set(signature, (group = { keys, byValue: new Map(keys.map((k) => [k, new Map()])), wildcards: new Map(), members: [] }));
+  group.members.push(i);
   for (const key of keys)
     for (const value of match[key] as Value[]) {
       append(group.byValue.get(key)!, value, i);

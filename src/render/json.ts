@@ -1,6 +1,6 @@
 // JSON output: a public contract. Bump FORMAT_VERSION's major on any
 // incompatible change; adding fields is compatible.
-import { onlineBlockCount, stateDrift, type Observed, type ObservedDevice } from '../model/device.js';
+import { onlineBlockCount, stateDrift, type CxlIdentity, type Observed, type ObservedDevice } from '../model/device.js';
 import { capacityDelta, changes, type Entry, type SettingEntry } from '../plan/plan.js';
 import type { Decider } from '../plan/match.js';
 import { stepJson } from '../model/steps.js';
@@ -39,6 +39,7 @@ export function deviceJson(d: ObservedDevice) {
     tier: d.tier ?? null,
     uuid: d.uuid ?? null,
     source: d.source,
+    cxl: d.cxl ? cxlJson(d.cxl) : null,
     size: Number(d.size),
     driver: d.driver,
     state_file: d.stateFile ?? null,
@@ -49,6 +50,24 @@ export function deviceJson(d: ObservedDevice) {
     zone: zoneSummary(d) ?? null,
     ranges: d.ranges.map((r) => ({ start: `0x${r.start.toString(16)}`, end: `0x${r.end.toString(16)}` })),
     problems: d.problems,
+  };
+}
+
+function cxlJson(c: CxlIdentity) {
+  return {
+    region: c.region,
+    mode: c.mode ?? null,
+    start: `0x${c.start.toString(16)}`,
+    size: Number(c.size),
+    interleave_ways: c.interleaveWays,
+    qos_class: c.qosClass ?? null,
+    memdevs: c.memdevs.map((m) => ({
+      name: m.name,
+      serial: `0x${m.serial.toString(16)}`,
+      serial_shared_with: m.serialSharedWith,
+      pci: m.pci ?? null,
+      numa_node: m.numaNode ?? null,
+    })),
   };
 }
 

@@ -5,11 +5,11 @@ import { describeDecider } from '../plan/match.js';
 import { bytes, signedBytes } from '../model/units.js';
 import { describeWarning, type Report } from '../report/report.js';
 import { findingsMarkdown, pauseLine } from './findings.js';
-import { describeStep, summaryLine } from './words.js';
+import { describeSteps, summaryLine } from './words.js';
 
 export const MARKDOWN_LIMIT = 64 * 1024;
 // Per-device lists in the summary stop here, so the summary alone always fits.
-const TABLE_BUDGET = 48 * 1024;
+export const TABLE_BUDGET = 48 * 1024;
 const BLOCKED_BUDGET = 8 * 1024;
 
 export function planMarkdown(report: Report, title = 'daxplan'): string {
@@ -52,7 +52,7 @@ export function planMarkdown(report: Report, title = 'daxplan'): string {
   const details: string[] = [];
   for (const c of changed) {
     details.push(`**\`${c.device.name}\`** ${c.device.state} → ${c.to}: ${escape(c.reason)}`, '');
-    c.steps.forEach((s, i) => details.push(`${i + 1}. ${escape(describeStep(s, c.device, auto))}`));
+    describeSteps(c, auto, plan.kernel.blockSize).forEach((s, i) => details.push(`${i + 1}. ${escape(s)}`));
     details.push('');
   }
   const others = plan.entries.filter((e) => e.kind === 'unchanged' || e.kind === 'unmanaged');
@@ -63,11 +63,12 @@ export function planMarkdown(report: Report, title = 'daxplan'): string {
   return fold(head.join('\n'), details);
 }
 
-function fold(head: string, details: string[]): string {
+/** The head, then details folded under <details> and cut to keep the whole under MARKDOWN_LIMIT. */
+export function fold(head: string, details: string[], rerun = 'daxplan plan'): string {
   if (details.length === 0) return head + '\n';
   const open = '<details><summary>Details</summary>\n\n';
   const close = '\n\n</details>\n';
-  const note = '\n\n_Details cut to fit a pull-request comment; run `daxplan plan` for all of them._';
+  const note = `\n\n_Details cut to fit a pull-request comment; run \`${rerun}\` for all of them._`;
   let body = details.join('\n');
   const room = MARKDOWN_LIMIT - Buffer.byteLength(head + '\n' + open + close + note);
   if (Buffer.byteLength(body) > room) {
@@ -78,7 +79,7 @@ function fold(head: string, details: string[]): string {
 }
 
 /** The lines that fit in `budget` bytes, then what `more` says of the rest. */
-function capped(lines: string[], budget: number, more: (rest: number) => string[]): string[] {
+export function capped(lines: string[], budget: number, more: (rest: number) => string[]): string[] {
   let used = 0;
   for (let i = 0; i < lines.length; i++) {
     used += Buffer.byteLength(lines[i]) + 1;
@@ -87,6 +88,23 @@ function capped(lines: string[], budget: number, more: (rest: number) => string[
   return lines;
 }
 
-function escape(text: string): string {
+/** Inline code that no text (backticks included) can break out of; "|" escaped for tables, "<" is literal in code. */
+export function code(text: string): string {
+  const fence = '`'.repeat(longestRun(text, '`') + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text.replace(/\|/g, '\\|')}${pad}${fence}`;
+}
+
+export function longestRun(text: string, char: string): number {
+  let best = 0;
+  let run = 0;
+  for (const c of text) {
+    run = c === char ? run + 1 : 0;
+    best = Math.max(best, run);
+  }
+  return best;
+}
+
+export function escape(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }

@@ -2,7 +2,8 @@
 import { describeDevice, stateDrift, type AutoOnline, type Observed } from '../model/device.js';
 import type { Outcome } from '../apply/engine.js';
 import { appliedCapacity } from '../apply/capacity.js';
-import { capacityDelta, kernelAfter, type Entry, type Plan, type SettingEntry } from '../plan/plan.js';
+import { capacityDelta, changes, kernelAfter, type Entry, type Plan, type SettingEntry } from '../plan/plan.js';
+import { blocksMoved } from '../plan/moves.js';
 import { describeDecider } from '../plan/match.js';
 import { describeWarning, type Report } from '../report/report.js';
 import { bytes, signedBytes } from '../model/units.js';
@@ -10,7 +11,7 @@ import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, describeStep, methodWords, stateFileWords, summaryLine, zoneSummary } from './words.js';
+import { blocksSummary, changeMark, cxlWords, describeSteps, methodWords, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
 
 export function planText(report: Report, style: Style): string {
   const { plan } = report;
@@ -27,7 +28,7 @@ export function planText(report: Report, style: Style): string {
   if (paused) out.push(style.change(paused));
   out.push('');
   for (const setting of plan.settings) out.push(...settingLines(setting, style));
-  for (const entry of plan.entries) out.push(...entryLines(entry, auto, style));
+  for (const entry of plan.entries) out.push(...entryLines(entry, auto, k.blockSize, style));
   const capacity = capacityDelta(plan);
   if (capacity.size) {
     out.push('', 'Capacity change:');
@@ -44,7 +45,7 @@ export function planText(report: Report, style: Style): string {
   return out.join('\n') + '\n';
 }
 
-function settingLines(s: SettingEntry, style: Style): string[] {
+export function settingLines(s: SettingEntry, style: Style): string[] {
   const where = `${s.file}:${s.line}, kernel.${s.setting}`;
   switch (s.kind) {
     case 'change':
@@ -59,20 +60,23 @@ function settingLines(s: SettingEntry, style: Style): string[] {
   }
 }
 
-function entryLines(entry: Entry, auto: AutoOnline | undefined, style: Style): string[] {
+export function entryLines(entry: Entry, auto: AutoOnline | undefined, blockSize: bigint | undefined, style: Style): string[] {
   const d = entry.device;
   const where = `node ${d.targetNode ?? '?'}, tier ${d.tier ?? '?'}, ${bytes(d.size)}`;
   switch (entry.kind) {
-    case 'change':
+    case 'change': {
+      const mark = changeMark(entry);
+      const colour = mark === '+' ? style.add : mark === '-' ? style.remove : style.change;
       return [
-        style.change(`  ~ ${d.name}  ${d.state} -> ${entry.to}`) + style.dim(`  (${where}; ${methodWords(entry.method, d)})`),
+        colour(`  ${mark} ${d.name}  ${d.state} -> ${entry.to}`) + style.dim(`  (${where}; ${methodWords(entry.method, d)})`),
         `      ${describeDecider(entry.decider)}: ${entry.reason}`,
-        ...entry.steps.map((s, i) => `      ${i + 1}. ${describeStep(s, d, auto)}`),
+        ...describeSteps(entry, auto, blockSize).map((s, i) => `      ${i + 1}. ${s}`),
       ];
+    }
     case 'unchanged':
       return [`  = ${d.name}  ${d.state}` + style.dim(`  (${where}; ${describeDecider(entry.decider)})`)];
     case 'unmanaged':
-      return [style.dim(`  - ${d.name}  ${d.state}  unmanaged: ${entry.reason}`)];
+      return [style.dim(`  ${UNMANAGED_MARK} ${d.name}  ${d.state}  unmanaged: ${entry.reason}`)];
     case 'blocked':
       return [style.remove(`  ! ${d.name}  ${d.state}${entry.to ? ` -> ${entry.to}` : ''}  blocked: ${entry.reason}`)];
   }
@@ -94,6 +98,7 @@ export function statusText(observed: Observed, pause?: Pause): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
+  for (const d of observed.devices) if (d.cxl) out.push(`  ${d.name}: CXL ${cxlWords(d.cxl)}`);
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
   for (const d of observed.devices) {
     const drift = stateDrift(d);
@@ -112,8 +117,11 @@ export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style, sett
     const head = `kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}`;
     out.push(s.result === 'applied' ? style.add(`  ✓ ${head}: applied`) : style.remove(`  ✗ ${head}: FAILED: ${s.message}`));
   }
+  const blockSize = plan.kernel.blockSize;
   for (const o of outcomes) {
-    const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${bytes(o.bytes)} on node ${o.node ?? '?'})`;
+    const change = changes(plan).find((c) => c.device.name === o.device);
+    const moved = change && blockSize ? BigInt(blocksMoved(change)) * blockSize : o.bytes;
+    const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${moved ? `${bytes(moved)} on ` : ''}node ${o.node ?? '?'})`;
     const now = o.final ? describeDevice(o.final) : 'gone';
     if (o.result === 'applied') out.push(style.add(`  ✓ ${head}: applied in ${o.elapsedMs.toFixed(0)} ms`));
     else if (o.result === 'skipped') out.push(style.change(`  - ${head}: skipped: ${o.message}`));

@@ -1,30 +1,63 @@
 // Words shared by every renderer: steps, deciders, summaries.
-import { blockKind, onlineBlockCount, type AutoOnline, type KernelFacts, type ObservedDevice } from '../model/device.js';
+import { blockKind, onlineBlockCount, serialFlaw, zoneOf, type AutoOnline, type CxlIdentity, type KernelFacts, type ObservedDevice } from '../model/device.js';
 import type { Arrival, Method, PlannedStep } from '../model/steps.js';
+import { bytes } from '../model/units.js';
+import type { Change } from '../plan/plan.js';
+import { blocksPerStep } from '../plan/moves.js';
 
 const ARRIVES: Record<Arrival, string> = { offline: 'offline', online_kernel: 'online in ZONE_NORMAL', online_movable: 'online in ZONE_MOVABLE' };
 
-/** A step in words; `auto` is auto_online_blocks when the step runs (after the plan's kernel settings). */
-export function describeStep(planned: PlannedStep, device: ObservedDevice, auto: AutoOnline | undefined): string {
+/** "7 blocks (896 MiB)": blocks and, when the block size is known, the memory they hold. */
+export function blockAmount(blocks: number, blockSize: bigint | undefined): string {
+  const count = `${blocks} block${blocks === 1 ? '' : 's'}`;
+  return blockSize ? `${count} (${bytes(BigInt(blocks) * blockSize)})` : count;
+}
+
+/**
+ * A step in words; `auto` is auto_online_blocks when the step runs (after the
+ * plan's kernel settings), `blocks` the memory blocks it really moves
+ * (default: every block the device spans).
+ */
+export function describeStep(planned: PlannedStep, device: ObservedDevice, auto: AutoOnline | undefined, blocks = device.blockSpan, blockSize?: bigint): string {
   const { step } = planned;
-  const blocks = `${device.blockSpan} block${device.blockSpan === 1 ? '' : 's'}`;
+  const amount = blockAmount(blocks, blockSize);
   switch (step.op) {
-    case 'bind':
+    case 'bind': {
       if (step.driver === 'device_dax') return 'bind to device_dax';
-      if (auto === step.arrive) return `bind to kmem: the new blocks arrive ${ARRIVES[step.arrive]} (auto_online_blocks=${auto})`;
-      return `bind to kmem with auto_online_blocks=${step.arrive} for the moment of the bind (then back to ${auto ?? 'its value'}): the new blocks arrive ${ARRIVES[step.arrive]}`;
+      const arrive = `the new ${blocks > 0 && blockSize ? amount : 'blocks'} arrive ${ARRIVES[step.arrive]}`;
+      if (auto === step.arrive) return `bind to kmem: ${arrive} (auto_online_blocks=${auto})`;
+      return `bind to kmem with auto_online_blocks=${step.arrive} for the moment of the bind (then back to ${auto ?? 'its value'}): ${arrive}`;
+    }
     case 'unbind':
       return `unbind from ${step.driver}`;
     case 'state':
-      return step.write === 'unplugged'
-        ? `write unplugged to the state file: the kernel offlines and removes all ${blocks} at once`
-        : `write ${step.write} to the state file: the kernel adds and onlines all ${blocks} at once into ZONE_${step.write === 'online_movable' ? 'MOVABLE' : 'NORMAL'}`;
+      if (step.write !== 'unplugged')
+        return `write ${step.write} to the state file: the kernel adds and onlines ${amount} at once into ZONE_${step.write === 'online_movable' ? 'MOVABLE' : 'NORMAL'}`;
+      return blocks > 0
+        ? `write unplugged to the state file: the kernel offlines ${amount} and removes the device's blocks at once`
+        : "write unplugged to the state file: the kernel removes the device's offline blocks at once";
     case 'offline_blocks':
-      return `offline ${blocks}, highest first`;
+      return `offline ${amount}, highest first`;
     case 'online_blocks':
-      return `online ${blocks} into ZONE_${step.zone.toUpperCase()}, lowest first`;
+      return `online ${amount} into ZONE_${step.zone.toUpperCase()}, lowest first`;
   }
 }
+
+/** A change's steps in words, each with the memory it really moves. */
+export function describeSteps(change: Change, auto: AutoOnline | undefined, blockSize: bigint | undefined): string[] {
+  const moved = blocksPerStep(change.steps, change.device);
+  return change.steps.map((s, i) => describeStep(s, change.device, auto, moved[i], blockSize));
+}
+
+/** What a change does to the system's memory, as terraform marks it: + memory joins, - memory leaves, ~ it changes zone or mode. */
+export function changeMark(change: Change): '+' | '-' | '~' {
+  const before = onlineBlockCount(change.device) > 0;
+  const after = zoneOf(change.to) !== undefined;
+  return before === after ? '~' : after ? '+' : '-';
+}
+
+/** The mark of a device no rule manages: not a removal, not a change. */
+export const UNMANAGED_MARK = '·';
 
 /** The zone every online block is in, or "mixed"; undefined when none is online. */
 export function zoneSummary(device: ObservedDevice): string | undefined {
@@ -33,8 +66,24 @@ export function zoneSummary(device: ObservedDevice): string | undefined {
   return zones.size === 1 ? [...zones][0] : 'mixed';
 }
 
+/** Blocks column of status: online/total, or "-" for a device with no memory blocks (devdax, unbound, unplugged). */
 export function blocksSummary(device: ObservedDevice): string {
-  return `${onlineBlockCount(device)}/${device.blockSpan}`;
+  return device.blocks.length ? `${onlineBlockCount(device)}/${device.blockSpan}` : '-';
+}
+
+/** "region0 (ram, 0x1090000000, 1 GiB, qos_class 42): mem0 serial 0x1a2b at 0000:0d:00.0 node 0" */
+export function cxlWords(c: CxlIdentity): string {
+  const region = [c.mode ?? 'mode unknown', `0x${c.start.toString(16)}`, bytes(c.size)];
+  if (c.interleaveWays > 1) region.push(`${c.interleaveWays}-way interleave`);
+  if (c.qosClass !== undefined) region.push(`qos_class ${c.qosClass}`);
+  const memdevs = c.memdevs.map((m) => {
+    const words = [`${m.name} serial 0x${m.serial.toString(16)}`];
+    if (m.pci) words.push(`at ${m.pci}`);
+    if (m.numaNode !== undefined) words.push(`node ${m.numaNode}`);
+    const flaw = serialFlaw(m);
+    return flaw ? `${words.join(' ')} (no identity: ${flaw})` : words.join(' ');
+  });
+  return `${c.region} (${region.join(', ')}): ${memdevs.join('; ')}`;
 }
 
 export function summaryLine(summary: { change: number; unchanged: number; unmanaged: number; blocked: number }): string {

@@ -4,19 +4,24 @@
 #   bash .ci/contrib-deps.sh && bash test/contrib/check.sh
 #
 # Prints `ok ...` or `FAIL ...` per check (`skip ...` for one that cannot run
-# here, not counted) and ends with `N passed, N failed`; exits 1 on any failure.
+# here, counted as skipped) and ends with `N passed, N failed`; exits 1 on any failure.
 #
-# 1. units    systemd-analyze verify on every unit with its hardening drop-in
-#             (ExecStart pointed at a stub), on a boot-like transaction
-#             (ordering cycles), and `systemd-analyze security --offline` for
+# 1. units    scripts/install.sh into a prefix of its own; systemd-analyze
+#             verify on every installed unit with its hardening drop-in, on a
+#             boot-like transaction (ordering cycles); every daxplan command
+#             line in the installed units (and in their comments) run through
+#             the real CLI over a simulated kernel, so that a unit and the
+#             CLI cannot disagree; `systemd-analyze security --offline` for
 #             the sandbox settings that must be on, and off.
 # 2. udev     udevadm test (udev's own rule engine) on fake dax devices in a
 #             private mount namespace: parse errors, which names and actions
 #             reach daxplan-apply@.service; `udevadm verify` (254, from
 #             bookworm-backports via .ci/contrib-deps.sh) as a lint.
-# 3. runtime  systemd-nspawn boots this machine's own /usr with the units
-#             installed as contrib/README.md says, a stub daxplan that probes
-#             its sandbox, and (when built) the real dist/daxplan.mjs.
+# 3. runtime  systemd-nspawn boots this machine's own /usr with daxplan
+#             installed by scripts/install.sh: each unit runs the real CLI
+#             (after a probe of its sandbox) over a simulated kernel, in boot
+#             order, and the host ends converged; the installed program
+#             itself runs in the sandbox against the container's sysfs.
 #             Needs root; DAXPLAN_CHECK_NSPAWN=0 skips it.
 set -uo pipefail
 
@@ -25,7 +30,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 UNITS_SRC=$ROOT/contrib/systemd
 RULES=$ROOT/contrib/udev/70-daxplan.rules
 HARDENING=$UNITS_SRC/daxplan-hardening.conf
-SERVICES=(daxplan.service daxplan-apply@.service daxplan-watch.service)
+SERVICES=(daxplan.service daxplan-apply@.service daxplan-kernel-defaults.service daxplan-watch.service)
+# The services that take the shared sandbox as a drop-in (kernel-defaults has its own).
+HARDENED=(daxplan.service daxplan-apply@.service daxplan-watch.service)
 ALL_UNITS=("${SERVICES[@]}" daxplan-memory.target)
 UDEV_VERIFY=${DAXPLAN_UDEV_VERIFY:-/var/cache/daxplan-contrib/udev-verify/udevadm-verify}
 
@@ -33,7 +40,8 @@ passed=0
 failed=0
 ok() { echo "ok $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-skip() { echo "skip $*"; }
+skipped=0
+skip() { echo "skip $*"; skipped=$((skipped + 1)); }
 indent() { sed 's/^/    /'; }
 # Counts the ok/FAIL lines another program printed.
 tally() {
@@ -47,7 +55,7 @@ tally() {
   done
 }
 finish() {
-  echo "$passed passed, $failed failed"
+  echo "$passed passed, $failed failed$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
   [ "$failed" -eq 0 ]
   exit
 }
@@ -65,29 +73,55 @@ if [ "${#missing[@]}" -gt 0 ]; then
   finish
 fi
 
-# Installs the units into DIR the way contrib/README.md does: the unit files,
-# and the one hardening file as a drop-in of every service.
-install_units() {
-  local dir=$1 u
+# The built program: every check below runs it, never a stand-in.
+for built in dist/daxplan.mjs dist/daxplan-sim.mjs dist/man/daxplan.8; do
+  if ! [ -f "$ROOT/$built" ]; then
+    fail "$built is missing: run npm run build first"
+    finish
+  fi
+done
+SIM=(node "$ROOT/dist/daxplan-sim.mjs")
+
+# A simulated kernel's tree (the bundled Debian 6.12 host) in DIR/sys, and the
+# policy the units run with in DIR: the example's, plus the kernel setting
+# daxplan-kernel-defaults.service exists for.
+sim_host() {
+  local dir=$1
   mkdir -p "$dir"
-  for u in "${ALL_UNITS[@]}"; do cp "$UNITS_SRC/$u" "$dir/$u"; done
-  for u in "${SERVICES[@]}"; do
-    mkdir -p "$dir/$u.d"
-    cp "$HARDENING" "$dir/$u.d/10-hardening.conf"
-  done
+  cp -a "$ROOT/examples/debian-6.12-qemu/host/sys" "$dir/sys"
+  echo '{}' >"$dir/sys/.daxplan-sim.json"
+  { cat "$ROOT/examples/debian-6.12-qemu/daxplan.yaml"; printf 'kernel:\n  auto_online_blocks: offline\n'; } >"$dir/daxplan.yaml"
+  chmod 0644 "$dir/daxplan.yaml"
 }
 
 # ---------------------------------------------------------------------------
-# 1. units
+# 1. install and units
 # ---------------------------------------------------------------------------
-# verify needs every ExecStart binary to exist: point a copy at a stub.
-STUB=$WORK/bin/daxplan
-mkdir -p "$WORK/bin"
-printf '#!/bin/sh\nexit 0\n' >"$STUB"
-chmod 755 "$STUB"
+# scripts/install.sh as a user runs it, into a prefix of its own: the units
+# then name a daxplan that exists, for systemd-analyze verify.
+P=$WORK/prefix
 U=$WORK/units
-install_units "$U"
-sed -i "s#/usr/local/bin/daxplan#$STUB#g" "$U"/*.service
+unset DESTDIR PREFIX BINDIR LIBDIR MANDIR BASHCOMPDIR SYSTEMDUNITDIR UDEVRULESDIR DAXPLAN_NODE
+if PREFIX=$P SYSTEMDUNITDIR=$U UDEVRULESDIR=$WORK/udev "$ROOT/scripts/install.sh" >"$WORK/install.out" 2>&1; then
+  missing=()
+  for f in "$P/bin/daxplan" "$P/lib/daxplan/daxplan.mjs" "$P/share/man/man8/daxplan.8" "$P/share/man/man5/daxplan.yaml.5" \
+    "$P/share/bash-completion/completions/daxplan" "$WORK/udev/70-daxplan.rules" "$U/daxplan-memory.target"; do
+    [ -e "$f" ] || missing+=("$f")
+  done
+  for u in "${SERVICES[@]}"; do [ -e "$U/$u" ] || missing+=("$U/$u"); done
+  for u in "${HARDENED[@]}"; do [ -e "$U/$u.d/10-hardening.conf" ] || missing+=("$U/$u.d/10-hardening.conf"); done
+  version=$("$P/bin/daxplan" --version 2>&1)
+  placeholders=$(grep -l '@bindir@' "$U"/* 2>/dev/null)
+  if [ "${#missing[@]}" -eq 0 ] && [ "$version" = "daxplan $(node -p "require('$ROOT/package.json').version")" ] && [ -z "$placeholders" ]; then
+    ok "scripts/install.sh: program ($version), ${#SERVICES[@]} services and the target naming $P/bin/daxplan, drop-ins, udev rule, man pages, completion"
+  else
+    fail "scripts/install.sh: missing ${missing[*]:-nothing}; version '$version'; placeholders left in ${placeholders:-none}"
+  fi
+else
+  fail "scripts/install.sh failed"
+  indent <"$WORK/install.out"
+  finish
+fi
 
 # `verify` prints warnings (unknown keys, bad values) but still exits 0 for
 # most of them: a unit passes only with exit 0 and no output at all.
@@ -98,7 +132,7 @@ verify() {
 }
 
 for u in "${ALL_UNITS[@]}"; do
-  if verify "$U/$u"; then ok "systemd-analyze verify $u (with drop-ins)"; else
+  if verify "$U/$u"; then ok "systemd-analyze verify $u (as installed, with drop-ins)"; else
     fail "systemd-analyze verify $u"
     indent <"$WORK/verify.out"
   fi
@@ -110,8 +144,7 @@ fi
 
 # The check is not vacuous: a bad key in the drop-in must be reported.
 N=$WORK/negative
-install_units "$N"
-sed -i "s#/usr/local/bin/daxplan#$STUB#g" "$N"/*.service
+cp -r "$U" "$N"
 echo 'ProtectSystemm=strict' >>"$N/daxplan.service.d/10-hardening.conf"
 if (cd "$N" && systemd-analyze verify --man=no --generators=no "$N/daxplan.service" 2>&1) | grep -q "Unknown key 'ProtectSystemm'"; then
   ok "systemd-analyze verify reads the hardening drop-in (a typo in it is reported)"
@@ -119,38 +152,59 @@ else
   fail "systemd-analyze verify did not report a typo in the drop-in: the unit checks above prove nothing"
 fi
 
-# Boot: daxplan.service, two instances as udev's coldplug would queue them,
-# the watch service, the target and a service ordered after it, all in one
-# transaction. An ordering cycle (the deadlock to avoid) fails it.
-cat >"$U/boot-check.target" <<'EOF'
+# Boot: the kernel defaults, daxplan.service, two instances as udev's coldplug
+# would queue them, the watch service, the target and a service ordered after
+# it, all in one transaction. An ordering cycle (the deadlock to avoid) fails it.
+cat >"$U/boot-check.target" <<'UNIT'
 [Unit]
 Description=everything a boot with two dax devices starts
-Wants=daxplan.service daxplan-apply@dax0.0.service daxplan-apply@dax1.0.service
+Wants=daxplan-kernel-defaults.service daxplan.service daxplan-apply@dax0.0.service daxplan-apply@dax1.0.service
 Wants=daxplan-watch.service daxplan-memory.target boot-check-hungry.service
-EOF
-cat >"$U/boot-check-hungry.service" <<'EOF'
+UNIT
+cat >"$U/boot-check-hungry.service" <<'UNIT'
 [Unit]
 Description=a memory-hungry service, declared as contrib/README.md says
 Wants=daxplan-memory.target
 After=daxplan-memory.target
 [Service]
 ExecStart=/bin/true
-EOF
-if verify "$U/boot-check.target" "$U/boot-check-hungry.service"; then ok "systemd-analyze verify: boot transaction (daxplan.service + 2 instances + watch + target + dependent service) has no ordering cycle"; else
+UNIT
+if verify "$U/boot-check.target" "$U/boot-check-hungry.service"; then ok "systemd-analyze verify: boot transaction (kernel defaults + daxplan.service + 2 instances + watch + target + dependent service) has no ordering cycle"; else
   fail "systemd-analyze verify: boot transaction"
   indent <"$WORK/verify.out"
 fi
 
-# Static text of the units: the exact commands, and where the instance name goes.
-exec_line() { grep -E '^ExecStart=' "$UNITS_SRC/$1"; }
-expect_exec() {
-  local unit=$1 want=$2 got
-  got=$(exec_line "$unit")
-  if [ "$got" = "ExecStart=$want" ]; then ok "$unit runs: $want"; else fail "$unit ExecStart: got '$got', want 'ExecStart=$want'"; fi
-}
-expect_exec daxplan-apply@.service '/usr/local/bin/daxplan apply --device %i --lock-timeout 60 --trigger udev'
-expect_exec daxplan.service '/usr/local/bin/daxplan apply --lock-timeout 120 --trigger boot'
-expect_exec daxplan-watch.service '/usr/local/bin/daxplan watch --schedule "*/10 * * * *" --apply --trigger schedule'
+# Every command line of every installed unit, and those its comments tell the
+# reader to use, run through the real daxplan CLI (over a simulated kernel,
+# instance dax0.0, the policy found by its search as the units find theirs):
+# a flag the CLI does not take fails here. watch must start, and stop cleanly
+# on SIGTERM.
+H=$WORK/host
+sim_host "$H"
+grep -hoE '^(#[[:space:]]+)?ExecStart=/[^ ]+/daxplan .*' "$U"/*.service | sed -E 's/^#[[:space:]]+//' | sort -u >"$WORK/commands"
+while IFS= read -r line; do
+  args=${line#ExecStart=*/daxplan }
+  args=${args//%i/dax0.0}
+  mapfile -d '' -t argv < <(printf '%s' "$args" | xargs printf '%s\0')
+  if [ "${argv[0]}" = watch ]; then
+    (cd "$H" && exec timeout --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys") >"$WORK/run.out" 2>&1
+  else
+    (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys") >"$WORK/run.out" 2>&1
+  fi
+  rc=$?
+  if [ "$rc" -eq 0 ] && { [ "${argv[0]}" != watch ] || grep -q 'daxplan watch: SIGTERM: stopped' "$WORK/run.out"; }; then ok "daxplan takes what the units run: daxplan $args"; else
+    fail "daxplan $args (from the installed units) exited $rc"
+    tail -5 "$WORK/run.out" | indent
+  fi
+done <"$WORK/commands"
+n=$(wc -l <"$WORK/commands")
+[ "$n" -ge 5 ] || fail "found only $n daxplan command lines in the installed units"
+if "${SIM[@]}" status --sysfs-root "$H/sys" | grep -qE '^dax2\.0 +online_movable' && [ "$(cat "$H/sys/devices/system/memory/auto_online_blocks")" = offline ]; then
+  ok "the units' commands converged the simulated host (dax2.0 online_movable, auto_online_blocks=offline)"
+else
+  fail "the units' commands left the simulated host unconverged"
+  "${SIM[@]}" status --sysfs-root "$H/sys" 2>&1 | indent
+fi
 
 # %i (and %I, %j, %J, the other instance specifiers) may appear only in
 # Description= and as the value of --device, in any file of any unit.
@@ -159,14 +213,14 @@ leaks=$(grep -nE '%[iIjJ]' "$UNITS_SRC"/*.service "$UNITS_SRC"/*.target "$HARDEN
   grep -vE ':[0-9]+:Description=' |
   sed -E 's/ --device %i( |$)/ --device ARG\1/' |
   grep -E '%[iIjJ]')
-devices=$(exec_line daxplan-apply@.service | grep -oE -- '--device %i' | wc -l)
+devices=$(grep -E '^ExecStart=' "$UNITS_SRC/daxplan-apply@.service" | grep -oE -- '--device %i' | wc -l)
 if [ -z "$leaks" ] && [ "$devices" -eq 1 ]; then ok "the instance name (%i) reaches daxplan only as \`--device %i\`"; else
   fail "instance specifier used elsewhere than \`--device %i\` ($devices --device %i)"
   echo "$leaks" | indent
 fi
 
-# The sandbox as systemd itself reads it (unit + drop-in).
-for u in "${SERVICES[@]}"; do
+# The shared sandbox as systemd itself reads it (unit + drop-in).
+for u in "${HARDENED[@]}"; do
   if ! systemd-analyze security --offline=yes --json=short "$U/$u" >"$WORK/sec.json" 2>"$WORK/sec.err"; then
     fail "systemd-analyze security --offline $u"
     indent <"$WORK/sec.err"
@@ -178,7 +232,7 @@ for u in "${SERVICES[@]}"; do
   node - "$WORK/sec.json" <<'EOF' >"$WORK/sec.result"
 const rows = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
 const byName = new Map(rows.map((r) => [r.name, r]));
-const on = ['ProtectSystem=', 'PrivateTmp=', 'PrivateDevices=', 'PrivateNetwork=', 'NoNewPrivileges=',
+const on = ['ProtectSystem=', 'PrivateTmp=', 'PrivateDevices=', 'IPAddressDeny=', 'NoNewPrivileges=',
   'LockPersonality=', 'RestrictRealtime=', 'RestrictSUIDSGID=', 'ProtectKernelLogs=', 'ProtectControlGroups=',
   'ProtectClock=', 'ProtectHostname=', 'SystemCallArchitectures=', 'RestrictNamespaces=~user', 'RestrictNamespaces=~mnt',
   'RestrictAddressFamilies=~AF_(INET|INET6)', 'RestrictAddressFamilies=~AF_NETLINK', 'RestrictAddressFamilies=~AF_PACKET',
@@ -186,7 +240,7 @@ const on = ['ProtectSystem=', 'PrivateTmp=', 'PrivateDevices=', 'PrivateNetwork=
   'CapabilityBoundingSet=~CAP_SYS_PTRACE', 'CapabilityBoundingSet=~CAP_SYS_BOOT', 'CapabilityBoundingSet=~CAP_SYS_RAWIO',
   'AmbientCapabilities=', 'SystemCallFilter=~@mount', 'SystemCallFilter=~@raw-io', 'SystemCallFilter=~@reboot'];
 // Deliberately off (see contrib/systemd/daxplan-hardening.conf).
-const off = ['ProtectKernelTunables=', 'MemoryDenyWriteExecute=', 'ProtectKernelModules=',
+const off = ['ProtectKernelTunables=', 'MemoryDenyWriteExecute=', 'ProtectKernelModules=', 'PrivateNetwork=',
   'CapabilityBoundingSet=~CAP_SYS_ADMIN', 'CapabilityBoundingSet=~CAP_SYS_MODULE'];
 const bad = [];
 for (const n of on) if (byName.get(n)?.set !== true) bad.push(`${n} should be on`);
@@ -274,16 +328,27 @@ fi
 # ---------------------------------------------------------------------------
 runtime() {
   local rt=$WORK/rt bus kernel devices console=$WORK/rt/console.log
-  mkdir -p "$rt/bin" "$rt/opt" "$rt/out" "$rt/etc-daxplan" "$rt/fake/devices" "$rt/fake/bus" "$rt/fake/kernel"
-  # Installed as the README says, ExecStart untouched: /usr/local/bin/daxplan
-  # is the stub inside the container.
-  install_units "$rt/system"
+  mkdir -p "$rt/opt" "$rt/out" "$rt/etc-daxplan" "$rt/fake/devices" "$rt/fake/bus" "$rt/fake/kernel" "$rt/system"
+  # Installed by scripts/install.sh, as a host gets it (PREFIX=/usr/local,
+  # units in /usr/lib/systemd/system): the container gets that /usr/local,
+  # and the units with their drop-ins (seen in /etc/systemd/system, not to
+  # hide the host's own units). /usr/local/bin/daxplan, install.sh's symlink,
+  # becomes daxplan-wrapper.sh: the unit's sandbox probed, then the real CLI.
+  if ! DESTDIR=$rt/root PREFIX=/usr/local "$ROOT/scripts/install.sh" >"$rt/install.out" 2>&1; then
+    fail "runtime: scripts/install.sh into $rt/root"
+    indent <"$rt/install.out"
+    return
+  fi
+  cp -r "$rt/root/usr/lib/systemd/system/." "$rt/system/"
   cp "$HERE"/runtime/*.target "$HERE"/runtime/*.service "$rt/system/"
   mkdir -p "$rt/system/daxplan-check-smoke.service.d"
   cp "$HARDENING" "$rt/system/daxplan-check-smoke.service.d/10-hardening.conf"
-  install -m 755 "$HERE/runtime/stub-daxplan.mjs" "$rt/bin/daxplan"
-  cp "$HERE/runtime/collect.sh" "$HERE/runtime/setup.sh" "$rt/opt/"
-  printf 'version: 1\ndefaults:\n  state: unplug\nrules: []\n' >"$rt/etc-daxplan/daxplan.yaml"
+  install -m 755 "$HERE/runtime/daxplan-wrapper.sh" "$rt/root/usr/local/bin/daxplan.wrapper"
+  mv -f "$rt/root/usr/local/bin/daxplan.wrapper" "$rt/root/usr/local/bin/daxplan"
+  [ ! -f "$rt/root/usr/local/lib/daxplan/daxplan.cache" ] || touch "$rt/out/expect-code-cache"
+  cp "$HERE/runtime/collect.sh" "$HERE/runtime/setup.sh" "$HERE/runtime/probe.mjs" "$rt/opt/"
+  sim_host "$rt/opt/host"
+  mv "$rt/opt/host/daxplan.yaml" "$rt/etc-daxplan/daxplan.yaml"
   # Writable stand-ins that setup.sh mounts inside the container over
   # directories every memory-hotplug kernel has: one under /sys/devices and
   # one under /sys/bus (the sandbox must leave them writable) and
@@ -295,16 +360,14 @@ runtime() {
     [ -d "$d" ] || { skip "runtime: this kernel has no $d"; return; }
   done
   printf '{"devices":"%s","bus":"%s","kernel":"%s"}\n' "$devices" "$bus" "$kernel" >"$rt/opt/targets.json"
-  local dist=()
-  [ -f "$ROOT/dist/daxplan.mjs" ] && dist=(--bind-ro="$ROOT/dist:/opt/daxplan")
 
   timeout 240 systemd-nspawn --quiet --directory=/ --volatile=yes --register=no --keep-unit \
     --private-network --machine="daxplan-check-$$" \
     --bind-ro="$rt/system:/etc/systemd/system" \
-    --bind-ro="$rt/bin:/usr/local/bin" \
+    --bind-ro="$rt/root/usr/local:/usr/local" \
     --bind-ro="$rt/opt:/opt/daxplan-check" \
     --bind-ro="$rt/etc-daxplan:/etc/daxplan" \
-    "${dist[@]}" \
+    --bind-ro="$ROOT:/opt/daxplan-src" \
     --bind="$rt/out:/out" \
     --bind="$rt/fake:/fake" \
     --boot --console=pipe -- systemd.unit=daxplan-check.target \
@@ -315,12 +378,12 @@ runtime() {
     tail -30 "$console" | indent
     return
   fi
-  ok "runtime: container booted systemd $(systemctl --version | head -1 | awk '{print $2}') with the units and finished"
+  ok "runtime: container booted systemd $(systemctl --version | head -1 | awk '{print $2}') with the installed units and finished"
   node "$HERE/runtime/evaluate.mjs" "$rt/out" >"$rt/evaluate.out" 2>&1 || fail "runtime: evaluate.mjs crashed"
   tally <"$rt/evaluate.out"
   if [ "$failed" -gt 0 ]; then
-    echo "    collect.log / smoke.log / units:"
-    cat "$rt/out/collect.log" "$rt/out/smoke.log" "$rt/out/units.txt" 2>/dev/null | tail -40 | indent
+    echo "    collect.log / smoke.log / units / journal:"
+    cat "$rt/out/collect.log" "$rt/out/smoke.log" "$rt/out/units.txt" "$rt/out/journal.txt" 2>/dev/null | tail -60 | indent
   fi
 }
 

@@ -3,7 +3,7 @@
 // starting state of the simulated kernel.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AutoOnline, StateWord } from '../../src/model/device.js';
+import type { AutoOnline, CxlIdentity, StateWord } from '../../src/model/device.js';
 import { formatNodeList } from '../../src/model/nodelist.js';
 
 export const MiB = 1024n * 1024n;
@@ -21,12 +21,32 @@ export interface DeviceSpec {
   node: number;
   blocks: number;
   state: DeviceShape;
+  /** nvdimm: the namespace's; cxl: the region's (a pmem region; without one the region is a RAM region). */
   uuid?: string;
   source?: 'nvdimm' | 'cxl' | 'hmem';
+  /** For source cxl: the region's memdevs (default: one, with a serial unique on the host). */
+  cxl?: CxlSpec;
   /** First block index; by default devices are laid out one after another. */
   firstBlock?: number;
   /** The `state` file's word when it is not what the blocks say (stale after per-block writes). */
   stateWord?: StateWord;
+}
+
+export interface CxlSpec {
+  /** In interleave order; several make an interleaved region. */
+  memdevs: CxlMemdevSpec[];
+  /** The root decoder's qos_class (default -1: the kernel's "none"). */
+  qosClass?: number;
+}
+
+export interface CxlMemdevSpec {
+  serial: bigint;
+  /** PCI address of the expander (default: one bus per memdev, 0000:0d:00.0 first). */
+  pci?: string;
+  /** The memdev's numa_node (default -1, as QEMU's expanders report: no proximity domain). */
+  node?: number;
+  /** ram/qos_class (absent by default, as the kernel hides an invalid one). */
+  qosClass?: number;
 }
 
 export interface HostSpec {
@@ -42,6 +62,8 @@ export interface HostSpec {
 }
 
 export const MEMORY_DIR = 'devices/system/memory';
+const CXL_ROOT = 'devices/platform/ACPI0017:00/root0';
+const CXL_BUS = 'bus/cxl/devices';
 const DRIVERS = ['kmem', 'device_dax'] as const;
 
 /** Where a device's sysfs directory lives for its source. */
@@ -51,7 +73,7 @@ export function devicePath(spec: Pick<DeviceSpec, 'name' | 'source'>): string {
     case 'nvdimm':
       return `devices/platform/e820_pmem/ndbus0/region${region}/dax${region}.${instance}/${spec.name}`;
     case 'cxl':
-      return `devices/platform/ACPI0017:00/root0/decoder0.0/region${region}/dax_region${region}/${spec.name}`;
+      return `${CXL_ROOT}/decoder0.${region}/region${region}/dax_region${region}/${spec.name}`;
     case 'hmem':
       return `devices/platform/hmem.${region}/${spec.name}`;
   }
@@ -162,6 +184,8 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
 
   let next = bootBlocks;
   const onlineNodes = new Set<number>([0]);
+  const cxl = cxlLayout();
+  const cxlWritten = new Set<string>();
   for (const spec of host.devices) {
     const first = spec.firstBlock ?? next;
     next = first + spec.blocks;
@@ -178,7 +202,8 @@ export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWri
     w.file(`${dev}/mapping0/end`, `0x${(start + size - 1n).toString(16)}`);
     w.file(`${dev}/mapping0/page_offset`, '0x0');
     w.file(`${dev}/modalias`, 'dax:t0');
-    if (spec.uuid) writeUuid(w, spec, spec.uuid);
+    if (spec.source === 'cxl') writeCxl(w, cxl(spec, start, size), cxlWritten);
+    else if (spec.uuid) writeUuid(w, spec, spec.uuid);
 
     const letters = blockLetters(spec.state, spec.blocks);
     const driver = spec.state === 'devdax' ? 'device_dax' : spec.state === 'unbound' ? undefined : 'kmem';
@@ -203,9 +228,105 @@ function defaultTiers(onlineNodes: Set<number>): Record<number, number[]> {
 }
 
 function writeUuid(w: TreeWriter, spec: DeviceSpec, uuid: string): void {
-  const dev = devicePath(spec);
   if ((spec.source ?? 'nvdimm') === 'hmem') throw new Error(`${spec.name}: soft-reserved (hmem) devices have no UUID`);
-  // nvdimm: the nd dax device (parent); cxl: the region two levels up.
-  const owner = spec.source === 'cxl' ? path.posix.dirname(path.posix.dirname(dev)) : path.posix.dirname(dev);
-  w.file(`${owner}/uuid`, uuid);
+  // nvdimm: the nd dax device (the dax device's parent).
+  w.file(`${path.posix.dirname(devicePath(spec))}/uuid`, uuid);
+}
+
+/** A CXL device's region and the memdevs behind it, as writeHost lays them out (and fakeHost reads them). */
+export interface CxlLayout {
+  regionDir: string;
+  /** The pmem region's UUID; a RAM region has none. */
+  uuid?: string;
+  /** The root decoder's qos_class (-1: none). */
+  rootQosClass: number;
+  /** What observe reads from it (no serial marked shared yet). */
+  identity: CxlIdentity;
+  memdevs: { spec: CxlMemdevSpec; dir: string; endpoint: number }[];
+}
+
+const hex = (n: bigint | number) => `0x${n.toString(16)}`;
+
+/**
+ * Lays out CXL regions device by device with the chain Linux 7.3 shows (see
+ * src/host/cxl.ts), numbered as the kernel numbers them in the QEMU guest of
+ * test/fixtures/real-cxl-7.3: one host bridge (port1, pci0000:0c), a root
+ * port per expander, endpoints from endpoint2, memdevs in probe order. The
+ * devices of one region share its layout.
+ */
+export function cxlLayout(): (spec: DeviceSpec, start: bigint, size: bigint) => CxlLayout {
+  let memdevs = 0;
+  const regions = new Map<string, CxlLayout>();
+  return (spec, start, size) => {
+    const regionDir = path.posix.dirname(path.posix.dirname(devicePath(spec)));
+    const known = regions.get(regionDir);
+    if (known) return known;
+    const specs = spec.cxl?.memdevs ?? [{ serial: 0x1000n + BigInt(memdevs) }];
+    const placed = specs.map((m) => {
+      const n = memdevs++;
+      const pci = m.pci ?? `0000:${(0x0d + n).toString(16).padStart(2, '0')}:00.0`;
+      return { spec: m, dir: `devices/pci0000:0c/0000:0c:${n.toString(16).padStart(2, '0')}.0/${pci}/mem${n}`, endpoint: n + 2, pci };
+    });
+    const ramClasses = new Set(specs.map((m) => m.qosClass));
+    const rootQosClass = spec.cxl?.qosClass ?? -1;
+    const layout: CxlLayout = {
+      regionDir,
+      uuid: spec.uuid,
+      rootQosClass,
+      identity: {
+        region: path.posix.basename(regionDir),
+        mode: spec.uuid ? 'pmem' : 'ram',
+        start,
+        size,
+        interleaveWays: specs.length,
+        qosClass: rootQosClass >= 0 ? rootQosClass : ramClasses.size === 1 ? [...ramClasses][0] : undefined,
+        memdevs: placed.map((m) => ({ name: path.posix.basename(m.dir), serial: m.spec.serial, serialSharedWith: [], pci: m.pci, numaNode: m.spec.node !== undefined && m.spec.node >= 0 ? m.spec.node : undefined })),
+      },
+      memdevs: placed,
+    };
+    regions.set(regionDir, layout);
+    return layout;
+  };
+}
+
+/** Writes a region's chain once (the devices of one region share it). */
+function writeCxl(w: TreeWriter, layout: CxlLayout, written: Set<string>): void {
+  const { regionDir, identity } = layout;
+  if (written.has(regionDir)) return;
+  if (written.size === 0) {
+    w.link(`${CXL_BUS}/root0`, CXL_ROOT);
+    w.link(`${CXL_BUS}/port1`, `${CXL_ROOT}/port1`);
+  }
+  written.add(regionDir);
+  const link = (name: string, dir: string) => w.link(`${CXL_BUS}/${name}`, dir);
+  const rootDecoder = path.posix.dirname(regionDir);
+  w.file(`${rootDecoder}/qos_class`, String(layout.rootQosClass));
+  link(path.posix.basename(rootDecoder), rootDecoder);
+  w.file(`${regionDir}/mode`, identity.mode!);
+  w.file(`${regionDir}/resource`, hex(identity.start));
+  w.file(`${regionDir}/size`, hex(identity.size));
+  // A RAM region's uuid reads an empty line.
+  w.file(`${regionDir}/uuid`, layout.uuid ?? '\n');
+  w.file(`${regionDir}/interleave_ways`, String(identity.interleaveWays));
+  w.file(`${regionDir}/interleave_granularity`, '256');
+  w.file(`${regionDir}/commit`, '1');
+  link(identity.region, regionDir);
+  const share = identity.size / BigInt(identity.interleaveWays);
+  layout.memdevs.forEach(({ spec, dir, endpoint }, i) => {
+    const endpointDir = `${CXL_ROOT}/port1/endpoint${endpoint}`;
+    const decoder = `decoder${endpoint}.0`;
+    w.file(`${endpointDir}/${decoder}/mode`, identity.mode!);
+    w.file(`${endpointDir}/${decoder}/start`, hex(identity.start));
+    w.file(`${endpointDir}/${decoder}/size`, hex(identity.size));
+    w.file(`${endpointDir}/${decoder}/dpa_size`, hex(share));
+    w.file(`${regionDir}/target${i}`, decoder);
+    w.file(`${dir}/serial`, hex(spec.serial));
+    w.file(`${dir}/numa_node`, String(spec.node ?? -1));
+    w.file(`${dir}/ram/size`, hex(share));
+    if (spec.qosClass !== undefined) w.file(`${dir}/ram/qos_class`, String(spec.qosClass));
+    w.link(`${endpointDir}/uport`, dir);
+    link(`endpoint${endpoint}`, endpointDir);
+    link(decoder, `${endpointDir}/${decoder}`);
+    link(path.posix.basename(dir), dir);
+  });
 }

@@ -52,3 +52,17 @@ export function policyFile(text: string, name = 'daxplan.yaml'): string {
   fs.writeFileSync(file, text);
   return file;
 }
+
+/** Every file of a tree and its content (links as their target): equal digests, an untouched tree. */
+export function treeDigest(root: string): string {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(`${path.relative(root, p)}=${e.isSymbolicLink() ? '->' + fs.readlinkSync(p) : fs.readFileSync(p, 'utf8')}`);
+    }
+  };
+  walk(root);
+  return out.join('\n');
+}

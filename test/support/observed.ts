@@ -1,8 +1,9 @@
 // An in-memory host for planner tests: the Observed a kernel in this shape
 // would read as, built without touching a disk. Trees on disk are for the
 // code that reads and writes them (observe, apply, the CLI).
-import { blockLetters, DEFAULT_BLOCK_SIZE, stateWordFor, type HostSpec } from '../sim/tree.js';
+import { blockLetters, cxlLayout, DEFAULT_BLOCK_SIZE, stateWordFor, type HostSpec } from '../sim/tree.js';
 import type { BlockState, Observed, ObservedDevice, ObservedState } from '../../src/model/device.js';
+import { markShared } from '../../src/host/cxl.js';
 
 const ZONE = { N: 'Normal', M: 'Movable' } as const;
 
@@ -10,6 +11,7 @@ export function fakeHost(spec: HostSpec): Observed {
   const blockSize = spec.blockSize ?? DEFAULT_BLOCK_SIZE;
   const onlineNodes = new Set<number>();
   let next = spec.bootBlocks ?? 32;
+  const cxl = cxlLayout();
   const devices = spec.devices.map((d): ObservedDevice => {
     const first = d.firstBlock ?? next;
     next = first + d.blocks;
@@ -27,6 +29,7 @@ export function fakeHost(spec: HostSpec): Observed {
       tier: undefined,
       uuid: d.uuid,
       source: d.source ?? 'nvdimm',
+      cxl: d.source === 'cxl' ? cxl(d, start, BigInt(d.blocks) * blockSize).identity : undefined,
       driver,
       stateFile: spec.stateFile && driver === 'kmem' ? (d.stateWord ?? stateWordFor(letters)) : undefined,
       blocks,
@@ -38,6 +41,7 @@ export function fakeHost(spec: HostSpec): Observed {
   const nodeTiers: Record<number, number> = {};
   for (const [tier, nodes] of Object.entries(tiers)) for (const n of nodes) nodeTiers[n] = Number(tier);
   for (const d of devices) d.tier = d.targetNode === undefined ? undefined : nodeTiers[d.targetNode];
+  markShared([...new Set(devices.flatMap((d) => d.cxl?.memdevs ?? []))], []);
   return {
     kernel: { blockSize, autoOnlineBlocks: spec.autoOnline ?? 'offline', stateFile: devices.some((d) => d.stateFile) ? 'seen' : 'not-seen', nodeTiers, problems: [] },
     devices,

@@ -1,106 +1,29 @@
 #!/bin/bash
-# Fetch everything the VM tests need into $DAXPLAN_VM_CACHE (default
-# /var/cache/daxplan-vm). Idempotent: once everything is cached a second run
+# fetch.sh [KERNEL_ID...]: fetch everything the VM tests need (for the given
+# kernels, default all) into $DAXPLAN_VM_CACHE (default /var/cache/daxplan-vm). Idempotent: once everything is cached a second run
 # neither calls apt nor needs the network.
 #
 #   $CACHE/debs/                 downloaded .deb files (apt-get download, never installed)
-#   $CACHE/kernel/ID/            ID = 6.1 | 6.12: vmlinuz, release, package,
+#   $CACHE/kernel/ID/            ID = 6.1 | 6.12 | 7.3 (7.3-cxl: fetch-cxl.sh): vmlinuz,
+#                                release, package, ok (its module list),
 #                                modules/NAME.ko (uncompressed), modules.order (insmod order)
 #   $CACHE/userland/root/        ndctl, daxctl and their libraries (dpkg -x)
+#   $CACHE/apt/                  a private apt list for trixie-backports (kernel 7.3):
+#                                the system's apt sources are left alone
+#
+# Kernels: 6.1 is Debian 12's default kernel, 6.12 the newest 6.12 built for
+# Debian 12, 7.3 the newest 7.3 in trixie-backports (the first kernel with the
+# kmem `state` file). fetch-lib.sh (stage_kernel) resolves and stages them.
+#
+# Kernel id 7.3-cxl (named, or no id at all) also runs fetch-cxl.sh: what the
+# CXL machine needs (its kernel, QEMU 10, cxl 81).
 set -euo pipefail
+. "$(dirname "$0")/fetch-lib.sh"
 
-CACHE=${DAXPLAN_VM_CACHE:-/var/cache/daxplan-vm}
 TOOLS=(qemu-system-x86 busybox-static cpio xz-utils)
 USERLAND=(ndctl daxctl libndctl6 libdaxctl1 libiniparser1)
 MODULES=(libnvdimm nd_btt nd_pmem nd_e820 device_dax dax_pmem kmem)
-KERNELS=(6.1 6.12)
-
-die() { echo "fetch.sh: $*" >&2; exit 1; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-
-updated=
-apt_update_once() {
-	[ -n "$updated" ] && return
-	[ "$(id -u)" = 0 ] || die "not everything is cached in $CACHE and fetching it needs root (apt-get)"
-	apt-get update -qq || die "apt-get update failed"
-	updated=1
-}
-
-# Print the path of a cached .deb of package $1, downloading it if needed.
-deb_of() {
-	local deb
-	deb=$(ls "$CACHE/debs/$1"_*.deb 2>/dev/null | sort -V | tail -n 1)
-	if [ -z "$deb" ]; then
-		apt_update_once
-		(cd "$CACHE/debs" && apt-get -qq -o APT::Sandbox::User=root download "$1" >&2) ||
-			die "apt-get download $1 failed"
-		deb=$(ls "$CACHE/debs/$1"_*.deb | sort -V | tail -n 1)
-	fi
-	echo "$deb"
-}
-
-resolve_kernel() {
-	case $1 in
-	6.1) # the real package behind Debian 12's default kernel
-		apt-cache depends linux-image-amd64 |
-			sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n 1 ;;
-	6.12) # the newest 6.12 built for Debian 12
-		apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
-			cut -d' ' -f1 | sort -V | tail -n 1 ;;
-	*) die "unknown kernel id $1" ;;
-	esac
-}
-
-# The `depends=` field of a module's .modinfo section, space-separated.
-module_depends() {
-	case $1 in *.xz) xz -dc "$1" ;; *) cat "$1" ;; esac |
-		tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' '
-}
-
-fetch_kernel() {
-	local id=$1 dir=$CACHE/kernel/$1
-	[ "$(cat "$dir/ok" 2>/dev/null)" = "${MODULES[*]}" ] && return
-	apt_update_once
-	local pkg deb tmp rel
-	pkg=$(resolve_kernel "$id")
-	[ -n "$pkg" ] || die "no package found for kernel $id"
-	deb=$(deb_of "$pkg")
-	tmp=$(mktemp -d "$CACHE/unpack.XXXXXX")
-	dpkg -x "$deb" "$tmp"
-	rel=$(ls "$tmp/lib/modules")
-	local -A path=() seen=()
-	local f n order=()
-	while IFS= read -r f; do
-		n=${f##*/}; n=${n%%.ko*}; path[${n//-/_}]=$f
-	done < <(find "$tmp/lib/modules/$rel/kernel" -name '*.ko*')
-	visit() {
-		local m=${1//-/_} d
-		[ -n "${seen[$m]:-}" ] && return
-		seen[$m]=1
-		if [ -z "${path[$m]:-}" ]; then
-			grep -q "/${m//_/[-_]}\.ko\$" "$tmp/lib/modules/$rel/modules.builtin" && return
-			die "module $m is in neither $pkg nor its built-ins"
-		fi
-		for d in $(module_depends "${path[$m]}"); do visit "$d"; done
-		order+=("$m")
-	}
-	for n in "${MODULES[@]}"; do visit "$n"; done
-	rm -rf "$dir"
-	mkdir -p "$dir/modules"
-	cp "$tmp/boot/vmlinuz-$rel" "$dir/vmlinuz"
-	for n in "${order[@]}"; do
-		case ${path[$n]} in
-		*.xz) xz -dc "${path[$n]}" >"$dir/modules/$n.ko" ;;
-		*) cp "${path[$n]}" "$dir/modules/$n.ko" ;;
-		esac
-	done
-	printf '%s\n' "${order[@]}" >"$dir/modules.order"
-	echo "$rel" >"$dir/release"
-	echo "$pkg $(dpkg-deb -f "$deb" Version)" >"$dir/package"
-	rm -rf "$tmp"
-	echo "${MODULES[*]}" >"$dir/ok"
-	echo "fetch.sh: kernel $id: $(cat "$dir/package"), modules: ${order[*]}" >&2
-}
+KERNELS=(6.1 6.12 7.3)
 
 fetch_userland() {
 	local dir=$CACHE/userland
@@ -116,7 +39,7 @@ fetch_userland() {
 	rm -rf "$dir"
 	mkdir -p "$dir/root"
 	for p in $(printf '%s\n' "${pkgs[@]}" | sort -u); do
-		dpkg -x "$(deb_of "$p")" "$dir/root"
+		dpkg -x "$(deb_of "$CACHE/debs" "$p")" "$dir/root"
 	done
 	local missing
 	missing=$(LD_LIBRARY_PATH="$dir/root/usr/lib/x86_64-linux-gnu:$dir/root/lib/x86_64-linux-gnu" \
@@ -133,5 +56,14 @@ if [ ${#missing_tools[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_tools[@]}" >&2 ||
 		die "apt-get install ${missing_tools[*]} failed"
 fi
-for k in "${KERNELS[@]}"; do fetch_kernel "$k"; done
+cxl=$([ $# -eq 0 ] && echo 1 || true)
+for k in "${@:-${KERNELS[@]}}"; do
+	[ "$k" = 7.3-cxl ] && cxl=1 && continue
+	[[ " ${KERNELS[*]} " = *" $k "* ]] || die "unknown kernel id $k (known: ${KERNELS[*]} 7.3-cxl)"
+	stage_kernel "$k" "${MODULES[@]}"
+done
 fetch_userland
+# Without it only the CXL machine's scenarios fail (build-initramfs.sh says why).
+if [ -n "$cxl" ]; then
+	bash "$(dirname "$0")/fetch-cxl.sh" || echo "fetch.sh: fetch-cxl.sh failed: the CXL machine cannot boot" >&2
+fi

@@ -1,10 +1,18 @@
 // Real-kernel VM tests: `npm run test:vm [-- [--kernel ID]... [SCENARIO]...]`.
 //
+// Kernels: Debian's 6.1, 6.12 and 7.3 (the first with the kmem `state` file).
 // Fetches kernels and tools (test/vm/fetch.sh), builds one initramfs per
 // kernel (build-initramfs.sh), then boots every scenario of
-// test/vm/guest/scenarios/*.sh on every kernel (boot.sh; $DAXPLAN_VM_JOBS
-// guests at a time, default 2: each uses one host core) and reads the serial
-// console (protocol in test/vm/guest/lib.sh). A scenario passes when it prints
+// test/vm/guest/scenarios/*.sh on every kernel it runs on (boot.sh;
+// $DAXPLAN_VM_JOBS guests at a time, default 2: each uses one host core) and
+// reads the serial console (protocol in test/vm/guest/lib.sh).
+// Machines (MACHINES below): `pmem`, legacy pmem regions, on every kernel of
+// KERNELS; `cxl`, CXL type 3 RAM devices under QEMU 10, on kernel id 7.3-cxl.
+// The comment lines a scenario starts with may say `# machines: cxl`
+// (default: pmem), `# kernels: ID...` (only these of its machines' kernels,
+// space- or comma-separated) and `# append: WORD...` (extra kernel
+// command-line words for its boot). `--kernel ID` keeps the runs on those
+// kernel ids. A scenario passes when it prints
 // `SCENARIO-RESULT ok` and its optional host-side check,
 // test/vm/checks/NAME.ts (default export, throws with the reason), passes.
 // Per run: test/vm/out/KERNEL/SCENARIO/{console.log,files/}. TIMING lines
@@ -12,25 +20,20 @@
 // Environment: DAXPLAN_SKIP_VM=1 exit 0 when QEMU cannot run;
 // DAXPLAN_VM_CACHE (default /var/cache/daxplan-vm); DAXPLAN_VM_TIMEOUT per
 // boot (s, default 180); DAXPLAN_VM_UPDATE_FIXTURES=1 lets capture-states
-// replace test/fixtures/real-KERNEL.
+// replace test/fixtures/real-KERNEL and the cxl-capture-* scenarios
+// test/fixtures/real-cxl-7.3/*.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { medianOf, TRANSITIONS, type Timing } from './timings.js';
 
-export interface Timing {
-  kernel: string;
-  scenario: string;
-  tool: string;
-  transition: string;
-  ms: number;
-  note?: string;
-}
+export type { Timing };
 
 export interface ScenarioRun {
-  kernel: string; // "6.1" | "6.12"
+  kernel: string; // "6.1" | "6.12" | "7.3"
   kernelPackage: string; // e.g. "linux-image-6.12.117+deb12-amd64 6.12.117-1~deb12u1"
   scenario: string;
   dir: string; // test/vm/out/KERNEL/SCENARIO
@@ -42,8 +45,12 @@ export interface ScenarioRun {
 const VM = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(VM, '../..');
 const CACHE = process.env.DAXPLAN_VM_CACHE ?? '/var/cache/daxplan-vm';
-const KERNELS = ['6.1', '6.12'];
+const KERNELS = ['6.1', '6.12', '7.3'];
+// Machine -> the kernel ids it boots (an id ending in -cxl is the CXL machine's).
+const MACHINES: Record<string, string[]> = { pmem: KERNELS, cxl: ['7.3-cxl'] };
+const ALL_KERNELS = Object.values(MACHINES).flat();
 const rel = (p: string) => path.relative(REPO, p);
+const RUN = new Date().toISOString();
 
 function cannotRun(reason: string): never {
   const skip = process.env.DAXPLAN_SKIP_VM === '1';
@@ -92,10 +99,10 @@ function parseConsole(kernel: string, scenario: string, dir: string): ScenarioRu
       i = stop;
       continue;
     }
-    const timing = /^TIMING (\S+) (\S+) (\d+)(?: (.*))?$/.exec(lines[i]);
+    const timing = /^TIMING (\S+) (\S+) (\d+(?:\.\d+)?)(?: (.*))?$/.exec(lines[i]);
     if (timing) {
       const [, tool, transition, ms, note] = timing;
-      run.timings.push({ kernel, scenario, tool, transition, ms: Number(ms), ...(note ? { note } : {}) });
+      run.timings.push({ kernel, scenario, tool, transition, ms: Number(ms), ...(note ? { note } : {}), run: RUN });
     }
   }
   const result = lines.filter((l) => l.startsWith('SCENARIO-RESULT ')).pop();
@@ -104,9 +111,12 @@ function parseConsole(kernel: string, scenario: string, dir: string): ScenarioRu
   return run;
 }
 
-function boot(kernel: string, scenario: string, log: string): Promise<{ status: number | null; stderr: string }> {
+function boot(kernel: string, scenario: string, log: string, append: string): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const qemu = spawn('bash', [path.join(VM, 'boot.sh'), kernel, scenario, log], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const qemu = spawn('bash', [path.join(VM, 'boot.sh'), kernel, scenario, log], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DAXPLAN_VM_APPEND: append },
+    });
     let stderr = '';
     qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     qemu.on('close', (status) => resolve({ status, stderr }));
@@ -117,7 +127,7 @@ async function runScenario(kernel: string, scenario: string): Promise<ScenarioRu
   const dir = path.join(VM, 'out', kernel, scenario);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const { status, stderr } = await boot(kernel, scenario, path.join(dir, 'console.log'));
+  const { status, stderr } = await boot(kernel, scenario, path.join(dir, 'console.log'), scenarioHeader(scenario).append);
   if (status === 124) throw new Error(`timed out after ${process.env.DAXPLAN_VM_TIMEOUT ?? 180}s`);
   if (status !== 0) throw new Error(`qemu exited ${status}: ${lastLine(stderr)}`);
   const run = parseConsole(kernel, scenario, dir);
@@ -138,7 +148,10 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
     // no previous file
   }
   const kernels = Object.fromEntries(
-    KERNELS.map((k) => [k, fs.readFileSync(path.join(CACHE, 'kernel', k, 'package'), 'utf8').trim()]),
+    ALL_KERNELS.filter((k) => fs.existsSync(path.join(CACHE, 'kernel', k, 'package'))).map((k) => [
+      k,
+      fs.readFileSync(path.join(CACHE, 'kernel', k, 'package'), 'utf8').trim(),
+    ]),
   );
   const all = [...kept.filter((t) => !ran.has(`${t.kernel} ${t.scenario}`)), ...timings].sort(
     (a, b) => a.kernel.localeCompare(b.kernel) || a.scenario.localeCompare(b.scenario),
@@ -147,31 +160,50 @@ function writeTimings(timings: Timing[], ran: Set<string>) {
   return all;
 }
 
-// daxplan apply next to daxctl for the same transition on the same device and
-// kernel (medians over the rounds). daxctl's "devdax" is its offline-memory
-// plus reconfigure-device -m devdax; daxplan's is one apply.
+// daxplan apply next to daxctl for the same transition on the same kernel
+// (medians over the rounds, refused runs left out; see timings.ts).
 function printComparison(all: Timing[]) {
-  const median = (kernel: string, tool: string, transition: string) => {
-    const ms = all.filter((t) => t.kernel === kernel && t.tool === tool && t.transition === transition).map((t) => t.ms).sort((a, b) => a - b);
-    return ms.length ? ms[Math.floor(ms.length / 2)] : undefined;
-  };
   for (const kernel of KERNELS) {
-    for (const [label, daxctl, daxplan] of [
-      ['devdax -> system RAM', median(kernel, 'daxctl', 'system-ram'), 'system-ram'],
-      ['system RAM -> devdax', sum(median(kernel, 'daxctl', 'offline-memory'), median(kernel, 'daxctl', 'devdax')), 'devdax'],
-    ] as const) {
-      const command = median(kernel, 'daxplan', daxplan);
-      const steps = median(kernel, 'daxplan-steps', daxplan);
+    const node = medianOf(all, kernel, 'node', 'start')?.ms ?? '?';
+    for (const { transition, label, daxctl: parts } of TRANSITIONS) {
+      const each = parts.map((p) => medianOf(all, kernel, 'daxctl', p)?.ms);
+      const daxctl = each.some((x) => x === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0)!;
+      const command = medianOf(all, kernel, 'daxplan', transition)?.ms;
+      const steps = medianOf(all, kernel, 'daxplan-steps', transition)?.ms;
       if (daxctl === undefined || command === undefined || steps === undefined) continue;
+      const how = all.find((t) => t.kernel === kernel && t.tool === 'daxplan' && t.transition === transition && t.note !== 'refused')?.note?.split(' ').pop();
       console.log(
-        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x); node -e 0 ${median(kernel, 'node', 'start') ?? '?'} ms`,
+        `# ${kernel} ${label}: daxctl ${daxctl} ms; daxplan apply ${command} ms (${(command / daxctl).toFixed(1)}x), its device steps ${steps} ms (${(steps / daxctl).toFixed(1)}x)${how ? ` [${how}]` : ''}; node -e 0 ${node} ms`,
       );
     }
   }
 }
 
-function sum(a: number | undefined, b: number | undefined) {
-  return a === undefined || b === undefined ? undefined : a + b;
+interface ScenarioHeader {
+  kernels: string[];
+  append: string;
+}
+
+// What a scenario's leading comment lines say: `# machines: cxl` (default
+// pmem), `# kernels: 7.3` (some of those machines' kernels; default all of
+// them), `# append: memhp_default_state=offline`.
+function scenarioHeader(scenario: string): ScenarioHeader {
+  const file = path.join(VM, 'guest', 'scenarios', `${scenario}.sh`);
+  const head: string[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('#')) break;
+    head.push(line);
+  }
+  const field = (name: string) => head.map((l) => new RegExp(`^#\\s*${name}:\\s*(.*)$`).exec(l)?.[1].trim()).find((v) => v !== undefined);
+  const words = (v: string) => v.split(/[\s,]+/).filter(Boolean);
+  const machines = words(field('machines') ?? 'pmem');
+  for (const m of machines) if (!MACHINES[m]) throw new Error(`${rel(file)}: unknown machine ${m} (known: ${Object.keys(MACHINES).join(', ')})`);
+  const possible = machines.flatMap((m) => MACHINES[m]);
+  const named = field('kernels');
+  const kernels = named === undefined ? possible : words(named);
+  const unknown = kernels.filter((k) => !possible.includes(k));
+  if (!kernels.length || unknown.length) throw new Error(`${rel(file)}: bad kernels line "# kernels: ${named}" (known for its machines: ${possible.join(', ')})`);
+  return { kernels, append: field('append') ?? '' };
 }
 
 async function main() {
@@ -182,7 +214,7 @@ async function main() {
     if (argv[i] === '--kernel') kernels.push(argv[++i]);
     else wanted.push(argv[i]);
   }
-  for (const k of kernels) if (!KERNELS.includes(k)) throw new Error(`unknown kernel ${k} (known: ${KERNELS.join(', ')})`);
+  for (const k of kernels) if (!ALL_KERNELS.includes(k)) throw new Error(`unknown kernel ${k} (known: ${ALL_KERNELS.join(', ')})`);
   const all = fs
     .readdirSync(path.join(VM, 'guest', 'scenarios'))
     .filter((f) => f.endsWith('.sh'))
@@ -190,8 +222,16 @@ async function main() {
     .sort();
   for (const s of wanted) if (!all.includes(s)) throw new Error(`unknown scenario ${s} (known: ${all.join(', ')})`);
   const scenarios = wanted.length ? wanted : all;
+  const runsOn = new Map(scenarios.map((s) => [s, scenarioHeader(s).kernels]));
+  const targets = kernels.length ? kernels : ALL_KERNELS;
+  const jobs = targets.flatMap((kernel) => scenarios.filter((scenario) => runsOn.get(scenario)!.includes(kernel)).map((scenario) => ({ kernel, scenario })));
+  // Named on the command line but not for this kernel: say so instead of passing silently.
+  for (const scenario of wanted) {
+    const not = targets.filter((k) => !runsOn.get(scenario)!.includes(k));
+    if (not.length) console.log(`skip ${not.join(', ')} ${scenario}: runs on kernels ${runsOn.get(scenario)!.join(', ')} only`);
+  }
 
-  const fetch = sh('fetch.sh', []);
+  const fetch = sh('fetch.sh', targets);
   if (fetch.status !== 0) {
     process.stderr.write(fetch.stderr);
     cannotRun(`test/vm/fetch.sh failed: ${lastLine(fetch.stderr)}`);
@@ -200,12 +240,11 @@ async function main() {
   if (qemu.status !== 0) cannotRun(`qemu-system-x86_64 does not start: ${qemu.error?.message ?? lastLine(qemu.stderr)}`);
 
   const builds = new Map<string, ReturnType<typeof sh>>();
-  for (const kernel of kernels.length ? kernels : KERNELS) {
+  for (const kernel of new Set(jobs.map((j) => j.kernel))) {
     const build = sh('build-initramfs.sh', [kernel]);
     if (build.status !== 0) process.stderr.write(build.stderr);
     builds.set(kernel, build);
   }
-  const jobs = [...builds.keys()].flatMap((kernel) => scenarios.map((scenario) => ({ kernel, scenario })));
   let passed = 0;
   let failed = 0;
   const timings: Timing[] = [];

@@ -1,36 +1,48 @@
-import { CONFIG, HOST, LOCKING, lockFile, openSysfs, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
+import { approvalFor, askFirst } from '../approve.js';
 import { PausedError, readPause } from '../../host/pause.js';
-import { converge } from '../../apply/run.js';
+import { converge, type ConvergeOptions } from '../../apply/run.js';
+import { phaseTimings, sinceStart, timed } from '../../apply/timings.js';
 import { readSavedPlan } from '../../host/saved-plan-file.js';
 import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
-import { describeStep } from '../../render/words.js';
-import { kernelAfter } from '../../plan/plan.js';
-import type { AutoOnline } from '../../model/device.js';
-import { styleFor } from '../../render/style.js';
+import { describeSteps } from '../../render/words.js';
+import { changes, kernelAfter } from '../../plan/plan.js';
 import { EXIT, UsageError } from '../../model/errors.js';
+
+const FORMATS = ['text', 'json'] as const;
 
 export const applyCommand: Command = {
   name: 'apply',
   summary:
     'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), apply exactly that plan, refusing it if the host changed.',
+  details: [
+    'On a terminal apply shows the plan and writes only after the answer "yes"; --auto-approve skips the question (units, udev, cron and scripts pass it). Without a terminal and without --auto-approve apply refuses (exit 64) before it reads anything. A saved plan (PLAN_FILE) was reviewed when it was saved and is applied without a question.',
+  ],
   usage:
-    'daxplan apply [PLAN_FILE] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME]',
+    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
   positionals: { min: 0, max: 1 },
   options: {
+    'auto-approve': { type: 'boolean', help: 'write without asking (units, udev, cron, scripts); without it apply asks on a terminal and refuses elsewhere' },
     ...CONFIG,
     ...HOST,
     ...LOCKING,
     ...ROOT,
     'kernel-only': { type: 'boolean', help: "apply only the policy's kernel: settings, no device (the early boot unit daxplan-kernel-defaults.service)" },
-    force: { type: 'boolean', help: "apply even while daxplan is disabled (daxplan disable)" },
+    force: { type: 'boolean', help: 'apply even while daxplan is disabled (daxplan disable)' },
     'dry-run': { type: 'boolean', help: 'plan and print, change nothing' },
-    format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' },
+    'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: 2 when there is something to apply)' },
+    format: formatOption(FORMATS),
+    ...COLOR,
+    timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, total)' },
   },
   async run(values, positionals, io) {
-    const format = oneOf(values.format ?? 'text', ['text', 'json'] as const, 'format');
+    const print = (line: string) => io.stderr.write(line + '\n');
+    if (values.timings) sinceStart(print, 'start-up');
+    const timings = values.timings ? phaseTimings(print) : undefined;
+    const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const trigger = oneOf(values.trigger ?? 'manual', TRIGGERS, 'trigger');
     const timeout = seconds(values['lock-timeout'], 'lock-timeout') ?? DEFAULT_LOCK_TIMEOUT;
     const only = deviceNames(values.device);
@@ -38,6 +50,7 @@ export const applyCommand: Command = {
     if (planFile && (only || values.config)) throw new UsageError('a saved plan is applied whole: drop --device and --config');
     const kernelOnly = values['kernel-only'] === true;
     if (kernelOnly && (only || planFile)) throw new UsageError("--kernel-only applies the policy's kernel: settings alone: drop --device and PLAN_FILE");
+    const approval = approvalFor(values, planFile !== undefined, format, io);
     const log = (line: string) => io.stderr.write(`daxplan[${trigger}]: ${line}\n`);
     // The pause comes first: during maintenance the policy itself may be half-edited.
     const pause = readPause(hostRoot(values));
@@ -50,10 +63,28 @@ export const applyCommand: Command = {
     const sysfs = openSysfs(values, io);
     // Everything that can be refused is checked before the lock and any write.
     const saved = planFile ? readSavedPlan(planFile) : undefined;
-    const policy = saved ? undefined : policyFrom(values, io).policy;
+    const policy = saved ? undefined : timed(timings, 'policy', () => policyFrom(values, io).policy);
 
-    const style = styleFor(io.stdout, io.env);
-    let auto: AutoOnline | undefined;
+    const style = outputStyle(values, io);
+    let stepWords = new Map<string, string[]>();
+    const options: ConvergeOptions = {
+      sysfs,
+      only: kernelOnly ? [] : only,
+      target: saved ? { saved, file: planFile! } : { policy: policy! },
+      pause,
+      log,
+      step: (device, i, total) => log(`${device.name}: step ${i + 1}/${total}: ${stepWords.get(device.name)?.[i]}`),
+      planned: (report) => {
+        const auto = kernelAfter(report.plan.kernel, report.plan.settings).autoOnlineBlocks;
+        stepWords = new Map(changes(report.plan).map((c) => [c.device.name, describeSteps(c, auto, report.plan.kernel.blockSize)]));
+        if (format === 'text' && !options.approve) io.stdout.write(planText(report, style));
+      },
+    };
+    if (approval === 'ask') {
+      const asked = await askFirst(options, io);
+      if ('exit' in asked) return asked.exit;
+      options.approve = asked.approve;
+    }
     // A stop request lets the device being moved finish (and be verified or rolled back); the rest are skipped.
     let stopSignal: NodeJS.Signals | undefined;
     const stop = (signal: NodeJS.Signals) => {
@@ -64,30 +95,28 @@ export const applyCommand: Command = {
     let converged;
     try {
       converged = await converge({
-        sysfs,
-        only: kernelOnly ? [] : only,
-        target: saved ? { saved, file: planFile! } : { policy: policy! },
-        pause,
+        ...options,
         lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
-        log,
-        step: (device, i, total, planned) => log(`${device.name}: step ${i + 1}/${total}: ${describeStep(planned, device, auto)}`),
-        planned: (report) => {
-          auto = kernelAfter(report.plan.kernel, report.plan.settings).autoOnlineBlocks;
-          if (format === 'text') io.stdout.write(planText(report, style));
-        },
         stopping: () => stopSignal !== undefined,
+        timings,
       });
     } finally {
       process.off('SIGTERM', stop).off('SIGINT', stop);
     }
-    const { report, outcomes, settings, clean } = converged;
+    if (values.timings) sinceStart(print, 'total');
+    const { report, outcomes, settings, clean, approved } = converged;
+    const detailed = values['detailed-exitcode'] === true;
     if (values['dry-run']) {
       if (format === 'json') printJson(io, applyJson(report, []));
-      return EXIT.ok;
+      return detailed && report.plan.summary.change > 0 ? EXIT.changes : EXIT.ok;
+    }
+    if (!approved) {
+      io.stderr.write('daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.\n');
+      return EXIT.runtime;
     }
     if (format === 'json') printJson(io, applyJson(report, outcomes, settings));
     else if (outcomes.length || settings.length || report.plan.summary.blocked) io.stdout.write('\n' + outcomesText(report.plan, outcomes, style, settings));
-    if (stopSignal) return EXIT.runtime;
-    return clean ? EXIT.ok : EXIT.runtime;
+    if (stopSignal || !clean) return EXIT.runtime;
+    return detailed && outcomes.length + settings.length > 0 ? EXIT.changes : EXIT.ok;
   },
 };

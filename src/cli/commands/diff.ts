@@ -1,42 +1,50 @@
-import { HOST, openHost, sysfsRoot, type HostView } from '../common.js';
-import type { Command, Io } from '../args.js';
+import { createTwoFilesPatch } from 'diff';
+import { COLOR, formatOption, HOST, openHost, outputStyle, printJson, sysfsRoot, type HostView } from '../common.js';
+import { oneOf, type Command, type Io } from '../args.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import { loadPolicy } from '../policy.js';
 import { plan } from '../../plan/plan.js';
+import type { Report } from '../../report/report.js';
 import type { Policy } from '../../policy/parse.js';
 import { checkMovable } from '../../plan/safety.js';
 import { planText } from '../../render/text.js';
-import { NO_STYLE, styleFor, type Style } from '../../render/style.js';
+import { NO_STYLE, type Style } from '../../render/style.js';
+import { diffJson, diffMarkdown, type HostDiff } from '../../render/diff.js';
 import { EXIT, formatDiagnostic, PolicyError, type Diagnostic } from '../../model/errors.js';
+
+const FORMATS = ['text', 'json', 'markdown'] as const;
 
 export const diffCommand: Command = {
   name: 'diff',
   summary:
     "Show what a policy change does to each host's plan, as a unified diff. Plans every host (each --state snapshot, else this host) with OLD and with NEW; for CI on a policy repository.",
-  usage: 'daxplan diff OLD_POLICY NEW_POLICY [--state FILE...] [--sysfs-root DIR] [--device NAME...] [--detailed-exitcode]',
+  details: [
+    '--format markdown is a pull-request comment (always under 64 KiB): which hosts change, a warning where the new policy removes more system memory, and each host\'s diff folded; --format json has both plans of every host and the diff.',
+  ],
+  usage: 'daxplan diff OLD_POLICY NEW_POLICY [--state FILE...] [--sysfs-root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--no-color]',
   positionals: { min: 2, max: 2 },
   options: {
     state: { type: 'string', multiple: true, arg: 'FILE', help: 'a host snapshot (from daxplan snapshot) to plan; repeat for more hosts (default: this host)' },
     ...HOST,
     'detailed-exitcode': { type: 'boolean', help: "exit 2 when some host's plan changes (0 when none)" },
+    format: formatOption(FORMATS),
+    ...COLOR,
   },
   async run(values, [oldFile, newFile], io) {
+    const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const [before, after] = loadBoth(oldFile, newFile, io);
-    // Loaded here, not at start-up: only this command needs it.
-    const { createTwoFilesPatch } = await import('diff');
-    const style = styleFor(io.stdout, io.env);
     const states = (values.state as string[] | undefined) ?? [undefined];
-    let changed = 0;
-    for (const state of states) {
-      const host = openHost({ ...values, state }, io);
+    const hosts: HostDiff[] = states.map((state) => {
       const name = state ?? sysfsRoot(values);
-      const patch = planDiff(host, name, before, after, createTwoFilesPatch);
-      if (patch === undefined) {
-        io.stdout.write(`${name}: plan unchanged\n`);
-        continue;
-      }
-      changed++;
-      io.stdout.write(colour(patch, style));
+      return { name, ...planDiff(openHost({ ...values, state }, io), name, before, after) };
+    });
+    const changed = hosts.filter((h) => h.patch !== undefined).length;
+    const report = { oldFile: before.policy.file, newFile: after.policy.file, hosts };
+    if (format === 'json') printJson(io, diffJson(report));
+    else if (format === 'markdown') io.stdout.write(diffMarkdown(report));
+    else {
+      const style = outputStyle(values, io);
+      for (const h of hosts) io.stdout.write(h.patch === undefined ? `${h.name}: plan unchanged\n` : colour(h.patch, style));
     }
     io.stderr.write(`daxplan diff: ${after.policy.file} changes the plan of ${changed} of ${states.length} host${states.length === 1 ? '' : 's'}\n`);
     return values['detailed-exitcode'] && changed > 0 ? EXIT.changes : EXIT.ok;
@@ -44,19 +52,19 @@ export const diffCommand: Command = {
 };
 
 /**
- * The unified diff between a host's plans under two policies, or undefined
- * when they plan the same. Rules NEW keeps (by name) are shown at their NEW
+ * A host's plans under two policies and their unified diff (undefined when
+ * they read the same). Rules NEW keeps (by name) are shown at their NEW
  * position in both plans, so moving a rule or adding a comment is no change.
  */
-export function planDiff(host: HostView, name: string, before: LoadedPolicy, after: LoadedPolicy, patch: typeof import('diff').createTwoFilesPatch): string | undefined {
-  const render = (policy: Policy) => {
+function planDiff(host: HostView, name: string, before: LoadedPolicy, after: LoadedPolicy): Omit<HostDiff, 'name'> {
+  const planFor = (policy: Policy): Report => {
     const result = plan(policy, host.observed);
-    return planText({ plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: [] }, NO_STYLE);
+    return { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: [] };
   };
-  const oldText = render(atPositionsOf(before.policy, after.policy));
-  const newText = render(after.policy);
-  if (oldText === newText) return undefined;
-  return patch(name, name, oldText, newText, `plan with ${before.policy.file}`, `plan with ${after.policy.file}`);
+  const old = planFor(atPositionsOf(before.policy, after.policy));
+  const next = planFor(after.policy);
+  const [oldText, newText] = [planText(old, NO_STYLE), planText(next, NO_STYLE)];
+  return { before: old, after: next, patch: oldText === newText ? undefined : createTwoFilesPatch(name, name, oldText, newText, `plan with ${before.policy.file}`, `plan with ${after.policy.file}`) };
 }
 
 function atPositionsOf(old: Policy, next: Policy): Policy {

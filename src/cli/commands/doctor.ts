@@ -1,4 +1,4 @@
-import { CONFIG, HOST, LOCKING, lockFile, openSysfs, policyFrom, printJson, sysfsRoot } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, sysfsRoot } from '../common.js';
 import { gatherConflicts } from '../conflicts.js';
 import { hostRoot, ROOT } from '../root.js';
 import { oneOf, type Command, type Io, type Values } from '../args.js';
@@ -8,29 +8,31 @@ import { observe } from '../../host/observe.js';
 import { plan } from '../../plan/plan.js';
 import { doctorJson, doctorText } from '../../render/findings.js';
 import { FORMAT_VERSION } from '../../render/json.js';
-import { styleFor } from '../../render/style.js';
 import { EXIT, PolicyError } from '../../model/errors.js';
+
+const FORMATS = ['text', 'json'] as const;
 
 export const doctorCommand: Command = {
   name: 'doctor',
   summary:
     "Find the other controllers of dax memory: the kernel's auto-online default and command line, udev rules that online memory, daxctl's hook and daxctl.conf.d sections, another daxplan run, devices left mixed. Each finding has a severity, its evidence and the fix. Exit 1 when a finding is an error.",
-  usage: 'daxplan doctor [--config FILE] [--sysfs-root DIR] [--root DIR] [--lock-file FILE] [--format text|json]',
+  usage: 'daxplan doctor [--config FILE] [--sysfs-root DIR] [--root DIR] [--lock-file FILE] [--format text|json] [--no-color]',
   options: {
     ...CONFIG,
     'sysfs-root': HOST['sysfs-root'],
     ...ROOT,
     'lock-file': LOCKING['lock-file'],
-    format: { type: 'string', short: 'f', arg: 'text|json', help: 'output format (default text)' },
+    format: formatOption(FORMATS),
+    ...COLOR,
   },
   run(values, _positionals, io) {
-    const format = oneOf(values.format ?? 'text', ['text', 'json'] as const, 'format');
+    const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const observed = observe(openSysfs(values, io));
     const loaded = optionalPolicy(values, io);
     const { findings, pause } = gatherConflicts(values, observed, loaded && plan(loaded.policy, observed));
     const report = { sysfsRoot: sysfsRoot(values), root: hostRoot(values), policy: loaded?.policy.file, lockFile: lockFile(values), pause, findings };
     if (format === 'json') printJson(io, doctorJson(report, FORMAT_VERSION));
-    else io.stdout.write(doctorText(report, styleFor(io.stdout, io.env)));
+    else io.stdout.write(doctorText(report, outputStyle(values, io)));
     return findings.some((f) => f.severity === 'error') ? EXIT.runtime : EXIT.ok;
   },
 };

@@ -1,13 +1,13 @@
 import { writeTrusted } from '../../host/trust.js';
-import { CONFIG, HOST, openHost, policyFrom, printJson, STATE } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, STATE } from '../common.js';
 import { oneOf, type Command } from '../args.js';
 import { checkMovable } from '../../plan/safety.js';
 import { plan } from '../../plan/plan.js';
 import { planJson } from '../../render/json.js';
 import { planText } from '../../render/text.js';
 import { planMarkdown } from '../../render/markdown.js';
-import { styleFor } from '../../render/style.js';
-import { EXIT, UsageError } from '../../model/errors.js';
+import { EXIT, formatDiagnostic, UsageError } from '../../model/errors.js';
+import { unmatchedRules } from '../../plan/coverage.js';
 import { savePlan } from '../../plan/saved.js';
 import { readProcFacts } from '../../host/proc.js';
 import type { Report } from '../../report/report.js';
@@ -19,15 +19,19 @@ export const FORMATS = ['text', 'json', 'markdown'] as const;
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
-  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE]',
+  details: [
+    'Each device line starts with a mark: + its memory joins the system (from devdax, unplugged or offline to online), - its memory leaves the system (to unplug or devdax), ~ it moves between zones or modes without joining or leaving, = unchanged, · unmanaged (no rule decides it; left alone), ! blocked. Step sizes are the memory each step really moves (blocks × block size). A rule that matches no device is warned about on standard error (not with --device).',
+  ],
+  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE] [--no-color]',
   options: {
     ...CONFIG,
     ...HOST,
     ...STATE,
     ...ROOT,
-    format: { type: 'string', short: 'f', arg: 'text|json|markdown', help: 'output format (default text)' },
+    format: formatOption(FORMATS),
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes, 0 when none, 1 when a device or kernel setting is blocked' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan as recorded intent, bound to this host, for daxplan apply FILE' },
+    ...COLOR,
   },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
@@ -36,12 +40,14 @@ export const planCommand: Command = {
     const host = openHost(values, io);
     const observed = host.observed;
     const result = plan(policy, observed);
+    // With --device the other devices are not looked at: a rule for them is no news.
+    if (!values.device) for (const w of unmatchedRules(policy, [observed], hostName(host, values))) io.stderr.write(formatDiagnostic(w) + '\n');
     const { findings, pause } = gatherConflicts(values, observed, result);
     const report: Report = { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: findings, paused: pause };
     if (values.out) writeTrusted(values.out as string, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });
     if (format === 'json') printJson(io, planJson(report));
     else if (format === 'markdown') io.stdout.write(planMarkdown(report, host.label ? `daxplan on ${host.label}` : undefined));
-    else io.stdout.write(planText(report, styleFor(io.stdout, io.env)));
+    else io.stdout.write(planText(report, outputStyle(values, io)));
     if (!values['detailed-exitcode']) return EXIT.ok;
     // A blocked device or setting is not "all is well", whatever else the plan says.
     return result.summary.blocked > 0 ? EXIT.runtime : result.summary.change > 0 ? EXIT.changes : EXIT.ok;

@@ -1,3 +1,4 @@
+import * as cron from 'node-cron';
 import { CONFIG, HOST, LOCKING, lockFile, openSysfs } from '../common.js';
 import { deviceNames, seconds, type Command, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
@@ -24,7 +25,6 @@ export const watchCommand: Command = {
     const schedule = values.schedule;
     if (typeof schedule !== 'string') throw new UsageError(`watch needs --schedule CRON, e.g. --schedule "*/10 * * * *"\nUsage: ${this.usage}`);
     checkCronBounds(schedule);
-    const cron = await import('node-cron');
     if (!cron.validate(schedule)) {
       const why = cron.validateDetailed(schedule).errors.map((e) => e.message);
       throw new UsageError(`--schedule "${schedule}" is not a cron expression${why.length ? `: ${why.join('; ')}` : ''}`);
@@ -42,14 +42,12 @@ export const watchCommand: Command = {
     // it is an edit in progress, and the tick that meets it says so and waits.
     const { policy } = loadPolicy(setup.policy);
     io.stderr.write(`daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}\n`);
-    return watch(cron, schedule, setup, io);
+    return watch(schedule, setup, io);
   },
 };
 
-type NodeCron = typeof import('node-cron');
-
 /** Ticks on the schedule until SIGTERM or SIGINT, then lets a running tick finish. */
-async function watch(cron: NodeCron, schedule: string, setup: WatchSetup, io: Io): Promise<number> {
+async function watch(schedule: string, setup: WatchSetup, io: Io): Promise<number> {
   let memory: TickMemory = {};
   let running: Promise<void> | undefined;
   const skipped = (at: Date) => void io.stdout.write(`${timestamp(at)} tick: skipped: the previous tick is still running\n`);

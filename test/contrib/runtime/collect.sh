@@ -4,20 +4,21 @@
 out=/out
 mkdir -p "$out/show"
 show() {
-  systemctl show -p Id,LoadState,ActiveState,SubState,Result,ExecMainStatus,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,ActiveEnterTimestampMonotonic,InactiveExitTimestampMonotonic "$1" >"$out/show/$2"
+  systemctl show -p Id,LoadState,ActiveState,SubState,Result,ExecMainStatus,NRestarts,ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic,ActiveEnterTimestampMonotonic,InactiveExitTimestampMonotonic "$1" >"$out/show/$2"
 }
 
-# Instances with names udev would never pass: what reaches daxplan's argv?
+# Instances with names udev would never pass: what reaches daxplan's argv,
+# and what daxplan makes of it?
 systemctl start 'daxplan-apply@not-a-dax.service'
 systemctl start 'daxplan-apply@dax0.0\x20--config\x20evil.service'
 
-# The watch stub writes its probe once it runs.
+# The watch unit is up once daxplan has said so in its log.
 i=0
-while [ ! -e /var/lib/daxplan/probe/schedule-all.json ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! journalctl -u daxplan-watch.service -o cat 2>/dev/null | grep -q '^daxplan watch: ' && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 
-for u in daxplan.service daxplan-apply@dax0.0.service daxplan-apply@dax1.0.service \
+for u in daxplan-kernel-defaults.service daxplan.service daxplan-apply@dax0.0.service daxplan-apply@dax1.0.service \
   daxplan-memory.target daxplan-watch.service daxplan-check-hungry.service daxplan-check-smoke.service \
-  daxplan-apply@not-a-dax.service; do
+  daxplan-apply@not-a-dax.service 'daxplan-apply@dax0.0\x20--config\x20evil.service'; do
   show "$u" "$u"
 done
 # /run/daxplan outlives the instances that created it (RuntimeDirectoryPreserve=yes).
@@ -26,7 +27,12 @@ if [ -d /run/daxplan ]; then echo yes; else echo no; fi >"$out/run-daxplan-kept"
 systemctl stop daxplan-watch.service
 show daxplan-watch.service stopped-daxplan-watch.service
 
-cp -r /var/lib/daxplan/probe "$out/probe"
+journalctl -o cat -u 'daxplan*' >"$out/journal.txt" 2>&1
+node /opt/daxplan-src/dist/daxplan-sim.mjs status --format json --sysfs-root /run/daxplan/check-host/sys >"$out/final-status.json" 2>&1
+cat /run/daxplan/check-host/sys/devices/system/memory/auto_online_blocks >"$out/final-auto-online" 2>&1
+# The container's own network namespace, which every daxplan unit must share.
+readlink /proc/self/ns/net >"$out/netns"
+cp -r /run/daxplan/probe "$out/probe"
 systemctl --no-pager --all list-units 'daxplan*' >"$out/units.txt" 2>&1
 touch "$out/done"
 systemctl --no-block poweroff

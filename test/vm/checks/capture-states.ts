@@ -1,7 +1,9 @@
 // Host-side check of the capture-states scenario: unpack the sysfs capture
 // into test/vm/out/KERNEL/capture-states/sys, read every device's state from
 // it (not from what the scenario meant to do), require the four states, and
-// write a README.md next to it. DAXPLAN_VM_UPDATE_FIXTURES=1 also replaces
+// write a README.md next to it. On a kernel with the kmem `state` file (7.3+)
+// every kmem device must carry one, and at least one must be stale against
+// its blocks (changed block by block): the drift daxplan has to report. DAXPLAN_VM_UPDATE_FIXTURES=1 also replaces
 // test/fixtures/real-KERNEL/ with the capture and its README.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ interface Device {
   uuid: string; // of the nd parent (devdax info block), '' if none
   blocks: { n: number; state: string; zone: string }[];
   state: string; // derived from driver and blocks
+  stateFile?: string; // the kmem `state` file (7.3+, only while bound to kmem)
 }
 
 const EXPECTED: Record<string, string> = {
@@ -81,7 +84,26 @@ function readDevice(sys: string, name: string): Device {
     uuid: read(path.join(path.dirname(dev), 'uuid')),
     blocks,
     state,
+    ...(fs.existsSync(path.join(dev, 'state')) ? { stateFile: read(path.join(dev, 'state')) } : {}),
   };
+}
+
+// Whether the `state` file says what the blocks are (the kernel keeps it only
+// for changes made through it): `unplugged` without blocks, `offline` with all
+// offline, `online_movable` all Movable, `online`/`online_kernel` all Normal.
+function stateFileAgrees(d: Device): boolean {
+  const want: Record<string, string[]> = {
+    'kmem without memory blocks': ['unplugged'],
+    offline: ['offline'],
+    online_movable: ['online_movable'],
+    'online (ZONE_NORMAL)': ['online', 'online_kernel'],
+  };
+  return d.stateFile !== undefined && (want[d.state] ?? []).includes(d.stateFile);
+}
+
+function stateFileCell(d: Device): string {
+  if (d.stateFile === undefined) return d.driver === 'kmem' ? 'absent' : '(none: not bound to kmem)';
+  return `\`${d.stateFile}\`${stateFileAgrees(d) ? '' : ' (stale)'}`;
 }
 
 // "49-55" / "73, 75, 77, 79"
@@ -118,6 +140,7 @@ function readme(run: ScenarioRun, sys: string, devices: Device[]): string {
     : 'no memory_tiering directory';
   const dev0 = path.resolve(path.join(sys, 'bus/dax/devices'), link(path.join(sys, 'bus/dax/devices', devices[0].name)));
   const has = (f: string) => (fs.existsSync(path.join(dev0, f)) ? 'present' : 'absent');
+  const withState = devices.some((d) => d.stateFile !== undefined);
   const [pkg, version] = run.kernelPackage.split(' ');
   return `# A sysfs tree written by a real kernel: Debian's ${pkg} (${version})
 
@@ -130,13 +153,22 @@ daxctl and per-block writes. The states below were read back from this
 capture (driver links, memory blocks' \`state\` and \`valid_zones\`) by
 \`test/vm/checks/capture-states.ts\`, which also wrote this file.
 
-| device | target_node | state in this capture | memory blocks | how |
-|---|---|---|---|---|
-${devices.map((d) => `| ${d.name} | ${d.targetNode} | ${d.state} | ${describeBlocks(d)} | ${how.get(d.name) ?? ''} |`).join('\n')}
-
+| device | target_node | state in this capture | memory blocks | how |${withState ? ' `state` file |' : ''}
+|---|---|---|---|---|${withState ? '---|' : ''}
+${devices.map((d) => `| ${d.name} | ${d.targetNode} | ${d.state} | ${describeBlocks(d)} | ${how.get(d.name) ?? ''} |${withState ? ` ${stateFileCell(d)} |` : ''}`).join('\n')}
+${
+  withState
+    ? `
+The kmem \`state\` file (\`bus/dax/devices/daxX.Y/state\`, Linux 7.3+) exists only
+while a device is bound to kmem. The kernel updates it only for changes made
+through it: blocks changed one by one leave it stale (marked above), so the
+blocks are the truth and a stale \`state\` is drift.
+`
+    : ''
+}
 Kernel facts in it: \`auto_online_blocks\` = \`${read(path.join(mem, 'auto_online_blocks'))}\`,
 block size ${Number(BigInt('0x' + read(path.join(mem, 'block_size_bytes')))) / 2 ** 20} MiB, ${tiers}.
-Dax device attributes: \`hotplug\` ${has('hotplug')}, \`memmap_on_memory\` ${has('memmap_on_memory')}.
+Dax device attributes: \`state\` ${withState ? 'present' : 'absent'}, \`hotplug\` ${has('hotplug')}, \`memmap_on_memory\` ${has('memmap_on_memory')}.
 The nd parent \`daxR.N\` directories carry the devdax \`uuid\`
 (${devices.map((d) => `${d.name}: \`${d.uuid || 'none'}\``).join(', ')}); these change with every capture.
 
@@ -166,6 +198,14 @@ export default function check(run: ScenarioRun): void {
     const got = devices.find((d) => d.name === name)?.state ?? 'missing';
     return got === want ? [] : [`${name} is ${got}, expected ${want}`];
   });
+  if (devices.some((d) => d.stateFile !== undefined)) {
+    for (const d of devices) {
+      if (d.driver === 'kmem' && d.stateFile === undefined) wrong.push(`${d.name} is bound to kmem but has no state file`);
+      if (d.driver !== 'kmem' && d.stateFile !== undefined) wrong.push(`${d.name} is not bound to kmem but has a state file`);
+    }
+    if (!devices.some((d) => d.stateFile !== undefined && !stateFileAgrees(d)))
+      wrong.push(`no device's state file is stale against its blocks (${devices.map((d) => `${d.name} ${d.stateFile ?? '-'} over ${d.state}`).join(', ')})`);
+  }
   if (wrong.length) throw new Error(`capture: ${wrong.join('; ')}`);
   const text = readme(run, sys, devices);
   fs.writeFileSync(path.join(run.dir, 'README.md'), text);

@@ -10,9 +10,9 @@ interface Described {
   blocks: { state: string; zones: string }[];
 }
 
-// "dax1.0 driver=kmem node=2 blocks: 57:offline/Normal,Movable 58:..."
+// "dax1.0 driver=kmem [state=offline ]node=2 blocks: 57:offline/Normal,Movable 58:..."
 function parseDescribe(line: string): Described {
-  const m = /^dax\d+\.\d+ driver=(\S+) node=\S+ blocks: (.*)$/.exec(line);
+  const m = /^dax\d+\.\d+ driver=(\S+)(?: state=\S+)? node=\S+ blocks: (.*)$/.exec(line);
   if (!m) throw new Error(`cannot read "${line}"`);
   const blocks = m[2] === 'none' ? [] : m[2].trim().split(/\s+/).map((b) => {
     const [, state, zones] = /^\d+:([^/]+)\/(.*)$/.exec(b) ?? [];

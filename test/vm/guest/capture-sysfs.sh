@@ -5,6 +5,7 @@
 # keep their content; files that cannot be read (write-only: bind, unbind,
 # new_id, remove_id, drivers_probe, ...) become empty stand-ins.
 # Left out everywhere: power/ directories, subsystem links and uevent files.
+# CXL parts are described at the bus/cxl step below.
 # (Few processes: every fork costs ~10 ms in an emulated guest.)
 DEST=${1:?usage: capture-sysfs.sh DEST}
 
@@ -52,6 +53,29 @@ copy_deep /sys/bus/nd
 for d in /sys/bus/dax/devices/* /sys/bus/nd/devices/region*; do
 	[ -e "$d" ] && copy_device_tree "$(readlink -f "$d")"
 done
+# CXL: bus/cxl (its device links and drivers), each memdev whole (serial,
+# numa_node, ram/, pmem/, ...), the other CXL devices (root, ports, endpoints,
+# decoders; regions come with their dax devices above) by their own files, and
+# every ancestor's own files (the memdev's PCI device, the endpoint's port).
+if [ -d /sys/bus/cxl ]; then
+	copy_deep /sys/bus/cxl
+	for d in /sys/bus/cxl/devices/*; do
+		[ -e "$d" ] || continue
+		p=$(readlink -f "$d")
+		case ${p##*/} in
+		region*) copy_device_tree "$p" ;;
+		mem*) copy_deep "$p" ;;
+		*) copy_shallow "$p" ;;
+		esac
+		p=${p%/*}
+		while [ "$p" != /sys/devices ]; do
+			case $copied in *" $p "*) break ;; esac
+			copied="$copied$p "
+			copy_shallow "$p"
+			p=${p%/*}
+		done
+	done
+fi
 copy_deep /sys/devices/system/memory
 copy_shallow /sys/devices/system/node
 for n in /sys/devices/system/node/node[0-9]*; do copy_shallow "$n"; done

@@ -13,7 +13,8 @@ mkdir -p /tmp /run /root
 dmesg -n 1
 
 scenario=$(sed -n 's/.*daxplan\.scenario=\([^ ]*\).*/\1/p' /proc/cmdline)
-echo "DAXPLAN-GUEST kernel=$(uname -r) scenario=$scenario"
+machine=$(sed -n 's/.*daxplan\.machine=\([^ ]*\).*/\1/p' /proc/cmdline)
+echo "DAXPLAN-GUEST kernel=$(uname -r) scenario=$scenario machine=${machine:-pmem}"
 
 setup() {
 	for m in $(cat /modules/modules.order); do
@@ -29,6 +30,22 @@ setup() {
 	done
 	echo "setup: $(ls /sys/bus/dax/devices | tr '\n' ' ')"
 }
+
+# The CXL machine (test/vm/boot.sh): load the CXL and dax modules and wait
+# for the type 3 memory devices (memN); regions are the scenarios' business.
+setup_cxl() {
+	for m in $(cat /modules/modules.order); do
+		insmod "/modules/$m.ko" || { echo "insmod $m failed"; return 1; }
+	done
+	i=0
+	while [ "$(ls -d /sys/bus/cxl/devices/mem* 2>/dev/null | wc -l)" -lt 2 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "setup: cxl $(ls /sys/bus/cxl/devices | tr '\n' ' ')"
+	[ $i -lt 100 ] || { echo "no CXL memory devices after 10 s"; return 1; }
+}
+[ "$machine" = cxl ] && setup() { setup_cxl; }
 
 echo "DAXPLAN-SCENARIO-BEGIN $scenario uptime=$(cut -d' ' -f1 /proc/uptime)"
 if ! why=$(setup 2>&1); then

@@ -5,6 +5,10 @@
 #   dax0.0 online_movable   dax1.0 online in ZONE_NORMAL
 #   dax2.0 devdax           dax3.0 mixed: every second block offline
 # "HOW <dev> <text>" lines tell the host what was done, for the README.
+# On 7.3 the kmem `state` file is never written here: it keeps what the
+# kernel set at bind (`online` under auto_online_blocks=online), so the
+# capture holds stale ones (dax0.0 all Movable, dax3.0 mixed) next to a true
+# one (dax1.0), and the check requires at least one stale.
 . /guest/lib.sh
 
 set_blocks() { # STATE BLOCK...: write STATE to each block, fail on a refusal

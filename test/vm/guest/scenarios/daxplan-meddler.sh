@@ -4,19 +4,21 @@
 # shell loop keeps onlining its blocks one by one (as a distribution udev rule
 # or a script would). daxplan must notice, exit non-zero, and leave the device
 # in the state it reports (restored, or exactly described) -- never unbind
-# kmem under online memory.
+# kmem under online memory. Through 7.3's state file the unplug is one write
+# that removes the blocks: the meddler finds nothing left to online, daxplan
+# wins and the device stays bound to kmem with state `unplugged`.
 . /guest/lib.sh
 
 printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: online_movable\n' >/tmp/on.yaml
 printf 'version: 1\nrules:\n  - name: m\n    match: { device: dax0.0 }\n    state: unplug\n' >/tmp/off.yaml
-run dp apply -c /tmp/on.yaml
+run dp apply --auto-approve -c /tmp/on.yaml
 describe dax0.0
 
 blocks=$(dax_blocks dax0.0)
-( while :; do for b in $blocks; do echo online_movable >"$MEM/memory$b/state" 2>/dev/null; done; done ) &
+( while :; do for b in $blocks; do echo online_movable 2>/dev/null >"$MEM/memory$b/state"; done; done ) 2>/dev/null &
 meddler=$!
 sleep 1
-dp apply -c /tmp/off.yaml --format json >/tmp/a.json; rc=$?
+dp apply --auto-approve -c /tmp/off.yaml --format json >/tmp/a.json; rc=$?
 kill $meddler; wait $meddler 2>/dev/null
 describe dax0.0
 js /tmp/a.json 'JSON.stringify(d.outcomes, null, 1)'
@@ -27,12 +29,12 @@ echo "apply exit $rc, reported $reported, status $now"
 [ "$now" = "$reported" ] || fail "apply reported $reported but the device is $now"
 if [ $rc = 0 ]; then
 	# daxplan won the race outright: then the device must really be unplugged
-	[ "$now" = unbound ] || fail "apply exit 0 but dax0.0 is $now"
+	unplugged "$now" dax0.0 || fail "apply exit 0 but dax0.0 is $now: $(describe dax0.0)"
 	echo "daxplan finished before the meddler got a block back"
 else
 	[ $rc = 1 ] || fail "apply exited $rc, expected 1"
 	js /tmp/a.json 'd.outcomes[0].message' | grep -q 'another agent\|expected offline' || fail "the interference is not named"
-	[ "$now" != unbound ] || fail "reported a failure but the device is unplugged"
+	! unplugged "$now" dax0.0 || fail "reported a failure but the device is unplugged"
 	drv=$(basename "$(readlink /sys/bus/dax/devices/dax0.0/driver)")
 	[ "$drv" = kmem ] || fail "kmem was unbound with a failed offline (driver $drv)"
 fi

@@ -5,11 +5,11 @@
 #   1. dax0.0 is bound to kmem BEFORE the unit's command runs (what udev's
 #      coldplug does on a boot without the unit): the kernel applies its own
 #      default (online on 6.12) at once.
-#   2. `daxplan apply --kernel-only --trigger boot` (the unit's ExecStart)
+#   2. `daxplan apply --kernel-only --trigger boot --auto-approve` (the unit's ExecStart)
 #      writes auto_online_blocks=offline and touches no device.
 #   3. dax1.0 is bound to kmem AFTER it (coldplug on a boot with the unit):
 #      its memory arrives offline, nobody has chosen a zone for it yet.
-#   4. `daxplan apply --trigger boot` (daxplan.service) places both.
+#   4. `daxplan apply --trigger boot --auto-approve` (daxplan.service) places both.
 # Lines for test/vm/checks/kernel-defaults.ts:
 #   AUTO <when> <value>          auto_online_blocks at each point
 #   ORDER <before|after> <describe line>   a device right after kmem bound it
@@ -33,13 +33,6 @@ rules:
 EOF
 cd /etc/daxplan
 
-bind_kmem() { # DEV: move DEV from device_dax to kmem the way the driver core does, no onlining of our own
-	echo "$1" >/sys/bus/dax/drivers/device_dax/unbind
-	echo "$1" >/sys/bus/dax/drivers/kmem/new_id 2>/dev/null
-	[ -e "/sys/bus/dax/drivers/kmem/$1" ] || echo "$1" >/sys/bus/dax/drivers/kmem/bind
-	[ -e "/sys/bus/dax/drivers/kmem/$1" ] || fail "could not bind $1 to kmem"
-}
-
 echo "AUTO boot $(cat $MEM/auto_online_blocks)"
 daxplan doctor --format json >/tmp/doctor-before.json
 echo "doctor before: exit $?"
@@ -48,7 +41,7 @@ send_file doctor-before.json /tmp/doctor-before.json
 bind_kmem dax0.0
 echo "ORDER before $(describe dax0.0)"
 
-run daxplan apply --kernel-only --trigger boot
+run daxplan apply --auto-approve --kernel-only --trigger boot
 echo "AUTO kernel-only $(cat $MEM/auto_online_blocks)"
 echo "UNTOUCHED $(describe dax1.0)"
 
@@ -59,7 +52,7 @@ daxplan doctor --format json >/tmp/doctor-after.json
 echo "doctor after: exit $?"
 send_file doctor-after.json /tmp/doctor-after.json
 
-daxplan apply --trigger boot
+daxplan apply --auto-approve --trigger boot
 echo "apply: exit $?"
 echo "FINAL $(describe dax0.0)"
 echo "FINAL $(describe dax1.0)"

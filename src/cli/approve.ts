@@ -1,0 +1,51 @@
+// apply's approval, as terraform asks for it: on a terminal the plan is shown
+// and only "yes" goes on; units, udev, cron and scripts pass --auto-approve; a
+// saved plan was reviewed when it was saved. With none of these apply refuses
+// before it reads anything, so an unattended run never writes by accident.
+import type { Io, Values } from './args.js';
+import { EXIT, UsageError } from '../model/errors.js';
+import { converge, type ConvergeOptions } from '../apply/run.js';
+import { blockSignature } from '../model/device.js';
+import { changes, settingChanges, type Plan } from '../plan/plan.js';
+
+export type Approval = 'not-needed' | 'given' | 'ask';
+
+export function approvalFor(values: Values, savedPlan: boolean, format: string, io: Io): Approval {
+  if (values['dry-run'] || savedPlan) return 'not-needed';
+  if (values['auto-approve']) return 'given';
+  if (!io.terminal)
+    throw new UsageError(
+      "apply writes to the host and there is no terminal to ask: pass --auto-approve (units, udev rules, cron, scripts), or save a plan with 'daxplan plan --out FILE', review it, and run 'daxplan apply FILE'",
+    );
+  if (format !== 'text') throw new UsageError(`apply --format ${format} cannot ask before it writes: pass --auto-approve`);
+  return 'ask';
+}
+
+const QUESTION = '\nApply these changes? Only "yes" is accepted: ';
+
+/**
+ * On a terminal, before the lock: shows the plan (a dry run of `options`,
+ * whose `planned` prints it) and asks. The question is asked outside the lock
+ * because an operator thinking it over must not hold up udev and boot runs;
+ * the `approve` returned then lets converge write, under the lock, exactly
+ * what was approved or nothing. Without a change to ask about, or without a
+ * "yes", it gives the exit code instead.
+ */
+export async function askFirst(options: ConvergeOptions, io: Io): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
+  const shown = (await converge(options)).report.plan;
+  if (shown.summary.change === 0) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
+  const answer = await io.terminal!.ask(QUESTION);
+  if (answer?.trim() !== 'yes') {
+    io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
+    return { exit: EXIT.runtime };
+  }
+  return { approve: async (report) => approvedShape(shown) === approvedShape(report.plan) };
+}
+
+/** What an approval covers: each change's device as it was (blocks included), its target and steps, and each kernel setting. */
+function approvedShape(plan: Plan): string {
+  return JSON.stringify([
+    changes(plan).map((c) => [c.device.name, c.device.state, blockSignature(c.device), c.to, c.method, c.steps]),
+    settingChanges(plan).map((s) => [s.setting, s.from, s.to]),
+  ]);
+}

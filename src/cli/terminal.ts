@@ -1,0 +1,24 @@
+// The operator at a terminal: present only when standard input is one.
+import { isatty } from 'node:tty';
+import type { Io } from './args.js';
+
+export function terminalIo(): Io['terminal'] {
+  if (!isatty(0)) return undefined;
+  return {
+    async ask(question) {
+      // Loaded on first use: most runs never ask.
+      const { createInterface } = await import('node:readline');
+      // terminal: false: the terminal's own line editing and echo, no escape codes of readline's.
+      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+      return new Promise<string | undefined>((resolve) => {
+        let answered = false;
+        rl.on('close', () => answered || resolve(undefined));
+        rl.question(question, (answer) => {
+          answered = true;
+          rl.close();
+          resolve(answer);
+        });
+      });
+    },
+  };
+}

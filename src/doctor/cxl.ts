@@ -1,0 +1,72 @@
+// The ZONE_NORMAL trap for CXL memory present at boot: the kernel onlines it
+// as auto_online_blocks (memhp_default_state= on the command line) says the
+// moment kmem binds the region's dax device, before daxplan runs, and memory
+// in ZONE_NORMAL is often refused when taken offline again (EBUSY: kernel
+// allocations landed in it), so a policy's online_movable or unplug cannot
+// be reached until the next boot.
+import * as path from 'node:path';
+import { zoneNamed, type Observed, type ObservedDevice } from '../model/device.js';
+import type { Plan } from '../plan/plan.js';
+import { lastParam, parseCmdline } from './cmdline.js';
+import { KERNEL_DEFAULTS_UNIT, sysfsPath, type Finding } from './finding.js';
+import { MEMORY } from '../host/sysfs.js';
+
+const FIX =
+  `Boot with memhp_default_state=offline on the kernel command line (it holds before any driver loads, the initramfs's too), ` +
+  `or declare 'kernel: { auto_online_blocks: offline }' in the policy and enable ${KERNEL_DEFAULTS_UNIT} (make install installs it) ` +
+  `(enough when the CXL drivers load after it, not from the initramfs); then reboot, so the memory arrives offline and daxplan places it.`;
+
+/** The host's files, when read: its root and /proc/cmdline. */
+interface HostFiles {
+  root: string;
+  cmdline: string | undefined;
+}
+
+export function cxlFindings(observed: Observed, plan: Plan | undefined, host: HostFiles | undefined): Finding[] {
+  const cxl = observed.devices.filter((d) => d.source === 'cxl');
+  if (cxl.length === 0) return [];
+  const trapped = cxl.filter((d) => normalBlocks(d) > 0 && wantsZoneNormal(plan, d) === false);
+  if (trapped.length) return trapped.map(trappedFinding);
+  const boot = bootDefault(observed, host);
+  if (boot.value !== 'online' && boot.value !== 'online_kernel') return [];
+  return [
+    {
+      id: 'cxl.zone-normal',
+      severity: 'info',
+      evidence: boot.evidence,
+      message: `CXL memory present at boot (${cxl.map((d) => d.name).join(', ')}) is onlined into ZONE_NORMAL (${boot.value}) the moment kmem binds it, before daxplan runs; memory in ZONE_NORMAL is often refused when taken offline again`,
+      fix: FIX,
+    },
+  ];
+}
+
+function trappedFinding(d: ObservedDevice): Finding {
+  const serials = d.cxl?.memdevs.map((m) => `${m.name} serial 0x${m.serial.toString(16)}`).join(', ');
+  return {
+    id: 'cxl.zone-normal',
+    severity: 'warning',
+    evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)}: ${normalBlocks(d)} of ${d.blocks.length} blocks in ZONE_NORMAL`,
+    message: `${d.name} (CXL ${d.cxl?.region ?? 'region'}${serials ? `, ${serials}` : ''}) was onlined into ZONE_NORMAL as the kernel's default said, before daxplan ran; memory in ZONE_NORMAL is often refused when taken offline again (EBUSY), so moving it elsewhere may fail until the next boot`,
+    fix: FIX,
+  };
+}
+
+function normalBlocks(d: ObservedDevice): number {
+  return d.blocks.filter((b) => b.state === 'online' && zoneNamed(b.zone) === 'normal').length;
+}
+
+/** Whether the policy wants the device in ZONE_NORMAL; undefined when it leaves it alone. Without a policy: false. */
+function wantsZoneNormal(plan: Plan | undefined, d: ObservedDevice): boolean | undefined {
+  if (!plan) return false;
+  const entry = plan.entries.find((e) => e.device.name === d.name);
+  const desired = entry && 'to' in entry ? entry.to : undefined;
+  return desired === undefined ? undefined : desired === 'online';
+}
+
+/** What the kernel does with memory present at boot: memhp_default_state= when given, else what auto_online_blocks reads. */
+function bootDefault(observed: Observed, host: HostFiles | undefined): { value: string | undefined; evidence: string } {
+  const param = host?.cmdline === undefined ? undefined : lastParam(parseCmdline(host.cmdline), 'memhp_default_state');
+  if (param) return { value: param.value, evidence: `${path.join(host!.root, 'proc/cmdline')}: ${param.text}` };
+  const value = observed.kernel.autoOnlineBlocks;
+  return { value, evidence: `${sysfsPath(`${MEMORY}/auto_online_blocks`)} = ${value}` };
+}

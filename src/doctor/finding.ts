@@ -1,0 +1,25 @@
+// What a finding is, and the names findings use for what they point at.
+import * as path from 'node:path';
+
+export type Severity = 'error' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+export interface Finding {
+  /** Stable identifier of the kind of finding, e.g. udev.memory-state. */
+  id: string;
+  severity: Severity;
+  /** Where it was seen: file:line, a sysfs path, the lock file. */
+  evidence: string;
+  message: string;
+  /** What to do about it, in one sentence. */
+  fix: string;
+}
+
+/**
+ * Sysfs evidence is named as on the host the observation stands for (/sys/...),
+ * whether it was read from /sys, a copied tree or a snapshot.
+ */
+export const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
+
+/** The boot unit that writes the policy's kernel settings before udev binds dax devices (make install installs it with the other units). */
+export const KERNEL_DEFAULTS_UNIT = 'daxplan-kernel-defaults.service';

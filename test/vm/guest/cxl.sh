@@ -1,0 +1,107 @@
+# Helpers for scenarios on the CXL machine (test/vm/boot.sh, kernel id 7.3-cxl):
+# `. /guest/lib.sh; . /guest/cxl.sh`. Two 1 GiB volatile type 3 devices,
+# serials 0x1234abcd and 0x5678ef01, behind one host bridge, and one 4 GiB
+# window (root decoder decoder0.0). cxl and daxctl are trixie's (81).
+CXL=/sys/bus/cxl/devices
+SERIAL_A=0x1234abcd
+SERIAL_B=0x5678ef01
+
+# cxl_memdev SERIAL: the memdev (memN) with that serial. Memdev names follow
+# probe order, not QEMU's device order: they change from boot to boot.
+cxl_memdev() {
+	local m
+	for m in $CXL/mem*; do
+		[ $(($(cat "$m/serial"))) = $(($1)) ] && echo "${m##*/}" && return 0
+	done
+	return 1
+}
+
+# cxl_ram_region SERIAL: `cxl create-region -t ram` over all of SERIAL's
+# memdev in decoder0.0, then wait until the kernel has made the region's dax
+# device and kmem has bound it (its `state` file exists). Sets REGION and DAX,
+# prints what it did and a TIMING line (cxl create-region, to the state file).
+cxl_ram_region() {
+	local mem out t0 i
+	mem=$(cxl_memdev "$1") || fail "no CXL memdev with serial $1"
+	echo "+ cxl create-region -t ram -d decoder0.0 -m $mem   # serial $1"
+	t0=$(now_ms)
+	out=$(cxl create-region -t ram -d decoder0.0 -m "$mem" 2>&1) || fail "cxl create-region -m $mem: $out"
+	REGION=$(echo "$out" | sed -n 's/^ *"region":"\(region[0-9]*\)".*/\1/p' | head -n 1)
+	[ -n "$REGION" ] || fail "cxl create-region printed no region: $out"
+	i=0
+	DAX=
+	while [ $i -lt 100 ]; do
+		DAX=$(ls "$CXL/$REGION/dax_$REGION" 2>/dev/null | grep '^dax[0-9]*\.[0-9]*$' | head -n 1)
+		[ -n "$DAX" ] && [ -e "/sys/bus/dax/devices/$DAX/state" ] && break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ $i -lt 100 ] || fail "$REGION: no dax device bound to kmem after 5 s (dax: ${DAX:-none})"
+	echo "TIMING cxl create-region $(($(now_ms) - t0)) $REGION"
+	echo "$REGION ($mem, serial $1): $DAX, state $(cat /sys/bus/dax/devices/$DAX/state)"
+}
+
+# kmem_state DEV: the device's `state` file ("none" without one: not bound to kmem).
+kmem_state() {
+	cat "/sys/bus/dax/devices/$1/state" 2>/dev/null || echo none
+}
+
+# zones DEV: the device's present blocks as "state/zone" words, sorted and
+# counted ("8 online/Movable"); "none" when it has no memory blocks.
+zones() {
+	local b out=
+	for b in $(dax_blocks "$1"); do
+		[ -d "$MEM/memory$b" ] || continue
+		out="$out$(cat "$MEM/memory$b/state")/$(cat "$MEM/memory$b/valid_zones" | tr ' ' ,)
+"
+	done
+	[ -n "$out" ] || { echo none; return; }
+	printf %s "$out" | sort | uniq -c | sed 's/^ *//' | tr '\n' ' ' | sed 's/ $//'
+}
+
+mem_total_kb() {
+	sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo
+}
+
+# cxl_region_of DEV: the region (regionN) whose dax region holds dax device DEV.
+cxl_region_of() {
+	local p
+	p=$(readlink -f "/sys/bus/dax/devices/$1")
+	p=${p%/*}
+	p=${p%/*}
+	echo "${p##*/}"
+}
+
+# cxl_memdev_of DEV: the memdev behind DEV, from sysfs alone: region ->
+# target0 (an endpoint decoder's name) -> its endpoint port -> uport (the memdev).
+cxl_memdev_of() {
+	local region decoder endpoint mem
+	region=$(cxl_region_of "$1")
+	decoder=$(cat "$CXL/$region/target0")
+	endpoint=$(readlink -f "$CXL/$decoder")
+	mem=$(readlink -f "${endpoint%/*}/uport")
+	echo "${mem##*/}"
+}
+
+# status_cxl FILE DEV: what `daxplan status --format json` (in FILE) says of
+# DEV's CXL identity that sysfs contradicts (nothing when they agree):
+# cxl: { region, mode, memdevs: [{ name, serial, pci }], qos_class } (serial
+# compared as a number, whether written 0x1234abcd or 305441741; qos_class
+# an integer or null: the root decoder has 0, the memdevs none here).
+status_cxl() {
+	local mem
+	mem=$(cxl_memdev_of "$2")
+	DEV=$2 REGION=$(cxl_region_of "$2") MODE=$(cat "$CXL/$(cxl_region_of "$2")/mode") MEMDEV=$mem \
+		SERIAL=$(cat "$CXL/$mem/serial") PCI=$(basename "$(dirname "$(readlink -f "$CXL/$mem")")") node -e '
+const e = process.env;
+const devices = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).devices || [];
+const d = devices.find((x) => x.name === e.DEV);
+const want = { region: e.REGION, mode: e.MODE, memdevs: [{ name: e.MEMDEV, serial: e.SERIAL, pci: e.PCI }] };
+const same = (a, b) => { try { return BigInt(a) === BigInt(b); } catch { return false; } };
+const c = d && d.cxl;
+const qos = c && (c.qos_class === undefined || c.qos_class === null || Number.isInteger(c.qos_class));
+const ok = c && qos && c.region === want.region && c.mode === want.mode && Array.isArray(c.memdevs) &&
+  c.memdevs.length === 1 && c.memdevs[0].name === e.MEMDEV && same(c.memdevs[0].serial, e.SERIAL) && c.memdevs[0].pci === e.PCI;
+if (!ok) console.log(`${e.DEV}: status says cxl ${d ? JSON.stringify(c) : "(no such device)"}, sysfs ${JSON.stringify(want)}`);
+' "$1"
+}
