@@ -46,7 +46,13 @@ lint('the indexed lint finds exactly what comparing every pair finds (seeded)', 
       if (rng.chance(0.5)) match.numa_node = pick([0, 1, 2, 3]);
       if (rng.chance(0.3)) match.tier = pick([4, 22]);
       if (rng.chance(0.5)) match.device = pick(['dax0.0', 'dax1.0', 'dax1.*', 'dax*', 'dax[01].0', 'dax2.1']);
-      for (const key of Object.keys(match) as (keyof Rule['match'])[]) if (match[key]!.length === 0) delete match[key];
+      if (rng.chance(0.2)) match.serial = pick([1n, 2n, 3n]);
+      if (rng.chance(0.2)) match.pci = pick(['0000:0d:00.0', '0000:0e:00.0']);
+      if (rng.chance(0.2)) match.qos_class = pick([0, 1]);
+      if (rng.chance(0.2)) match.address = pick([{ start: 0n, end: 0xffffn }, { start: 0x1000n, end: 0x1fffn }, { start: 0x8000n, end: 0x8fffn }]);
+      if ((match.serial || match.pci) && rng.chance(0.5)) match.memdevs = rng.chance(0.5) ? 'any' : 'all';
+      for (const key of Object.keys(match) as (keyof Rule['match'])[]) if (Array.isArray(match[key]) && (match[key] as unknown[]).length === 0) delete match[key];
+      if (match.memdevs && !match.serial && !match.pci) delete match.memdevs;
       if (Object.keys(match).length === 0) match.device = ['dax*'];
       return { name: `r${i}`, match, state: 'online', file: 'p.yaml', line: i };
     });
