@@ -138,6 +138,18 @@ errors('--help on every command, and colour only on a TTY without NO_COLOR', asy
   assert.not.match(colour.stdout, '\x1b[');
 });
 
+errors('the product writes only to a sysfs mount: apply on a tree of files is refused before anything is read or written; --dry-run still plans it', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
+  const before = treeDigest(root);
+  const r = bin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--lock-file', path.join(tempDir(), 'lock')]);
+  assert.is(r.status, 64, r.stderr);
+  assert.match(r.stderr, `--sysfs-root ${root} is not a sysfs mount`);
+  assert.is(treeDigest(root), before);
+  const dry = bin(['apply', '--dry-run', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)]);
+  assert.is(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, 'online -> online_movable');
+});
+
 errors('the product has no simulated kernel: --simulate is an unknown option, and the simulator refuses the real /sys', async () => {
   const r = await run(['apply', '--simulate', '-c', policyFile(FAR_MOVABLE)]);
   assert.is(r.code, 64);

@@ -122,7 +122,10 @@ for (const [text, why] of [
     const observed = observe(new DirSysfs(root));
     assert.match(observed.kernel.problems[0], `block_size_bytes: "${text}" is not a memory block size`);
     assert.is(observed.devices.length, 2);
-    for (const d of observed.devices) assert.match(d.problems.join('; '), 'the memory block size is unknown');
+    for (const d of observed.devices) {
+      assert.match(d.problems.join('; '), 'the memory block size is unknown');
+      assert.is(d.state, 'unknown', 'a device whose blocks cannot be told is in no state: not unplugged');
+    }
   });
 }
 

@@ -56,6 +56,20 @@ export function openSysfs(values: Values, io: Io): Sysfs {
   return sysfs;
 }
 
+/**
+ * The sysfs a command writes to: a real sysfs mount, or the door the caller
+ * gave (tests' simulated kernel). A plain tree of files is refused: writing
+ * it would change the files, not where any memory is.
+ */
+export function writableSysfs(values: Values, io: Io): Sysfs {
+  const sysfs = openSysfs(values, io);
+  if (!io.openSysfs && !isRealSysfs(sysfs.root))
+    throw new UsageError(
+      `--sysfs-root ${sysfs.root} is not a sysfs mount: writing it would rewrite its files, not move memory (plan, status and apply --dry-run read any tree; to try apply without root, use dist/daxplan-sim.mjs: see the README)`,
+    );
+  return sysfs;
+}
+
 export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
 export const DEFAULT_LOCK_TIMEOUT = 30;
 

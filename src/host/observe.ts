@@ -128,10 +128,11 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
   const { uuid, source } = guarded(problems, () => identity(sysfs, dir), { uuid: undefined, source: 'unknown' as DeviceSource });
   const cxl = source === 'cxl' ? guarded(problems, () => readCxlIdentity(sysfs, dir, problems), undefined) : undefined;
   const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
-  const blocks = guarded(problems, () => readBlocks(sysfs, indices ?? [], problems), []);
+  // A device whose blocks could not all be read is in no known state: never unplugged, never devdax.
+  const blocks = indices && guarded(problems, () => readBlocks(sysfs, indices, problems), undefined);
   return {
     name,
-    state: normaliseState(driver, blocks, problems),
+    state: blocks ? normaliseState(driver, blocks, problems) : 'unknown',
     size,
     ranges,
     targetNode,
@@ -141,7 +142,7 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
     cxl,
     driver,
     stateFile,
-    blocks,
+    blocks: blocks ?? [],
     blockSpan: indices?.length ?? 0,
     problems,
   };
@@ -219,7 +220,8 @@ function readDriver(sysfs: Sysfs, dir: string): ObservedDevice['driver'] {
 }
 
 /** Every block's state, then the zone of each online one. A block that is absent is not in the system; one that cannot be read is a problem. */
-function readBlocks(sysfs: Sysfs, indices: number[], problems: string[]): BlockState[] {
+/** The device's blocks, or undefined (with a problem) when one of them cannot be read. */
+function readBlocks(sysfs: Sysfs, indices: number[], problems: string[]): BlockState[] | undefined {
   const blocks: BlockState[] = [];
   for (const index of indices) {
     const base = `${MEMORY}/memory${index}`;
@@ -227,7 +229,10 @@ function readBlocks(sysfs: Sysfs, indices: number[], problems: string[]): BlockS
     if (state === undefined) continue;
     if (state === 'online') blocks.push({ index, state, zone: sysfs.read(`${base}/valid_zones`) ?? '' });
     else if (state === 'offline' || state === 'going-offline') blocks.push({ index, state });
-    else problems.push(`memory${index}/state: unknown value "${clip(state)}"`);
+    else {
+      problems.push(`memory${index}/state: unknown value "${clip(state)}"`);
+      return undefined;
+    }
   }
   return blocks;
 }

@@ -8,9 +8,10 @@ export type DesiredState = (typeof DESIRED_STATES)[number];
  * States a device can be observed in, judged by its memory blocks (the
  * truth; the kernel's `state` file is the lever). `unplug`: bound to kmem with
  * no memory blocks; `offline`: blocks present, all offline; `mixed`: blocks
- * disagree in state or zone; `unbound`: no driver.
+ * disagree in state or zone; `unbound`: no driver; `unknown`: its memory
+ * blocks could not all be read (a problem says why), so it is never changed.
  */
-export type ObservedState = DesiredState | 'offline' | 'mixed' | 'unbound';
+export type ObservedState = DesiredState | 'offline' | 'mixed' | 'unbound' | 'unknown';
 
 export type Driver = 'kmem' | 'device_dax';
 

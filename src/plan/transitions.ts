@@ -50,6 +50,8 @@ const STATE_ONLINE: Record<Zone, StateWrite> = { normal: 'online_kernel', movabl
 
 function edges(from: ObservedState, method: Method, device: ObservedDevice): Edge[] {
   switch (from) {
+    case 'unknown':
+      return [];
     case 'devdax':
       return [{ to: 'unbound', step: { op: 'unbind', driver: 'device_dax' } }];
     case 'unbound':

@@ -14,7 +14,7 @@ export function daxctlList(devices: ObservedDevice[], align: Map<string, number>
       ...(align.has(d.name) ? { align: align.get(d.name) } : {}),
       mode: ram ? 'system-ram' : 'devdax',
       // daxctl: movable only when every online block is in ZONE_MOVABLE (none online: not movable).
-      ...(ram ? { online_memblocks: onlineBlockCount(d), total_memblocks: d.blocks.length, movable: online.length > 0 && online.every((b) => blockKind(b) === 'Movable') } : {}),
+      ...(ram && d.state !== 'unknown' ? { online_memblocks: onlineBlockCount(d), total_memblocks: d.blocks.length, movable: online.length > 0 && online.every((b) => blockKind(b) === 'Movable') } : {}),
       ...(d.driver === 'none' ? { state: 'disabled' } : {}),
     };
   });

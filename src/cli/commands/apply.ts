@@ -1,4 +1,4 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { approvalFor, askFirst } from '../approve.js';
@@ -60,7 +60,7 @@ export const applyCommand: Command = {
       return EXIT.ok;
     }
     if (pause && values.force) log(`daxplan is disabled (${pause.reason}); applying anyway (--force)`);
-    const sysfs = openSysfs(values, io);
+    const sysfs = values['dry-run'] ? openSysfs(values, io) : writableSysfs(values, io);
     // Everything that can be refused is checked before the lock and any write.
     const saved = planFile ? readSavedPlan(planFile) : undefined;
     const policy = saved ? undefined : timed(timings, 'policy', () => policyFrom(values, io).policy);

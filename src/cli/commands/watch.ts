@@ -1,5 +1,5 @@
 import * as cron from 'node-cron';
-import { CONFIG, HOST, LOCKING, lockFile, openSysfs } from '../common.js';
+import { CONFIG, HOST, LOCKING, lockFile, openSysfs, writableSysfs } from '../common.js';
 import { deviceNames, seconds, type Command, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../policy.js';
@@ -32,7 +32,7 @@ export const watchCommand: Command = {
     const timeoutSeconds = seconds(values['lock-timeout'], 'lock-timeout') ?? 0;
     const setup: WatchSetup = {
       policy: { config: values.config as string | undefined, cwd: io.cwd },
-      sysfs: openSysfs(values, io),
+      sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
       apply: values.apply ? { lockFile: lockFile(values), timeoutSeconds } : undefined,
