@@ -35,6 +35,8 @@ export function runningAsRoot(): boolean {
 }
 
 const STICKY = 0o1000;
+const A_LINK = 'is a symbolic link; daxplan reads and writes only regular files (name the real file)';
+const NOT_REGULAR = 'is not a regular file (a directory, FIFO or device node)';
 const { O_RDONLY, O_WRONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
 
 /** The text of a vetted file of at most `maxBytes`; throws RefusedFileError. */
@@ -65,7 +67,7 @@ export function writeTrusted(file: string, text: string, vetting: Vetting & { mo
   const fd = openForWrite(file, vetting);
   try {
     fs.ftruncateSync(fd, 0);
-    fs.writeSync(fd, text);
+    fs.writeFileSync(fd, text);
   } finally {
     fs.closeSync(fd);
   }
@@ -132,8 +134,8 @@ function unsafeDirectory(dir: string): string | undefined {
 }
 
 function checkFile(stat: fs.Stats, asRoot: boolean, refuse: Refuse, file: string): void {
-  if (stat.isSymbolicLink()) refuse('is a symbolic link; daxplan reads and writes only regular files (name the real file)');
-  if (!stat.isFile()) refuse('is not a regular file (a directory, FIFO or device node)');
+  if (stat.isSymbolicLink()) refuse(A_LINK);
+  if (!stat.isFile()) refuse(NOT_REGULAR);
   if (asRoot && (stat.uid !== 0 || (stat.mode & 0o022) !== 0))
     refuse(
       `a non-root user can write it while daxplan runs as root (owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}); fix with: chown root:root ${file} && chmod go-w ${file}`,
@@ -146,8 +148,8 @@ function open(target: string, flags: number, refuse: Refuse, mode?: number): num
     return fs.openSync(target, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return refuse('is a symbolic link; daxplan reads and writes only regular files (name the real file)');
-    if (code === 'ENXIO' || code === 'EISDIR') return refuse('is not a regular file (a directory, FIFO or device node)');
+    if (code === 'ELOOP') return refuse(A_LINK);
+    if (code === 'ENXIO' || code === 'EISDIR') return refuse(NOT_REGULAR);
     return refuse(code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code})`);
   }
 }

@@ -176,7 +176,8 @@ fi
 
 # Every command line of every installed unit, and those its comments tell the
 # reader to use, run through the real daxplan CLI (over a simulated kernel,
-# instance dax0.0, the policy found by its search as the units find theirs):
+# instance dax0.0, the policy given with --config: as root daxplan reads only
+# that or /etc/daxplan/daxplan.yaml, which this check leaves alone):
 # a flag the CLI does not take fails here. watch must start, and stop cleanly
 # on SIGTERM.
 H=$WORK/host
@@ -187,9 +188,9 @@ while IFS= read -r line; do
   args=${args//%i/dax0.0}
   mapfile -d '' -t argv < <(printf '%s' "$args" | xargs printf '%s\0')
   if [ "${argv[0]}" = watch ]; then
-    (cd "$H" && exec timeout --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys") >"$WORK/run.out" 2>&1
+    (cd "$H" && exec timeout --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml") >"$WORK/run.out" 2>&1
   else
-    (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys") >"$WORK/run.out" 2>&1
+    (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml") >"$WORK/run.out" 2>&1
   fi
   rc=$?
   if [ "$rc" -eq 0 ] && { [ "${argv[0]}" != watch ] || grep -q 'daxplan watch: SIGTERM: stopped' "$WORK/run.out"; }; then ok "daxplan takes what the units run: daxplan $args"; else
@@ -359,6 +360,8 @@ runtime() {
   for d in $devices $bus $kernel; do
     [ -d "$d" ] || { skip "runtime: this kernel has no $d"; return; }
   done
+  # The installed daxplan looks at the container's real /sys, which must be a host daxplan can read.
+  [ -d /sys/bus/dax/devices ] || { skip "runtime: this kernel has no dax bus (/sys/bus/dax/devices): daxplan on its /sys exits 66"; return; }
   printf '{"devices":"%s","bus":"%s","kernel":"%s"}\n' "$devices" "$bus" "$kernel" >"$rt/opt/targets.json"
 
   timeout 240 systemd-nspawn --quiet --directory=/ --volatile=yes --register=no --keep-unit \
