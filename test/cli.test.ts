@@ -212,9 +212,13 @@ apply('EBUSY: exit 1, the failure and the device state are reported, JSON says r
   assert.match(r.stderr, 'dax0.0: failed');
 });
 
-apply('a crash between steps: the next run reads the half-moved device and finishes the job', () => {
+for (const [how, text] of [
+  ['', FAR_MOVABLE],
+  // The warning about the run that died is no reason to refuse: only a movable-ratio excess is.
+  [' (on_movable_excess: refuse, within the ratio)', `${FAR_MOVABLE}safety:\n  on_movable_excess: refuse\n`],
+]) apply(`a crash between steps: the next run reads the half-moved device and finishes the job${how}`, () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }] }, { crashBeforeWrite: 3 });
-  const policy = policyFile(FAR_MOVABLE);
+  const policy = policyFile(text);
   const crashed = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy]);
   assert.is(crashed.signal, 'SIGKILL');
   fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
