@@ -165,23 +165,14 @@ policy() {
 	printf 'version: 1\nrules:\n  - name: r\n    match: { device: %s }\n    state: %s\n' "$2" "$3" >"$1"
 }
 
-# dp_apply POLICY [ARGS...]: `daxplan apply` without a prompt (--auto-approve
-# where this daxplan has it), JSON to /tmp/apply.json, its report printed one
-# line per device; returns apply's exit code. Not in a subshell: it remembers
-# whether --auto-approve exists.
-AUTO_APPROVE=unknown
-auto_approve_known() { # sets AUTO_APPROVE to --auto-approve or nothing, once
-	if [ "$AUTO_APPROVE" = unknown ]; then
-		AUTO_APPROVE=
-		dp apply --help 2>&1 | grep -q auto-approve && AUTO_APPROVE=--auto-approve
-	fi
-}
+# dp_apply POLICY [ARGS...]: `daxplan apply --auto-approve` (no prompt),
+# JSON to /tmp/apply.json, its report printed one line per device; returns
+# apply's exit code.
 dp_apply() {
 	local p=$1 rc
 	shift
-	auto_approve_known
-	echo "+ daxplan apply -c $p $AUTO_APPROVE $*"
-	dp apply -c "$p" $AUTO_APPROVE --lock-file /run/daxplan.lock --format json "$@" >/tmp/apply.json
+	echo "+ daxplan apply -c $p --auto-approve $*"
+	dp apply -c "$p" --auto-approve --lock-file /run/daxplan.lock --format json "$@" >/tmp/apply.json
 	rc=$?
 	echo "apply exit $rc"
 	js /tmp/apply.json 'd.outcomes.map(o => "  " + o.device + ": " + o.result + " (" + o.method + ") -> " + o.state + (o.message ? ": " + o.message : "")).join("\n")' 2>/dev/null

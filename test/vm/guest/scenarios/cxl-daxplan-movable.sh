@@ -18,8 +18,6 @@
 . /guest/cxl.sh
 [ -f /daxplan/daxplan.mjs ] || fail "no /daxplan/daxplan.mjs: run npm run build before the VM tests"
 cd /tmp
-APPROVE=
-dp apply --help 2>&1 | grep -q -- --auto-approve && APPROVE=--auto-approve
 
 cxl_ram_region $SERIAL_A
 a=$DAX
@@ -53,7 +51,7 @@ rules:
 P
 
 t0=$(now_ms)
-dp apply -c /tmp/movable.yaml $APPROVE --format json >/tmp/a1.json; rc=$?
+dp apply -c /tmp/movable.yaml --auto-approve --format json >/tmp/a1.json; rc=$?
 echo "TIMING daxplan cxl-online_movable $(($(now_ms) - t0))"
 cat /tmp/a1.json
 echo "$a: state $(kmem_state $a), blocks $(zones $a); $b: state $(kmem_state $b), blocks $(zones $b)"
@@ -65,7 +63,7 @@ echo "$a: state $(kmem_state $a), blocks $(zones $a); $b: state $(kmem_state $b)
 dp plan -c /tmp/movable.yaml --detailed-exitcode || fail "plan after apply is not empty (exit $?)"
 
 t0=$(now_ms)
-dp apply -c /tmp/unplug.yaml $APPROVE --format json >/tmp/a2.json; rc=$?
+dp apply -c /tmp/unplug.yaml --auto-approve --format json >/tmp/a2.json; rc=$?
 echo "TIMING daxplan cxl-unplug $(($(now_ms) - t0))"
 cat /tmp/a2.json
 echo "$a: state $(kmem_state $a), blocks $(zones $a); $b: state $(kmem_state $b), blocks $(zones $b)"

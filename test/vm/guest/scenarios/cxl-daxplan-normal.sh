@@ -18,8 +18,6 @@
 . /guest/cxl.sh
 [ -f /daxplan/daxplan.mjs ] || fail "no /daxplan/daxplan.mjs: run npm run build before the VM tests"
 cd /tmp
-APPROVE=
-dp apply --help 2>&1 | grep -q -- --auto-approve && APPROVE=--auto-approve
 
 cxl_ram_region $SERIAL_A
 a=$DAX
@@ -41,7 +39,7 @@ done
 printf 'version: 1\nrules:\n  - name: x\n    match: { serial: "not-a-serial" }\n    state: unplug\n' >/tmp/bad-serial.yaml
 printf 'version: 1\nrules:\n  - name: x\n    match: { serial: 0x1234abcd }\n    state: sideways\n' >/tmp/bad-state.yaml
 for p in bad-serial bad-state; do
-	dp apply -c /tmp/$p.yaml $APPROVE >/dev/null 2>/tmp/err; rc=$?
+	dp apply -c /tmp/$p.yaml --auto-approve >/dev/null 2>/tmp/err; rc=$?
 	echo "$p: exit $rc: $(head -n 3 /tmp/err)"
 	[ $rc = 65 ] || fail "apply with $p.yaml exited $rc, expected 65"
 done
@@ -55,7 +53,7 @@ rules:
     state: unplug
 P
 t0=$(now_ms)
-dp apply -c /tmp/unplug.yaml $APPROVE --format json >/tmp/a1.json; rc=$?
+dp apply -c /tmp/unplug.yaml --auto-approve --format json >/tmp/a1.json; rc=$?
 echo "TIMING daxplan cxl-unplug-normal $(($(now_ms) - t0)) exit=$rc"
 cat /tmp/a1.json
 echo "$a: state $(kmem_state $a), blocks $(zones $a); $b: state $(kmem_state $b), blocks $(zones $b); MemTotal $(mem_total_kb) kB"

@@ -12,13 +12,12 @@
 # state file once daxplan supports it).
 . /guest/lib.sh
 echo "auto_online_blocks=$(cat $MEM/auto_online_blocks)"
-auto_approve_known # before any timing: it runs daxplan once
 
 timed() { # TRANSITION DEV STATE
 	local t0 t1 rc note= method
 	policy /tmp/p.yaml "$2" "$3"
 	t0=$(now_ms)
-	dp apply -c /tmp/p.yaml $AUTO_APPROVE --lock-file /run/daxplan.lock --format json --timings >/tmp/apply.json 2>/tmp/err.txt
+	dp apply -c /tmp/p.yaml --auto-approve --lock-file /run/daxplan.lock --format json --timings >/tmp/apply.json 2>/tmp/err.txt
 	rc=$?
 	t1=$(now_ms)
 	grep -v '^timing ' /tmp/err.txt
