@@ -214,4 +214,14 @@ for (const mode of ['online', 'online_kernel'] as AutoOnline[]) {
   });
 }
 
+faults('auto_online_blocks reading a value daxplan could not put back: the bind is refused, nothing written', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }] });
+  fs.writeFileSync(path.join(root, 'devices/system/memory/auto_online_blocks'), 'sideways\n');
+  const { outcomes, kernel } = converge(root, 'online_movable', {});
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'auto_online_blocks reads "sideways", not a value daxplan could put back after the bind');
+  assert.equal(kernel.log, []);
+});
+
 faults.run();

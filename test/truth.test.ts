@@ -71,6 +71,15 @@ words('a lock file that names a pid and nothing else', () => {
   assert.is(describeHolder(readHolder(file)), 'another process');
 });
 
+words('a lock file asks to put back only a value auto_online_blocks can hold: anything else is dropped, never written', () => {
+  const file = path.join(tempDir(), 'lock');
+  const moving = { device: 'dax0.0', from: 'devdax', to: 'online_movable' };
+  fs.writeFileSync(file, JSON.stringify({ pid: 4242, moving: { ...moving, restoreAutoOnline: 'online' } }));
+  assert.equal(readHolder(file)!.moving, { ...moving, restoreAutoOnline: 'online' });
+  fs.writeFileSync(file, JSON.stringify({ pid: 4242, moving: { ...moving, restoreAutoOnline: 'online\nmovable' } }));
+  assert.equal(readHolder(file)!.moving, moving);
+});
+
 words.run();
 
 const empty = suite('truth: an empty value is a usage error, never "not given"');

@@ -10,6 +10,7 @@ import {
   sameMemory,
   stateDrift,
   type DesiredState,
+  type KernelFacts,
   type ObservedDevice,
   type ObservedState,
   type Zone,
@@ -18,7 +19,6 @@ import {
 import type { Change } from '../plan/plan.js';
 import { findSteps, methodFor, satisfies } from '../plan/transitions.js';
 import type { Method, PlannedStep } from '../model/steps.js';
-import type { KernelFacts } from '../model/device.js';
 import { StepRunner, type OverrideHook } from './steps.js';
 import { timed, type Timings } from './timings.js';
 
@@ -74,7 +74,8 @@ export class Applier {
     const started = performance.now();
     const name = change.device.name;
     const { method, steps } = change;
-    const done = (result: OutcomeResult, stepsDone: number, extra: Partial<Outcome> = {}, final = this.fresh(name)): Outcome => ({
+    // `final` is the device as last read; read again only where no read is at hand (rollback reads it already).
+    const done = (result: OutcomeResult, stepsDone: number, extra: Partial<Outcome> = {}): Outcome => ({
       device: name,
       from: change.device.state,
       to: change.to,
@@ -84,7 +85,7 @@ export class Applier {
       stepsTotal: steps.length,
       result,
       stepsDone,
-      final,
+      final: 'final' in extra ? extra.final : this.fresh(name),
       elapsedMs: performance.now() - started,
       ...extra,
     });
@@ -92,7 +93,7 @@ export class Applier {
     const checkpoint = this.fresh(name);
     if (!checkpoint) return done('skipped', 0, { message: `${name} is gone` });
     if (!sameDevice(checkpoint, change.device))
-      return done('skipped', 0, { message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written` }, checkpoint);
+      return done('skipped', 0, { message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written`, final: checkpoint });
 
     // Each read after a step is the read before the next: nothing else runs in between.
     let current = checkpoint;
@@ -119,7 +120,7 @@ export class Applier {
       const message = `verification failed: ${name} is ${verified.why}, expected ${change.to}`;
       return done('failed', steps.length, this.rollback(checkpoint, message));
     }
-    return done('applied', steps.length, {}, verified.device);
+    return done('applied', steps.length, { final: verified.device });
   }
 
   /** The device is where it should be and settled: no block going offline, the state file agreeing with the blocks. */

@@ -94,20 +94,21 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
     const unset = settings.find((s) => s.result === 'failed');
     let moving: Change | undefined;
+    // What the lock says this run is doing, for whoever finds it should this run die.
+    const record = (change: Change | undefined, restoreAutoOnline?: AutoOnline) =>
+      lock.record(change && { device: change.device.name, from: change.device.state, to: change.to, ...(restoreAutoOnline ? { restoreAutoOnline } : {}) });
     const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), {
       step: options.step,
       // Should this run die while auto_online_blocks is overridden for a bind, the next one puts it back.
-      override: (override) => lock.record(moving && { device: moving.device.name, from: moving.device.state, to: moving.to, ...(override ? { restoreAutoOnline: override.restore } : {}) }),
+      override: (override) => record(moving, override?.restore),
       timings,
     });
     const outcomes = changes(current).map((change) => {
       if (unset) return skipped(change, `kernel ${unset.setting} is not ${unset.to} and the steps were planned for it; nothing written`);
       if (options.stopping?.()) return skipped(change, 'daxplan was asked to stop before this device; nothing written');
-      moving = change;
-      lock.record({ device: change.device.name, from: change.device.state, to: change.to });
+      record((moving = change));
       const outcome = applier.apply(change);
-      moving = undefined;
-      lock.record(undefined);
+      record((moving = undefined));
       return outcome;
     });
     for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
@@ -122,7 +123,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
 function restoreOverride(sysfs: Sysfs, lock: Lock, log: (line: string) => void): void {
   const restore = lock.interrupted?.moving?.restoreAutoOnline;
   if (!restore) return;
-  const outcome = applySetting(sysfs, 'auto_online_blocks', restore as AutoOnline);
+  const outcome = applySetting(sysfs, 'auto_online_blocks', restore);
   log(`a previous run died while auto_online_blocks was overridden for binding ${lock.interrupted!.moving!.device}: putting it back to ${restore}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`);
 }
 

@@ -1,7 +1,7 @@
 // Executes one plan step against sysfs: with kernel.ts, the only code that writes.
 import { spawnSync } from 'node:child_process';
 import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
-import { ZONE_NAMES, type Driver, type ObservedDevice, type StateWrite, type Zone } from '../model/device.js';
+import { type AutoOnline, type Driver, ONLINE_WORD, type ObservedDevice, type StateWrite, ZONE_NAMES, type Zone, isAutoOnline } from '../model/device.js';
 import type { Arrival, Step } from '../model/steps.js';
 
 export class StepError extends Error {
@@ -14,11 +14,10 @@ export class StepError extends Error {
   }
 }
 
-const ZONE_WRITE: Record<Zone, string> = { normal: 'online_kernel', movable: 'online_movable' };
 const AUTO_ONLINE = `${MEMORY}/auto_online_blocks`;
 
 /** Hears that auto_online_blocks is overridden for a bind (and must be put back to `restore` should this run die). */
-export type OverrideHook = (override: { restore: string } | undefined) => void;
+export type OverrideHook = (override: { restore: AutoOnline } | undefined) => void;
 
 export class StepRunner {
   constructor(
@@ -55,6 +54,7 @@ export class StepRunner {
   private bindKmem(name: string, arrive: Arrival): void {
     const before = this.sysfs.read(AUTO_ONLINE);
     if (before === undefined) throw new StepError(`${AUTO_ONLINE} is missing: this kernel cannot add memory`);
+    if (!isAutoOnline(before)) throw new StepError(`${AUTO_ONLINE} reads "${before}", not a value daxplan could put back after the bind`);
     if (before === arrive) return this.bind(name, 'kmem');
     this.onOverride({ restore: before });
     let failure: unknown;
@@ -130,7 +130,7 @@ export class StepRunner {
         this.sysfs.write(`${base}/state`, 'offline');
         done.push({ index, zone });
       } catch (err) {
-        const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, ZONE_WRITE[b.zone]));
+        const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, ONLINE_WORD[b.zone]));
         throw new StepError(`offlining memory${index} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`, unrestored);
       }
     }
@@ -148,7 +148,7 @@ export class StepRunner {
         throw new StepError(`memory${index} is online in ${actual ?? 'a zone it does not show'}, not ${ZONE_NAMES[zone]}${restoredNote(done.length, unrestored)}`, unrestored);
       }
       try {
-        this.sysfs.write(`${base}/state`, ZONE_WRITE[zone]);
+        this.sysfs.write(`${base}/state`, ONLINE_WORD[zone]);
         done.push({ index });
       } catch (err) {
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, 'offline'));

@@ -3,13 +3,14 @@
 import { EXIT } from '../model/errors.js';
 import { readTrusted } from './trust.js';
 import { clean } from './pause.js';
+import { isAutoOnline, type AutoOnline } from '../model/device.js';
 
 export interface Holder {
   pid: number;
   trigger: string;
   started: string;
   /** The device the holder is moving right now, if any, and the auto_online_blocks value to put back should it die mid-bind. */
-  moving?: { device: string; from: string; to: string; restoreAutoOnline?: string };
+  moving?: { device: string; from: string; to: string; restoreAutoOnline?: AutoOnline };
 }
 
 const MAX_HOLDER_BYTES = 4096;
@@ -31,7 +32,7 @@ export function readHolder(file: string): Holder | undefined {
     trigger: text(data.trigger),
     started: text(data.started),
     ...(moving && typeof moving === 'object'
-      ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to), ...(typeof restore === 'string' ? { restoreAutoOnline: restore } : {}) } }
+      ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to), ...(typeof restore === 'string' && isAutoOnline(restore) ? { restoreAutoOnline: restore } : {}) } }
       : {}),
   };
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { clip, DAX_DEVICES, DEVICE_NAME, MEMORY, SysfsReadError, TIERS, type Sysfs, resolveLink } from './sysfs.js';
 import {
   blockKind,
+  isAutoOnline,
   STATE_WORDS,
   type AutoOnline,
   type BlockState,
@@ -23,7 +24,6 @@ import { markSharedSerials, readCxlIdentity } from './cxl.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
-const AUTO_ONLINE: readonly AutoOnline[] = ['offline', 'online', 'online_kernel', 'online_movable'];
 
 /**
  * Memory block sizes Linux uses: powers of two from 16 MiB (powerpc's
@@ -90,7 +90,7 @@ function observeKernel(sysfs: Sysfs): KernelFacts {
   const autoText = read(`${MEMORY}/auto_online_blocks`);
   let autoOnlineBlocks: AutoOnline | undefined;
   if (autoText !== undefined) {
-    if ((AUTO_ONLINE as readonly string[]).includes(autoText)) autoOnlineBlocks = autoText as AutoOnline;
+    if (isAutoOnline(autoText)) autoOnlineBlocks = autoText;
     else problems.push(`${MEMORY}/auto_online_blocks: unknown value "${clip(autoText)}"`);
   }
 

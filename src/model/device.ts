@@ -112,7 +112,13 @@ export interface ObservedDevice {
   problems: string[];
 }
 
-export type AutoOnline = 'offline' | 'online' | 'online_kernel' | 'online_movable';
+/** Values of devices/system/memory/auto_online_blocks (the kernel's default online type). */
+export const AUTO_ONLINE = ['offline', 'online', 'online_kernel', 'online_movable'] as const;
+export type AutoOnline = (typeof AUTO_ONLINE)[number];
+
+export function isAutoOnline(text: string): text is AutoOnline {
+  return (AUTO_ONLINE as readonly string[]).includes(text);
+}
 
 export interface KernelFacts {
   blockSize: bigint | undefined;
@@ -130,6 +136,9 @@ export interface Observed {
 
 /** How sysfs (valid_zones) names each zone. */
 export const ZONE_NAMES: Record<Zone, string> = { normal: 'Normal', movable: 'Movable' };
+
+/** The word that onlines memory into a zone, for a memory block's `state` and a device's `state` file alike. */
+export const ONLINE_WORD: Record<Zone, StateWrite> = { normal: 'online_kernel', movable: 'online_movable' };
 
 /** The zone a valid_zones name means, if it is one of the two. */
 export function zoneNamed(name: string): Zone | undefined {

@@ -2,6 +2,7 @@
 // plan, an apply re-derivation or a rollback takes is a shortest path in it.
 import {
   blockKind,
+  ONLINE_WORD,
   stateDrift,
   stateForZone,
   zoneNamed,
@@ -10,8 +11,6 @@ import {
   type KernelFacts,
   type ObservedDevice,
   type ObservedState,
-  type StateWrite,
-  type Zone,
 } from '../model/device.js';
 import type { Arrival, Method, PlannedStep, Step } from '../model/steps.js';
 
@@ -46,8 +45,6 @@ interface Edge {
   step: Step;
 }
 
-const STATE_ONLINE: Record<Zone, StateWrite> = { normal: 'online_kernel', movable: 'online_movable' };
-
 function edges(from: ObservedState, method: Method, device: ObservedDevice): Edge[] {
   switch (from) {
     case 'unknown':
@@ -62,8 +59,8 @@ function edges(from: ObservedState, method: Method, device: ObservedDevice): Edg
     case 'unplug':
       if (method === 'per-block') return [{ to: 'unbound', step: { op: 'unbind', driver: 'kmem' } }];
       return [
-        { to: 'online', step: { op: 'state', write: STATE_ONLINE.normal } },
-        { to: 'online_movable', step: { op: 'state', write: STATE_ONLINE.movable } },
+        { to: 'online', step: { op: 'state', write: ONLINE_WORD.normal } },
+        { to: 'online_movable', step: { op: 'state', write: ONLINE_WORD.movable } },
         { to: 'unbound', step: { op: 'unbind', driver: 'kmem' } },
       ];
     default:
