@@ -105,3 +105,25 @@ const ok = c && qos && c.region === want.region && c.mode === want.mode && Array
 if (!ok) console.log(`${e.DEV}: status says cxl ${d ? JSON.stringify(c) : "(no such device)"}, sysfs ${JSON.stringify(want)}`);
 ' "$1"
 }
+
+# cxl_daxplan_setup: what the daxplan scenarios start from: a RAM region per
+# type 3 device (their dax devices in $a and $b), $b's state in $b_before,
+# MemTotal in $mem0, and `daxplan status --format json` checked to name both
+# devices' CXL identity as sysfs has it.
+cxl_daxplan_setup() {
+	[ -f /daxplan/daxplan.mjs ] || fail "no /daxplan/daxplan.mjs: run npm run build before the VM tests"
+	cd /tmp
+	cxl_ram_region $SERIAL_A
+	a=$DAX
+	cxl_ram_region $SERIAL_B
+	b=$DAX
+	b_before="$(kmem_state $b) $(zones $b)"
+	mem0=$(mem_total_kb)
+	echo "MemTotal ${mem0} kB; $a: $(zones $a); $b: $b_before"
+	dp status --format json >/tmp/s0.json || fail "status --format json exited $?"
+	dp status
+	for d in $a $b; do
+		bad=$(status_cxl /tmp/s0.json $d)
+		[ -z "$bad" ] || fail "$bad"
+	done
+}

@@ -16,24 +16,8 @@
 #     blocks are gone, kmem is still bound, MemTotal is back where it was.
 . /guest/lib.sh
 . /guest/cxl.sh
-[ -f /daxplan/daxplan.mjs ] || fail "no /daxplan/daxplan.mjs: run npm run build before the VM tests"
-cd /tmp
-
-cxl_ram_region $SERIAL_A
-a=$DAX
-cxl_ram_region $SERIAL_B
-b=$DAX
+cxl_daxplan_setup
 [ "$(kmem_state $a)" = offline ] || fail "$a arrived with state $(kmem_state $a), expected offline (memhp_default_state=offline)"
-b_before="$(kmem_state $b) $(zones $b)"
-mem0=$(mem_total_kb)
-echo "MemTotal ${mem0} kB; $a: $(zones $a); $b: $b_before"
-
-dp status --format json >/tmp/s0.json || fail "status --format json exited $?"
-dp status
-for d in $a $b; do
-	bad=$(status_cxl /tmp/s0.json $d)
-	[ -z "$bad" ] || fail "$bad"
-done
 
 cat >/tmp/movable.yaml <<'P'
 version: 1

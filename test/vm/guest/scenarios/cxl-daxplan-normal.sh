@@ -16,25 +16,9 @@
 # Prints "OUTCOME refused|unplugged" for the record.
 . /guest/lib.sh
 . /guest/cxl.sh
-[ -f /daxplan/daxplan.mjs ] || fail "no /daxplan/daxplan.mjs: run npm run build before the VM tests"
-cd /tmp
-
-cxl_ram_region $SERIAL_A
-a=$DAX
-cxl_ram_region $SERIAL_B
-b=$DAX
+cxl_daxplan_setup
 [ "$(kmem_state $a)" = online ] && [ "$(zones $a)" = "8 online/Normal" ] ||
 	fail "$a arrived as $(kmem_state $a), $(zones $a); expected online, 8 online/Normal"
-b_before="$(kmem_state $b) $(zones $b)"
-mem0=$(mem_total_kb)
-echo "MemTotal ${mem0} kB; $a: $(zones $a); $b: $b_before"
-
-dp status --format json >/tmp/s0.json || fail "status --format json exited $?"
-dp status
-for d in $a $b; do
-	bad=$(status_cxl /tmp/s0.json $d)
-	[ -z "$bad" ] || fail "$bad"
-done
 
 printf 'version: 1\nrules:\n  - name: x\n    match: { serial: "not-a-serial" }\n    state: unplug\n' >/tmp/bad-serial.yaml
 printf 'version: 1\nrules:\n  - name: x\n    match: { serial: 0x1234abcd }\n    state: sideways\n' >/tmp/bad-state.yaml
