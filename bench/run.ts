@@ -23,7 +23,7 @@ import { writeHostFast } from './tree.js';
 import { medianOf, TRANSITIONS, type Timing } from '../test/vm/timings.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const BIN = path.join(REPO, 'dist/daxplan.cjs');
 const SMALL = path.join(REPO, 'examples/debian-6.12-qemu');
 const TIMINGS = path.join(REPO, 'test/vm/timings.json');
 const RESULTS = path.join(REPO, 'bench/results.json');

@@ -1,7 +1,7 @@
 // Bundles the CLI into one file: one read at start-up instead of hundreds
 // of module loads, and an install that is a single file plus node.
-// The bundle is CommonJS, carried as a string by dist/daxplan.mjs
-// (scripts/launcher.mjs) and compiled as a script, so that it can start from
+// The bundle is CommonJS, carried as a string by dist/daxplan.cjs
+// (scripts/launcher.cjs) and compiled as a script, so that it can start from
 // V8's code cache (dist/daxplan.cache, optional): `daxplan plan` starts in
 // ~1.4-1.5x the time of `node -e 0` instead of ~1.8x (npm run bench).
 import * as crypto from 'node:crypto';
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { writeCodeCache } from './code-cache.mjs';
 
-const ENTRY = 'dist/daxplan.mjs';
+const ENTRY = 'dist/daxplan.cjs';
 const CACHE = 'dist/daxplan.cache';
 
 const result = await build({
@@ -28,12 +28,12 @@ const result = await build({
   logLevel: 'warning',
 });
 
-// The program as one function expression; scripts/launcher.mjs calls it with
+// The program as one function expression; scripts/launcher.cjs calls it with
 // (require, import.meta.url, the entry's path).
 const bundle = result.outputFiles[0].text.replace(/^#!.*\n/, '');
 const program = `(function (require, __daxplan_import_meta_url, __filename) {"use strict";\n${bundle}\n})`;
 const header = `daxplan code cache ${crypto.createHash('sha256').update(program).digest('hex').slice(0, 24)}\n`;
-const launcher = fs.readFileSync('scripts/launcher.mjs', 'utf8');
+const launcher = fs.readFileSync('scripts/launcher.cjs', 'utf8');
 fs.mkdirSync(path.dirname(ENTRY), { recursive: true });
 fs.rmSync(CACHE, { force: true });
 // The oldest Node.js the launcher lets run the program: package.json's engines.

@@ -1,10 +1,10 @@
 // Writes dist/daxplan.cache: V8's compiled code for the program that
-// dist/daxplan.mjs carries, taken after running a few typical commands in
+// dist/daxplan.cjs carries, taken after running a few typical commands in
 // this process, so that it holds the functions a run really calls (V8
 // compiles functions lazily; a cache made right after compiling would hold
-// little more than the top level). dist/daxplan.mjs uses the cache when its
+// little more than the top level). dist/daxplan.cjs uses the cache when its
 // header matches and V8 accepts it (same node, same flags); see
-// scripts/launcher.mjs for when it is trusted.
+// scripts/launcher.cjs for when it is trusted.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs daxplan as a system tool, where distributions put each part:
 #
-#   $LIBDIR/daxplan.mjs (+ daxplan.cache)   the program (one file) and V8's code cache for it
+#   $LIBDIR/daxplan.cjs (+ daxplan.cache)   the program (one file) and V8's code cache for it
 #   $BINDIR/daxplan                          a symlink to it (or, with DAXPLAN_NODE=, a wrapper naming that node)
 #   $SYSTEMDUNITDIR/daxplan*.service/.target the units, ExecStart= pointing at $BINDIR/daxplan,
 #                                            and the shared sandbox as a drop-in of each service
@@ -60,7 +60,7 @@ UNITS="daxplan.service daxplan-apply@.service daxplan-kernel-defaults.service da
 # Every file this installs, as "MODE SOURCE TARGET" (TARGET without DESTDIR);
 # the units and the program's entry point are written, not copied.
 manifest() {
-	echo "0755 dist/daxplan.mjs $LIBDIR/daxplan.mjs"
+	echo "0755 dist/daxplan.cjs $LIBDIR/daxplan.cjs"
 	[ ! -f dist/daxplan.cache ] || echo "0644 dist/daxplan.cache $LIBDIR/daxplan.cache"
 	echo "0644 contrib/udev/70-daxplan.rules $UDEVRULESDIR/70-daxplan.rules"
 	for unit in $HARDENED; do echo "0644 contrib/systemd/daxplan-hardening.conf $SYSTEMDUNITDIR/$unit.d/10-hardening.conf"; done
@@ -80,7 +80,7 @@ if [ "${1:-}" = --uninstall ]; then
 fi
 [ $# -eq 0 ] || die "usage: scripts/install.sh [--uninstall]"
 
-for built in dist/daxplan.mjs dist/man/daxplan.8 dist/man/daxplan.yaml.5 dist/completion/daxplan; do
+for built in dist/daxplan.cjs dist/man/daxplan.8 dist/man/daxplan.yaml.5 dist/completion/daxplan; do
 	[ -f "$built" ] || die "$built is missing: run 'npm ci && npm run build' first"
 done
 
@@ -95,10 +95,10 @@ install -d -m 0755 "$DESTDIR$BINDIR"
 rm -f "$DESTDIR$BINDIR/daxplan"
 if [ -n "$DAXPLAN_NODE" ]; then
 	# exec: systemd signals the main process, and daxplan must be it.
-	printf '#!/bin/sh\nexec %s %s/daxplan.mjs "$@"\n' "$DAXPLAN_NODE" "$LIBDIR" >"$DESTDIR$BINDIR/daxplan"
+	printf '#!/bin/sh\nexec %s %s/daxplan.cjs "$@"\n' "$DAXPLAN_NODE" "$LIBDIR" >"$DESTDIR$BINDIR/daxplan"
 	chmod 0755 "$DESTDIR$BINDIR/daxplan"
 else
-	ln -s "$LIBDIR/daxplan.mjs" "$DESTDIR$BINDIR/daxplan"
+	ln -s "$LIBDIR/daxplan.cjs" "$DESTDIR$BINDIR/daxplan"
 fi
 
 cat >&2 <<EOF

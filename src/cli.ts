@@ -3,6 +3,6 @@
 import { main } from './cli/main.js';
 import { terminalIo } from './cli/terminal.js';
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), terminal: terminalIo() }).then((code) => {
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), terminal: terminalIo }).then((code) => {
   process.exitCode = code;
 });

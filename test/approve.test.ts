@@ -16,7 +16,7 @@ const ONE_ONLINE = { devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'onl
 /** A terminal whose operator answers `answer`, doing `meanwhile` while deciding; records what was asked. */
 function operator(answer: string | undefined, meanwhile = () => {}) {
   const asked: string[] = [];
-  return { asked, terminal: { ask: async (q: string) => (asked.push(q), meanwhile(), answer) } };
+  return { asked, terminal: () => ({ ask: async (q: string) => (asked.push(q), meanwhile(), answer) }) };
 }
 
 const approve = suite('apply: approval');

@@ -103,7 +103,7 @@ cron('a huge range, list or step exits 64 naming the value, without allocating b
     ['0 0 1-99999999 * * *', '99999999 in the hour field'],
     ['* * * 0-4000000000 *', '4000000000 in the month field'],
   ]) {
-    const r = spawnSync(process.execPath, ['--max-old-space-size=200', path.join(REPO, 'dist/daxplan.mjs'), 'watch', '--schedule', schedule, '-c', config, '--sysfs-root', root], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=200', path.join(REPO, 'dist/daxplan.cjs'), 'watch', '--schedule', schedule, '-c', config, '--sysfs-root', root], {
       encoding: 'utf8',
       timeout: 20_000,
     });

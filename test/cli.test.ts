@@ -8,7 +8,7 @@ import { copyTree, host, policyFile, REPO, REAL_612, tempDir, treeDigest } from 
 import { acquireLock } from '../src/apply/lock.js';
 import { SIM_CONFIG, SimulatedKernel } from './sim/kernel.js';
 
-const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const BIN = path.join(REPO, 'dist/daxplan.cjs');
 const SIM_BIN = path.join(REPO, 'dist/daxplan-sim.mjs');
 const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu');
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';

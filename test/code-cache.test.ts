@@ -1,5 +1,5 @@
-// dist/daxplan.mjs takes V8's compiled code from daxplan.cache beside it only
-// when root or the running user alone can have written it (scripts/launcher.mjs).
+// dist/daxplan.cjs takes V8's compiled code from daxplan.cache beside it only
+// when root or the running user alone can have written it (scripts/launcher.cjs).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { REPO, tempDir } from './support/host.js';
 
 const DIST = path.join(REPO, 'dist');
-const built = fs.existsSync(path.join(DIST, 'daxplan.mjs')) && fs.existsSync(path.join(DIST, 'daxplan.cache'));
+const built = fs.existsSync(path.join(DIST, 'daxplan.cjs')) && fs.existsSync(path.join(DIST, 'daxplan.cache'));
 const asRoot = process.getuid?.() === 0;
 
 /** A copy of the built entry and its cache in a fresh directory (mode 0755). */
@@ -17,14 +17,14 @@ function install(): string {
   fs.mkdirSync(dir, { mode: 0o755 });
   fs.chmodSync(dir, 0o755);
   fs.chmodSync(path.dirname(dir), 0o755);
-  fs.copyFileSync(path.join(DIST, 'daxplan.mjs'), path.join(dir, 'daxplan.mjs'));
+  fs.copyFileSync(path.join(DIST, 'daxplan.cjs'), path.join(dir, 'daxplan.cjs'));
   fs.copyFileSync(path.join(DIST, 'daxplan.cache'), path.join(dir, 'daxplan.cache'));
   fs.chmodSync(path.join(dir, 'daxplan.cache'), 0o644);
   return dir;
 }
 
 function version(dir: string, as: string[] = []): { cache: string; stdout: string; status: number | null } {
-  const argv = [...as, process.execPath, path.join(dir, 'daxplan.mjs'), '--version'];
+  const argv = [...as, process.execPath, path.join(dir, 'daxplan.cjs'), '--version'];
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, DAXPLAN_DEBUG_CODE_CACHE: '1' } });
   return { cache: /code cache (.*)/.exec(r.stderr)?.[1] ?? `no report: ${r.stderr}`, stdout: r.stdout, status: r.status };
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO } from './support/host.js';
 
-const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const BIN = path.join(REPO, 'dist/daxplan.cjs');
 const MAN8 = path.join(REPO, 'dist/man/daxplan.8');
 const MAN5 = path.join(REPO, 'dist/man/daxplan.yaml.5');
 const COMPLETION = path.join(REPO, 'dist/completion/daxplan');
@@ -81,7 +81,7 @@ man('daxplan.yaml(5) documents every key and value of the policy schema, the sea
 
 man('the README\'s example plan is what daxplan prints for it, byte for byte', () => {
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const command = 'node dist/daxplan.mjs plan -c examples/debian-6.12-qemu/daxplan.yaml --sysfs-root examples/debian-6.12-qemu/host/sys';
+  const command = 'node dist/daxplan.cjs plan -c examples/debian-6.12-qemu/daxplan.yaml --sysfs-root examples/debian-6.12-qemu/host/sys';
   const start = readme.indexOf(`$ ${command}\n`) + command.length + 3;
   assert.ok(start > command.length + 2, 'the example is in README.md');
   const shown = readme.slice(start, readme.indexOf('```', start));

@@ -11,7 +11,7 @@ import { parse } from 'acorn';
 import { REPO, REAL_612, tempDir } from './support/host.js';
 
 const INSTALL = path.join(REPO, 'scripts/install.sh');
-const BIN = path.join(REPO, 'dist/daxplan.mjs');
+const BIN = path.join(REPO, 'dist/daxplan.cjs');
 
 // The installer's variables, kept out of what a test inherits (npm, for one, exports NODE and a prefix).
 const INSTALL_VARS = ['DESTDIR', 'PREFIX', 'BINDIR', 'LIBDIR', 'MANDIR', 'BASHCOMPDIR', 'SYSTEMDUNITDIR', 'UDEVRULESDIR', 'DAXPLAN_NODE'];
@@ -45,9 +45,9 @@ install('DESTDIR and PREFIX=/usr: program, units naming /usr/bin/daxplan, drop-i
   assert.equal(
     listing(dest),
     [
-      'usr/bin/daxplan -> /usr/lib/daxplan/daxplan.mjs',
+      'usr/bin/daxplan -> /usr/lib/daxplan/daxplan.cjs',
       ...cache,
-      'usr/lib/daxplan/daxplan.mjs 755',
+      'usr/lib/daxplan/daxplan.cjs 755',
       'usr/lib/systemd/system/daxplan-apply@.service 644',
       'usr/lib/systemd/system/daxplan-apply@.service.d/10-hardening.conf 644',
       'usr/lib/systemd/system/daxplan-kernel-defaults.service 644',
@@ -70,7 +70,7 @@ install('DESTDIR and PREFIX=/usr: program, units naming /usr/bin/daxplan, drop-i
     assert.match(text, /^ExecStart=\/usr\/bin\/daxplan /m, unit);
   }
   assert.match(r.stderr, 'systemctl enable daxplan-kernel-defaults.service daxplan.service');
-  const version = sh(process.execPath, [path.join(dest, 'usr/lib/daxplan/daxplan.mjs'), '--version']);
+  const version = sh(process.execPath, [path.join(dest, 'usr/lib/daxplan/daxplan.cjs'), '--version']);
   assert.is(version.stdout.trim(), `daxplan ${JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version}`);
 });
 
@@ -78,7 +78,7 @@ install('the default PREFIX is /usr/local; DAXPLAN_NODE= makes daxplan a wrapper
   const dest = tempDir();
   assert.is(sh('make', ['-s', 'install', `DESTDIR=${dest}`, `DAXPLAN_NODE=${process.execPath}`]).status, 0);
   const wrapper = fs.readFileSync(path.join(dest, 'usr/local/bin/daxplan'), 'utf8');
-  assert.is(wrapper, `#!/bin/sh\nexec ${process.execPath} /usr/local/lib/daxplan/daxplan.mjs "$@"\n`);
+  assert.is(wrapper, `#!/bin/sh\nexec ${process.execPath} /usr/local/lib/daxplan/daxplan.cjs "$@"\n`);
   assert.match(fs.readFileSync(path.join(dest, 'usr/lib/systemd/system/daxplan.service'), 'utf8'), /^ExecStart=\/usr\/local\/bin\/daxplan apply /m);
   assert.is(sh('make', ['-s', 'uninstall', `DESTDIR=${dest}`]).status, 0);
   assert.equal(listing(dest), []);
@@ -103,7 +103,7 @@ pkg('npm pack ships the program, its cache, the man pages and the completion; no
   assert.is(r.status, 0, r.stderr);
   const files = (JSON.parse(r.stdout)[0].files as { path: string }[]).map((f) => f.path).sort();
   const cache = fs.existsSync(path.join(REPO, 'dist/daxplan.cache')) ? ['dist/daxplan.cache'] : [];
-  assert.equal(files, ['README.md', 'dist/completion/daxplan', ...cache, 'dist/daxplan.mjs', 'dist/man/daxplan.8', 'dist/man/daxplan.yaml.5', 'package.json'].sort());
+  assert.equal(files, ['README.md', 'dist/completion/daxplan', ...cache, 'dist/daxplan.cjs', 'dist/man/daxplan.8', 'dist/man/daxplan.yaml.5', 'package.json'].sort());
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   assert.is(manifest.dependencies, undefined, 'everything the program uses is bundled');
 });

@@ -153,7 +153,7 @@ files('the search only looks for names: a config file of another tool in the wor
   const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
   if (asNobody.length) for (const f of ['', '.config', '.config/config.cjs', 'daxplan.yml', '.daxplan.yaml']) fs.chownSync(path.join(dir, f), 65534, 65534);
   fs.chmodSync(path.dirname(dir), 0o755);
-  const argv = [...asNobody, process.execPath, path.join(REPO, 'dist/daxplan.mjs'), 'validate'];
+  const argv = [...asNobody, process.execPath, path.join(REPO, 'dist/daxplan.cjs'), 'validate'];
   const r = spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: dir } });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout + r.stderr, '.daxplan.yaml');
@@ -172,7 +172,7 @@ sandbox('a home directory the search may not read is passed over, not a crash', 
   fs.chmodSync(cwd, 0o755);
   fs.chmodSync(path.dirname(cwd), 0o755);
   const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-  const r = spawnSync(asNobody[0] ?? process.execPath, [...asNobody.slice(1), ...(asNobody.length ? [process.execPath] : []), path.join(REPO, 'dist/daxplan.mjs'), 'validate'], {
+  const r = spawnSync(asNobody[0] ?? process.execPath, [...asNobody.slice(1), ...(asNobody.length ? [process.execPath] : []), path.join(REPO, 'dist/daxplan.cjs'), 'validate'], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, HOME: locked, XDG_CONFIG_HOME: path.join(locked, '.config') },

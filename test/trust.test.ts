@@ -40,7 +40,7 @@ function openDir(): string {
 /** Runs the built daxplan as nobody (as root), or as this user. */
 function asNobody(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const prefix = asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [];
-  const argv = [...prefix, process.execPath, path.join(REPO, 'dist/daxplan.mjs'), ...args];
+  const argv = [...prefix, process.execPath, path.join(REPO, 'dist/daxplan.cjs'), ...args];
   return spawnSync(argv[0], argv.slice(1), { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1', ...env } });
 }
 

@@ -8,11 +8,12 @@
 // Abstract names are per network namespace: every daxplan on a host must run
 // in the same one (the contrib units therefore set no PrivateNetwork=).
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as path from 'node:path';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
 import { ensureTrusted, writeTrusted } from '../host/trust.js';
 import { describeHolder, readHolder, type Holder } from '../host/lock-record.js';
+import { builtin } from '../model/builtin.js';
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
 /** How often a waiting run tries the lock again. */
@@ -86,7 +87,7 @@ function lockName(file: string): string {
 /** The socket holding the lock, or undefined when another process holds it. */
 function tryHold(file: string, name: string): Promise<net.Server | undefined> {
   // Nobody is meant to connect; whoever does is hung up on.
-  const server = net.createServer((peer) => peer.destroy());
+  const server = builtin('node:net').createServer((peer) => peer.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') resolve(undefined);

@@ -1,8 +1,8 @@
 // Executes one plan step against sysfs: with kernel.ts, the only code that writes.
-import { spawnSync } from 'node:child_process';
 import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { type AutoOnline, type Driver, ONLINE_WORD, type ObservedDevice, type StateWrite, ZONE_NAMES, type Zone, isAutoOnline } from '../model/device.js';
 import type { Arrival, Step } from '../model/steps.js';
+import { builtin } from '../model/builtin.js';
 
 export class StepError extends Error {
   constructor(
@@ -91,7 +91,7 @@ export class StepRunner {
   private loadModule(driver: Driver): void {
     const module = driver === 'kmem' ? 'kmem' : 'device_dax';
     if (!isRealSysfs(this.sysfs.root)) throw new StepError(`driver ${driver} is not loaded in ${this.sysfs.root}`);
-    const result = spawnSync('modprobe', [module], { encoding: 'utf8' });
+    const result = builtin('node:child_process').spawnSync('modprobe', [module], { encoding: 'utf8' });
     if (result.status !== 0) throw new StepError(`modprobe ${module} failed: ${(result.stderr || result.error?.message || '').trim()}`);
   }
 

@@ -2,23 +2,24 @@
 // and only "yes" goes on; units, udev, cron and scripts pass --auto-approve; a
 // saved plan was reviewed when it was saved. With none of these apply refuses
 // before it reads anything, so an unattended run never writes by accident.
-import type { Io, Values } from './args.js';
+import type { Io, Terminal, Values } from './args.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import { converge, type ConvergeOptions } from '../apply/run.js';
 import { blockSignature } from '../model/device.js';
 import { changes, settingChanges, type Plan } from '../plan/plan.js';
 
-export type Approval = 'not-needed' | 'given' | 'ask';
+export type Approval = { by: 'not-needed' } | { by: 'flag' } | { by: 'operator'; terminal: Terminal };
 
 export function approvalFor(values: Values, savedPlan: boolean, format: string, io: Io): Approval {
-  if (values['dry-run'] || savedPlan) return 'not-needed';
-  if (values['auto-approve']) return 'given';
-  if (!io.terminal)
+  if (values['dry-run'] || savedPlan) return { by: 'not-needed' };
+  if (values['auto-approve']) return { by: 'flag' };
+  const terminal = io.terminal?.();
+  if (!terminal)
     throw new UsageError(
       "apply writes to the host and there is no terminal to ask: pass --auto-approve (units, udev rules, cron, scripts), or save a plan with 'daxplan plan --out FILE', review it, and run 'daxplan apply FILE'",
     );
   if (format !== 'text') throw new UsageError(`apply --format ${format} cannot ask before it writes: pass --auto-approve`);
-  return 'ask';
+  return { by: 'operator', terminal };
 }
 
 const QUESTION = '\nApply these changes? Only "yes" is accepted: ';
@@ -31,10 +32,10 @@ const QUESTION = '\nApply these changes? Only "yes" is accepted: ';
  * what was approved or nothing. Without a change to ask about, or without a
  * "yes", it gives the exit code instead.
  */
-export async function askFirst(options: ConvergeOptions, io: Io): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
+export async function askFirst(options: ConvergeOptions, terminal: Terminal, io: Io): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
   const shown = (await converge(options)).report.plan;
   if (shown.summary.change === 0) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
-  const answer = await io.terminal!.ask(QUESTION);
+  const answer = await terminal.ask(QUESTION);
   if (answer?.trim() !== 'yes') {
     io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
     return { exit: EXIT.runtime };

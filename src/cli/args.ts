@@ -9,11 +9,16 @@ import { DEVICE_NAME } from '../host/sysfs.js';
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string; choices?: readonly string[] };
 export type OptionSpecs = Record<string, OptionSpec>;
 
+/** Someone at a terminal, to be asked a question; undefined when the input ends first. */
+export interface Terminal {
+  ask(question: string): Promise<string | undefined>;
+}
+
 export interface Io {
   stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(s: string): unknown; isTTY?: boolean };
-  /** The operator, when standard input is a terminal (apply asks before it writes); absent: nobody to ask. */
-  terminal?: { ask(question: string): Promise<string | undefined> };
+  /** The operator, when standard input is a terminal (apply asks before it writes); undefined or absent: nobody to ask. Asked only when apply needs approval: finding out loads node:tty. */
+  terminal?(): Terminal | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** How to open the sysfs tree at a root (default: the files under it). Tests stand a simulated kernel in here. */

@@ -1,7 +1,6 @@
 // Options and wiring several commands share.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals } from '../host/totals.js';
@@ -12,6 +11,7 @@ import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js'
 import type { LoadedPolicy } from '../policy/load.js';
 import { loadPolicy } from './policy.js';
 import { formatDiagnostic, UsageError } from '../model/errors.js';
+import { sha256Hex } from '../model/digest.js';
 import { checkSysfsTree, requireDevices } from '../host/root-check.js';
 import { deviceNames, type Io, type OptionSpec, type OptionSpecs, type Values } from './args.js';
 import { NO_STYLE, styleFor, type Style } from '../render/style.js';
@@ -86,7 +86,7 @@ export function lockFile(values: Values): string {
   if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
   // Root keeps it out of world-writable /tmp.
   const dir = process.getuid?.() === 0 ? path.dirname(DEFAULT_LOCK_FILE) : os.tmpdir();
-  return path.join(dir, `daxplan-${createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16)}.lock`);
+  return path.join(dir, `daxplan-${sha256Hex(path.resolve(root)).slice(0, 16)}.lock`);
 }
 
 export const STATE: OptionSpecs = {

@@ -1,9 +1,9 @@
 // The operator at a terminal: present only when standard input is one.
-import { isatty } from 'node:tty';
-import type { Io } from './args.js';
+import type { Terminal } from './args.js';
+import { builtin } from '../model/builtin.js';
 
-export function terminalIo(): Io['terminal'] {
-  if (!isatty(0)) return undefined;
+export function terminalIo(): Terminal | undefined {
+  if (!builtin('node:tty').isatty(0)) return undefined;
   return {
     async ask(question) {
       // Loaded on first use: most runs never ask.

@@ -3,7 +3,6 @@
 // tick is told in one line: how many changes, whether the policy changed
 // (its sha256) or the host drifted (a device moved since the last tick), and
 // what was done. A tick never throws: whatever goes wrong is its line.
-import { createHash } from 'node:crypto';
 import type { Sysfs } from '../host/sysfs.js';
 import { observe } from '../host/observe.js';
 import { checkSysfsTree } from '../host/root-check.js';
@@ -14,6 +13,7 @@ import { loadPolicy } from './policy.js';
 import { describePause, readPause } from '../host/pause.js';
 import { converge } from '../apply/run.js';
 import { DaxplanError, formatDiagnostic, HostError, LockHeldError, PolicyError } from '../model/errors.js';
+import { sha256Hex } from '../model/digest.js';
 
 export interface WatchSetup {
   policy: PolicyOptions;
@@ -53,7 +53,7 @@ export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new
       const [first, ...rest] = err.diagnostics;
       return say(`skipped: the policy is invalid: ${formatDiagnostic(first)}${rest.length ? ` (+${rest.length} more)` : ''}`);
     }
-    const sha = sha256(loaded.text);
+    const sha = sha256Hex(loaded.text);
     if (sha !== memory.policySha) for (const w of loaded.warnings) setup.warn(formatDiagnostic(w));
     const policyNote = memory.policySha && memory.policySha !== sha ? `policy changed (sha ${short(memory.policySha)} -> ${short(sha)})` : undefined;
 
@@ -127,8 +127,4 @@ export function timestamp(at: Date): string {
 
 function short(sha: string): string {
   return sha.slice(0, 8);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

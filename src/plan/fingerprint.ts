@@ -1,9 +1,9 @@
 // What a plan was made from: enough to tell, before the first write, that the
 // host is no longer the one the plan was made for.
-import { createHash } from 'node:crypto';
 import { blockSignature, type Observed } from '../model/device.js';
 import type { ProcFacts } from '../model/host-facts.js';
 import type { Fingerprint } from '../model/saved-plan.js';
+import { sha256Hex } from '../model/digest.js';
 
 export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
   const body = {
@@ -20,7 +20,7 @@ export function fingerprint(observed: Observed, proc: ProcFacts): Fingerprint {
       blocks: blockSignature(d),
     })),
   };
-  return { ...body, digest: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
+  return { ...body, digest: sha256Hex(JSON.stringify(body)) };
 }
 
 /** Differences that make a saved plan stale, in words; empty when it is fresh. */

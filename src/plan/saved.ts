@@ -3,7 +3,6 @@
 // and why; bound by a digest to the host it was made on and by another to the
 // document itself. apply re-derives the steps from a fresh read under the
 // lock and refuses the plan when the host or the steps differ.
-import { createHash } from 'node:crypto';
 import { DaxplanError, EXIT } from '../model/errors.js';
 import type { KernelFacts, Observed } from '../model/device.js';
 import type { SavedPlan, SavedRule } from '../model/saved-plan.js';
@@ -12,6 +11,7 @@ import type { Decider } from './match.js';
 import { fingerprint, staleness } from './fingerprint.js';
 import { stepJson } from '../model/steps.js';
 import type { ProcFacts } from '../model/host-facts.js';
+import { sha256Hex } from '../model/digest.js';
 
 export const SAVED_PLAN_FORMAT_VERSION = '2.0';
 
@@ -35,7 +35,7 @@ export function savePlan(plan: Plan, observed: Observed, proc: ProcFacts, policy
     format_version: SAVED_PLAN_FORMAT_VERSION,
     kind: 'saved-plan',
     created_at: now.toISOString(),
-    policy: policy ? { file: policy.file, sha256: sha256(policy.text) } : null,
+    policy: policy ? { file: policy.file, sha256: sha256Hex(policy.text) } : null,
     host: fingerprint(observed, proc),
     kernel_settings: plan.settings
       .filter((s) => s.kind === 'change')
@@ -84,9 +84,5 @@ export function savedDevices(saved: SavedPlan): string[] {
 }
 
 function digestOf(body: Omit<SavedPlan, 'digest'>): string {
-  return sha256(JSON.stringify(body));
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(JSON.stringify(body));
 }

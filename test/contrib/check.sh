@@ -74,7 +74,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # The built program: every check below runs it, never a stand-in.
-for built in dist/daxplan.mjs dist/daxplan-sim.mjs dist/man/daxplan.8; do
+for built in dist/daxplan.cjs dist/daxplan-sim.mjs dist/man/daxplan.8; do
   if ! [ -f "$ROOT/$built" ]; then
     fail "$built is missing: run npm run build first"
     finish
@@ -104,7 +104,7 @@ U=$WORK/units
 unset DESTDIR PREFIX BINDIR LIBDIR MANDIR BASHCOMPDIR SYSTEMDUNITDIR UDEVRULESDIR DAXPLAN_NODE
 if PREFIX=$P SYSTEMDUNITDIR=$U UDEVRULESDIR=$WORK/udev "$ROOT/scripts/install.sh" >"$WORK/install.out" 2>&1; then
   missing=()
-  for f in "$P/bin/daxplan" "$P/lib/daxplan/daxplan.mjs" "$P/share/man/man8/daxplan.8" "$P/share/man/man5/daxplan.yaml.5" \
+  for f in "$P/bin/daxplan" "$P/lib/daxplan/daxplan.cjs" "$P/share/man/man8/daxplan.8" "$P/share/man/man5/daxplan.yaml.5" \
     "$P/share/bash-completion/completions/daxplan" "$WORK/udev/70-daxplan.rules" "$U/daxplan-memory.target"; do
     [ -e "$f" ] || missing+=("$f")
   done

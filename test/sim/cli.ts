@@ -9,6 +9,6 @@ import { main } from '../../src/cli/main.js';
 import { terminalIo } from '../../src/cli/terminal.js';
 import { openSimulatedOrDir } from './kernel.js';
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), terminal: terminalIo(), openSysfs: openSimulatedOrDir }).then((code) => {
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), terminal: terminalIo, openSysfs: openSimulatedOrDir }).then((code) => {
   process.exitCode = code;
 });

@@ -11,7 +11,7 @@
 #    daxctl, the host's node and GNU date (for `date +%s%N`), all with their
 #    libraries (found with ldd);
 #  - overlay, rebuilt every time (small): /init, /guest/*.sh, /scenarios/*.sh
-#    and /daxplan/daxplan.mjs when `npm run build` has produced dist/daxplan.mjs.
+#    and /daxplan/daxplan.cjs when `npm run build` has produced dist/daxplan.cjs.
 set -euo pipefail
 
 ID=${1:?usage: build-initramfs.sh KERNEL_ID}
@@ -92,9 +92,9 @@ mkdir -p "$overlay/guest" "$overlay/scenarios"
 install -m 755 "$VM/guest/init.sh" "$overlay/init"
 install -m 755 "$VM"/guest/lib.sh "$VM"/guest/cxl.sh "$VM"/guest/capture-sysfs.sh "$overlay/guest/"
 install -m 755 "$VM"/guest/scenarios/*.sh "$overlay/scenarios/"
-if [ -f "$REPO/dist/daxplan.mjs" ]; then
+if [ -f "$REPO/dist/daxplan.cjs" ]; then
 	mkdir -p "$overlay/daxplan"
-	cp "$REPO/dist/daxplan.mjs" "$overlay/daxplan/"
+	cp "$REPO/dist/daxplan.cjs" "$overlay/daxplan/"
 	# V8's code cache for it (same node binary in the guest), as installed on a host
 	[ -f "$REPO/dist/daxplan.cache" ] && cp "$REPO/dist/daxplan.cache" "$overlay/daxplan/"
 fi

@@ -80,8 +80,8 @@ export const applyCommand: Command = {
         if (format === 'text' && !options.approve) io.stdout.write(planText(report, style));
       },
     };
-    if (approval === 'ask') {
-      const asked = await askFirst(options, io);
+    if (approval.by === 'operator') {
+      const asked = await askFirst(options, approval.terminal, io);
       if ('exit' in asked) return asked.exit;
       options.approve = asked.approve;
     }

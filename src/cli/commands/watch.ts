@@ -1,4 +1,3 @@
-import * as cron from 'node-cron';
 import { CONFIG, HOST, LOCKING, lockFile, openSysfs, writableSysfs } from '../common.js';
 import { deviceNames, seconds, type Command, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
@@ -25,6 +24,8 @@ export const watchCommand: Command = {
     const schedule = values.schedule;
     if (typeof schedule !== 'string') throw new UsageError(`watch needs --schedule CRON, e.g. --schedule "*/10 * * * *"\nUsage: ${this.usage}`);
     checkCronBounds(schedule);
+    // Loaded here, not at start-up: node-cron loads node:crypto and node:child_process, which other commands do without.
+    const cron = await import('node-cron');
     if (!cron.validate(schedule)) {
       const why = cron.validateDetailed(schedule).errors.map((e) => e.message);
       throw new UsageError(`--schedule "${schedule}" is not a cron expression${why.length ? `: ${why.join('; ')}` : ''}`);
@@ -42,12 +43,12 @@ export const watchCommand: Command = {
     // it is an edit in progress, and the tick that meets it says so and waits.
     const { policy } = loadPolicy(setup.policy);
     io.stderr.write(`daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}\n`);
-    return watch(schedule, setup, io);
+    return watch(cron, schedule, setup, io);
   },
 };
 
 /** Ticks on the schedule until SIGTERM or SIGINT, then lets a running tick finish. */
-async function watch(schedule: string, setup: WatchSetup, io: Io): Promise<number> {
+async function watch(cron: typeof import('node-cron'), schedule: string, setup: WatchSetup, io: Io): Promise<number> {
   let memory: TickMemory = {};
   let running: Promise<void> | undefined;
   const skipped = (at: Date) => void io.stdout.write(`${timestamp(at)} tick: skipped: the previous tick is still running\n`);

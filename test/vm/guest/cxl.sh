@@ -111,7 +111,7 @@ if (!ok) console.log(`${e.DEV}: status says cxl ${d ? JSON.stringify(c) : "(no s
 # MemTotal in $mem0, and `daxplan status --format json` checked to name both
 # devices' CXL identity as sysfs has it.
 cxl_daxplan_setup() {
-	[ -f /daxplan/daxplan.mjs ] || fail "no /daxplan/daxplan.mjs: run npm run build before the VM tests"
+	[ -f /daxplan/daxplan.cjs ] || fail "no /daxplan/daxplan.cjs: run npm run build before the VM tests"
 	cd /tmp
 	cxl_ram_region $SERIAL_A
 	a=$DAX

@@ -81,7 +81,7 @@ unplugged() {
 }
 
 # dp ARGS...: the daxplan CLI as built into the guest.
-dp() { node /daxplan/daxplan.mjs "$@"; }
+dp() { node /daxplan/daxplan.cjs "$@"; }
 
 # js FILE EXPR: evaluate EXPR with `d` = the JSON in FILE; prints the result.
 js() { node -e "const d=JSON.parse(require('fs').readFileSync('$1','utf8')); console.log($2)"; }

@@ -19,8 +19,8 @@
 . /guest/lib.sh
 
 mkdir -p /etc/daxplan /run/daxplan
-daxplan() { node /daxplan/daxplan.mjs "$@"; }
-[ -f /daxplan/daxplan.mjs ] || fail "no /daxplan/daxplan.mjs: run npm run build before the VM tests"
+daxplan() { node /daxplan/daxplan.cjs "$@"; }
+[ -f /daxplan/daxplan.cjs ] || fail "no /daxplan/daxplan.cjs: run npm run build before the VM tests"
 
 cat >/etc/daxplan/daxplan.yaml <<'EOF'
 version: 1

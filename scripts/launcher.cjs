@@ -7,14 +7,17 @@
 // when anyone but root or the running user could have written it, the program
 // is compiled as usual. This file alone is a complete install.
 //
-// This file is written for any Node.js that runs ES modules (12 and later: no
-// ?. or ??, no node: specifiers), so that an old one says in one line why it
-// cannot run daxplan instead of failing on syntax inside the program.
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'fs';
-import { createRequire } from 'module';
-import { dirname, join } from 'path';
-import { fileURLToPath } from 'url';
-import { Script } from 'vm';
+// CommonJS, not an ES module: node's ES module loader, and the ES facade of
+// `fs` (which loads all of node's streams), cost about 100 ms per start in
+// the emulated VM guest of the test suite (npm run bench, README Performance).
+// Written for any old Node.js (no ?. or ??, no node: specifiers), so that an
+// old one says in one line why it cannot run daxplan instead of failing on
+// syntax inside the program.
+'use strict';
+const { closeSync, constants, fstatSync, openSync, readFileSync, statSync } = require('fs');
+const { dirname, join } = require('path');
+const { pathToFileURL } = require('url');
+const { Script } = require('vm');
 
 const NODE_MIN = __NODE_MIN__;
 // EX_UNAVAILABLE: the Node.js daxplan needs is not there (README, exit codes).
@@ -27,7 +30,7 @@ if (Number(process.versions.node.split('.')[0]) < NODE_MIN) {
 const PROGRAM = __PROGRAM__;
 const CACHE_HEADER = __CACHE_HEADER__;
 
-const file = fileURLToPath(import.meta.url);
+const file = __filename;
 
 /** daxplan.cache's code when it is this build's and only root or this user can have written it. */
 function trustedCache() {
@@ -59,4 +62,4 @@ const cachedData = trustedCache();
 const script = new Script(PROGRAM, { filename: file, cachedData });
 if (process.env.DAXPLAN_DEBUG_CODE_CACHE)
   process.stderr.write(`daxplan: code cache ${cachedData === undefined ? 'not used' : script.cachedDataRejected ? 'rejected by V8' : 'used'}\n`);
-script.runInThisContext()(createRequire(file), import.meta.url, file);
+script.runInThisContext()(require, pathToFileURL(file).href, file);
