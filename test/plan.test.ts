@@ -212,3 +212,19 @@ rules('no changes reads as such', () => {
 });
 
 rules.run();
+
+const selectors = suite('plan: device-name selectors');
+
+selectors('a plain name decides only that device; a glob (picomatch syntax) every name it matches', () => {
+  const names = ['dax0.0', 'dax1.0', 'dax2.0', 'dax10.0', 'dax12.0', 'dax3.0'];
+  const host = fakeHost({ devices: names.map((name) => ({ name, node: 1, blocks: 2, state: 'devdax' as DeviceShape })) });
+  const p = policy(
+    'version: 1\nrules:\n' +
+      '  - name: plain\n    match: { device: dax1.0 }\n    state: online\n' +
+      '  - name: globs\n    match: { device: ["dax[02].0", "dax1?.0"] }\n    state: online_movable\n',
+  );
+  const decided = Object.fromEntries(plan(p, host).entries.map((e) => [e.device.name, 'decider' in e && e.decider?.kind === 'rule' ? e.decider.name : e.kind]));
+  assert.equal(decided, { 'dax0.0': 'globs', 'dax1.0': 'plain', 'dax2.0': 'globs', 'dax10.0': 'globs', 'dax12.0': 'globs', 'dax3.0': 'unmanaged' });
+});
+
+selectors.run();

@@ -73,7 +73,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const current: Plan = timed(timings, 'plan', () =>
       'saved' in target ? planFromSaved(target.file, target.saved, observed, readProcFacts()) : plan(target.policy, observed),
     );
-    const warnings: Warning[] = 'policy' in target ? timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs), target.policy)) : [];
+    const warnings: Warning[] = 'policy' in target ? timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs, observed), target.policy)) : [];
     const lost = lock?.interrupted;
     if (lost?.moving) {
       const now = observed.devices.find((d) => d.name === lost.moving!.device);

@@ -1,6 +1,6 @@
 // Which rule decides a device: the first whose every match key holds.
-import picomatch from 'picomatch';
 import type { Policy, Rule } from '../policy/parse.js';
+import { globTest } from '../policy/match.js';
 import type { DesiredState, ObservedDevice } from '../model/device.js';
 import { describeCxlMatch, matchCxl, serialFlaws } from './match-cxl.js';
 
@@ -64,7 +64,10 @@ const matchers = new WeakMap<Rule, (name: string) => boolean>();
 
 function nameMatcher(rule: Rule, globs: string[]): (name: string) => boolean {
   let matcher = matchers.get(rule);
-  if (!matcher) matchers.set(rule, (matcher = picomatch(globs)));
+  if (!matcher) {
+    const tests = globs.map(globTest);
+    matchers.set(rule, (matcher = (name) => tests.some((test) => test(name))));
+  }
   return matcher;
 }
 
