@@ -266,6 +266,28 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   assert.match(stderr, 'waiting up to 20s for the lock held by pid');
 });
 
+apply('the lock file: a record while held, each written over the last (never an empty file between two), empty once released', async () => {
+  const lockFile = path.join(tempDir(), 'lock');
+  const lock = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'udev' });
+  const record = () => fs.readFileSync(lockFile, 'utf8');
+  assert.equal(JSON.parse(record()), { pid: process.pid, trigger: 'udev', started: JSON.parse(record()).started });
+  lock.record({ device: 'dax0.0', from: 'devdax', to: 'online_movable', restoreAutoOnline: 'online' });
+  assert.equal(JSON.parse(record()).moving, { device: 'dax0.0', from: 'devdax', to: 'online_movable', restoreAutoOnline: 'online' });
+  lock.record(undefined);
+  assert.is(record().split('\n').length, 2, 'one line: the shorter record left no tail of the longer one');
+  assert.is(JSON.parse(record()).moving, undefined);
+  await lock.release();
+  assert.is(record(), '');
+  // A run killed between writing a record and cutting the file leaves the new record first: it is the one read.
+  fs.writeFileSync(lockFile, `${JSON.stringify({ pid: 4242, trigger: 'udev', started: 'then' })}\n"moving":{"device":"dax9.0"}}\n`);
+  const after = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'manual' });
+  try {
+    assert.equal(after.interrupted, { pid: 4242, trigger: 'udev', started: 'then' });
+  } finally {
+    await after.release();
+  }
+});
+
 apply('--timings tells where the time went: one `timing PHASE MS` line per phase, each step and re-read', async () => {
   const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] });
   const quiet = await run(['apply', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE), '--dry-run']);
@@ -276,7 +298,7 @@ apply('--timings tells where the time went: one `timing PHASE MS` line per phase
     assert.match(l, /^timing \S+ \d+\.\d$/);
     return l.split(' ')[1];
   });
-  assert.equal(phases.filter((p) => !p.startsWith('reread:')), ['start-up', 'policy', 'lock', 'observe', 'plan', 'safety', 'settings', 'step:dax0.0:1/2:offline_blocks', 'step:dax0.0:2/2:online_blocks', 'verify:dax0.0', 'total']);
+  assert.equal(phases.filter((p) => !p.startsWith('reread:')), ['start-up', 'policy', 'lock', 'observe', 'plan', 'safety', 'settings', 'step:dax0.0:1/2:offline_blocks', 'step:dax0.0:2/2:online_blocks', 'verify:dax0.0', 'output', 'total']);
   // the device is read once before the first step and once after each step; verification uses the last read
   assert.is(phases.filter((p) => p === 'reread:dax0.0').length, 3);
 });

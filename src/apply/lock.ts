@@ -7,12 +7,14 @@
 // leaves a stale lock. The lock file itself holds the holder record.
 // Abstract names are per network namespace: every daxplan on a host must run
 // in the same one (the contrib units therefore set no PrivateNetwork=).
+// The lock file stays open while the lock is held: the holder's records go
+// through that descriptor, vetted once (host/trust.ts), not at every write.
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
-import { ensureTrusted, writeTrusted } from '../host/trust.js';
-import { describeHolder, readHolder, type Holder } from '../host/lock-record.js';
+import { openTrusted } from '../host/trust.js';
+import { describeHolder, MAX_HOLDER_BYTES, parseHolder, type Holder } from '../host/lock-record.js';
 import { builtin } from '../model/builtin.js';
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
@@ -21,10 +23,6 @@ const RETRY_MS = 50;
 // A lock file is vetted like every file root writes (host/trust.ts): a regular
 // file no other user can write, in a directory no other user can change.
 const VETTING = { exitCode: EXIT.runtime };
-
-function writeLock(file: string, text: string): void {
-  writeTrusted(file, text, VETTING);
-}
 
 export interface Lock {
   file: string;
@@ -46,42 +44,64 @@ export async function acquireLock(
   file: string,
   options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
 ): Promise<Lock> {
-  const name = lockName(file);
-  let socket = await tryHold(file, name);
-  if (!socket && options.timeoutSeconds > 0) {
-    options.onWait?.(describeHolder(readHolder(file)));
-    const deadline = Date.now() + options.timeoutSeconds * 1000;
-    while (!socket && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, deadline - Date.now())));
-      socket = await tryHold(file, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  const fd = openTrusted(file, VETTING);
+  try {
+    const name = lockName(fd);
+    let socket = await tryHold(file, name);
+    if (!socket && options.timeoutSeconds > 0) {
+      options.onWait?.(describeHolder(readRecord(fd)));
+      const deadline = Date.now() + options.timeoutSeconds * 1000;
+      while (!socket && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, deadline - Date.now())));
+        socket = await tryHold(file, name);
+      }
     }
+    if (!socket)
+      throw new LockHeldError(
+        `lock ${file} is held by ${describeHolder(readRecord(fd))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
+      );
+    const interrupted = readRecord(fd);
+    const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
+    writeRecord(fd, JSON.stringify(holder) + '\n');
+    const held = socket;
+    return {
+      file,
+      interrupted,
+      record(moving) {
+        writeRecord(fd, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
+      },
+      async release() {
+        try {
+          writeRecord(fd, '');
+        } finally {
+          fs.closeSync(fd);
+          await new Promise((resolve) => held.close(resolve));
+        }
+      },
+    };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
   }
-  if (!socket)
-    throw new LockHeldError(
-      `lock ${file} is held by ${describeHolder(readHolder(file))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
-    );
-  const interrupted = readHolder(file);
-  const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
-  writeLock(file, JSON.stringify(holder) + '\n');
-  const held = socket;
-  return {
-    file,
-    interrupted,
-    record(moving) {
-      writeLock(file, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
-    },
-    async release() {
-      writeLock(file, '');
-      await new Promise((resolve) => held.close(resolve));
-    },
-  };
 }
 
-/** The abstract socket name for the lock file, created (empty) if missing: its identity, not its path. */
-function lockName(file: string): string {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  const { dev, ino } = ensureTrusted(file, VETTING);
+/** The abstract socket name for the open lock file: its identity, not its path. */
+function lockName(fd: number): string {
+  const { dev, ino } = fs.fstatSync(fd, { bigint: true });
   return `\0daxplan-lock/${dev}:${ino}`;
+}
+
+/** The holder the open lock file records (see parseHolder). */
+function readRecord(fd: number): Holder | undefined {
+  const buffer = Buffer.alloc(MAX_HOLDER_BYTES);
+  return parseHolder(buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, buffer.length, 0)));
+}
+
+/** Writes a record over the last one, then cuts the file to it: a run killed in between leaves the new record first. */
+function writeRecord(fd: number, text: string): void {
+  fs.writeSync(fd, text, 0);
+  fs.ftruncateSync(fd, Buffer.byteLength(text));
 }
 
 /** The socket holding the lock, or undefined when another process holds it. */

@@ -2,8 +2,8 @@
 // per phase as it ends, `timing PHASE MS` (PHASE has no spaces, MS has one
 // decimal). Phases: start-up (process start to the command running), policy,
 // lock, observe, plan, safety, settings, then per device reread:DEV (each read
-// of the device), step:DEV:I/N:OP (one step's writes), verify:DEV, and total
-// (process start to the end of the command). README.md lists them too.
+// of the device), step:DEV:I/N:OP (one step's writes), verify:DEV, output
+// (printing the outcome) and total (process start to the end of the command). README.md lists them too.
 
 export type Timings = (phase: string) => () => void;
 

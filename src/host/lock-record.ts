@@ -13,14 +13,29 @@ export interface Holder {
   moving?: { device: string; from: string; to: string; restoreAutoOnline?: AutoOnline };
 }
 
-const MAX_HOLDER_BYTES = 4096;
+export const MAX_HOLDER_BYTES = 4096;
 
 /** Who holds (or last held) the lock, as its file says; fields it lacks read "unknown", never "undefined". */
 export function readHolder(file: string): Holder | undefined {
-  let data: Partial<Record<keyof Holder, unknown>>;
+  let content: string;
   try {
     // Vetted as every file root reads (trust.ts): a lock file named by --lock-file may be anything.
-    data = JSON.parse(readTrusted(file, { maxBytes: MAX_HOLDER_BYTES, exitCode: EXIT.runtime }));
+    content = readTrusted(file, { maxBytes: MAX_HOLDER_BYTES, exitCode: EXIT.runtime });
+  } catch {
+    return undefined;
+  }
+  return parseHolder(content);
+}
+
+/**
+ * The holder a lock file's text records: its first line (the holder writes
+ * each record over the last, then cuts the file to the record's length, so a
+ * run killed in between leaves the new record and a tail of the old).
+ */
+export function parseHolder(content: string): Holder | undefined {
+  let data: Partial<Record<keyof Holder, unknown>>;
+  try {
+    data = JSON.parse(content.split('\n', 1)[0]);
   } catch {
     return undefined;
   }

@@ -37,7 +37,7 @@ export function runningAsRoot(): boolean {
 const STICKY = 0o1000;
 const A_LINK = 'is a symbolic link; daxplan reads and writes only regular files (name the real file)';
 const NOT_REGULAR = 'is not a regular file (a directory, FIFO or device node)';
-const { O_RDONLY, O_WRONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
 
 /** The text of a vetted file of at most `maxBytes`; throws RefusedFileError. */
 export function readTrusted(file: string, vetting: Vetting & { maxBytes: number }): string {
@@ -64,7 +64,7 @@ export function readTrusted(file: string, vetting: Vetting & { maxBytes: number 
 
 /** Replaces the content of a vetted file, creating it (with `mode`) when absent; throws RefusedFileError. */
 export function writeTrusted(file: string, text: string, vetting: Vetting & { mode?: number }): void {
-  const fd = openForWrite(file, vetting);
+  const fd = openForWrite(file, vetting, O_WRONLY);
   try {
     fs.ftruncateSync(fd, 0);
     fs.writeFileSync(fd, text);
@@ -73,24 +73,18 @@ export function writeTrusted(file: string, text: string, vetting: Vetting & { mo
   }
 }
 
-/** Makes sure a vetted file exists, without changing its content; returns its identity (the lock is named by it). */
-export function ensureTrusted(file: string, vetting: Vetting & { mode?: number }): { dev: bigint; ino: bigint } {
-  const fd = openForWrite(file, vetting);
-  try {
-    const { dev, ino } = fs.fstatSync(fd, { bigint: true });
-    return { dev, ino };
-  } finally {
-    fs.closeSync(fd);
-  }
+/** A vetted file opened for reading and writing, created (with `mode`) when absent, its content untouched; the caller closes it. */
+export function openTrusted(file: string, vetting: Vetting & { mode?: number }): number {
+  return openForWrite(file, vetting, O_RDWR);
 }
 
-function openForWrite(file: string, vetting: Vetting & { mode?: number }): number {
+function openForWrite(file: string, vetting: Vetting & { mode?: number }, access: number): number {
   const { target, asRoot, refuse } = locate(file, vetting);
   // Looked at before it is opened: opening a device node can act (a watchdog starts counting).
   const seen = fs.lstatSync(target, { throwIfNoEntry: false });
   if (seen) checkFile(seen, asRoot, refuse, file);
   // No O_TRUNC: a file that fails the checks below is left as it was.
-  const fd = open(target, O_WRONLY | O_CREAT, refuse, vetting.mode ?? 0o644);
+  const fd = open(target, access | O_CREAT, refuse, vetting.mode ?? 0o644);
   try {
     checkFile(fs.fstatSync(fd), asRoot, refuse, file);
     return fd;

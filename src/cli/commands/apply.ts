@@ -36,7 +36,7 @@ export const applyCommand: Command = {
     'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: 2 when there is something to apply)' },
     format: formatOption(FORMATS),
     ...COLOR,
-    timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, total)' },
+    timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, output, total)' },
   },
   async run(values, positionals, io) {
     const print = (line: string) => io.stderr.write(line + '\n');
@@ -103,20 +103,23 @@ export const applyCommand: Command = {
     } finally {
       process.off('SIGTERM', stop).off('SIGINT', stop);
     }
-    if (values.timings) sinceStart(print, 'total');
     const { report, outcomes, settings, clean, approved } = converged;
     const detailed = values['detailed-exitcode'] === true;
-    if (values['dry-run']) {
-      if (format === 'json') printJson(io, applyJson(report, []));
-      return detailed && report.plan.summary.change > 0 ? EXIT.changes : EXIT.ok;
-    }
-    if (!approved) {
-      io.stderr.write('daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.\n');
-      return EXIT.runtime;
-    }
-    if (format === 'json') printJson(io, applyJson(report, outcomes, settings));
-    else if (outcomes.length || settings.length || report.plan.summary.blocked) io.stdout.write('\n' + outcomesText(report.plan, outcomes, style, settings));
-    if (stopSignal || !clean) return EXIT.runtime;
-    return detailed && outcomes.length + settings.length > 0 ? EXIT.changes : EXIT.ok;
+    const exit = timed(timings, 'output', () => {
+      if (values['dry-run']) {
+        if (format === 'json') printJson(io, applyJson(report, []));
+        return detailed && report.plan.summary.change > 0 ? EXIT.changes : EXIT.ok;
+      }
+      if (!approved) {
+        io.stderr.write('daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.\n');
+        return EXIT.runtime;
+      }
+      if (format === 'json') printJson(io, applyJson(report, outcomes, settings));
+      else if (outcomes.length || settings.length || report.plan.summary.blocked) io.stdout.write('\n' + outcomesText(report.plan, outcomes, style, settings));
+      if (stopSignal || !clean) return EXIT.runtime;
+      return detailed && outcomes.length + settings.length > 0 ? EXIT.changes : EXIT.ok;
+    });
+    if (values.timings) sinceStart(print, 'total');
+    return exit;
   },
 };
