@@ -70,6 +70,38 @@ for (const backend of BACKENDS) {
 }
 matrix.run();
 
+const rereads = suite('apply: the reads between steps');
+
+rereads("after the checkpoint, a device's re-reads take its driver, state file and blocks, not its identity or the kernel's settings again", () => {
+  for (const backend of BACKENDS) {
+    const root = host({ ...backend.spec, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] });
+    const kernel = new SimulatedKernel(root, backend.sim);
+    const observed = observe(kernel);
+    const change = changes(plan(policyTo('online_movable'), observed))[0];
+    // The files each re-read phase reads (apply --timings names them reread:DEV).
+    const phases: string[][] = [];
+    let inReread = false;
+    const read = kernel.read.bind(kernel);
+    kernel.read = (rel: string) => (inReread && phases.at(-1)!.push(rel), read(rel));
+    const timings = (phase: string) => {
+      inReread = phase.startsWith('reread:');
+      if (inReread) phases.push([]);
+      return () => void (inReread = false);
+    };
+    assert.is(new Applier(kernel, observed.kernel, { timings }).apply(change).result, 'applied', backend.name);
+    const [checkpoint, ...later] = phases;
+    const identity = /\/(uuid|size|target_node|start|end|resource|nodelist|block_size_bytes|auto_online_blocks)$/;
+    assert.ok(checkpoint.some((f) => identity.test(f)), `${backend.name}: the checkpoint is a whole read`);
+    assert.ok(later.length >= change.steps.length, `${backend.name}: a read after each step`);
+    for (const files of later) {
+      assert.equal(files.filter((f) => identity.test(f)), [], backend.name);
+      assert.ok(files.some((f) => /memory\d+\/state$/.test(f)), `${backend.name}: the blocks are read again`);
+    }
+  }
+});
+
+rereads.run();
+
 const faults = suite('apply: faults end in a reported, consistent state');
 
 function onlyOutcome(outcomes: Outcome[]): Outcome {

@@ -2,7 +2,7 @@
 // check; verify the end state with bounded retries; on any failure restore the
 // device to where it was (its checkpoint) and report exactly where it is now.
 import type { Sysfs } from '../host/sysfs.js';
-import { observe } from '../host/observe.js';
+import { observe, reobserve } from '../host/observe.js';
 import {
   blockKind,
   describeDevice as describe,
@@ -66,8 +66,14 @@ export class Applier {
     this.runner = new StepRunner(sysfs, events.override);
   }
 
+  /** The device read whole: its identity too (the checkpoint, compared with what was planned). */
   private fresh(name: string): ObservedDevice | undefined {
     return timed(this.events.timings, `reread:${name}`, () => observe(this.sysfs, [name]).devices[0]);
+  }
+
+  /** Where the memory of a device read whole before is now (host/observe.ts reobserve). */
+  private again(device: ObservedDevice): ObservedDevice | undefined {
+    return timed(this.events.timings, `reread:${device.name}`, () => reobserve(this.sysfs, device, this.kernel));
   }
 
   apply(change: Change): Outcome {
@@ -107,7 +113,7 @@ export class Applier {
       } catch (err) {
         return done('failed', i, this.rollback(checkpoint, `step ${i + 1} (${planned.step.op}) failed: ${(err as Error).message}`));
       }
-      const after = this.fresh(name);
+      const after = this.again(checkpoint);
       if (!after || after.state !== planned.expect) {
         const message = `after step ${i + 1} (${planned.step.op}) ${name} is ${after?.state ?? 'gone'}, expected ${planned.expect}`;
         return done('failed', i + 1, this.rollback(checkpoint, message));
@@ -130,7 +136,7 @@ export class Applier {
     for (let attempt = 1; attempt <= VERIFY_ATTEMPTS; attempt++) {
       if (attempt > 1) {
         sleep(VERIFY_DELAY_MS);
-        device = this.fresh(first.name);
+        device = this.again(first);
       }
       if (!device) continue;
       const drift = method === 'state' ? stateDrift(device) : undefined;
@@ -143,12 +149,12 @@ export class Applier {
   /** Puts the device back to its checkpoint; says what it did and where it ended. */
   private rollback(checkpoint: ObservedDevice, reason: string): Partial<Outcome> {
     const problems: string[] = [];
-    const current = this.fresh(checkpoint.name);
+    const current = this.again(checkpoint);
     if (current && !sameMemory(current, checkpoint)) {
       if (checkpoint.state === 'mixed') this.restoreBlocks(checkpoint, current, problems);
       else this.restoreState(checkpoint.state, current, methodFor(current, this.kernel), problems);
     }
-    const final = this.fresh(checkpoint.name);
+    const final = this.again(checkpoint);
     // Judged by the blocks read at the checkpoint: the same memory in the same zones.
     const restored = final !== undefined && sameMemory(final, checkpoint);
     const where = final ? describe(final) : 'gone';
@@ -169,7 +175,7 @@ export class Applier {
       } catch (err) {
         return void problems.push(`restoring: ${(err as Error).message}`);
       }
-      device = this.fresh(start.name);
+      device = this.again(start);
     }
   }
 

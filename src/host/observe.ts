@@ -116,30 +116,51 @@ export function stateFileSupport(devices: ObservedDevice[]): StateFileSupport {
 
 function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): ObservedDevice {
   const problems: string[] = [];
-  const linkPath = `${DAX_DEVICES}/${name}`;
-  const dir = guarded(problems, () => resolveLink(sysfs, linkPath), undefined) ?? linkPath;
-  const file = (f: string) => guarded(problems, () => sysfs.read(`${dir}/${f}`), undefined);
-
-  const size = parseBig(file('size'), 10, `${name}/size`, problems) ?? 0n;
-  const targetNode = parseNode(file('target_node'), `${name}/target_node`, problems);
+  const dir = deviceDir(sysfs, name, problems);
+  const size = parseBig(guarded(problems, () => sysfs.read(`${dir}/size`), undefined), 10, `${name}/size`, problems) ?? 0n;
+  const targetNode = parseNode(guarded(problems, () => sysfs.read(`${dir}/target_node`), undefined), `${name}/target_node`, problems);
   const ranges = guarded(problems, () => readRanges(sysfs, dir, name, size, problems), []);
-  const driver = guarded(problems, () => readDriver(sysfs, dir), 'other');
-  const stateFile = parseStateWord(file('state'), name, problems);
   const { uuid, source } = guarded(problems, () => identity(sysfs, dir), { uuid: undefined, source: 'unknown' as DeviceSource });
   const cxl = source === 'cxl' ? guarded(problems, () => readCxlIdentity(sysfs, dir, problems), undefined) : undefined;
+  const identified = { name, size, ranges, targetNode, tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode], uuid, source, cxl };
+  return { ...identified, ...observeMemory(sysfs, dir, identified, kernel, problems) };
+}
+
+/**
+ * `device` read again for what steps change (its driver, state file and
+ * blocks), or undefined when it is gone. Its identity (size, ranges, node,
+ * UUID, CXL chain) is as `device` has it: for the reads between one device's
+ * steps, which only tell where its memory is now. A third of a whole read.
+ */
+export function reobserve(sysfs: Sysfs, device: ObservedDevice, kernel: KernelFacts): ObservedDevice | undefined {
+  if (!sysfs.exists(`${DAX_DEVICES}/${device.name}`)) return undefined;
+  const problems: string[] = [];
+  return { ...device, ...observeMemory(sysfs, deviceDir(sysfs, device.name, problems), device, kernel, problems) };
+}
+
+/** The device's directory: where its bus link points (or the link itself when it cannot be resolved). */
+function deviceDir(sysfs: Sysfs, name: string, problems: string[]): string {
+  const linkPath = `${DAX_DEVICES}/${name}`;
+  return guarded(problems, () => resolveLink(sysfs, linkPath), undefined) ?? linkPath;
+}
+
+type MemorySide = Pick<ObservedDevice, 'state' | 'driver' | 'stateFile' | 'blocks' | 'blockSpan' | 'problems'>;
+
+/** Where a device's memory is: its driver, its state file and its blocks (problems adds to `problems`). */
+function observeMemory(
+  sysfs: Sysfs,
+  dir: string,
+  { name, size, ranges }: Pick<ObservedDevice, 'name' | 'size' | 'ranges'>,
+  kernel: KernelFacts,
+  problems: string[],
+): MemorySide {
+  const driver = guarded(problems, () => readDriver(sysfs, dir), 'other');
+  const stateFile = parseStateWord(guarded(problems, () => sysfs.read(`${dir}/state`), undefined), name, problems);
   const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
   // A device whose blocks could not all be read is in no known state: never unplugged, never devdax.
   const blocks = indices && guarded(problems, () => readBlocks(sysfs, indices, problems), undefined);
   return {
-    name,
     state: blocks ? normaliseState(driver, blocks, problems) : 'unknown',
-    size,
-    ranges,
-    targetNode,
-    tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode],
-    uuid,
-    source,
-    cxl,
     driver,
     stateFile,
     blocks: blocks ?? [],
