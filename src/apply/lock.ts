@@ -9,9 +9,9 @@
 // in the same one (the contrib units therefore set no PrivateNetwork=).
 // The lock file stays open while the lock is held: the holder's records go
 // through that descriptor, vetted once (host/trust.ts), not at every write.
-import * as fs from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, readSync, writeSync } from 'node:fs';
 import type * as net from 'node:net';
-import * as path from 'node:path';
+import { dirname } from 'node:path';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
 import { openTrusted } from '../host/trust.js';
 import { describeHolder, MAX_HOLDER_BYTES, parseHolder, type Holder } from '../host/lock-record.js';
@@ -44,7 +44,7 @@ export async function acquireLock(
   file: string,
   options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
 ): Promise<Lock> {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const fd = openTrusted(file, VETTING);
   try {
     const name = lockName(fd);
@@ -75,33 +75,33 @@ export async function acquireLock(
         try {
           writeRecord(fd, '');
         } finally {
-          fs.closeSync(fd);
+          closeSync(fd);
           await new Promise((resolve) => held.close(resolve));
         }
       },
     };
   } catch (err) {
-    fs.closeSync(fd);
+    closeSync(fd);
     throw err;
   }
 }
 
 /** The abstract socket name for the open lock file: its identity, not its path. */
 function lockName(fd: number): string {
-  const { dev, ino } = fs.fstatSync(fd, { bigint: true });
+  const { dev, ino } = fstatSync(fd, { bigint: true });
   return `\0daxplan-lock/${dev}:${ino}`;
 }
 
 /** The holder the open lock file records (see parseHolder). */
 function readRecord(fd: number): Holder | undefined {
   const buffer = Buffer.alloc(MAX_HOLDER_BYTES);
-  return parseHolder(buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, buffer.length, 0)));
+  return parseHolder(buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0)));
 }
 
 /** Writes a record over the last one, then cuts the file to it: a run killed in between leaves the new record first. */
 function writeRecord(fd: number, text: string): void {
-  fs.writeSync(fd, text, 0);
-  fs.ftruncateSync(fd, Buffer.byteLength(text));
+  writeSync(fd, text, 0);
+  ftruncateSync(fd, Buffer.byteLength(text));
 }
 
 /** The socket holding the lock, or undefined when another process holds it. */

@@ -1,6 +1,6 @@
 // Options and wiring several commands share.
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals } from '../host/totals.js';
@@ -85,8 +85,8 @@ export function lockFile(values: Values): string {
   const root = sysfsRoot(values);
   if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
   // Root keeps it out of world-writable /tmp.
-  const dir = process.getuid?.() === 0 ? path.dirname(DEFAULT_LOCK_FILE) : os.tmpdir();
-  return path.join(dir, `daxplan-${sha256Hex(path.resolve(root)).slice(0, 16)}.lock`);
+  const dir = process.getuid?.() === 0 ? dirname(DEFAULT_LOCK_FILE) : tmpdir();
+  return join(dir, `daxplan-${sha256Hex(resolve(root)).slice(0, 16)}.lock`);
 }
 
 export const STATE: OptionSpecs = {
@@ -120,7 +120,7 @@ export function openHost(values: Values, io: Io): HostView {
   const snapshot = readSnapshot(state);
   const names = snapshot.devices.map((d) => d.name);
   requireDevices(only, (name) => names.includes(name), () => names, state);
-  return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? path.basename(state) };
+  return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? basename(state) };
 }
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {

@@ -1,7 +1,7 @@
 // Loading the policy: found by policy/load.ts, read through root's vetting
 // (host/trust.ts), parsed by policy/parse.ts. Here, above both, because the
 // policy stage reads no files of its own.
-import * as path from 'node:path';
+import { relative } from 'node:path';
 import { findPolicyFile, type LoadedPolicy, type PolicyOptions } from '../policy/load.js';
 import { parsePolicy } from '../policy/parse.js';
 import { readTrusted, RefusedFileError, runningAsRoot } from '../host/trust.js';
@@ -16,8 +16,8 @@ export function locatePolicy(options: PolicyOptions): string {
 
 export function loadPolicy(options: PolicyOptions): LoadedPolicy {
   const file = locatePolicy(options);
-  const relative = path.relative(options.cwd ?? process.cwd(), file);
-  const display = relative && !relative.startsWith('..') ? relative : file;
+  const fromCwd = relative(options.cwd ?? process.cwd(), file);
+  const display = fromCwd && !fromCwd.startsWith('..') ? fromCwd : file;
   let text: string;
   try {
     text = readTrusted(file, { maxBytes: MAX_POLICY_BYTES, asRoot: options.asRoot, exitCode: EXIT.policy });

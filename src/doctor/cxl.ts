@@ -4,7 +4,7 @@
 // in ZONE_NORMAL is often refused when taken offline again (EBUSY: kernel
 // allocations landed in it), so a policy's online_movable or unplug cannot
 // be reached until the next boot.
-import * as path from 'node:path';
+import { join } from 'node:path';
 import { zoneNamed, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
 import { lastParam, parseCmdline } from './cmdline.js';
@@ -66,7 +66,7 @@ function wantsZoneNormal(plan: Plan | undefined, d: ObservedDevice): boolean | u
 /** What the kernel does with memory present at boot: memhp_default_state= when given, else what auto_online_blocks reads. */
 function bootDefault(observed: Observed, host: HostFiles | undefined): { value: string | undefined; evidence: string } {
   const param = host?.cmdline === undefined ? undefined : lastParam(parseCmdline(host.cmdline), 'memhp_default_state');
-  if (param) return { value: param.value, evidence: `${path.join(host!.root, 'proc/cmdline')}: ${param.text}` };
+  if (param) return { value: param.value, evidence: `${join(host!.root, 'proc/cmdline')}: ${param.text}` };
   const value = observed.kernel.autoOnlineBlocks;
   return { value, evidence: `${sysfsPath(`${MEMORY}/auto_online_blocks`)} = ${value}` };
 }

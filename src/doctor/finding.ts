@@ -1,5 +1,5 @@
 // What a finding is, and the names findings use for what they point at.
-import * as path from 'node:path';
+import { posix } from 'node:path';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
@@ -19,7 +19,7 @@ export interface Finding {
  * Sysfs evidence is named as on the host the observation stands for (/sys/...),
  * whether it was read from /sys, a copied tree or a snapshot.
  */
-export const sysfsPath = (rel: string) => path.posix.join('/sys', rel);
+export const sysfsPath = (rel: string) => posix.join('/sys', rel);
 
 /** The boot unit that writes the policy's kernel settings before udev binds dax devices (make install installs it with the other units). */
 export const KERNEL_DEFAULTS_UNIT = 'daxplan-kernel-defaults.service';

@@ -1,6 +1,6 @@
 // Competing controllers: evidence in, findings out. Pure: the readers in
 // read.ts collect the evidence; this decides what it means.
-import * as path from 'node:path';
+import { join } from 'node:path';
 import { describeBlockRuns, describeDevice, stateDrift, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
 import { describeHolder, type Holder } from '../host/lock-record.js';
@@ -103,7 +103,7 @@ function autoOnlineFindings(input: DoctorInput): Finding[] {
 function cmdlineFindings(input: DoctorInput, host: HostEvidence): Finding[] {
   if (host.cmdline === undefined) return [];
   const params = parseCmdline(host.cmdline);
-  const evidence = (text: string) => `${path.join(host.root, 'proc/cmdline')}: ${text}`;
+  const evidence = (text: string) => `${join(host.root, 'proc/cmdline')}: ${text}`;
   const declared = declaredAutoOnline(input);
   // What the kernel will do with memory it adds once daxplan's settings are in place.
   const effective = declared ?? input.observed.kernel.autoOnlineBlocks;
@@ -142,7 +142,7 @@ function udevFindings(host: HostEvidence): Finding[] {
   const findings: Finding[] = [];
   for (const rule of host.rules) {
     if (rule.text === undefined) continue;
-    const where = path.join(host.root, rule.file);
+    const where = join(host.root, rule.file);
     const override = overridePath(host.root, rule.name);
     const inEtc = where === override;
     for (const hit of scanRules(rule.text)) {
@@ -175,7 +175,7 @@ function daxctlFindings(input: DoctorInput, host: HostEvidence): Finding[] {
   for (const { rule, hit } of hooks) {
     if (seen.has(rule.file)) continue;
     seen.add(rule.file);
-    const where = path.join(host.root, rule.file);
+    const where = join(host.root, rule.file);
     findings.push({
       id: 'daxctl.udev-hook',
       severity: anyDevice ? 'warning' : 'info',
@@ -191,9 +191,9 @@ function daxctlFindings(input: DoctorInput, host: HostEvidence): Finding[] {
 }
 
 function sectionFinding(input: DoctorInput, host: HostEvidence, section: DaxctlSection, device: ObservedDevice | undefined, hookLive: boolean): Finding {
-  const evidence = `${path.join(host.root, section.file)}:${section.line}`;
+  const evidence = `${join(host.root, section.file)}:${section.line}`;
   const what = describeSection(section);
-  const remove = `Remove ${sectionHeader(section)} from ${path.join(host.root, section.file)}`;
+  const remove = `Remove ${sectionHeader(section)} from ${join(host.root, section.file)}`;
   const base = { id: 'daxctl.conf', evidence };
   if (section.uuid === undefined)
     return { ...base, severity: 'info', message: `${what} names no nvdimm.uuid, so daxctl matches it to no device`, fix: `${remove}, or give it the namespace's nvdimm.uuid.` };

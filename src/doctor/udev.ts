@@ -1,7 +1,7 @@
 // udev rules that compete for memory: the rule files udev really loads
 // (same-name override across its directories), and the lines in them that
 // write memory block state or start daxctl. Parsing is pure; listing reads.
-import * as path from 'node:path';
+import { join } from 'node:path';
 import type { Sysfs } from '../host/sysfs.js';
 
 /** udev's rule directories, highest priority first (relative to the host root). */
@@ -127,5 +127,5 @@ function writesMemoryState(command: string, memoryRule: boolean): boolean {
 
 /** Where an override of a rule file goes: /etc/udev/rules.d/NAME. */
 export function overridePath(root: string, name: string): string {
-  return path.join(root, UDEV_RULE_DIRS[0], name);
+  return join(root, UDEV_RULE_DIRS[0], name);
 }

@@ -10,7 +10,7 @@
 //
 // Reads only; what does not parse becomes a problem on the device (the
 // caller turns a SysfsReadError into one).
-import * as path from 'node:path';
+import { posix } from 'node:path';
 import { clip, CXL_DEVICES, resolveLink, type Sysfs } from './sysfs.js';
 import { parseU64, type CxlIdentity, type CxlMemdev, type ObservedDevice } from '../model/device.js';
 
@@ -22,8 +22,8 @@ const QOS_CLASS_INVALID = -1;
 
 /** `dir`: the dax device's directory, inside regionN/dax_regionN/. */
 export function readCxlIdentity(sysfs: Sysfs, dir: string, problems: string[]): CxlIdentity | undefined {
-  const regionDir = path.posix.dirname(path.posix.dirname(dir));
-  const region = path.posix.basename(regionDir);
+  const regionDir = posix.dirname(posix.dirname(dir));
+  const region = posix.basename(regionDir);
   const read = (file: string) => sysfs.read(`${regionDir}/${file}`);
   const mode = read('mode');
   const modeOk = mode === undefined || /^[a-z][a-z0-9_]{0,31}$/.test(mode);
@@ -47,7 +47,7 @@ export function readCxlIdentity(sysfs: Sysfs, dir: string, problems: string[]): 
     start,
     size,
     interleaveWays: ways,
-    qosClass: qosClass(sysfs, path.posix.dirname(regionDir), targets, problems),
+    qosClass: qosClass(sysfs, posix.dirname(regionDir), targets, problems),
     memdevs: targets.map((t) => t.memdev),
   };
 }
@@ -69,18 +69,18 @@ function readTarget(sysfs: Sysfs, what: string, decoder: string | undefined, pro
     problems.push(`${what}: ${CXL_DEVICES}/${decoder} is missing`);
     return undefined;
   }
-  const endpointDir = path.posix.dirname(decoderDir);
+  const endpointDir = posix.dirname(decoderDir);
   const memdevDir = resolveLink(sysfs, `${endpointDir}/uport`);
-  const name = memdevDir === undefined ? '' : path.posix.basename(memdevDir);
+  const name = memdevDir === undefined ? '' : posix.basename(memdevDir);
   if (memdevDir === undefined || !/^mem\d+$/.test(name)) {
-    problems.push(`${what}: ${decoder}'s port ${path.posix.basename(endpointDir)} leads to no memdev (uport)`);
+    problems.push(`${what}: ${decoder}'s port ${posix.basename(endpointDir)} leads to no memdev (uport)`);
     return undefined;
   }
   const serial = u64(sysfs.read(`${memdevDir}/serial`), `${name}/serial`, problems);
   const numaNode = integer(sysfs.read(`${memdevDir}/numa_node`) ?? '-1', `${name}/numa_node`, problems);
   const ramQosClass = integer(sysfs.read(`${memdevDir}/ram/qos_class`) ?? String(QOS_CLASS_INVALID), `${name}/ram/qos_class`, problems);
   if (serial === undefined) return undefined;
-  const parent = path.posix.basename(path.posix.dirname(memdevDir));
+  const parent = posix.basename(posix.dirname(memdevDir));
   return {
     memdev: {
       name,
@@ -96,7 +96,7 @@ function readTarget(sysfs: Sysfs, what: string, decoder: string | undefined, pro
 /** The root decoder's (the CXL window's) class; else the class every memdev reports for its RAM. */
 function qosClass(sysfs: Sysfs, rootDecoder: string, targets: Target[], problems: string[]): number | undefined {
   const text = sysfs.read(`${rootDecoder}/qos_class`);
-  const root = text === undefined ? undefined : integer(text, `${path.posix.basename(rootDecoder)}/qos_class`, problems);
+  const root = text === undefined ? undefined : integer(text, `${posix.basename(rootDecoder)}/qos_class`, problems);
   if (root !== undefined && root >= 0) return root;
   const classes = new Set(targets.map((t) => t.ramQosClass));
   return classes.size === 1 ? [...classes][0] : undefined;

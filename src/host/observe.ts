@@ -1,7 +1,7 @@
 // sysfs -> Observed. Reads only; anything that does not parse becomes a
 // problem on the device (or the kernel facts), never an exception: a device
 // with a problem is blocked, never derived into a state it may not be in.
-import * as path from 'node:path';
+import { posix } from 'node:path';
 import { clip, DAX_DEVICES, DEVICE_NAME, MEMORY, SysfsReadError, TIERS, type Sysfs, resolveLink } from './sysfs.js';
 import {
   blockKind,
@@ -236,7 +236,7 @@ function readRanges(sysfs: Sysfs, dir: string, name: string, size: bigint, probl
 function readDriver(sysfs: Sysfs, dir: string): ObservedDevice['driver'] {
   const target = sysfs.link(`${dir}/driver`);
   if (target === undefined) return 'none';
-  const driver = path.posix.basename(target);
+  const driver = posix.basename(target);
   return driver === 'kmem' || driver === 'device_dax' ? (driver as Driver) : 'other';
 }
 
@@ -286,7 +286,7 @@ function identity(sysfs: Sysfs, dir: string): { uuid: string | undefined; source
       : /\/hmem\d*\.\d+\//.test(dir)
         ? 'hmem'
         : 'unknown';
-  for (let d = path.posix.dirname(dir); d.startsWith('devices/') && d !== 'devices'; d = path.posix.dirname(d)) {
+  for (let d = posix.dirname(dir); d.startsWith('devices/') && d !== 'devices'; d = posix.dirname(d)) {
     const text = sysfs.read(`${d}/uuid`);
     if (text && UUID.test(text) && text !== NULL_UUID) return { uuid: text.toLowerCase(), source };
   }

@@ -1,8 +1,8 @@
 // daxplan disable / enable: a pause for maintenance. While the marker file
 // exists, runs started by udev, at boot or on a schedule log the reason and
 // exit 0 without changing anything; a manual apply refuses unless --force.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DaxplanError, EXIT } from '../model/errors.js';
 import { readTrusted, RefusedFileError, writeTrusted } from './trust.js';
 
@@ -22,7 +22,7 @@ export interface Pause {
 }
 
 export function pauseFile(root: string): string {
-  return path.join(root, PAUSE_FILE);
+  return join(root, PAUSE_FILE);
 }
 
 /** The pause in force under `root`, if any; undefined when no root is known. */
@@ -50,7 +50,7 @@ export function readPause(root: string | undefined): Pause | undefined {
 /** Whether anything is at `file` (a link or a FIFO counts: it is refused, which still pauses). */
 function present(file: string): boolean {
   try {
-    fs.lstatSync(file);
+    lstatSync(file);
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -66,18 +66,18 @@ export function clean(text: string): string {
 /** Writes the marker (atomically: a rename) and returns the pause now in force. */
 export function writePause(root: string, reason: string, by: string, now = new Date()): Pause {
   const file = pauseFile(root);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const pause: Pause = { reason: clean(reason), by: clean(by), since: now.toISOString(), file };
   const tmp = `${file}.${process.pid}.tmp`;
   writeTrusted(tmp, JSON.stringify({ reason: pause.reason, by: pause.by, since: pause.since }) + '\n', { exitCode: EXIT.runtime });
-  fs.renameSync(tmp, file);
+  renameSync(tmp, file);
   return pause;
 }
 
 /** Removes the marker; returns the pause that was in force, if any. */
 export function clearPause(root: string): Pause | undefined {
   const previous = readPause(root);
-  fs.rmSync(pauseFile(root), { force: true });
+  rmSync(pauseFile(root), { force: true });
   return previous;
 }
 

@@ -3,8 +3,8 @@
 // memory block directory is the wrong tree, and an empty plan made from it
 // would say "all is well" about a host never read. So is a --device the host
 // does not have. A dax bus with no devices is a real host with nothing to do.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { type Stats, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DAX_DEVICES, MEMORY, type Sysfs } from './sysfs.js';
 import { NoHostError } from '../model/errors.js';
 
@@ -23,15 +23,15 @@ const PARTS = [
 /** Throws NoHostError, in one line naming the root, unless the tree can be a host. */
 export function checkSysfsTree(sysfs: Sysfs, needs: TreeNeeds = {}): void {
   const root = sysfs.root;
-  let stat: fs.Stats;
+  let stat: Stats;
   try {
-    stat = fs.statSync(root);
+    stat = statSync(root);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new NoHostError(`sysfs root ${root} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
   }
   if (!stat.isDirectory()) throw new NoHostError(`sysfs root ${root} is not a directory`);
-  const missing = PARTS.filter((p) => (p.rel !== DAX_DEVICES || !needs.kernelOnly) && !isDirectory(path.join(root, p.rel)));
+  const missing = PARTS.filter((p) => (p.rel !== DAX_DEVICES || !needs.kernelOnly) && !isDirectory(join(root, p.rel)));
   if (missing.length === PARTS.length)
     throw new NoHostError(`sysfs root ${root} is not a sysfs tree: it has neither ${DAX_DEVICES} (the dax bus) nor ${MEMORY} (memory blocks)`);
   const [absent] = missing;
@@ -52,7 +52,7 @@ const SHOWN = 8;
 
 function isDirectory(file: string): boolean {
   try {
-    return fs.statSync(file).isDirectory();
+    return statSync(file).isDirectory();
   } catch {
     return false;
   }

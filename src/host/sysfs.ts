@@ -2,8 +2,8 @@
 // Sysfs so that a fixture tree, a snapshot or a simulated kernel can stand in
 // for /sys. Paths are relative to the root ("bus/dax/devices"), and the paths
 // daxplan uses live here.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { type StatsBase, closeSync, constants, existsSync, fstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, statfsSync, writeSync } from 'node:fs';
+import { join, posix } from 'node:path';
 
 export const DAX_DEVICES = 'bus/dax/devices';
 export const DAX_DRIVERS = 'bus/dax/drivers';
@@ -58,7 +58,7 @@ export function clip(text: string): string {
 }
 
 export function normalise(rel: string): string {
-  const clean = path.posix.normalize(rel.replace(/^\/+/, ''));
+  const clean = posix.normalize(rel.replace(/^\/+/, ''));
   if (clean === '..' || clean.startsWith('../')) throw new Error(`path escapes the sysfs root: ${rel}`);
   return clean;
 }
@@ -85,7 +85,7 @@ const DOT = 46;
 const READ_BUFFER = Buffer.allocUnsafe(MAX_ATTRIBUTE_BYTES + 1);
 
 export class DirSysfs implements Sysfs {
-  /** The root with one trailing slash: prefix + clean rel === path.join(root, rel). */
+  /** The root with one trailing slash: prefix + clean rel === join(root, rel). */
   private readonly prefix: string;
   private realRoot: string | undefined;
 
@@ -97,12 +97,12 @@ export class DirSysfs implements Sysfs {
     readonly root: string,
     maxBytes = MAX_ATTRIBUTE_BYTES,
   ) {
-    this.prefix = path.join(root, '/');
+    this.prefix = join(root, '/');
     this.buffer = maxBytes === MAX_ATTRIBUTE_BYTES ? READ_BUFFER : Buffer.allocUnsafe(maxBytes + 1);
   }
 
   private abs(rel: string): string {
-    return isClean(rel) ? this.prefix + rel : path.join(this.root, normalise(rel));
+    return isClean(rel) ? this.prefix + rel : join(this.root, normalise(rel));
   }
 
   read(rel: string): string | undefined {
@@ -111,7 +111,7 @@ export class DirSysfs implements Sysfs {
 
   link(rel: string): string | undefined {
     try {
-      return fs.readlinkSync(this.abs(rel));
+      return readlinkSync(this.abs(rel));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL') return undefined;
@@ -121,7 +121,7 @@ export class DirSysfs implements Sysfs {
 
   list(rel: string): string[] {
     try {
-      return fs.readdirSync(this.abs(rel));
+      return readdirSync(this.abs(rel));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
@@ -130,24 +130,24 @@ export class DirSysfs implements Sysfs {
   }
 
   exists(rel: string): boolean {
-    return fs.existsSync(this.abs(rel));
+    return existsSync(this.abs(rel));
   }
 
   write(rel: string, value: string): void {
     const abs = this.abs(rel);
     try {
       // A write never leaves the tree, whatever links inside it point at.
-      const real = fs.realpathSync(abs);
-      this.realRoot ??= fs.realpathSync(this.root);
+      const real = realpathSync(abs);
+      this.realRoot ??= realpathSync(this.root);
       if (!real.startsWith(this.realRoot === '/' ? '/' : this.realRoot + '/')) throw Object.assign(new Error('outside the tree'), { code: 'EXDEV' });
       // No O_CREAT: a mistyped attribute must fail, not appear as a new file.
       // O_NONBLOCK: a FIFO planted in a tree does not hang the run.
-      const fd = fs.openSync(real, fs.constants.O_WRONLY | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      const fd = openSync(real, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       try {
-        if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('not a file'), { code: 'EINVAL' });
-        fs.writeSync(fd, value + '\n');
+        if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a file'), { code: 'EINVAL' });
+        writeSync(fd, value + '\n');
       } finally {
-        fs.closeSync(fd);
+        closeSync(fd);
       }
     } catch (err) {
       throw new SysfsWriteError(rel, value, (err as NodeJS.ErrnoException).code ?? 'EIO');
@@ -159,7 +159,7 @@ export class DirSysfs implements Sysfs {
 export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
   const target = sysfs.link(rel);
   if (target === undefined) return undefined;
-  const joined = path.posix.join(path.posix.dirname(normalise(rel)), target);
+  const joined = posix.join(posix.dirname(normalise(rel)), target);
   return joined.startsWith('../') || joined.startsWith('/') ? undefined : joined;
 }
 
@@ -168,14 +168,14 @@ export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
  * bind mount, "/sys/."): the same directory as /sys, or a sysfs mount.
  */
 export function isRealSysfs(root: string): boolean {
-  let here: fs.StatsBase<number>;
+  let here: StatsBase<number>;
   try {
-    here = fs.statSync(root);
+    here = statSync(root);
   } catch {
     return false;
   }
   try {
-    const sys = fs.statSync('/sys');
+    const sys = statSync('/sys');
     if (here.dev === sys.dev && here.ino === sys.ino) return true;
   } catch {
     // no /sys: fall through to the mount check
@@ -187,7 +187,7 @@ const SYSFS_MAGIC = 0x62656572;
 
 function isSysfsMount(root: string): boolean {
   try {
-    return fs.statfsSync(root).type === SYSFS_MAGIC;
+    return statfsSync(root).type === SYSFS_MAGIC;
   } catch {
     return false;
   }
@@ -204,7 +204,7 @@ function readAttribute(file: string, rel: string, buffer: Buffer): string | unde
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -213,16 +213,16 @@ function readAttribute(file: string, rel: string, buffer: Buffer): string | unde
   try {
     let n: number;
     try {
-      n = fs.readSync(fd, buffer, 0, buffer.length, null);
+      n = readSync(fd, buffer, 0, buffer.length, null);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new SysfsReadError(rel, code === 'EISDIR' ? 'a directory, not an attribute' : `cannot read: ${code}`);
     }
     if (n > maxBytes) throw new SysfsReadError(rel, `larger than ${maxBytes} bytes${maxBytes === MAX_ATTRIBUTE_BYTES ? ': not a sysfs attribute' : ''}`);
-    if (n === 0 && !fs.fstatSync(fd).isFile()) throw new SysfsReadError(rel, 'not a regular file (a FIFO or device node?)');
+    if (n === 0 && !fstatSync(fd).isFile()) throw new SysfsReadError(rel, 'not a regular file (a FIFO or device node?)');
     const text = buffer.toString('utf8', 0, n);
     return text.endsWith('\n') ? text.slice(0, -1) : text;
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }

@@ -8,8 +8,8 @@
 //     no one else can change: every directory from it up to / owned by root
 //     and not writable by group or others unless sticky (as /tmp). A file
 //     another user could have written or swapped is not root's to trust.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { type Stats, closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DaxplanError } from '../model/errors.js';
 
 /** A file refused by the vetting: `reason` says why and how to fix it. */
@@ -37,28 +37,28 @@ export function runningAsRoot(): boolean {
 const STICKY = 0o1000;
 const A_LINK = 'is a symbolic link; daxplan reads and writes only regular files (name the real file)';
 const NOT_REGULAR = 'is not a regular file (a directory, FIFO or device node)';
-const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 
 /** The text of a vetted file of at most `maxBytes`; throws RefusedFileError. */
 export function readTrusted(file: string, vetting: Vetting & { maxBytes: number }): string {
   const { target, asRoot, refuse } = locate(file, vetting);
-  const seen = fs.lstatSync(target, { throwIfNoEntry: false });
+  const seen = lstatSync(target, { throwIfNoEntry: false });
   if (!seen) return refuse('does not exist');
   checkFile(seen, asRoot, refuse, file);
   if (seen.size > vetting.maxBytes) refuse(`is larger than ${vetting.maxBytes} bytes`);
   const fd = open(target, O_RDONLY, refuse);
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = fstatSync(fd);
     if (stat.dev !== seen.dev || stat.ino !== seen.ino) refuse('was replaced while being opened');
     checkFile(stat, asRoot, refuse, file);
     // Read one byte past the cap: the size lstat saw may have grown since.
     const buffer = Buffer.alloc(Math.min(stat.size, vetting.maxBytes) + 1);
     let length = 0;
-    for (let n; length < buffer.length && (n = fs.readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
     if (length > vetting.maxBytes) refuse(`is larger than ${vetting.maxBytes} bytes`);
     return buffer.toString('utf8', 0, length);
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -66,10 +66,10 @@ export function readTrusted(file: string, vetting: Vetting & { maxBytes: number 
 export function writeTrusted(file: string, text: string, vetting: Vetting & { mode?: number }): void {
   const fd = openForWrite(file, vetting, O_WRONLY);
   try {
-    fs.ftruncateSync(fd, 0);
-    fs.writeFileSync(fd, text);
+    ftruncateSync(fd, 0);
+    writeFileSync(fd, text);
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -81,15 +81,15 @@ export function openTrusted(file: string, vetting: Vetting & { mode?: number }):
 function openForWrite(file: string, vetting: Vetting & { mode?: number }, access: number): number {
   const { target, asRoot, refuse } = locate(file, vetting);
   // Looked at before it is opened: opening a device node can act (a watchdog starts counting).
-  const seen = fs.lstatSync(target, { throwIfNoEntry: false });
+  const seen = lstatSync(target, { throwIfNoEntry: false });
   if (seen) checkFile(seen, asRoot, refuse, file);
   // No O_TRUNC: a file that fails the checks below is left as it was.
   const fd = open(target, access | O_CREAT, refuse, vetting.mode ?? 0o644);
   try {
-    checkFile(fs.fstatSync(fd), asRoot, refuse, file);
+    checkFile(fstatSync(fd), asRoot, refuse, file);
     return fd;
   } catch (err) {
-    fs.closeSync(fd);
+    closeSync(fd);
     throw err;
   }
 }
@@ -102,32 +102,32 @@ function locate(file: string, vetting: Vetting): { target: string; asRoot: boole
     throw new RefusedFileError(file, reason, vetting.exitCode);
   };
   const asRoot = vetting.asRoot ?? runningAsRoot();
-  const absolute = path.resolve(file);
+  const absolute = resolve(file);
   if (!asRoot) return { target: absolute, asRoot, refuse };
   let dir: string;
   try {
-    dir = fs.realpathSync(path.dirname(absolute));
+    dir = realpathSync(dirname(absolute));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return refuse(code === 'ENOENT' ? `its directory ${path.dirname(absolute)} does not exist` : `its directory cannot be resolved (${code})`);
+    return refuse(code === 'ENOENT' ? `its directory ${dirname(absolute)} does not exist` : `its directory cannot be resolved (${code})`);
   }
   const unsafe = unsafeDirectory(dir);
   if (unsafe) refuse(`a non-root user can replace it: ${unsafe}; keep it in a directory only root can write (e.g. /etc/daxplan, /root)`);
-  return { target: path.join(dir, path.basename(absolute)), asRoot, refuse };
+  return { target: join(dir, basename(absolute)), asRoot, refuse };
 }
 
 /** Why a real directory (or one above it) lets another user swap its entries, or undefined. */
 function unsafeDirectory(dir: string): string | undefined {
-  for (let d = dir; ; d = path.dirname(d)) {
-    const stat = fs.statSync(d);
+  for (let d = dir; ; d = dirname(d)) {
+    const stat = statSync(d);
     if (stat.uid !== 0) return `directory ${d} is owned by uid ${stat.uid}`;
     if ((stat.mode & 0o022) !== 0 && (stat.mode & STICKY) === 0)
       return `directory ${d} is writable by group or others (mode ${(stat.mode & 0o777).toString(8)}) without the sticky bit`;
-    if (d === path.dirname(d)) return undefined;
+    if (d === dirname(d)) return undefined;
   }
 }
 
-function checkFile(stat: fs.Stats, asRoot: boolean, refuse: Refuse, file: string): void {
+function checkFile(stat: Stats, asRoot: boolean, refuse: Refuse, file: string): void {
   if (stat.isSymbolicLink()) refuse(A_LINK);
   if (!stat.isFile()) refuse(NOT_REGULAR);
   if (asRoot && (stat.uid !== 0 || (stat.mode & 0o022) !== 0))
@@ -139,7 +139,7 @@ function checkFile(stat: fs.Stats, asRoot: boolean, refuse: Refuse, file: string
 /** open(2) that never follows a last-component link, never waits on a FIFO and never takes a terminal. */
 function open(target: string, flags: number, refuse: Refuse, mode?: number): number {
   try {
-    return fs.openSync(target, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);
+    return openSync(target, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') return refuse(A_LINK);

@@ -1,9 +1,9 @@
 // Finding the policy file. daxplan runs as root from udev and systemd, so as
 // root it looks nowhere but --config and /etc/daxplan; cli/policy.ts reads
 // what this finds through root's vetting (host/trust.ts) and parses it.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as os from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
 import { PolicyError, type Diagnostic } from '../model/errors.js';
 import type { Policy } from './parse.js';
 
@@ -35,12 +35,12 @@ export interface PolicyOptions {
 export function findPolicyFile(options: PolicyOptions & { asRoot: boolean }): string {
   const { asRoot } = options;
   const cwd = options.cwd ?? process.cwd();
-  if (options.config) return path.resolve(cwd, options.config);
+  if (options.config) return resolve(cwd, options.config);
   // cosmiconfig only finds the file here: every loader is a marker, never a
   // module loader, so no JS or TS config can run.
   const found = asRoot ? undefined : searchUpwards(cwd);
   if (found) return found;
-  if (fs.existsSync(SYSTEM_POLICY)) return SYSTEM_POLICY;
+  if (existsSync(SYSTEM_POLICY)) return SYSTEM_POLICY;
   const looked = asRoot ? `as root daxplan reads only --config FILE or ${SYSTEM_POLICY}` : `looked for ${SEARCH_PLACES.join(', ')} from ${cwd} upwards, then ${SYSTEM_POLICY}`;
   throw new PolicyError([{ file: SYSTEM_POLICY, line: 1, col: 1, severity: 'error', path: '', message: `no policy found (${looked}); pass --config FILE` }]);
 }
@@ -52,21 +52,21 @@ export function findPolicyFile(options: PolicyOptions & { asRoot: boolean }): st
  * loaded as code, and no file in the working directory changes where to look.
  */
 function searchUpwards(cwd: string): string | undefined {
-  const home = os.homedir();
-  const configHome = process.env.XDG_CONFIG_HOME || path.join(home, '.config');
+  const home = homedir();
+  const configHome = process.env.XDG_CONFIG_HOME || join(home, '.config');
   const candidates: string[] = [];
-  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
-    candidates.push(...SEARCH_PLACES.map((place) => path.join(dir, place)));
-    if (dir === home || dir === path.dirname(dir)) break;
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    candidates.push(...SEARCH_PLACES.map((place) => join(dir, place)));
+    if (dir === home || dir === dirname(dir)) break;
   }
-  candidates.push(...USER_PLACES.map((place) => path.join(configHome, 'daxplan', place)));
+  candidates.push(...USER_PLACES.map((place) => join(configHome, 'daxplan', place)));
   return candidates.find(nonEmptyFile);
 }
 
 function nonEmptyFile(file: string): boolean {
   try {
     // stat, not read: a FIFO planted on the way must not hang the search.
-    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    const stat = statSync(file, { throwIfNoEntry: false });
     return stat !== undefined && stat.isFile() && stat.size > 0;
   } catch {
     // Where we may not look (a sandbox hiding /root): no policy for us there.

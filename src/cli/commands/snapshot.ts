@@ -1,4 +1,4 @@
-import * as os from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { HOST, openHost, printJson, sysfsRoot } from '../common.js';
 import { isRealSysfs } from '../../host/sysfs.js';
 import type { Command } from '../args.js';
@@ -20,7 +20,7 @@ export const snapshotCommand: Command = {
     const given = values.hostname as string | undefined;
     if (given !== undefined && !HOSTNAME.test(given)) throw new UsageError(`--hostname "${given}" is not a host name (letters, digits, ".", "_", "-")`);
     const host = openHost(values, io);
-    const own = isRealSysfs(sysfsRoot(values)) ? os.hostname() : undefined;
+    const own = isRealSysfs(sysfsRoot(values)) ? osHostname() : undefined;
     const hostname = given ?? (own && HOSTNAME.test(own) ? own : undefined);
     for (const problem of host.observed.kernel.problems) io.stderr.write(`daxplan: warning: ${problem}\n`);
     printJson(io, toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname }));

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
+import { basename, join } from 'node:path';
 import { CONFIG, HOST, hostName, openHost, policyFrom, sysfsRoot, type HostView } from '../common.js';
 import type { Command } from '../args.js';
 import { plan } from '../../plan/plan.js';
@@ -24,7 +24,7 @@ export const validate: Command = {
     const hosts: HostView[] = states
       ? states.map((state) => openHost({ ...values, state }, io))
       : // This host is looked at when asked (--sysfs-root) or when it has dax devices; a CI runner has none.
-        values['sysfs-root'] !== undefined || existsSync(path.join(sysfsRoot(values), DAX_DEVICES))
+        values['sysfs-root'] !== undefined || existsSync(join(sysfsRoot(values), DAX_DEVICES))
         ? [openHost(values, io)]
         : [];
     const hostWarnings: Diagnostic[] = [];
@@ -35,7 +35,7 @@ export const validate: Command = {
         const device = host.label ? `${host.label}: ${entry.device.name}` : entry.device.name;
         hostWarnings.push({ file: policy.file, line, col: 1, severity: 'warning', path: '', message: `${device}: ${entry.reason}` });
       }
-    if (hosts.length) hostWarnings.push(...unmatchedRules(policy, hosts.map((h) => h.observed), states ? states.map((s) => path.basename(s)).join(', ') : hostName(hosts[0], values)));
+    if (hosts.length) hostWarnings.push(...unmatchedRules(policy, hosts.map((h) => h.observed), states ? states.map((s) => basename(s)).join(', ') : hostName(hosts[0], values)));
     for (const w of hostWarnings) io.stderr.write(formatDiagnostic(w) + '\n');
     const total = warnings.length + hostWarnings.length;
     io.stdout.write(`${policy.file}: ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}, ${total ? `${total} warning${total === 1 ? '' : 's'}` : 'valid'}\n`);
