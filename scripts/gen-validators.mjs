@@ -11,12 +11,35 @@ const schemas = {
   validateSnapshot: 'schemas/snapshot.schema.json',
 };
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, verbose: true, code: { source: true, esm: true } });
+// The generated code carries each schema as an object literal, built at every
+// start: without their prose (descriptions, titles), which no check reads.
+const PROSE = new Set(['description', 'title', '$comment', 'examples']);
+// Keywords whose value maps names to schemas, and those whose value is a schema or a list of them.
+const NAMED = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
+const NESTED = new Set(['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'allOf', 'anyOf', 'oneOf']);
+
+function withoutProse(schema) {
+  if (Array.isArray(schema)) return schema.map(withoutProse);
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([key]) => !PROSE.has(key))
+      .map(([key, value]) => [
+        key,
+        NAMED.has(key) ? Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, withoutProse(sub)])) : NESTED.has(key) ? withoutProse(value) : value,
+      ]),
+  );
+}
+
+const read = (file) => withoutProse(JSON.parse(fs.readFileSync(file, 'utf8')));
+
+// Not verbose: errors would carry the schema and the data.
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true, code: { source: true, esm: true } });
 // Definitions the schemas share ($ref common.schema.json#/definitions/...).
-ajv.addSchema(JSON.parse(fs.readFileSync('schemas/common.schema.json', 'utf8')));
+ajv.addSchema(read('schemas/common.schema.json'));
 const refs = {};
 for (const [name, file] of Object.entries(schemas)) {
-  const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const schema = read(file);
   ajv.addSchema(schema);
   refs[name] = schema.$id;
 }

@@ -12,7 +12,7 @@ export interface SchemaError {
 
 export function validateSchema(data: unknown): SchemaError[] {
   if (validatePolicy(data)) return [];
-  const errors = (validatePolicy.errors ?? []).map(describe);
+  const errors = (validatePolicy.errors ?? []).map((e) => describe(e, data));
   const seen = new Set<string>();
   return errors.filter((e) => {
     const key = `${e.instancePath}|${e.unknownKey ?? ''}|${e.message}`;
@@ -22,7 +22,7 @@ export function validateSchema(data: unknown): SchemaError[] {
   });
 }
 
-function describe(e: ErrorObject): SchemaError {
+function describe(e: ErrorObject, data: unknown): SchemaError {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties':
@@ -36,10 +36,19 @@ function describe(e: ErrorObject): SchemaError {
     case 'required':
       return { instancePath: e.instancePath, message: `missing required key "${String(p.missingProperty)}"` };
     case 'pattern':
-      return { instancePath: e.instancePath, message: `"${String(e.data)}" is not valid here (must match ${String(p.pattern)})` };
+      return { instancePath: e.instancePath, message: `"${String(valueAt(data, e.instancePath))}" is not valid here (must match ${String(p.pattern)})` };
     default:
       return { instancePath: e.instancePath, message: e.message ?? 'is invalid' };
   }
+}
+
+/** The value a JSON pointer (RFC 6901) names in `data`. */
+function valueAt(data: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], data);
 }
 
 function typeWord(type: string): string {
