@@ -456,7 +456,8 @@ function vmComparison(): void {
   let compared = 0;
   for (const kernel of kernels) {
     // Ratios only against a baseline of the same run: the daxplan timings' run.
-    const run = timings.filter((t) => t.kernel === kernel && t.tool === 'daxplan').map((t) => t.run).sort().pop();
+    // (A line without a run is from before runs were recorded: never the newest.)
+    const run = timings.filter((t) => t.kernel === kernel && t.tool === 'daxplan' && t.run !== undefined).map((t) => t.run).sort().pop();
     const ofRun = timings.filter((t) => t.kernel === kernel && t.run === run);
     const med = (tool: string, transition: string) => medianOf(ofRun, kernel, tool, transition);
     const node = med('node', 'start');
