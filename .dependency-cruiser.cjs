@@ -28,6 +28,13 @@ module.exports = {
       to: { dependencyTypes: ['core'], path: '^(node:)?(fs|child_process|worker_threads|net)$' },
     },
     {
+      name: 'lazy-builtins-stay-at-the-edges',
+      severity: 'error',
+      comment: 'src/model/builtin.ts loads node:child_process and node:net at first use, out of sight of plan-is-pure: only apply, cli and the digest may use it',
+      from: { pathNot: '^src/(apply|cli)/|^src/model/(digest|builtin)\\.ts$' },
+      to: { path: '^src/model/builtin\\.ts$' },
+    },
+    {
       name: 'commands-never-import-commands',
       severity: 'error',
       comment: 'what two commands share lives in src/cli, not in one of them',

@@ -57,6 +57,9 @@ esac
 HARDENED="daxplan.service daxplan-apply@.service daxplan-watch.service"
 UNITS="daxplan.service daxplan-apply@.service daxplan-kernel-defaults.service daxplan-watch.service daxplan-memory.target"
 
+# What earlier versions installed and this one does not: removed on install and uninstall.
+OBSOLETE="daxplan.mjs"
+
 # Every file this installs, as "MODE SOURCE TARGET" (TARGET without DESTDIR);
 # the units and the program's entry point are written, not copied.
 manifest() {
@@ -71,6 +74,7 @@ manifest() {
 
 if [ "${1:-}" = --uninstall ]; then
 	manifest | while read -r _mode _src target; do rm -f "$DESTDIR$target"; done
+	for old in $OBSOLETE; do rm -f "$DESTDIR$LIBDIR/$old"; done
 	for unit in $UNITS; do rm -f "$DESTDIR$SYSTEMDUNITDIR/$unit"; done
 	for unit in $HARDENED; do rmdir "$DESTDIR$SYSTEMDUNITDIR/$unit.d" 2>/dev/null || true; done
 	rm -f "$DESTDIR$BINDIR/daxplan"
@@ -85,6 +89,7 @@ for built in dist/daxplan.cjs dist/man/daxplan.8 dist/man/daxplan.yaml.5 dist/co
 done
 
 manifest | while read -r mode src target; do install -D -m "$mode" "$src" "$DESTDIR$target"; done
+for old in $OBSOLETE; do rm -f "$DESTDIR$LIBDIR/$old"; done
 # The units name the installed program; nothing else in them changes.
 for unit in $UNITS; do
 	install -d -m 0755 "$DESTDIR$SYSTEMDUNITDIR"

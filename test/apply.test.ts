@@ -72,7 +72,7 @@ matrix.run();
 
 const rereads = suite('apply: the reads between steps');
 
-rereads("after the checkpoint, a device's re-reads take its driver, state file and blocks, not its identity or the kernel's settings again", () => {
+rereads("after the checkpoint, a device's re-reads take its driver, state file, blocks and extent, not its node, UUID or the kernel's settings again", () => {
   for (const backend of BACKENDS) {
     const root = host({ ...backend.spec, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] });
     const kernel = new SimulatedKernel(root, backend.sim);
@@ -90,7 +90,7 @@ rereads("after the checkpoint, a device's re-reads take its driver, state file a
     };
     assert.is(new Applier(kernel, observed.kernel, { timings }).apply(change).result, 'applied', backend.name);
     const [checkpoint, ...later] = phases;
-    const identity = /\/(uuid|size|target_node|start|end|resource|nodelist|block_size_bytes|auto_online_blocks)$/;
+    const identity = /\/(uuid|target_node|nodelist|block_size_bytes|auto_online_blocks)$/;
     assert.ok(checkpoint.some((f) => identity.test(f)), `${backend.name}: the checkpoint is a whole read`);
     assert.ok(later.length >= change.steps.length, `${backend.name}: a read after each step`);
     for (const files of later) {
@@ -168,6 +168,20 @@ for (const stateFile of [false, true]) {
     assert.ok(after[0].blocks.every((b) => b.state === 'online' && b.zone === 'Movable'));
   });
 }
+
+faults('a device resized under daxplan between two steps: no further write, reported, nothing rolled back onto the new extent', () => {
+  const root = host({ autoOnline: 'offline', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] });
+  const { outcomes, kernel } = converge(root, 'online_movable', {}, {
+    afterWrite: (k, file) => {
+      if (file.endsWith('device_dax/unbind')) fs.writeFileSync(path.join(root, k.deviceDir('dax0.0'), 'mapping0/end'), '0x2fffffff\n');
+    },
+  });
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'dax0.0 changed under daxplan: its size or ranges are now');
+  assert.match(o.message!, 'ROLLBACK INCOMPLETE');
+  assert.equal(kernel.log.map((l) => l.file.replace(/^.*\//, '')), ['unbind'], 'nothing written after the change');
+});
 
 faults('a failed bind still puts auto_online_blocks back', () => {
   const root = host({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }] });

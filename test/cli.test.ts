@@ -230,7 +230,7 @@ for (const [how, text] of [
   assert.match(simBin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+online_movable/);
 });
 
-apply('a crash while auto_online_blocks is overridden for a bind: the next run puts the default back first', () => {
+apply('a crash while auto_online_blocks is overridden for a bind: the next run puts the default back first, even after a run that died before it could', () => {
   const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] }, { crashBeforeWrite: 4 });
   const policy = policyFile(FAR_MOVABLE);
   // writes: unbind device_dax, auto_online_blocks=online_movable, kmem new_id, then (killed) auto_online_blocks=online
@@ -238,6 +238,11 @@ apply('a crash while auto_online_blocks is overridden for a bind: the next run p
   fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
   const auto = () => fs.readFileSync(path.join(root, 'devices/system/memory/auto_online_blocks'), 'utf8').trim();
   assert.is(auto(), 'online_movable', 'the crash left the override in place');
+  // The next run dies too, before it could put the default back: the lock must still ask for it.
+  fs.writeFileSync(path.join(root, SIM_CONFIG), JSON.stringify({ crashBeforeWrite: 1 }));
+  assert.is(simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']).signal, 'SIGKILL');
+  fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
+  assert.is(auto(), 'online_movable');
   const again = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
   assert.is(again.status, 0, again.stderr);
   assert.match(again.stderr, 'a previous run died while auto_online_blocks was overridden for binding dax0.0: putting it back to online: applied');
@@ -266,7 +271,7 @@ apply('concurrent runs serialise on the lock: exit 75 naming the holder, or wait
   assert.match(stderr, 'waiting up to 20s for the lock held by pid');
 });
 
-apply('the lock file: a record while held, each written over the last (never an empty file between two), empty once released', async () => {
+apply('the lock file: a record while held, each written over the last and cut to its length, empty once released', async () => {
   const lockFile = path.join(tempDir(), 'lock');
   const lock = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'udev' });
   const record = () => fs.readFileSync(lockFile, 'utf8');

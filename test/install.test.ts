@@ -84,6 +84,18 @@ install('the default PREFIX is /usr/local; DAXPLAN_NODE= makes daxplan a wrapper
   assert.equal(listing(dest), []);
 });
 
+install('an upgrade from the ES module build removes its daxplan.mjs, and so does uninstall', () => {
+  const dest = tempDir();
+  const old = path.join(dest, 'usr/local/lib/daxplan/daxplan.mjs');
+  fs.mkdirSync(path.dirname(old), { recursive: true });
+  fs.writeFileSync(old, '// the ES module build\n');
+  assert.is(sh('make', ['-s', 'install', `DESTDIR=${dest}`]).status, 0);
+  assert.not.ok(fs.existsSync(old), 'install left the old program behind');
+  fs.writeFileSync(old, '// left over\n');
+  assert.is(sh('make', ['-s', 'uninstall', `DESTDIR=${dest}`]).status, 0);
+  assert.equal(listing(dest), []);
+});
+
 install('refuses relative or odd directories before writing anything', () => {
   const dest = tempDir();
   for (const env of [{ PREFIX: 'usr' }, { BINDIR: '/usr/bin;rm' }, { DAXPLAN_NODE: 'node' }, { SYSTEMDUNITDIR: '/lib/systemd/sys tem' }]) {

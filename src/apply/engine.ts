@@ -66,7 +66,7 @@ export class Applier {
     this.runner = new StepRunner(sysfs, events.override);
   }
 
-  /** The device read whole: its identity too (the checkpoint, compared with what was planned). */
+  /** The device read whole, its identity too: the checkpoint before its first step. */
   private fresh(name: string): ObservedDevice | undefined {
     return timed(this.events.timings, `reread:${name}`, () => observe(this.sysfs, [name]).devices[0]);
   }
@@ -150,7 +150,9 @@ export class Applier {
   private rollback(checkpoint: ObservedDevice, reason: string): Partial<Outcome> {
     const problems: string[] = [];
     const current = this.again(checkpoint);
-    if (current && !sameMemory(current, checkpoint)) {
+    // A device that cannot be read whole, or is no longer the device checkpointed, is left alone.
+    if (current?.problems.length) problems.push(...current.problems);
+    else if (current && !sameMemory(current, checkpoint)) {
       if (checkpoint.state === 'mixed') this.restoreBlocks(checkpoint, current, problems);
       else this.restoreState(checkpoint.state, current, methodFor(current, this.kernel), problems);
     }

@@ -33,6 +33,8 @@ export interface Lock {
   interrupted: Holder | undefined;
   /** Records the device being moved (or none), for whoever finds the lock next. */
   record(moving: Holder['moving']): void;
+  /** The auto_online_blocks value `interrupted` asked to put back is back: the record stops asking. */
+  restored(): void;
   release(): Promise<void>;
 }
 
@@ -46,9 +48,10 @@ export async function acquireLock(
 ): Promise<Lock> {
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const fd = openTrusted(file, VETTING);
+  let socket: net.Server | undefined;
   try {
     const name = lockName(fd);
-    let socket = await tryHold(file, name);
+    socket = await tryHold(file, name);
     if (!socket && options.timeoutSeconds > 0) {
       options.onWait?.(describeHolder(readRecord(fd)));
       const deadline = Date.now() + options.timeoutSeconds * 1000;
@@ -63,24 +66,41 @@ export async function acquireLock(
       );
     const interrupted = readRecord(fd);
     const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
-    writeRecord(fd, JSON.stringify(holder) + '\n');
+    // A restore the dead holder asked for stays on record until it is done, should this run die too.
+    let owed = interrupted?.moving?.restoreAutoOnline ? interrupted.moving : undefined;
+    const write = (moving: Holder['moving']) => {
+      const recorded = moving ?? owed;
+      writeRecord(fd, JSON.stringify({ ...holder, ...(recorded ? { moving: recorded } : {}) }) + '\n');
+    };
+    write(undefined);
     const held = socket;
+    let released = false;
     return {
       file,
       interrupted,
-      record(moving) {
-        writeRecord(fd, JSON.stringify({ ...holder, ...(moving ? { moving } : {}) }) + '\n');
+      record: write,
+      restored() {
+        owed = undefined;
+        write(undefined);
       },
       async release() {
+        if (released) return;
+        released = true;
         try {
-          writeRecord(fd, '');
+          // Empty: released cleanly. A restore still owed stays on record for the next run.
+          if (owed) write(undefined);
+          else writeRecord(fd, '');
         } finally {
-          closeSync(fd);
-          await new Promise((resolve) => held.close(resolve));
+          try {
+            closeSync(fd);
+          } finally {
+            await new Promise((resolve) => held.close(resolve));
+          }
         }
       },
     };
   } catch (err) {
+    socket?.close();
     closeSync(fd);
     throw err;
   }
@@ -92,16 +112,18 @@ function lockName(fd: number): string {
   return `\0daxplan-lock/${dev}:${ino}`;
 }
 
-/** The holder the open lock file records (see parseHolder). */
+/** The holder the open lock file records (see parseHolder); none when the file is larger than a record may be, as for readHolder. */
 function readRecord(fd: number): Holder | undefined {
-  const buffer = Buffer.alloc(MAX_HOLDER_BYTES);
-  return parseHolder(buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0)));
+  const buffer = Buffer.alloc(MAX_HOLDER_BYTES + 1);
+  const length = readSync(fd, buffer, 0, buffer.length, 0);
+  return length > MAX_HOLDER_BYTES ? undefined : parseHolder(buffer.toString('utf8', 0, length));
 }
 
 /** Writes a record over the last one, then cuts the file to it: a run killed in between leaves the new record first. */
 function writeRecord(fd: number, text: string): void {
-  writeSync(fd, text, 0);
-  ftruncateSync(fd, Buffer.byteLength(text));
+  const bytes = Buffer.from(text);
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, done);
+  ftruncateSync(fd, bytes.length);
 }
 
 /** The socket holding the lock, or undefined when another process holds it. */

@@ -67,7 +67,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     }));
   lockTaken?.();
   try {
-    if (lock) restoreOverride(sysfs, lock, log);
+    const restoreFailed = lock ? !restoreOverride(sysfs, lock, log) : false;
     const only = 'saved' in target ? savedDevices(target.saved) : options.only;
     const observed = timed(timings, 'observe', () => observe(sysfs, only));
     const current: Plan = timed(timings, 'plan', () =>
@@ -112,19 +112,26 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       return outcome;
     });
     for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
-    const clean = outcomes.every((o) => o.result === 'applied') && !unset && current.summary.blocked === 0;
+    const clean = outcomes.every((o) => o.result === 'applied') && !unset && !restoreFailed && current.summary.blocked === 0;
     return { report, outcomes, settings, approved: true, clean };
   } finally {
     await lock?.release();
   }
 }
 
-/** A run that died while auto_online_blocks was overridden for a bind left the host's default changed: put it back first. */
-function restoreOverride(sysfs: Sysfs, lock: Lock, log: (line: string) => void): void {
+/**
+ * A run that died while auto_online_blocks was overridden for a bind left the
+ * host's default changed: put it back first. False when that failed: the lock
+ * keeps asking for it, for the next run.
+ */
+function restoreOverride(sysfs: Sysfs, lock: Lock, log: (line: string) => void): boolean {
   const restore = lock.interrupted?.moving?.restoreAutoOnline;
-  if (!restore) return;
+  if (!restore) return true;
   const outcome = applySetting(sysfs, 'auto_online_blocks', restore);
   log(`a previous run died while auto_online_blocks was overridden for binding ${lock.interrupted!.moving!.device}: putting it back to ${restore}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`);
+  if (outcome.result === 'failed') return false;
+  lock.restored();
+  return true;
 }
 
 function skipped(change: Change, message: string): Outcome {

@@ -117,9 +117,8 @@ export function stateFileSupport(devices: ObservedDevice[]): StateFileSupport {
 function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): ObservedDevice {
   const problems: string[] = [];
   const dir = deviceDir(sysfs, name, problems);
-  const size = parseBig(guarded(problems, () => sysfs.read(`${dir}/size`), undefined), 10, `${name}/size`, problems) ?? 0n;
+  const { size, ranges } = observeExtent(sysfs, dir, name, problems);
   const targetNode = parseNode(guarded(problems, () => sysfs.read(`${dir}/target_node`), undefined), `${name}/target_node`, problems);
-  const ranges = guarded(problems, () => readRanges(sysfs, dir, name, size, problems), []);
   const { uuid, source } = guarded(problems, () => identity(sysfs, dir), { uuid: undefined, source: 'unknown' as DeviceSource });
   const cxl = source === 'cxl' ? guarded(problems, () => readCxlIdentity(sysfs, dir, problems), undefined) : undefined;
   const identified = { name, size, ranges, targetNode, tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode], uuid, source, cxl };
@@ -127,15 +126,31 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
 }
 
 /**
- * `device` read again for what steps change (its driver, state file and
- * blocks), or undefined when it is gone. Its identity (size, ranges, node,
- * UUID, CXL chain) is as `device` has it: for the reads between one device's
- * steps, which only tell where its memory is now. A third of a whole read.
+ * `device`, read whole before, read again for the reads between its steps:
+ * where its memory is (driver, state file, blocks) and its extent (size and
+ * ranges), which must not have changed (else a problem says so, and nothing
+ * is written to it); not its node, UUID, CXL chain or the kernel's settings
+ * again. Undefined when the device is gone. About half of a whole read.
  */
 export function reobserve(sysfs: Sysfs, device: ObservedDevice, kernel: KernelFacts): ObservedDevice | undefined {
-  if (!sysfs.exists(`${DAX_DEVICES}/${device.name}`)) return undefined;
   const problems: string[] = [];
-  return { ...device, ...observeMemory(sysfs, deviceDir(sysfs, device.name, problems), device, kernel, problems) };
+  const present = guarded(problems, () => sysfs.list(DAX_DEVICES).includes(device.name), true);
+  if (!present) return undefined;
+  const dir = deviceDir(sysfs, device.name, problems);
+  const extent = observeExtent(sysfs, dir, device.name, problems);
+  const moved = extent.size !== device.size || rangesText(extent.ranges) !== rangesText(device.ranges);
+  if (moved) problems.push(`${device.name} changed under daxplan: its size or ranges are now ${rangesText(extent.ranges)} (were ${rangesText(device.ranges)})`);
+  return { ...device, ...extent, ...observeMemory(sysfs, dir, { name: device.name, ...extent }, kernel, problems) };
+}
+
+/** A device's size and physical ranges. */
+function observeExtent(sysfs: Sysfs, dir: string, name: string, problems: string[]): Pick<ObservedDevice, 'size' | 'ranges'> {
+  const size = parseBig(guarded(problems, () => sysfs.read(`${dir}/size`), undefined), 10, `${name}/size`, problems) ?? 0n;
+  return { size, ranges: guarded(problems, () => readRanges(sysfs, dir, name, size, problems), []) };
+}
+
+function rangesText(ranges: Range[]): string {
+  return ranges.map((r) => `0x${r.start.toString(16)}-0x${r.end.toString(16)}`).join(',') || 'none';
 }
 
 /** The device's directory: where its bus link points (or the link itself when it cannot be resolved). */
