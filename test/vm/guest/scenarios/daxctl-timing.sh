@@ -2,7 +2,7 @@
 # daxctl-timing: wall time of daxctl's transitions, for comparison with
 # daxplan's apply time on the same kernel (daxplan-timing):
 #   TIMING daxctl online_movable <ms> <zone> [auto_online_blocks=offline]
-#                                          devdax -> system RAM in ZONE_MOVABLE (dax0.0, three rounds)
+#                                          devdax -> system RAM in ZONE_MOVABLE (dax0.0, five rounds)
 #   TIMING daxctl offline-memory <ms>      offline all its blocks (ZONE_MOVABLE)
 #   TIMING daxctl devdax <ms>              system RAM (offline) -> devdax
 #   TIMING daxctl online <ms> <zone>       devdax -> system RAM in ZONE_NORMAL
@@ -49,7 +49,7 @@ if [ "$auto" != offline ]; then
 	echo offline >$MEM/auto_online_blocks
 	extra=auto_online_blocks=offline
 fi
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
 	echo "round $round"
 	timed online_movable $dev daxctl reconfigure-device -m system-ram $dev || fail "daxctl reconfigure-device -m system-ram failed"
 	blocks_are $dev online Movable || fail "daxctl did not online $dev movable"

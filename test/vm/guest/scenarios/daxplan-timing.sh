@@ -2,7 +2,7 @@
 # daxplan-timing: wall time of `daxplan apply` for the transitions the
 # daxctl-timing scenario measures, on the same devices and kernel, under the
 # kernel's own auto_online_blocks:
-#   TIMING daxplan online_movable <ms> <zone> <method>  devdax -> ZONE_MOVABLE, whole command (dax0.0, three rounds)
+#   TIMING daxplan online_movable <ms> <zone> <method>  devdax -> ZONE_MOVABLE, whole command (dax0.0, five rounds)
 #   TIMING daxplan devdax <ms> <method>                 ZONE_MOVABLE -> devdax (unplug + rebind), whole command
 #   TIMING daxplan online <ms> <zone> <method>          devdax -> ZONE_NORMAL (dax1.0, dax2.0, dax3.0, once each)
 #   TIMING daxplan-steps <transition> <ms>              the same, daxplan's device work alone (elapsed_ms)
@@ -33,7 +33,7 @@ timed() { # TRANSITION DEV STATE
 	return $rc
 }
 
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
 	echo "round $round"
 	t0=$(now_ms)
 	node -e 0
