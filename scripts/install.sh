@@ -74,7 +74,8 @@ manifest() {
 
 if [ "${1:-}" = --uninstall ]; then
 	manifest | while read -r _mode _src target; do rm -f "$DESTDIR$target"; done
-	for old in $OBSOLETE; do rm -f "$DESTDIR$LIBDIR/$old"; done
+	# The code cache too: manifest lists it only when this checkout has one built.
+	for old in $OBSOLETE daxplan.cache; do rm -f "$DESTDIR$LIBDIR/$old"; done
 	for unit in $UNITS; do rm -f "$DESTDIR$SYSTEMDUNITDIR/$unit"; done
 	for unit in $HARDENED; do rmdir "$DESTDIR$SYSTEMDUNITDIR/$unit.d" 2>/dev/null || true; done
 	rm -f "$DESTDIR$BINDIR/daxplan"

@@ -245,7 +245,7 @@ apply('a crash while auto_online_blocks is overridden for a bind: the next run p
   assert.is(auto(), 'online_movable');
   const again = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-timeout', '0']);
   assert.is(again.status, 0, again.stderr);
-  assert.match(again.stderr, 'a previous run died while auto_online_blocks was overridden for binding dax0.0: putting it back to online: applied');
+  assert.match(again.stderr, 'a previous run left auto_online_blocks overridden for binding dax0.0: putting it back to online: applied');
   assert.is(auto(), 'online');
   assert.match(again.stdout, 'No changes. Memory matches policy.');
 });
@@ -291,6 +291,25 @@ apply('the lock file: a record while held, each written over the last and cut to
   } finally {
     await after.release();
   }
+});
+
+apply('what a run owes auto_online_blocks stays on the lock record through its own moves and its release, and is not taken for a crash', async () => {
+  const lockFile = path.join(tempDir(), 'lock');
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: 999999999, trigger: 'udev', started: 'then', moving: { device: 'dax0.0', from: 'devdax', to: 'online_movable', restoreAutoOnline: 'offline' } }) + '\n');
+  const record = () => JSON.parse(fs.readFileSync(lockFile, 'utf8'));
+  const owed = { device: 'dax0.0', restoreAutoOnline: 'offline' };
+  const second = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'boot' });
+  assert.equal(second.owed, owed, 'a bind the dead holder was in owes its override back');
+  second.record({ device: 'dax1.0', from: 'devdax', to: 'online' });
+  assert.equal(record().owed, owed, 'moving another device keeps the debt on record');
+  await second.release();
+  assert.equal(record(), { pid: process.pid, trigger: 'boot', started: record().started, owed }, 'released: the debt alone, no device moving');
+  const third = await acquireLock(lockFile, { timeoutSeconds: 0, trigger: 'manual' });
+  assert.is(third.interrupted?.moving, undefined, 'a clean release with a debt is no interrupted run');
+  assert.equal(third.owed, owed);
+  third.owe(undefined);
+  await third.release();
+  assert.is(fs.readFileSync(lockFile, 'utf8'), '');
 });
 
 apply('--timings tells where the time went: one `timing PHASE MS` line per phase, each step and re-read', async () => {

@@ -26,6 +26,11 @@ zoneinfo('text that is not zoneinfo, or counts no kernel memory, gives no totals
   assert.equal(parseZoneinfo('Node 0, zone   Normal\n        present  5\nNode 1, zone  Normal\n        present  7\nNode 1, zone   Device\n        present  9\n'), { kernel: 12n, movable: 0n });
 });
 
+zoneinfo('CMA pages count as movable memory (they hold movable allocations only), not as kernel memory', () => {
+  const text = 'Node 0, zone   Normal\n  pages free     1\n        present  100\n        managed  90\n        cma      30\n      nr_free_cma  20\nNode 0, zone  Movable\n        present  50\n        cma      0\n';
+  assert.equal(parseZoneinfo(text), { kernel: 70n, movable: 80n });
+});
+
 zoneinfo('the page size from an auxiliary vector: 64-bit little-endian as captured, 32-bit big-endian, none, nonsense', () => {
   assert.is(pageSizeFromAuxv(fs.readFileSync(path.join(PROC, 'x86_64.auxv')), 8, true), 4096);
   const vector = (pairs: [number, number][]) => {

@@ -140,8 +140,8 @@ export class Applier {
       }
       if (!device) continue;
       const drift = method === 'state' ? stateDrift(device) : undefined;
-      if (satisfies(device.state, to) && !drift && !device.blocks.some((b) => b.state === 'going-offline')) return { ok: true, device };
-      why = drift ? `${device.state} (${drift})` : describe(device);
+      if (satisfies(device.state, to) && !drift && !device.problems.length && !device.blocks.some((b) => b.state === 'going-offline')) return { ok: true, device };
+      why = drift ? `${device.state} (${drift})` : device.problems.length ? `${describe(device)}: ${device.problems.join('; ')}` : describe(device);
     }
     return { ok: false, why };
   }
@@ -161,7 +161,7 @@ export class Applier {
     const restored = final !== undefined && sameMemory(final, checkpoint);
     const where = final ? describe(final) : 'gone';
     const outcome = restored
-      ? `rolled back: ${checkpoint.name} is ${where} as before`
+      ? `rolled back: ${checkpoint.name} is ${where} as before${problems.length ? ` (${problems.join('; ')})` : ''}`
       : `ROLLBACK INCOMPLETE: ${checkpoint.name} was ${describe(checkpoint)} and is now ${where}${problems.length ? ` (${problems.join('; ')})` : ''}`;
     return { message: `${reason}; ${outcome}`, restored, final };
   }
@@ -172,6 +172,7 @@ export class Applier {
     let device: ObservedDevice | undefined = start;
     for (const planned of steps) {
       if (!device) return void problems.push('device disappeared');
+      if (device.problems.length) return void problems.push(...device.problems);
       try {
         this.runner.run(planned.step, device);
       } catch (err) {

@@ -14,7 +14,7 @@ import type * as net from 'node:net';
 import { dirname } from 'node:path';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
 import { openTrusted } from '../host/trust.js';
-import { describeHolder, MAX_HOLDER_BYTES, parseHolder, type Holder } from '../host/lock-record.js';
+import { describeHolder, MAX_HOLDER_BYTES, owedBy, parseHolder, type Holder, type Owed } from '../host/lock-record.js';
 import { builtin } from '../model/builtin.js';
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
@@ -33,8 +33,10 @@ export interface Lock {
   interrupted: Holder | undefined;
   /** Records the device being moved (or none), for whoever finds the lock next. */
   record(moving: Holder['moving']): void;
-  /** The auto_online_blocks value `interrupted` asked to put back is back: the record stops asking. */
-  restored(): void;
+  /** The auto_online_blocks value owed to the host (Holder.owed): from the record found, or set by this run. */
+  readonly owed: Owed | undefined;
+  /** Sets (a bind's override could not be put back) or clears (it is back) what is owed; every record carries it until it is cleared. */
+  owe(owed: Owed | undefined): void;
   release(): Promise<void>;
 }
 
@@ -66,29 +68,34 @@ export async function acquireLock(
       );
     const interrupted = readRecord(fd);
     const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
-    // A restore the dead holder asked for stays on record until it is done, should this run die too.
-    let owed = interrupted?.moving?.restoreAutoOnline ? interrupted.moving : undefined;
-    const write = (moving: Holder['moving']) => {
-      const recorded = moving ?? owed;
-      writeRecord(fd, JSON.stringify({ ...holder, ...(recorded ? { moving: recorded } : {}) }) + '\n');
-    };
-    write(undefined);
+    // What is owed stays on record, whatever this run moves, until a run has put it back.
+    let owed = owedBy(interrupted);
+    let moving: Holder['moving'];
+    const write = () => writeRecord(fd, JSON.stringify({ ...holder, ...(moving ? { moving } : {}), ...(owed ? { owed } : {}) }) + '\n');
+    write();
     const held = socket;
     let released = false;
     return {
       file,
       interrupted,
-      record: write,
-      restored() {
-        owed = undefined;
-        write(undefined);
+      get owed() {
+        return owed;
+      },
+      record(now) {
+        moving = now;
+        write();
+      },
+      owe(debt) {
+        owed = debt;
+        write();
       },
       async release() {
         if (released) return;
         released = true;
         try {
-          // Empty: released cleanly. A restore still owed stays on record for the next run.
-          if (owed) write(undefined);
+          // Empty: released cleanly, nothing owed. A debt stays on record, with no device moving.
+          moving = undefined;
+          if (owed) write();
           else writeRecord(fd, '');
         } finally {
           try {

@@ -97,10 +97,11 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     // What the lock says this run is doing, for whoever finds it should this run die.
     const record = (change: Change | undefined, restoreAutoOnline?: AutoOnline) =>
       lock.record(change && { device: change.device.name, from: change.device.state, to: change.to, ...(restoreAutoOnline ? { restoreAutoOnline } : {}) });
+    // The override of a bind in progress: should this run die meanwhile, the next one puts it back.
+    let override: { restore: AutoOnline } | undefined;
     const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), {
       step: options.step,
-      // Should this run die while auto_online_blocks is overridden for a bind, the next one puts it back.
-      override: (override) => record(moving, override?.restore),
+      override: (now) => record(moving, (override = now)?.restore),
       timings,
     });
     const outcomes = changes(current).map((change) => {
@@ -108,6 +109,9 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       if (options.stopping?.()) return skipped(change, 'daxplan was asked to stop before this device; nothing written');
       record((moving = change));
       const outcome = applier.apply(change);
+      // An override the bind could not put back is owed to the host until a run does.
+      if (override) lock.owe({ device: change.device.name, restoreAutoOnline: override.restore });
+      override = undefined;
       record((moving = undefined));
       return outcome;
     });
@@ -120,17 +124,19 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
 }
 
 /**
- * A run that died while auto_online_blocks was overridden for a bind left the
- * host's default changed: put it back first. False when that failed: the lock
- * keeps asking for it, for the next run.
+ * A run that overrode auto_online_blocks for a bind and could not put it back
+ * (it died, or the write failed) left the host's default changed: put it back
+ * first. False when that failed: the lock keeps asking, for the next run.
  */
 function restoreOverride(sysfs: Sysfs, lock: Lock, log: (line: string) => void): boolean {
-  const restore = lock.interrupted?.moving?.restoreAutoOnline;
-  if (!restore) return true;
-  const outcome = applySetting(sysfs, 'auto_online_blocks', restore);
-  log(`a previous run died while auto_online_blocks was overridden for binding ${lock.interrupted!.moving!.device}: putting it back to ${restore}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`);
+  const owed = lock.owed;
+  if (!owed) return true;
+  const outcome = applySetting(sysfs, 'auto_online_blocks', owed.restoreAutoOnline);
+  log(
+    `a previous run left auto_online_blocks overridden for binding ${owed.device}: putting it back to ${owed.restoreAutoOnline}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`,
+  );
   if (outcome.result === 'failed') return false;
-  lock.restored();
+  lock.owe(undefined);
   return true;
 }
 

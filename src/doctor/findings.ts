@@ -250,15 +250,31 @@ function lockFindings({ lock }: DoctorInput): Finding[] {
         fix: "Wait for it: apply waits for the lock (--lock-timeout), and 'daxplan status' shows where each device is.",
       },
     ];
-  return [
-    {
-      id: 'daxplan.killed',
-      severity: 'info',
-      evidence: lock.file,
-      message: `the last daxplan run, ${who}, ended without releasing the lock: it was killed`,
-      fix: "Check 'daxplan status' for devices it left between states; the next apply finishes them.",
-    },
-  ];
+  const owed = lock.holder.owed;
+  // A record naming only a debt was released so: the run ended, it was not killed.
+  const killed: Finding[] = moving || !owed
+    ? [
+        {
+          id: 'daxplan.killed',
+          severity: 'info',
+          evidence: lock.file,
+          message: `the last daxplan run, ${who}, ended without releasing the lock: it was killed`,
+          fix: "Check 'daxplan status' for devices it left between states; the next apply finishes them.",
+        },
+      ]
+    : [];
+  const debt: Finding[] = owed
+    ? [
+        {
+          id: 'daxplan.auto-online-owed',
+          severity: 'warning',
+          evidence: lock.file,
+          message: `auto_online_blocks was overridden to bind ${owed.device} and not put back to ${owed.restoreAutoOnline}: the kernel's default for new memory is not what it was`,
+          fix: `Run 'daxplan apply': it puts auto_online_blocks back to ${owed.restoreAutoOnline} before anything else.`,
+        },
+      ]
+    : [];
+  return [...killed, ...debt];
 }
 
 function mixedFindings({ observed, lock }: DoctorInput): Finding[] {

@@ -11,6 +11,13 @@ export interface Holder {
   started: string;
   /** The device the holder is moving right now, if any, and the auto_online_blocks value to put back should it die mid-bind. */
   moving?: { device: string; from: string; to: string; restoreAutoOnline?: AutoOnline };
+  /** An auto_online_blocks value a run overrode to bind `device` and could not put back (it died, or the write failed): whoever holds the lock next puts it back. */
+  owed?: Owed;
+}
+
+export interface Owed {
+  device: string;
+  restoreAutoOnline: AutoOnline;
 }
 
 export const MAX_HOLDER_BYTES = 4096;
@@ -41,15 +48,30 @@ export function parseHolder(content: string): Holder | undefined {
   }
   if (data === null || typeof data !== 'object' || !Number.isSafeInteger(data.pid) || (data.pid as number) <= 0) return undefined;
   const moving = data.moving as Partial<Record<keyof NonNullable<Holder['moving']>, unknown>> | undefined;
-  const restore = moving?.restoreAutoOnline;
+  const restore = autoOnline(moving?.restoreAutoOnline);
+  const owed = data.owed as Partial<Record<keyof Owed, unknown>> | undefined;
+  const owedValue = autoOnline(owed?.restoreAutoOnline);
   return {
     pid: data.pid as number,
     trigger: text(data.trigger),
     started: text(data.started),
     ...(moving && typeof moving === 'object'
-      ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to), ...(typeof restore === 'string' && isAutoOnline(restore) ? { restoreAutoOnline: restore } : {}) } }
+      ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to), ...(restore ? { restoreAutoOnline: restore } : {}) } }
       : {}),
+    ...(owed && typeof owed === 'object' && owedValue ? { owed: { device: text(owed.device), restoreAutoOnline: owedValue } } : {}),
   };
+}
+
+/** A value auto_online_blocks can hold, or undefined: anything else is dropped, never written. */
+function autoOnline(value: unknown): AutoOnline | undefined {
+  return typeof value === 'string' && isAutoOnline(value) ? value : undefined;
+}
+
+/** What a lock record asks the next holder to put back: its own debt, or the override of a bind it died in. */
+export function owedBy(holder: Holder | undefined): Owed | undefined {
+  if (holder?.owed) return holder.owed;
+  const restore = holder?.moving?.restoreAutoOnline;
+  return restore ? { device: holder!.moving!.device, restoreAutoOnline: restore } : undefined;
 }
 
 function text(value: unknown): string {
