@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as assert from 'uvu/assert';
 import { observe } from '../src/host/observe.js';
+import { SysfsWriteError } from '../src/host/sysfs.js';
 import { parsePolicy, type Policy } from '../src/policy/parse.js';
 import { changes, plan } from '../src/plan/plan.js';
 import { satisfies } from '../src/plan/transitions.js';
@@ -10,7 +11,8 @@ import { Applier, type Outcome } from '../src/apply/engine.js';
 import { SimulatedKernel, type Faults, type SimConfig } from './sim/kernel.js';
 import type { DeviceShape, HostSpec } from './sim/tree.js';
 import { describeDevice, stateDrift, type AutoOnline, type DesiredState } from '../src/model/device.js';
-import { host } from './support/host.js';
+import { host, tempDir } from './support/host.js';
+import { converge as convergeUnderLock } from '../src/apply/run.js';
 
 function policyTo(state: DesiredState): Policy {
   const result = parsePolicy(`version: 1\nrules:\n  - name: all\n    match: { device: "*" }\n    state: ${state}\n`, 'policy.yaml');
@@ -181,6 +183,26 @@ faults('a device resized under daxplan between two steps: no further write, repo
   assert.match(o.message!, 'dax0.0 changed under daxplan: its size or ranges are now');
   assert.match(o.message!, 'ROLLBACK INCOMPLETE');
   assert.equal(kernel.log.map((l) => l.file.replace(/^.*\//, '')), ['unbind'], 'nothing written after the change');
+});
+
+faults('auto_online_blocks stuck: the value first owed stays owed, not the one this run found when its own bind could not put it back either', async () => {
+  const root = host({ autoOnline: 'online_movable', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
+  const lockFile = path.join(tempDir(), 'lock');
+  // A run that died binding dax9.0 left auto_online_blocks overridden; it was "online" before.
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: 999999999, trigger: 'udev', started: 'then', moving: { device: 'dax9.0', from: 'devdax', to: 'online_movable', restoreAutoOnline: 'online' } }) + '\n');
+  // The file takes only the bind's own value: any other write is refused (EBUSY) and leaves the value before it.
+  let held = 'online_movable';
+  const kernel = new SimulatedKernel(root, {}, {
+    afterWrite: (_kernel, file, value) => {
+      if (!file.endsWith('auto_online_blocks')) return;
+      if (value === 'online_kernel') return void (held = value);
+      fs.writeFileSync(path.join(root, file), held + '\n');
+      throw new SysfsWriteError(file, value, 'EBUSY');
+    },
+  });
+  const done = await convergeUnderLock({ sysfs: kernel, target: { policy: policyTo('online') }, lock: { file: lockFile, timeoutSeconds: 0, trigger: 'manual' } });
+  assert.is(done.clean, false);
+  assert.equal(JSON.parse(fs.readFileSync(lockFile, 'utf8')).owed, { device: 'dax9.0', restoreAutoOnline: 'online' });
 });
 
 faults('a failed bind still puts auto_online_blocks back', () => {

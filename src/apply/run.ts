@@ -109,8 +109,9 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       if (options.stopping?.()) return skipped(change, 'daxplan was asked to stop before this device; nothing written');
       record((moving = change));
       const outcome = applier.apply(change);
-      // An override the bind could not put back is owed to the host until a run does.
-      if (override) lock.owe({ device: change.device.name, restoreAutoOnline: override.restore });
+      // An override the bind could not put back is owed to the host until a run does. A debt
+      // still unpaid is older: the value this bind found was itself left by it.
+      if (override && !lock.owed) lock.owe({ device: change.device.name, restoreAutoOnline: override.restore });
       override = undefined;
       record((moving = undefined));
       return outcome;
