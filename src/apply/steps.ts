@@ -3,6 +3,7 @@ import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sy
 import { type AutoOnline, type Driver, ONLINE_WORD, type ObservedDevice, type StateWrite, ZONE_NAMES, type Zone, isAutoOnline } from '../model/device.js';
 import type { Arrival, Step } from '../model/steps.js';
 import { builtin } from '../model/builtin.js';
+import { applySetting } from './kernel.js';
 
 export class StepError extends Error {
   constructor(
@@ -64,7 +65,7 @@ export class StepRunner {
     } catch (err) {
       failure = err;
     }
-    const restored = this.sysfs.read(AUTO_ONLINE) === before || this.tryWrite(AUTO_ONLINE, before);
+    const restored = applySetting(this.sysfs, 'auto_online_blocks', before).result !== 'failed';
     this.onOverride(restored ? undefined : { restore: before });
     const why = failure === undefined ? '' : failure instanceof StepError ? failure.message : `binding ${name} to kmem with ${AUTO_ONLINE}=${arrive} failed: ${describe(failure)}`;
     if (!restored) throw new StepError(`could not put ${AUTO_ONLINE} back to ${before} after binding ${name}${why ? ` (${why})` : ''}`);
