@@ -149,8 +149,13 @@ function observeExtent(sysfs: Sysfs, dir: string, name: string, problems: string
   return { size, ranges: guarded(problems, () => readRanges(sysfs, dir, name, size, problems), []) };
 }
 
+/** "0x100000000-0x13fffffff": a range as problems name it. */
+function rangeText(range: Range): string {
+  return `0x${range.start.toString(16)}-0x${range.end.toString(16)}`;
+}
+
 function rangesText(ranges: Range[]): string {
-  return ranges.map((r) => `0x${r.start.toString(16)}-0x${r.end.toString(16)}`).join(',') || 'none';
+  return ranges.map(rangeText).join(',') || 'none';
 }
 
 /** The device's directory: where its bus link points (or the link itself when it cannot be resolved). */
@@ -210,7 +215,7 @@ function blockIndicesOf(ranges: Range[], blockSize: bigint | undefined, name: st
   const bounds: [number, number][] = [];
   for (const range of ranges) {
     if (range.end < range.start || range.end > MAX_ADDRESS) {
-      problems.push(`${name}: range 0x${range.start.toString(16)}-0x${range.end.toString(16)} is inverted or beyond 64-bit addresses`);
+      problems.push(`${name}: range ${rangeText(range)} is inverted or beyond 64-bit addresses`);
       return undefined;
     }
     const first = (range.start + blockSize - 1n) / blockSize;
