@@ -6,8 +6,7 @@ export function terminalIo(): Terminal | undefined {
   if (!builtin('node:tty').isatty(0)) return undefined;
   return {
     async ask(question) {
-      // Loaded on first use: most runs never ask.
-      const { createInterface } = await import('node:readline');
+      const { createInterface } = builtin('node:readline');
       // terminal: false: the terminal's own line editing and echo, no escape codes of readline's.
       const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
       return new Promise<string | undefined>((resolve) => {

@@ -10,6 +10,7 @@ interface LazyBuiltins {
   'node:crypto': typeof import('node:crypto');
   'node:child_process': typeof import('node:child_process');
   'node:net': typeof import('node:net');
+  'node:readline': typeof import('node:readline');
   'node:tty': typeof import('node:tty');
 }
 
