@@ -185,6 +185,19 @@ faults('a device resized under daxplan between two steps: no further write, repo
   assert.equal(kernel.log.map((l) => l.file.replace(/^.*\//, '')), ['unbind'], 'nothing written after the change');
 });
 
+faults('a device resized during its last step is not verified: reported failed, not applied', () => {
+  const root = host({ autoOnline: 'offline', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] });
+  const { outcomes } = converge(root, 'online_movable', {}, {
+    afterWrite: (k, file) => {
+      // Its size, not its ranges: the blocks read the same, only the extent check can tell.
+      if (file.includes('drivers/kmem/')) fs.writeFileSync(path.join(root, k.deviceDir('dax0.0'), 'size'), '1\n');
+    },
+  });
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'dax0.0 changed under daxplan');
+});
+
 faults('auto_online_blocks stuck: the value first owed stays owed, not the one this run found when its own bind could not put it back either', async () => {
   const root = host({ autoOnline: 'online_movable', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   const lockFile = path.join(tempDir(), 'lock');

@@ -71,9 +71,9 @@ export class Applier {
     return timed(this.events.timings, `reread:${name}`, () => observe(this.sysfs, [name]).devices[0]);
   }
 
-  /** Where the memory of a device read whole before is now (host/observe.ts reobserve). */
-  private again(device: ObservedDevice): ObservedDevice | undefined {
-    return timed(this.events.timings, `reread:${device.name}`, () => reobserve(this.sysfs, device, this.kernel));
+  /** Where the memory of a device is now, its extent checked against the checkpoint's (host/observe.ts reobserve). */
+  private again(checkpoint: ObservedDevice): ObservedDevice | undefined {
+    return timed(this.events.timings, `reread:${checkpoint.name}`, () => reobserve(this.sysfs, checkpoint, this.kernel));
   }
 
   apply(change: Change): Outcome {
@@ -121,7 +121,7 @@ export class Applier {
       current = after;
     }
     // The interface the device has now (binding kmem may have brought the state file).
-    const verified = timed(this.events.timings, `verify:${name}`, () => this.verify(current, change.to, methodFor(current, this.kernel)));
+    const verified = timed(this.events.timings, `verify:${name}`, () => this.verify(checkpoint, current, change.to, methodFor(current, this.kernel)));
     if (!verified.ok) {
       const message = `verification failed: ${name} is ${verified.why}, expected ${change.to}`;
       return done('failed', steps.length, this.rollback(checkpoint, message));
@@ -130,13 +130,13 @@ export class Applier {
   }
 
   /** The device is where it should be and settled: no block going offline, the state file agreeing with the blocks. */
-  private verify(first: ObservedDevice, to: DesiredState, method: Method): { ok: true; device: ObservedDevice } | { ok: false; why: string } {
+  private verify(checkpoint: ObservedDevice, first: ObservedDevice, to: DesiredState, method: Method): { ok: true; device: ObservedDevice } | { ok: false; why: string } {
     let device: ObservedDevice | undefined = first;
     let why = 'gone';
     for (let attempt = 1; attempt <= VERIFY_ATTEMPTS; attempt++) {
       if (attempt > 1) {
         sleep(VERIFY_DELAY_MS);
-        device = this.again(first);
+        device = this.again(checkpoint);
       }
       if (!device) continue;
       const drift = method === 'state' ? stateDrift(device) : undefined;
@@ -154,7 +154,7 @@ export class Applier {
     if (current?.problems.length) problems.push(...current.problems);
     else if (current && !sameMemory(current, checkpoint)) {
       if (checkpoint.state === 'mixed') this.restoreBlocks(checkpoint, current, problems);
-      else this.restoreState(checkpoint.state, current, methodFor(current, this.kernel), problems);
+      else this.restoreState(checkpoint, current, methodFor(current, this.kernel), problems);
     }
     const final = this.again(checkpoint);
     // Judged by the blocks read at the checkpoint: the same memory in the same zones.
@@ -166,7 +166,8 @@ export class Applier {
     return { message: `${reason}; ${outcome}`, restored, final };
   }
 
-  private restoreState(state: ObservedState, start: ObservedDevice, method: Method, problems: string[]): void {
+  private restoreState(checkpoint: ObservedDevice, start: ObservedDevice, method: Method, problems: string[]): void {
+    const state = checkpoint.state;
     const steps = findSteps(start, (s) => s === state, method);
     if (!steps) return void problems.push(`no way back from ${start.state} to ${state}`);
     let device: ObservedDevice | undefined = start;
@@ -178,7 +179,7 @@ export class Applier {
       } catch (err) {
         return void problems.push(`restoring: ${(err as Error).message}`);
       }
-      device = this.again(start);
+      device = this.again(checkpoint);
     }
   }
 
