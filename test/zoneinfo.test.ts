@@ -7,8 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pageSizeFromAuxv, parseZoneinfo } from '../src/host/zoneinfo.js';
-import { REPO } from './support/host.js';
+import { pageSizeFromAuxv, parseZoneinfo, readZoneTotals } from '../src/host/zoneinfo.js';
+import { REPO, tempDir } from './support/host.js';
 
 const PROC = path.join(REPO, 'test/fixtures/proc');
 const zoneinfo = suite('zoneinfo: the kernel-counted totals of the movable-ratio check');
@@ -42,6 +42,15 @@ zoneinfo('the page size from an auxiliary vector: 64-bit little-endian as captur
   assert.is(pageSizeFromAuxv(vector([[33, 1], [0, 0], [6, 4096]]), 4, false), undefined, 'nothing after AT_NULL');
   assert.is(pageSizeFromAuxv(vector([[6, 3000], [0, 0]]), 4, false), undefined);
   assert.is(pageSizeFromAuxv(Buffer.alloc(0), 8, true), undefined);
+});
+
+zoneinfo('a /proc that is not procfs is not asked (the blocks are counted instead), however real its files look', () => {
+  const fake = tempDir();
+  fs.copyFileSync(path.join(PROC, 'debian-7.3-qemu.zoneinfo'), path.join(fake, 'zoneinfo'));
+  fs.mkdirSync(path.join(fake, 'self'));
+  fs.copyFileSync(path.join(PROC, 'x86_64.auxv'), path.join(fake, 'self/auxv'));
+  assert.is(readZoneTotals(fake), undefined);
+  assert.ok(readZoneTotals('/proc'), 'this host\'s own /proc is procfs');
 });
 
 zoneinfo.run();
