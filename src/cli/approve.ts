@@ -5,7 +5,7 @@
 import type { Io, Terminal, Values } from './args.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import { converge, type ConvergeOptions } from '../apply/run.js';
-import { blockSignature } from '../model/device.js';
+import { identityJson, memoryJson } from '../model/identity.js';
 import { changes, settingChanges, type Plan } from '../plan/plan.js';
 
 export type Approval = { by: 'not-needed' } | { by: 'flag' } | { by: 'operator'; terminal: Terminal };
@@ -43,10 +43,10 @@ export async function askFirst(options: ConvergeOptions, terminal: Terminal, io:
   return { approve: async (report) => approvedShape(shown) === approvedShape(report.plan) };
 }
 
-/** What an approval covers: each change's device as it was (blocks included), its target and steps, and each kernel setting. */
+/** What an approval covers: each change's device as it was (its identity and its memory), its target and steps, and each kernel setting. */
 function approvedShape(plan: Plan): string {
   return JSON.stringify([
-    changes(plan).map((c) => [c.device.name, c.device.state, blockSignature(c.device), c.to, c.method, c.steps]),
+    changes(plan).map((c) => [identityJson(c.device), memoryJson(c.device), c.to, c.method, c.steps]),
     settingChanges(plan).map((s) => [s.setting, s.from, s.to]),
   ]);
 }
