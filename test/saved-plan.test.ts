@@ -21,9 +21,9 @@ function bootOf(root: string, bootId: string, release = '7.3.4+deb13-amd64'): vo
   fs.writeFileSync(path.join(proc, 'osrelease'), release + '\n');
 }
 
-async function save(root: string, policy: string, extra: string[] = []): Promise<string> {
+async function save(root: string, policy: string): Promise<string> {
   const file = path.join(tempDir(), 'plan.json');
-  const r = await run(['plan', '--sysfs-root', root, '-c', policyFile(policy), '--out', file, ...extra]);
+  const r = await run(['plan', '--sysfs-root', root, '-c', policyFile(policy), '--out', file]);
   assert.is(r.code, 0, r.stderr);
   return file;
 }
@@ -123,3 +123,43 @@ holes('3: the host binding is checked, and a plan made on a tree is bound to the
 });
 
 holes.run();
+
+const carried = suite('saved plan: what it carries reaches a terminal escaped, and binds where it was read');
+
+carried('show prints the recorded policy with its control characters escaped; a control character elsewhere is refused', async () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, {});
+  const saved = await save(root, FAR_MOVABLE.replace('rules:', '# \x1b[2J\x9b cleared\nrules:'));
+  const shown = await run(['show', saved]);
+  assert.is(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, '  | # \\x1b[2J\\x9b cleared');
+  assert.not.match(shown.stdout, /[\x1b\x9b]/);
+  forge(saved, (doc) => {
+    doc.actions[0].reason = 'matches node 1\x1b]0;owned\x07';
+  });
+  const refused = await run(['show', saved]);
+  assert.is(refused.code, 64);
+  assert.match(refused.stderr, '/actions/0/reason must match pattern');
+});
+
+carried('a plan saved from a snapshot is bound to the boot the snapshot recorded', async () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, {});
+  bootOf(root, 'b0000000-0000-4000-8000-000000000001');
+  const snap = await run(['snapshot', '--sysfs-root', root]);
+  assert.is(snap.code, 0, snap.stderr);
+  assert.equal(JSON.parse(snap.stdout).host, { boot_id: 'b0000000-0000-4000-8000-000000000001', kernel_release: '7.3.4+deb13-amd64' });
+  const state = path.join(tempDir(), 'host.json');
+  fs.writeFileSync(state, snap.stdout);
+  const saved = path.join(tempDir(), 'plan.json');
+  assert.is((await run(['plan', '--state', state, '-c', policyFile(FAR_MOVABLE), '--out', saved])).code, 0);
+  assert.is(JSON.parse(fs.readFileSync(saved, 'utf8')).host.source, 'snapshot');
+  bootOf(root, 'b0000000-0000-4000-8000-000000000002');
+  const rebooted = await run(['apply', saved, '--sysfs-root', root]);
+  assert.is(rebooted.code, 1);
+  assert.match(rebooted.stderr, 'the host rebooted');
+  bootOf(root, 'b0000000-0000-4000-8000-000000000001');
+  const applied = await run(['apply', saved, '--sysfs-root', root]);
+  assert.is(applied.code, 0, applied.stderr);
+  assert.match(applied.stdout, 'Apply: 1 applied');
+});
+
+carried.run();
