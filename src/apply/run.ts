@@ -76,8 +76,8 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const only = 'saved' in target ? savedDevices(target.saved) : options.only;
     const observed = timed(timings, 'observe', () => observe(sysfs, only));
     const current: Plan = timed(timings, 'plan', () => plan(policy, observed));
-    const boot = lock || 'saved' in target ? binding() : undefined;
-    if ('saved' in target) checkSaved(target.file, target.saved, observed, boot!, current);
+    const boot = binding();
+    if ('saved' in target) checkSaved(target.file, target.saved, observed, boot, current);
     const warnings: Warning[] = timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs, observed), policy));
     const lost = lock?.interrupted;
     if (lost?.moving) {
@@ -95,7 +95,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const pending = changes(current).length + settingChanges(current).length;
     if (pending && options.approve && !(await options.approve(report))) return { ...nothing, approved: false, clean: true };
     // Approved: a debt a bind left first, then the kernel settings (the device steps were planned for the kernel they leave).
-    const debts = { ledger: lock, bootId: boot!.bootId };
+    const debts = { ledger: lock, bootId: boot.bootId };
     const paid = payDebt(sysfs, debts, log);
     const planned = timed(timings, 'settings', () => settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to)));
     for (const s of planned) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
@@ -120,7 +120,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
   }
 }
 
-/** This machine's boot: for callers that look at /sys (tests and watch on trees pass the tree's). */
+/** This machine's boot, for callers that name none (watch, tests). */
 function thisMachine(): Binding {
   return { ...readProcFacts(), source: 'host' };
 }
