@@ -1,4 +1,4 @@
-// Executes one plan step against sysfs: with kernel.ts, the only code that writes.
+// Executes one plan step against sysfs: with kernel.ts and owed.ts, the only code that writes.
 import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { type Driver, ONLINE_WORD, type ObservedDevice, type StateWrite, ZONE_NAMES, type Zone } from '../model/device.js';
 import type { Arrival, Step } from '../model/steps.js';
@@ -18,7 +18,7 @@ export class StepError extends Error {
 export class StepRunner {
   constructor(
     private readonly sysfs: Sysfs,
-    /** Where a bind's override of auto_online_blocks is owed (apply/owed.ts); none in a dry run's tests. */
+    /** Where a bind's override of auto_online_blocks is owed (apply/owed.ts); tests that drive steps alone keep none. */
     private readonly debts?: Debts,
   ) {}
 
