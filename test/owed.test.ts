@@ -68,4 +68,18 @@ owed('in the same boot, still as the bind set it: put back after approval, in th
   assert.is(fs.readFileSync(h.lock, 'utf8'), '');
 });
 
+owed('on a terminal with nothing else to do, the debt is shown and asked about', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const asking = (answer: string) => ({ terminal: () => ({ ask: async () => answer }) });
+  const args = ['apply', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock];
+  const no = await run(args, {}, undefined, asking('no'));
+  assert.is(no.code, 1);
+  assert.match(no.stdout, 'auto_online_blocks: online_movable -> online, owed since a bind of dax0.0 could not put it back');
+  assert.is(h.auto(), 'online_movable');
+  const yes = await run(args, {}, undefined, asking('yes'));
+  assert.is(yes.code, 0, yes.stderr);
+  assert.is(h.auto(), 'online');
+  assert.is(fs.readFileSync(h.lock, 'utf8'), '');
+});
+
 owed.run();

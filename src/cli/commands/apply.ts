@@ -83,7 +83,7 @@ export const applyCommand: Command = {
       },
     };
     if (approval.by === 'operator') {
-      const asked = await askFirst(options, approval.terminal, io);
+      const asked = await askFirst(options, approval.terminal, io, lockFile(values));
       if ('exit' in asked) return asked.exit;
       options.approve = asked.approve;
     }
