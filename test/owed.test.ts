@@ -8,6 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { host, policyFile, tempDir } from './support/host.js';
+import { tick } from '../src/cli/watch.js';
+import { procBinding } from '../src/cli/common.js';
+import { SimulatedKernel } from './sim/kernel.js';
 
 const BOOT = 'b0000000-0000-4000-8000-000000000001';
 const KEEP_ONLINE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1] }\n    state: online\n';
@@ -79,6 +82,24 @@ owed('on a terminal with nothing else to do, the debt is shown and asked about',
   const yes = await run(args, {}, undefined, asking('yes'));
   assert.is(yes.code, 0, yes.stderr);
   assert.is(h.auto(), 'online');
+  assert.is(fs.readFileSync(h.lock, 'utf8'), '');
+});
+
+owed('watch --apply on a tree pays a debt in the boot of the tree (its proc/ beside sys/), not of this machine', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const values = { 'sysfs-root': h.root };
+  const lines: string[] = [];
+  const done = await tick(
+    {
+      policy: { config: policyFile(FAR_MOVABLE), cwd: process.cwd(), asRoot: false },
+      sysfs: SimulatedKernel.fromTree(h.root),
+      apply: { lockFile: h.lock, timeoutSeconds: 0, binding: () => procBinding(values) },
+      warn: (line) => lines.push(line),
+    },
+    {},
+  );
+  assert.match(done.line, 'applied 1, failed 0');
+  assert.is(h.auto(), 'online', 'put back: owed in the boot the tree is in');
   assert.is(fs.readFileSync(h.lock, 'utf8'), '');
 });
 
