@@ -83,8 +83,12 @@ holes('3: a rewritten, resealed plan is refused unless it forges the policy too,
     doc.actions = doc.actions.map((a: Record<string, unknown>) => ({ ...a, to: 'unplug', rule: { name: 'cleanup', file: 'x.yaml', line: 3 } }));
   });
   const before = treeDigest(root);
+  // show plans again from the recorded policy on the recorded host: the reviewer sees the forgery without reading YAML.
   const shown = await run(['show', saved]);
-  assert.is(shown.code, 0, shown.stderr);
+  assert.is(shown.code, 1, shown.stderr);
+  assert.match(shown.stdout, "Its policy does not make this plan of the host it records; daxplan apply refuses it:\n  ! dax0.0 is not what its policy makes of the recorded host: the file says unplug");
+  assert.match(shown.stdout, 'by rule "cleanup", the policy online_movable');
+  assert.not.match(shown.stdout, '! dax1.0', 'dax1.0 (node 3) is in no action');
   const refused = await run(['apply', saved, '--sysfs-root', root]);
   assert.is(refused.code, 1, refused.stdout);
   assert.match(refused.stderr, 'not what its policy makes of this host');
@@ -99,6 +103,7 @@ holes('3: a rewritten, resealed plan is refused unless it forges the policy too,
     doc.actions = honest.actions.map((a: { rule: object }) => ({ ...a, rule: { ...a.rule, file: doc.policy.file } }));
   });
   const printed = await run(['show', forged]);
+  assert.is(printed.code, 0, printed.stdout);
   assert.match(printed.stdout, 'state: unplug # nothing to see here');
 });
 

@@ -5,9 +5,9 @@
 import { validateSnapshot } from '../generated/validators.js';
 import { readJsonDocument } from './jsonfile.js';
 import { UsageError } from '../model/errors.js';
-import { compareDeviceNames, stateFileSupport } from './observe.js';
+import { compareDeviceNames } from './observe.js';
 import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
-import type { AutoOnline, Observed, ObservedDevice, StateFileSupport } from '../model/device.js';
+import { stateFileSupport, type AutoOnline, type Observed, type ObservedDevice, type StateFileSupport } from '../model/device.js';
 import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, type MemoryJson } from '../model/identity.js';
 
 export const SNAPSHOT_FORMAT_VERSION = '2.1';

@@ -14,6 +14,8 @@ export interface SavedHost {
   boot_id: string | null;
   kernel_release: string | null;
   auto_online_blocks: AutoOnline | null;
+  /** NUMA node -> memory tier, as the kernel showed them (3.1; show plans again with them, absent in 3.0 files). */
+  node_tiers?: Record<string, number>;
   devices: { identity: IdentityJson; memory: MemoryJson }[];
 }
 
