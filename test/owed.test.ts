@@ -85,6 +85,39 @@ owed('on a terminal with nothing else to do, the debt is shown and asked about',
   assert.is(fs.readFileSync(h.lock, 'utf8'), '');
 });
 
+owed('apply --dry-run shows what a debt comes to (written back, or dropped and why), writes nothing, and counts it for --detailed-exitcode', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const args = ['apply', '--dry-run', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock];
+  const record = fs.readFileSync(h.lock, 'utf8');
+  const text = await run([...args, '--detailed-exitcode']);
+  assert.is(text.code, 2, 'a debt to put back is something to apply');
+  assert.match(text.stdout, '  ~ auto_online_blocks: online_movable -> online, owed since a bind of dax0.0 could not put it back (written once approved, only if it still reads online_movable in that boot)');
+  const json = await run([...args, '--format', 'json']);
+  assert.is(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).plan.owed, { setting: 'auto_online_blocks', device: 'dax0.0', restore: 'online', set: 'online_movable', boot_id: BOOT, action: 'write', why: null });
+  assert.is(h.auto(), 'online_movable');
+  assert.is(fs.readFileSync(h.lock, 'utf8'), record, 'the debt stays on record');
+
+  const dropped = indebted({ boot: BOOT, set: 'online_movable', now: 'offline' });
+  const drop = await run(['apply', '--dry-run', '--detailed-exitcode', '--sysfs-root', dropped.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', dropped.lock, '--format', 'json']);
+  assert.is(drop.code, 0, 'dropping a debt writes nothing to the kernel');
+  const doc = JSON.parse(drop.stdout);
+  assert.is(doc.plan.owed.action, 'drop');
+  assert.is(doc.plan.owed.why, 'auto_online_blocks reads offline, not online_movable as the bind of dax0.0 left it: someone set it since');
+  const shown = await run(['apply', '--dry-run', '--sysfs-root', dropped.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', dropped.lock]);
+  assert.match(shown.stdout, '  ! auto_online_blocks: online, owed since a bind of dax0.0 could not put it back, is not written back: auto_online_blocks reads offline');
+});
+
+owed('apply JSON says what the run did with the debt in plan.owed, null without one', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const args = ['apply', '--auto-approve', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock, '--format', 'json'];
+  const paid = await run(args);
+  assert.is(paid.code, 0, paid.stderr);
+  assert.is(JSON.parse(paid.stdout).plan.owed.action, 'write');
+  const after = await run(args);
+  assert.is(JSON.parse(after.stdout).plan.owed, null);
+});
+
 owed('watch --apply on a tree pays a debt in the boot of the tree (its proc/ beside sys/), not of this machine', async () => {
   const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
   const values = { 'sysfs-root': h.root };

@@ -5,7 +5,6 @@
 import type { Io, Terminal, Values } from './args.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import { converge, type ConvergeOptions } from '../apply/run.js';
-import { readHolder } from '../host/lock-record.js';
 import { identityJson, memoryJson } from '../model/identity.js';
 import { changes, settingChanges, type Plan } from '../plan/plan.js';
 
@@ -37,14 +36,10 @@ export async function askFirst(
   options: ConvergeOptions,
   terminal: Terminal,
   io: Io,
-  lockFile: string,
 ): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
-  const shown = (await converge(options)).report.plan;
-  // A debt on the lock (apply/owed.ts) is a write too: asked about, even with nothing else to do.
-  const owed = readHolder(lockFile)?.owed;
+  const { plan: shown, owed } = (await converge(options)).report;
+  // A debt on the lock (apply/owed.ts), shown with the plan, is a write too: asked about, even with nothing else to do.
   if (shown.summary.change === 0 && !owed) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
-  if (owed)
-    io.stdout.write(`\nauto_online_blocks: ${owed.set} -> ${owed.restore}, owed since a bind of ${owed.device} could not put it back (written only if it still reads ${owed.set} in that boot)\n`);
   const answer = await terminal.ask(QUESTION);
   if (answer?.trim() !== 'yes') {
     io.stderr.write('daxplan: apply cancelled: nothing changed.\n');

@@ -9,6 +9,7 @@ import { appliedCapacity } from '../apply/capacity.js';
 import type { Outcome } from '../apply/engine.js';
 import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
+import type { DebtOutlook } from '../host/lock-record.js';
 import { pauseJson } from './findings.js';
 import { zoneSummary } from './words.js';
 
@@ -102,6 +103,13 @@ export function warningJson(w: Warning) {
   }
 }
 
+/** A debt on the lock and what an approved run does with it; null: none. */
+function owedJson(outlook: DebtOutlook | null) {
+  if (!outlook) return null;
+  const { device, restore, set, boot_id } = outlook.debt;
+  return { setting: 'auto_online_blocks', device, restore, set, boot_id, action: outlook.action, why: outlook.action === 'drop' ? outlook.why : null };
+}
+
 export function planJson(report: Report) {
   const { plan } = report;
   return {
@@ -129,6 +137,7 @@ export function planJson(report: Report) {
     warnings: report.warnings.map(warningJson),
     conflicts: report.conflicts,
     disabled: pauseJson(report.paused),
+    ...(report.owed === undefined ? {} : { owed: owedJson(report.owed) }),
     summary: plan.summary,
   };
 }
