@@ -1,6 +1,7 @@
 // JSON output: a public contract. Bump FORMAT_VERSION's major on any
 // incompatible change; adding fields is compatible.
-import { onlineBlockCount, stateDrift, type CxlIdentity, type Observed, type ObservedDevice } from '../model/device.js';
+import { onlineBlockCount, stateDrift, type Observed, type ObservedDevice } from '../model/device.js';
+import { identityJson } from '../model/identity.js';
 import { capacityDelta, changes, type Entry, type SettingEntry } from '../plan/plan.js';
 import type { Decider } from '../plan/match.js';
 import { stepJson } from '../model/steps.js';
@@ -32,15 +33,17 @@ export function kernelJson(kernel: Observed['kernel']) {
   };
 }
 
+/** A device as status shows it: its identity as every document carries it (model/identity.ts), sizes as numbers, and what observe() derived. */
 export function deviceJson(d: ObservedDevice) {
+  const { name, uuid, target_node, cxl, ranges } = identityJson(d);
   return {
-    name: d.name,
+    name,
     state: d.state,
-    target_node: d.targetNode ?? null,
+    target_node,
     tier: d.tier ?? null,
-    uuid: d.uuid ?? null,
+    uuid,
     source: d.source,
-    cxl: d.cxl ? cxlJson(d.cxl) : null,
+    cxl: cxl && { ...cxl, size: Number(cxl.size) },
     size: Number(d.size),
     driver: d.driver,
     state_file: d.stateFile ?? null,
@@ -49,26 +52,8 @@ export function deviceJson(d: ObservedDevice) {
     blocks_present: d.blocks.length,
     blocks_span: d.blockSpan,
     zone: zoneSummary(d) ?? null,
-    ranges: d.ranges.map((r) => ({ start: `0x${r.start.toString(16)}`, end: `0x${r.end.toString(16)}` })),
+    ranges,
     problems: d.problems,
-  };
-}
-
-function cxlJson(c: CxlIdentity) {
-  return {
-    region: c.region,
-    mode: c.mode ?? null,
-    start: `0x${c.start.toString(16)}`,
-    size: Number(c.size),
-    interleave_ways: c.interleaveWays,
-    qos_class: c.qosClass ?? null,
-    memdevs: c.memdevs.map((m) => ({
-      name: m.name,
-      serial: `0x${m.serial.toString(16)}`,
-      serial_shared_with: m.serialSharedWith,
-      pci: m.pci ?? null,
-      numa_node: m.numaNode ?? null,
-    })),
   };
 }
 
