@@ -168,3 +168,31 @@ carried('a plan saved from a snapshot is bound to the boot the snapshot recorded
 });
 
 carried.run();
+
+const lying = suite("saved plan: a tree's proc/ is hostile input like the rest of the tree");
+
+lying('a boot id with control characters never reaches a terminal, and plan --out never writes a file show refuses', async () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, {});
+  bootOf(root, 'b0000000-0000-4000-8000-000000000001');
+  const saved = await save(root, FAR_MOVABLE);
+  bootOf(root, 'b0000000-0000-4000-8000-000000000001\x1b]0;owned\x07\x9b2J');
+  const before = treeDigest(root);
+  const refused = await run(['apply', saved, '--sysfs-root', root]);
+  assert.is(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, 'the host rebooted (boot id b0000000-0000-4000-8000-000000000001 -> unknown)');
+  assert.not.match(refused.stderr + refused.stdout, /[\x1b\x07\x9b]/);
+  assert.is(treeDigest(root), before);
+  const again = await save(root, FAR_MOVABLE);
+  assert.is(JSON.parse(fs.readFileSync(again, 'utf8')).host.boot_id, null);
+  assert.is((await run(['show', again])).code, 0);
+});
+
+lying('a boot id or kernel release file too large to be one binds to no boot (read bounded, never whole)', async () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, {});
+  bootOf(root, 'b'.repeat(1 << 20), '7'.repeat(1 << 20));
+  const saved = await save(root, FAR_MOVABLE);
+  const { host: bound } = JSON.parse(fs.readFileSync(saved, 'utf8'));
+  assert.ok(bound.boot_id === null && bound.kernel_release === null, `bound to ${String(bound.boot_id).slice(0, 40)}…, ${String(bound.kernel_release).slice(0, 40)}…`);
+});
+
+lying.run();
