@@ -108,6 +108,15 @@ owed('apply --dry-run shows what a debt comes to (written back, or dropped and w
   assert.match(shown.stdout, '  ! auto_online_blocks: online, owed since a bind of dax0.0 could not put it back, is not written back: auto_online_blocks reads offline');
 });
 
+owed('what a lock record carries reaches the terminal without control characters, C1 (CSI) included', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const record = JSON.parse(fs.readFileSync(h.lock, 'utf8'));
+  fs.writeFileSync(h.lock, JSON.stringify({ ...record, owed: { ...record.owed, device: 'dax0.0\x9b2J\x1b[2J' } }) + '\n');
+  const r = await run(['apply', '--dry-run', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock]);
+  assert.match(r.stdout, 'owed since a bind of dax0.0 2J [2J could not put it back');
+  assert.not.match(r.stdout + r.stderr, /[\x1b\x80-\x9f]/);
+});
+
 owed('apply JSON says what the run did with the debt in plan.owed, null without one', async () => {
   const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
   const args = ['apply', '--auto-approve', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock, '--format', 'json'];

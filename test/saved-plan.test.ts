@@ -196,3 +196,27 @@ lying('a boot id or kernel release file too large to be one binds to no boot (re
 });
 
 lying.run();
+
+const c1 = suite('C1 control characters (U+0080-U+009F, CSI among them) are escaped or refused like C0');
+
+c1('a state file with a CSI reaches plan escaped; its snapshot is read back; a snapshot carrying one raw is refused', async () => {
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, {});
+  const state = fs.realpathSync(path.join(root, 'bus/dax/devices/dax0.0')) + '/state';
+  fs.writeFileSync(state, '\x9b2J\n');
+  const planned = await run(['plan', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)]);
+  assert.match(planned.stdout, '\\u009b2J');
+  assert.not.match(planned.stdout + planned.stderr, /[\x80-\x9f]/);
+  const snap = await run(['snapshot', '--sysfs-root', root]);
+  assert.is(snap.code, 0, snap.stderr);
+  const file = path.join(tempDir(), 'host.json');
+  fs.writeFileSync(file, snap.stdout);
+  const again = await run(['plan', '--state', file, '-c', policyFile(FAR_MOVABLE)]);
+  assert.is(again.code, 0, again.stderr);
+  const doc = JSON.parse(snap.stdout);
+  fs.writeFileSync(file, JSON.stringify({ ...doc, host: { boot_id: 'b0000000\x9b2J', kernel_release: null } }));
+  const refused = await run(['plan', '--state', file, '-c', policyFile(FAR_MOVABLE), '--out', path.join(tempDir(), 'plan.json')]);
+  assert.is(refused.code, 64, refused.stderr);
+  assert.match(refused.stderr, '/host/boot_id');
+});
+
+c1.run();
