@@ -220,3 +220,30 @@ c1('a state file with a CSI reaches plan escaped; its snapshot is read back; a s
 });
 
 c1.run();
+
+const bulk = suite('saved plan: what a schema cannot say is refused before anything reads it');
+
+bulk('a device acted on twice (shown twice, checked once) and more memory blocks than a host has are refused, exit 64', async () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, {});
+  const saved = await save(root, FAR_MOVABLE);
+  const twice = path.join(tempDir(), 'twice.json');
+  fs.copyFileSync(saved, twice);
+  forge(twice, (doc) => {
+    doc.actions = [...doc.actions, { ...doc.actions[0], to: 'unplug', method: 'per-block', steps: [{ op: 'offline_blocks', expect: 'offline' }] }];
+  });
+  for (const command of ['show', 'apply']) {
+    const r = await run([command, twice, ...(command === 'apply' ? ['--sysfs-root', root] : [])]);
+    assert.is(r.code, 64, `${command}: ${r.stdout}`);
+    assert.match(r.stderr, 'device dax0.0 appears twice; not a daxplan saved plan');
+  }
+  // Each run is in bounds; together they would expand into 2^26 block objects.
+  forge(saved, (doc) => {
+    const [first] = doc.host.devices;
+    doc.host.devices = Array.from({ length: 64 }, (_, i) => ({ identity: { ...first.identity, name: `dax${i + 1}.0` }, memory: { ...first.memory, blocks: [{ first: 0, count: 1048576, state: 'offline' }] } }));
+  });
+  const huge = await run(['show', saved]);
+  assert.is(huge.code, 64, huge.stdout);
+  assert.match(huge.stderr, 'more than 1048576 memory blocks; not a daxplan saved plan');
+});
+
+bulk.run();

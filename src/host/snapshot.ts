@@ -3,8 +3,7 @@
 // without root). Exact: a plan made from fromSnapshot(toSnapshot(o, totals))
 // is the plan made from o, warnings included. Schema: schemas/snapshot.schema.json.
 import { validateSnapshot } from '../generated/validators.js';
-import { readJsonDocument } from './jsonfile.js';
-import { UsageError } from '../model/errors.js';
+import { checkDeviceList, readJsonDocument } from './jsonfile.js';
 import { compareDeviceNames } from './observe.js';
 import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
 import { stateFileSupport, type AutoOnline, type Observed, type ObservedDevice, type StateFileSupport } from '../model/device.js';
@@ -12,8 +11,6 @@ import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, 
 
 export const SNAPSHOT_FORMAT_VERSION = '2.1';
 const MAX_SNAPSHOT_BYTES = 8 << 20;
-/** Memory blocks a snapshot may hold in all (the schema bounds each run). */
-const MAX_BLOCKS = 1 << 20;
 
 /** A device in a snapshot: its identity and its memory (model/identity.ts), and what observe() derived. */
 export type SnapshotDevice = IdentityJson &
@@ -112,14 +109,7 @@ export function readSnapshot(file: string): Snapshot {
     validate: validateSnapshot,
     major: 2,
   });
-  const names = new Set<string>();
-  let blocks = 0;
-  for (const d of snapshot.devices) {
-    if (names.has(d.name)) throw new UsageError(`${file}: device ${d.name} appears twice; not a daxplan snapshot`);
-    names.add(d.name);
-    for (const run of d.blocks) blocks += run.count;
-  }
-  if (blocks > MAX_BLOCKS) throw new UsageError(`${file}: more than ${MAX_BLOCKS} memory blocks; not a daxplan snapshot`);
+  checkDeviceList(file, 'daxplan snapshot', snapshot.devices);
   return snapshot;
 }
 
