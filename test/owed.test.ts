@@ -108,6 +108,20 @@ owed('apply --dry-run shows what a debt comes to (written back, or dropped and w
   assert.match(shown.stdout, '  ! auto_online_blocks: online, owed since a bind of dax0.0 could not put it back, is not written back: auto_online_blocks reads offline');
 });
 
+owed('a debt that comes up while the operator decides is not approved: nothing is written', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const debt = fs.readFileSync(h.lock, 'utf8');
+  fs.writeFileSync(h.lock, '');
+  // A run dies while the question is on the screen, leaving its debt on the lock.
+  const r = await run(['apply', '--sysfs-root', h.root, '-c', policyFile(FAR_MOVABLE), '--lock-file', h.lock], {}, undefined, {
+    terminal: () => ({ ask: async () => (fs.writeFileSync(h.lock, debt), 'yes') }),
+  });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, 'the host changed while you decided: nothing written');
+  assert.is(h.auto(), 'online_movable');
+  assert.ok(JSON.parse(fs.readFileSync(h.lock, 'utf8')).owed, 'still owed');
+});
+
 owed('what a lock record carries reaches the terminal without control characters, C1 (CSI) included', async () => {
   const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
   const record = JSON.parse(fs.readFileSync(h.lock, 'utf8'));

@@ -97,7 +97,8 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     if (!lock) return { ...nothing, approved: false, clean: true };
     const refused = refusal(report, policy.safety.onMovableExcess);
     if (refused) throw new HostError(refused);
-    const pending = changes(current).length + settingChanges(current).length;
+    // A debt is asked about too (cli/approve.ts): one that came up since the question is not approved.
+    const pending = changes(current).length + settingChanges(current).length + (outlook ? 1 : 0);
     if (pending && options.approve && !(await options.approve(report))) return { ...nothing, approved: false, clean: true };
     // Approved: a debt a bind left first, then the kernel settings (the device steps were planned for the kernel they leave).
     const debts = { ledger: lock, bootId: boot.bootId };
