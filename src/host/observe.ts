@@ -21,6 +21,7 @@ import {
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
 import { markSharedSerials, readCxlIdentity } from './cxl.js';
+import { observeHotplug } from './hotplug.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -106,7 +107,8 @@ function observeKernel(sysfs: Sysfs): KernelFacts {
     }
     for (const node of nodes) nodeTiers[node] = Number(m[1]);
   }
-  return { blockSize, autoOnlineBlocks, stateFile: 'not-seen', nodeTiers, problems };
+  const hotplug = observeHotplug(sysfs, read, problems);
+  return { blockSize, autoOnlineBlocks, hotplug, stateFile: 'not-seen', nodeTiers, problems };
 }
 
 /** The kernel has the `state` interface when a device bound to kmem shows the file. */

@@ -52,6 +52,8 @@ export function savedPlanView(file: string, saved: SavedPlan): SavedView {
     blockSize: undefined,
     // The schema the file was read with admits only the kernel's words.
     autoOnlineBlocks: (saved.host.auto_online_blocks as AutoOnline | null) ?? undefined,
+    // A saved plan does not record them: its steps name every zone.
+    hotplug: { kind: 'absent' },
     stateFile: saved.host.devices.some((d) => d.state_file !== null) ? 'seen' : 'not-seen',
     nodeTiers: {},
     problems: [],
