@@ -117,7 +117,7 @@ planning("the movable-ratio guard: the policy's ratio, else the kernel's auto_mo
   const strict = { ...AUTO_MOVABLE, autoMovableRatio: 40 };
   const [kernel] = checkMovable(plan(unset, fakeHost(spec(strict))), totals, unset);
   assert.equal({ percent: kernel.limitPercent, source: kernel.limitSource }, { percent: 40, source: 'kernel' });
-  assert.match(describeWarning(kernel), "above the kernel's memory_hotplug.auto_movable_ratio (the policy sets no safety.movable_ratio_percent) 40%");
+  assert.match(describeWarning(kernel), "above the kernel's memory_hotplug.auto_movable_ratio 40%, as the policy sets no safety.movable_ratio_percent");
   assert.equal(checkMovable(plan(set, fakeHost(spec(strict))), totals, set), [], "the policy's 60% wins over the kernel's 40%");
   assert.equal(checkMovable(plan(unset, fakeHost(spec({ ...strict, autoMovableRatio: 0 }))), totals, unset), [], 'ratio 0 falls back to 301%');
   const tight = () => ({ kernel: 128n << 20n, movable: 0n });
