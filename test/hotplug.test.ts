@@ -108,6 +108,16 @@ planning('under auto-movable every write names the zone: binds override auto_onl
   ]);
 });
 
+planning('the plan says under auto-movable that its zones are certain, and not under contig-zones', async () => {
+  const spec = (hotplug: HotplugParams): HostSpec => ({ hotplug, autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
+  const file = policyFile('version: 1\nrules:\n  - name: far\n    match: { numa_node: 1 }\n    state: online_movable\n');
+  const auto = await run(['plan', '--sysfs-root', host(spec(AUTO_MOVABLE)), '-c', file]);
+  assert.match(auto.stdout, 'online policy auto-movable: the kernel would pick the zone of plain "online" by its ratio; every step below names its zone');
+  assert.match(auto.stdout, 'bind to kmem with auto_online_blocks=online_movable for the moment of the bind');
+  const contig = await run(['plan', '--sysfs-root', host(spec(CONTIG)), '-c', file]);
+  assert.not.match(contig.stdout, 'would pick the zone');
+});
+
 planning("the movable-ratio guard: the policy's ratio, else the kernel's auto_movable_ratio, else 301% (also when the kernel reads 0)", () => {
   // 4 blocks of 128 MiB made movable against 1 GiB of kernel memory: 50%
   const spec = (hotplug: HotplugParams): HostSpec => ({ hotplug, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] });

@@ -12,7 +12,7 @@ import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, changeMark, cxlWords, describeSteps, methodWords, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
+import { blocksSummary, changeMark, cxlWords, describeSteps, methodWords, onlinePolicyNote, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
 
 export function planText(report: Report, style: Style): string {
   const { plan } = report;
@@ -25,6 +25,8 @@ export function planText(report: Report, style: Style): string {
     ),
   );
   for (const problem of k.problems) out.push(style.remove(`! ${problem}`));
+  const note = onlinePolicyNote(k);
+  if (note) out.push(style.dim(note));
   const paused = pauseLine(report.paused);
   if (paused) out.push(style.change(paused));
   out.push('');
