@@ -163,6 +163,14 @@ doctor('auto-movable: a warning while the kernel onlines with plain online at th
   assert.match(zero.find((x) => x.id === 'kernel.online_policy')!.message, 'always to ZONE_NORMAL (auto_movable_ratio 0');
 });
 
+doctor('CXL memory present at boot: under auto-movable the finding says which zone plain online gives it', async () => {
+  const spec = (hotplug: HotplugParams): HostSpec => ({ hotplug, autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax', source: 'cxl' }] });
+  const message = async (hotplug: HotplugParams) => (await findings(spec(hotplug))).find((f) => f.id === 'cxl.zone-normal')!.message;
+  assert.match(await message({ kind: 'absent' }), 'is onlined into ZONE_NORMAL (online) the moment kmem binds it');
+  assert.match(await message(AUTO_MOVABLE), 'is onlined into ZONE_NORMAL (online, under auto-movable with auto_movable_numa_aware: a node without boot-time kernel memory');
+  assert.match(await message({ ...AUTO_MOVABLE, numaAware: false }), "is onlined into ZONE_MOVABLE or ZONE_NORMAL (online, under auto-movable: ZONE_MOVABLE while the host's stays within 301%");
+});
+
 doctor('the command line and sysfs both saying auto-movable give one finding; contig-zones gives none; memmap_on_memory is explained', async () => {
   const both = await findings({ hotplug: AUTO_MOVABLE, devices: [] }, undefined, 'quiet memory_hotplug.online_policy=auto-movable\n');
   assert.equal(both.map((f) => f.id).filter((id) => id.includes('online_policy')), ['kernel.online_policy']);
