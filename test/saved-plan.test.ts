@@ -247,3 +247,20 @@ bulk('a device acted on twice (shown twice, checked once) and more memory blocks
 });
 
 bulk.run();
+
+const replanned = suite('show plans again with what the plan recorded of the kernel');
+
+replanned('an honest plan made under the auto-movable online policy is not flagged: show plans again with the recorded memory_hotplug', async () => {
+  const hotplug = { kind: 'read', onlinePolicy: 'auto-movable', autoMovableRatio: 301, numaAware: true, memmapOnMemory: 'off' } as const;
+  // Under auto-movable a state file reading online over ZONE_MOVABLE is the kernel's choice; under contig-zones it is stale, and the reason says so.
+  const root = host({ hotplug, stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] }, {});
+  const saved = await save(root, FAR_MOVABLE.replace('state: online_movable', 'state: unplug'));
+  const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
+  assert.is(doc.host.memory_hotplug.online_policy, 'auto-movable');
+  assert.equal(doc.actions.map((a: { reason: string }) => a.reason), ['matches node 1']);
+  const shown = await run(['show', saved]);
+  assert.is(shown.code, 0, shown.stdout);
+  assert.not.match(shown.stdout, 'Its policy does not make this plan');
+});
+
+replanned.run();

@@ -6,6 +6,7 @@ import { validateSnapshot } from '../generated/validators.js';
 import { checkDeviceList, readJsonDocument } from './jsonfile.js';
 import { compareDeviceNames } from './observe.js';
 import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
+import { hotplugFromJson, hotplugToJson, type HotplugJson } from '../model/hotplug.js';
 import { stateFileSupport, type AutoOnline, type Observed, type ObservedDevice, type StateFileSupport } from '../model/device.js';
 import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, type MemoryJson } from '../model/identity.js';
 
@@ -31,6 +32,8 @@ export interface Snapshot {
   kernel: {
     block_size: string | null;
     auto_online_blocks: AutoOnline | null;
+    /** Absent in snapshots made before daxplan read the memory_hotplug parameters; null when the kernel shows none. */
+    memory_hotplug?: HotplugJson | null;
     state_file: StateFileSupport;
     node_tiers: Record<string, number>;
     problems: string[];
@@ -57,6 +60,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
     kernel: {
       block_size: k.blockSize === undefined ? null : k.blockSize.toString(),
       auto_online_blocks: k.autoOnlineBlocks ?? null,
+      memory_hotplug: hotplugToJson(k.hotplug),
       state_file: k.stateFile,
       node_tiers: Object.fromEntries(Object.entries(k.nodeTiers).map(([node, tier]) => [String(node), tier])),
       problems: k.problems,
@@ -86,6 +90,7 @@ export function fromSnapshot(snapshot: Snapshot, only?: readonly string[]): Obse
     kernel: {
       blockSize: k.block_size === null ? undefined : BigInt(k.block_size),
       autoOnlineBlocks: k.auto_online_blocks ?? undefined,
+      hotplug: hotplugFromJson(k.memory_hotplug),
       // observe() judges the attribute from the devices it read: so must a filtered snapshot.
       stateFile: only ? stateFileSupport(devices) : k.state_file,
       nodeTiers,

@@ -6,6 +6,7 @@
 // stays unknown; nothing is read from this host.
 import { stateFileSupport, type Observed, type ObservedDevice } from '../model/device.js';
 import { identityFrom, memoryFrom } from '../model/identity.js';
+import { hotplugFromJson } from '../model/hotplug.js';
 import { UsageError } from '../model/errors.js';
 import type { SavedPlan } from '../model/saved-plan.js';
 import { plan, summarise, type Change, type Plan, type SettingEntry } from './plan.js';
@@ -59,6 +60,7 @@ function recordedHost(saved: SavedPlan): Observed {
     kernel: {
       blockSize: undefined,
       autoOnlineBlocks: saved.host.auto_online_blocks ?? undefined,
+      hotplug: hotplugFromJson(saved.host.memory_hotplug),
       stateFile: stateFileSupport(devices),
       nodeTiers,
       problems: [],

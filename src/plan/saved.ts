@@ -13,6 +13,7 @@ import { changes, type Plan } from './plan.js';
 import type { Decider } from './match.js';
 import { stepJson } from '../model/steps.js';
 import { sha256Hex } from '../model/digest.js';
+import { hotplugToJson } from '../model/hotplug.js';
 import { parsePolicy, type Policy } from '../policy/parse.js';
 
 export const SAVED_PLAN_FORMAT_VERSION = '3.1';
@@ -44,6 +45,7 @@ export function savePlan(plan: Plan, observed: Observed, binding: Binding, polic
       kernel_release: binding.kernelRelease,
       auto_online_blocks: observed.kernel.autoOnlineBlocks ?? null,
       node_tiers: Object.fromEntries(Object.entries(observed.kernel.nodeTiers)),
+      memory_hotplug: hotplugToJson(observed.kernel.hotplug),
       devices: observed.devices.map((d) => ({ identity: identityJson(d), memory: memoryJson(d) })),
     },
     ...intentOf(plan),
