@@ -110,12 +110,12 @@ install.run();
 
 const pkg = suite('npm package');
 
-pkg('npm pack ships the program, its cache, the man pages and the completion; no runtime dependencies', () => {
+pkg('npm pack ships the program, its cache, the man pages, the completion and the license; no runtime dependencies', () => {
   const r = sh('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']);
   assert.is(r.status, 0, r.stderr);
   const files = (JSON.parse(r.stdout)[0].files as { path: string }[]).map((f) => f.path).sort();
   const cache = fs.existsSync(path.join(REPO, 'dist/daxplan.cache')) ? ['dist/daxplan.cache'] : [];
-  assert.equal(files, ['README.md', 'dist/completion/daxplan', ...cache, 'dist/daxplan.cjs', 'dist/man/daxplan.8', 'dist/man/daxplan.yaml.5', 'package.json'].sort());
+  assert.equal(files, ['LICENSE', 'README.md', 'dist/completion/daxplan', ...cache, 'dist/daxplan.cjs', 'dist/man/daxplan.8', 'dist/man/daxplan.yaml.5', 'package.json'].sort());
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   assert.is(manifest.dependencies, undefined, 'everything the program uses is bundled');
 });
