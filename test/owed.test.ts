@@ -149,7 +149,7 @@ owed('watch --apply on a tree pays a debt in the boot of the tree (its proc/ bes
     {
       policy: { config: policyFile(FAR_MOVABLE), cwd: process.cwd(), asRoot: false },
       sysfs: SimulatedKernel.fromTree(h.root),
-      apply: { lockFile: h.lock, timeoutSeconds: 0, binding: () => procBinding(values) },
+      apply: { lock: { file: h.lock, transient: false }, timeoutSeconds: 0, binding: () => procBinding(values) },
       warn: (line) => lines.push(line),
     },
     {},

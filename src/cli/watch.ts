@@ -24,7 +24,7 @@ export interface WatchSetup {
   /** Where the disable marker lives (see daxplan disable); undefined: not read. */
   root?: string;
   /** Converge at each tick, under this lock, in the boot `binding` reads (the tree's, for a tree: a debt on the lock is bound to it); absent: plan and log only. */
-  apply?: { lockFile: string; timeoutSeconds: number; binding: () => Binding };
+  apply?: { lock: { file: string; transient: boolean }; timeoutSeconds: number; binding: () => Binding };
   /** Hears the policy's warnings, once for each version of the policy. */
   warn(line: string): void;
 }
@@ -88,7 +88,7 @@ async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply
       only: setup.only,
       target: { policy },
       binding: apply.binding,
-      lock: { file: apply.lockFile, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
+      lock: { ...apply.lock, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
     });
     const count = (r: string) => done.outcomes.filter((o) => o.result === r).length;
     const parts = [`applied ${count('applied')}`, `failed ${count('failed')}`];
