@@ -166,7 +166,7 @@ function deviceFrom(d: SnapshotDevice): ObservedDevice {
     cxl: d.cxl ? cxlFromSnapshot(d.cxl) : undefined,
     driver: d.driver,
     stateFile: d.state_file ?? undefined,
-    blocks: d.blocks.flatMap(expandRun),
+    blocks: expandRuns(d.blocks),
     blockSpan: d.block_span,
     problems: [...d.problems],
   };
@@ -206,10 +206,13 @@ export function blockRuns(blocks: readonly BlockState[]): BlockRun[] {
   return runs;
 }
 
-function expandRun(run: BlockRun): BlockState[] {
-  return Array.from({ length: run.count }, (_, i): BlockState =>
-    run.state === 'online' ? { index: run.first + i, state: 'online', zone: run.zone ?? '' } : { index: run.first + i, state: run.state },
-  );
+// One loop into one array: a fleet plan expands millions of blocks.
+function expandRuns(runs: readonly BlockRun[]): BlockState[] {
+  const blocks: BlockState[] = [];
+  for (const run of runs)
+    for (let index = run.first; index < run.first + run.count; index++)
+      blocks.push(run.state === 'online' ? { index, state: 'online', zone: run.zone ?? '' } : { index, state: run.state });
+  return blocks;
 }
 
 function hex(n: bigint): string {
