@@ -1,5 +1,5 @@
 // The test command: the dependency rules, unit tests (uvu), then the contrib
-// checks and the real-kernel VM suite; ends with one line "N passed, N
+// checks, the Ansible role and the real-kernel VM suite; ends with one line "N passed, N
 // failed" for CI. `node test/run.mjs unit` runs the named suites alone.
 import { spawn } from 'node:child_process';
 
@@ -7,6 +7,7 @@ const suites = [
   { name: 'dependencies', cmd: 'npx', args: ['depcruise', 'src', '--config', '.dependency-cruiser.cjs'], parse: oneCheck },
   { name: 'unit', cmd: process.execPath, args: ['--import', 'tsx', 'test/unit.ts'], parse: uvuCounts },
   { name: 'contrib', cmd: 'bash', args: ['test/contrib/check.sh'], parse: plainCounts },
+  { name: 'ansible', cmd: process.execPath, args: ['--import', 'tsx', 'test/ansible/run.ts'], parse: plainCounts },
   { name: 'vm', cmd: process.execPath, args: ['--import', 'tsx', 'test/vm/run.ts'], parse: plainCounts, skipEnv: 'DAXPLAN_SKIP_VM' },
 ];
 
