@@ -98,7 +98,7 @@ test('a directory: its *.json snapshots in name order (host-2 before host-10), n
   assert.match(empty.stderr, 'no snapshots (*.json) in this directory');
 });
 
-test('a bad snapshot anywhere in the fleet exits 64 naming it, before any host is printed', async () => {
+test('a bad snapshot anywhere in the fleet exits 64 naming it, a --device one host lacks 66, before any host is printed', async () => {
   const { files } = await fleet();
   const bad = path.join(tempDir(), 'bad.json');
   fs.writeFileSync(bad, '{"format_version":"2.0","kind":"plan"}');
@@ -106,6 +106,10 @@ test('a bad snapshot anywhere in the fleet exits 64 naming it, before any host i
   assert.is(r.code, 64);
   assert.is(r.stdout, '');
   assert.match(r.stderr, `${bad}: is a daxplan plan, not a daxplan snapshot`);
+  const absent = await run(['plan', '-c', EXAMPLE, '--state', files.changing, '--state', files.unchanged, '--device', 'dax1.0']);
+  assert.is(absent.code, 66, 'a --device one host lacks');
+  assert.is(absent.stdout, '');
+  assert.match(absent.stderr, `--device dax1.0: no such device in ${files.unchanged}`);
   const both = await run(['plan', '-c', EXAMPLE, '--state', files.changing, '--state', files.blocked, '--sysfs-root', REAL_612]);
   assert.is(both.code, 64);
   assert.match(both.stderr, '--state FILE and --sysfs-root DIR both name the host');
