@@ -72,13 +72,17 @@ function movingLine(t: FleetTotals): string {
  * host: { format_version, kind: "fleet-plan", policy, hosts: [{ host, file,
  * plan }], totals }. Schema: schemas/fleet-plan.schema.json.
  */
+const HOSTS_OPEN = '{\n  "hosts": [\n';
+const HOSTS_CLOSE = '\n  ]\n}';
+
 export function fleetJson(write: Write, policyFile: string): FleetRenderer {
   let first = true;
   write(`{\n  "format_version": ${JSON.stringify(FORMAT_VERSION)},\n  "kind": "fleet-plan",\n  "policy": ${JSON.stringify(policyFile)},\n  "hosts": [`);
   return {
     host(h) {
-      const doc = JSON.stringify({ host: h.name, file: h.file, plan: planJson(h.report) }, null, 2);
-      write(`${first ? '\n' : ',\n'}    ${doc.replace(/\n/g, '\n    ')}`);
+      // Stringified at its depth in the document (inside { "hosts": [ ... ] }), then cut out: no second pass to indent it.
+      const wrapped = JSON.stringify({ hosts: [{ host: h.name, file: h.file, plan: planJson(h.report) }] }, null, 2);
+      write((first ? '\n' : ',\n') + wrapped.slice(HOSTS_OPEN.length, -HOSTS_CLOSE.length));
       first = false;
     },
     end(totals) {
