@@ -110,6 +110,9 @@ test('a bad snapshot anywhere in the fleet exits 64 naming it, a --device one ho
   assert.is(absent.code, 66, 'a --device one host lacks');
   assert.is(absent.stdout, '');
   assert.match(absent.stderr, `--device dax1.0: no such device in ${files.unchanged}`);
+  const out = await run(['plan', '-c', EXAMPLE, '--state', files.changing, '--state', files.blocked, '--out', path.join(tempDir(), 'plan.json')]);
+  assert.is(out.code, 64, 'a fleet plan saves no plan');
+  assert.match(out.stderr, '--out saves one host');
   const both = await run(['plan', '-c', EXAMPLE, '--state', files.changing, '--state', files.blocked, '--sysfs-root', REAL_612]);
   assert.is(both.code, 64);
   assert.match(both.stderr, '--state FILE and --sysfs-root DIR both name the host');
