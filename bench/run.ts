@@ -472,7 +472,10 @@ function wallAndCpu(cmd: Cmd): { wall: number; cpu: number } {
  * same rounds and extrapolated to the whole fleet.
  */
 function fleetBench(): void {
-  const key = crypto.createHash('sha256').update(fs.readFileSync(path.join(REPO, 'bench/fleet.ts'))).update(GENERATOR).update(String(FLEET_HOSTS)).digest('hex').slice(0, 12);
+  // Snapshots change with their writer (src/host/snapshot.ts, src/model/identity.ts) as well as with the trees.
+  const hash = crypto.createHash('sha256').update(GENERATOR).update(String(FLEET_HOSTS));
+  for (const file of ['bench/fleet.ts', 'src/host/snapshot.ts', 'src/model/identity.ts']) hash.update(fs.readFileSync(path.join(REPO, file)));
+  const key = hash.digest('hex').slice(0, 12);
   const dir = path.join(TREES, `fleet-${key}`);
   const snaps = path.join(dir, 'snapshots');
   const policy = path.join(dir, 'policy.yaml');
