@@ -116,6 +116,10 @@ export function hostName(host: HostView, values: Values): string {
   return host.label ?? (values['sysfs-root'] === undefined ? 'this host' : sysfsRoot(values));
 }
 
+export function requireOneHostSource(values: Values): void {
+  if (values.state !== undefined && values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
+}
+
 /** The one place that decides where Observed comes from. */
 export function openHost(values: Values, io: Io): HostView {
   const only = deviceNames(values.device);
@@ -125,7 +129,7 @@ export function openHost(values: Values, io: Io): HostView {
     const observed = observe(sysfs, only);
     return { observed, binding: () => procBinding(values), memoryTotals: () => observeMemoryTotals(sysfs, observed) };
   }
-  if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
+  requireOneHostSource(values);
   const snapshot = readSnapshot(state);
   const names = snapshot.devices.map((d) => d.name);
   requireDevices(only, (name) => names.includes(name), () => names, state);
