@@ -7,7 +7,7 @@
 //
 // Prints `ok ...` / `FAIL ...` per check and ends with `N passed, N failed`
 // (`, 1 skipped` when ansible-playbook is not installed: Debian's
-// ansible-core, which .ci/contrib-deps.sh installs).
+// ansible-core, which test/provision.sh installs).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,7 +33,7 @@ function finish(skipped = 0): never {
 }
 
 if (spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  console.log('skip ansible: ansible-playbook is not installed (Debian: apt-get install ansible-core; .ci/contrib-deps.sh installs it)');
+  console.log('skip ansible: ansible-playbook is not installed (Debian: apt-get install ansible-core; test/provision.sh installs it)');
   finish(1);
 }
 for (const built of [SIM, PROGRAM])
