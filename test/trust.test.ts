@@ -59,6 +59,27 @@ sys('a link to /sys, "/sys/." and "/sys/" get the host files (the pause) and the
   assert.is.not(lockFile({ 'sysfs-root': tree }), DEFAULT_LOCK_FILE);
 });
 
+sys('two paths to one tree (a symlink, a path through "..") take one lock; another tree another', () => {
+  const tree = host(DEVDAX);
+  const link = path.join(tempDir(), 'sys');
+  fs.symlinkSync(tree, link);
+  for (const other of [link, path.join(tree, 'bus', '..')]) assert.is(lockFile({ 'sysfs-root': other }), lockFile({ 'sysfs-root': tree }), other);
+  assert.is.not(lockFile({ 'sysfs-root': host(DEVDAX) }), lockFile({ 'sysfs-root': tree }));
+});
+
+unless(sys, NOT_ROOT)('a bind mount of a tree takes the tree\'s lock (mounting takes root)', () => {
+  const tree = host(DEVDAX);
+  const bind = path.join(tempDir(), 'bound');
+  fs.mkdirSync(bind);
+  const mount = spawnSync('mount', ['--bind', tree, bind], { encoding: 'utf8' });
+  assert.is(mount.status, 0, mount.stderr);
+  try {
+    assert.is(lockFile({ 'sysfs-root': bind }), lockFile({ 'sysfs-root': tree }));
+  } finally {
+    spawnSync('umount', [bind]);
+  }
+});
+
 sys.run();
 
 const reads = suite('trust: what daxplan reads');

@@ -1,7 +1,7 @@
 // Options and wiring several commands share.
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
+import { DirSysfs, isRealSysfs, treeIdentity, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals } from '../host/totals.js';
 import type { MemoryTotals } from '../model/host-facts.js';
@@ -79,14 +79,14 @@ export const LOCKING = {
   trigger: { type: 'string', arg: 'NAME', choices: TRIGGERS, help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
 } as const;
 
-/** The lock for the tree looked at: the real /sys (however it is reached) has one lock; another tree gets its own, outside it. */
+/** The lock for the tree looked at: the real /sys has one lock; another tree gets its own, outside it; each however its path is spelt. */
 export function lockFile(values: Values): string {
   if (values['lock-file']) return values['lock-file'] as string;
   const root = sysfsRoot(values);
   if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
   // Root keeps it out of world-writable /tmp.
   const dir = process.getuid?.() === 0 ? dirname(DEFAULT_LOCK_FILE) : tmpdir();
-  return join(dir, `daxplan-${sha256Hex(resolve(root)).slice(0, 16)}.lock`);
+  return join(dir, `daxplan-${sha256Hex(treeIdentity(root)).slice(0, 16)}.lock`);
 }
 
 export const STATE: OptionSpecs = {

@@ -3,7 +3,7 @@
 // for /sys. Paths are relative to the root ("bus/dax/devices"), and the paths
 // daxplan uses live here.
 import { type StatsBase, closeSync, constants, existsSync, fstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, statfsSync, writeSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 
 export const DAX_DEVICES = 'bus/dax/devices';
 export const DAX_DRIVERS = 'bus/dax/drivers';
@@ -167,6 +167,15 @@ export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
  * Whether `root` is this machine's /sys, however it is reached (a symlink, a
  * bind mount, "/sys/."): the same directory as /sys, or a sysfs mount.
  */
+/**
+ * What names a tree whatever path reaches it (a symlink, `..`, a bind mount):
+ * its directory's device and inode; the resolved path when it cannot be read.
+ */
+export function treeIdentity(root: string): string {
+  const stat = statSync(root, { throwIfNoEntry: false });
+  return stat ? `${stat.dev}:${stat.ino}` : resolve(root);
+}
+
 export function isRealSysfs(root: string): boolean {
   let here: StatsBase<number>;
   try {
