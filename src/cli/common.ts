@@ -1,6 +1,6 @@
 // Options and wiring several commands share.
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DirSysfs, isRealSysfs, treeIdentity, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals } from '../host/totals.js';
