@@ -191,6 +191,24 @@ writes('plan --out refuses a FIFO', async () => {
   assert.match(fifo.stderr, 'not a regular file');
 });
 
+writes('plan --out and --lock-file refuse a file with another hard link, leaving both names as they were', async () => {
+  const root = host(DEVDAX);
+  const policy = policyFile(POLICY);
+  const dir = tempDir();
+  const precious = path.join(dir, 'shadow');
+  fs.writeFileSync(precious, 'root:x:0:0\n');
+  const link = path.join(dir, 'plan.json');
+  fs.linkSync(precious, link);
+  const out = await run(['plan', '-c', policy, '--sysfs-root', root, '--out', link]);
+  assert.is(out.code, 1);
+  assert.match(out.stderr, `${link}: has 2 hard links`);
+  const lock = await run(['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, '--lock-file', link]);
+  assert.is(lock.code, 1);
+  assert.match(lock.stderr, `${link}: has 2 hard links`);
+  assert.is(fs.readFileSync(precious, 'utf8'), 'root:x:0:0\n');
+  assert.ok(fs.readlinkSync(path.join(root, 'bus/dax/devices/dax0.0/driver')).endsWith('device_dax'), 'nothing applied');
+});
+
 unless(writes, NOT_ROOT)('as root, plan --out, the lock and the pause marker refuse a device node and a file or directory another user controls', async () => {
   const root = host(DEVDAX);
   const policy = policyFile(POLICY);
