@@ -108,7 +108,7 @@ seen('a hostile chain is a problem on its device, never a crash, and the device 
     ['target not a decoder', (root, region) => fs.writeFileSync(path.join(root, region, 'target0'), '../../etc\n'), /not an endpoint decoder/],
     ['decoder not on the bus', (root) => fs.rmSync(path.join(root, 'bus/cxl/devices/decoder2.0')), /bus\/cxl\/devices\/decoder2.0 is missing/],
     ['uport a loop', (root) => loop(path.join(root, 'devices/platform/ACPI0017:00/root0/port1/endpoint2/uport')), /leads to no memdev|symlink loop/],
-    ['serial behind a loop', (root) => loop(path.join(root, 'bus/cxl/devices/mem0/serial')), /symlink loop/],
+    ['serial behind a loop', (root) => loop(path.join(root, 'bus/cxl/devices/mem0/serial')), /serial: a symbolic link \(or a loop\), not an attribute/],
     ['absurd interleave', (root, region) => fs.writeFileSync(path.join(root, region, 'interleave_ways'), '4096\n'), /interleave_ways: 4096 is not 1 to 16/],
     ['garbage range', (root, region) => fs.writeFileSync(path.join(root, region, 'resource'), '0xZZ\n'), /region0\/resource: cannot parse/],
   ];

@@ -7,7 +7,7 @@ import { observe } from '../src/host/observe.js';
 import { fakeHost } from './support/observed.js';
 import { SHAPES } from './fixtures/shapes.js';
 import { stateDrift } from '../src/model/device.js';
-import { host, REAL_612 } from './support/host.js';
+import { host, REAL_612, tempDir } from './support/host.js';
 
 const real = suite('observe: tree written by Debian 6.12');
 
@@ -162,6 +162,25 @@ gen('entries that are not dax device names never become paths', () => {
   const observed = observe(new DirSysfs(root));
   assert.equal(observed.devices.map((d) => d.name), ['dax0.0']);
   assert.match(observed.kernel.problems.join('\n'), 'not a dax device name');
+});
+
+gen('a link out of a copied tree is never followed: the device it leads from is blocked, and nothing outside is read', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 1, state: 'devdax' }] });
+  const outside = tempDir();
+  fs.writeFileSync(path.join(outside, 'target_node'), '7\n');
+  const node = path.join(root, 'bus/dax/devices/dax1.0/target_node');
+  fs.rmSync(node);
+  fs.symlinkSync(path.join(outside, 'target_node'), node);
+  const device = path.join(fs.realpathSync(path.join(root, 'bus/dax/devices/dax0.0')));
+  fs.cpSync(device, path.join(outside, 'dax0.0'), { recursive: true, verbatimSymlinks: true });
+  fs.rmSync(device, { recursive: true });
+  fs.symlinkSync(path.join(outside, 'dax0.0'), device);
+  const [dax0, dax1] = observe(new DirSysfs(root)).devices;
+  assert.match(dax0.problems.join('\n'), `leads out of the tree (to ${fs.realpathSync(outside)}/dax0.0`);
+  assert.match(dax1.problems.join('\n'), 'target_node: a symbolic link (or a loop), not an attribute');
+  assert.is(dax1.targetNode, undefined, 'nothing read from outside the tree');
+  // The real /sys reads as the kernel made it, and links inside a tree (bus/dax/devices, driver) are followed.
+  assert.equal(observe(new DirSysfs(host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }] }))).devices[0].problems, []);
 });
 
 gen('--device limits the devices read', () => {

@@ -12,7 +12,8 @@ const MAX_HOST_FILE_BYTES = 1 << 20;
 
 export function readHostEvidence(root: string): HostEvidence {
   // Rule and config files are no sysfs attributes: a page is no limit for them (a longer file hid its rules).
-  const files = new DirSysfs(root, MAX_HOST_FILE_BYTES);
+  // Not confined to the root: a rule masked by a link to /dev/null is a link out of it.
+  const files = new DirSysfs(root, MAX_HOST_FILE_BYTES, false);
   const daxctlConf = files
     .list(DAXCTL_CONF_DIR)
     .filter((name) => name.endsWith('.conf'))
