@@ -104,17 +104,18 @@ export class DirSysfs implements Sysfs {
     maxBytes = MAX_ATTRIBUTE_BYTES,
     confine = !isRealSysfs(root),
   ) {
-    this.prefix = join(root, '/');
     this.buffer = maxBytes === MAX_ATTRIBUTE_BYTES ? READ_BUFFER : Buffer.allocUnsafe(maxBytes + 1);
     const real = confine ? realOrUndefined(root) : undefined;
     if (real !== undefined && real !== '/') {
       this.realRoot = real;
       this.confined = new Map();
     }
+    // A confined tree's paths are absolute: they are resolved and compared with its real root.
+    this.prefix = join(this.confined ? resolve(root) : root, '/');
   }
 
   private abs(rel: string): string {
-    return isClean(rel) ? this.prefix + rel : join(this.root, normalise(rel));
+    return this.prefix + (isClean(rel) ? rel : normalise(rel));
   }
 
   /** The tree's root, links resolved. */
