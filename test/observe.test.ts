@@ -210,7 +210,9 @@ gen('a link out of a copied tree is never followed: the device it leads from is 
   assert.match(dax1.problems.join('\n'), 'target_node: a symbolic link (or a loop), not an attribute');
   assert.is(dax1.targetNode, undefined, 'nothing read from outside the tree');
   // The real /sys reads as the kernel made it, and links inside a tree (bus/dax/devices, driver) are followed.
-  assert.equal(observe(new DirSysfs(host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }] }))).devices[0].problems, []);
+  const inside = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }] });
+  assert.equal(observe(new DirSysfs(inside)).devices[0].problems, []);
+  assert.equal(observe(new DirSysfs(path.relative(process.cwd(), inside))).devices[0].problems, [], 'a relative root too');
 });
 
 gen('--device limits the devices read', () => {
