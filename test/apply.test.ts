@@ -295,11 +295,19 @@ for (const mode of ['online', 'online_kernel'] as AutoOnline[]) {
   });
 }
 
-faults('auto_online_blocks reading a value daxplan could not put back: the bind is refused, nothing written', () => {
+faults('auto_online_blocks reading a value daxplan could not put back: the bind is blocked at plan time, and refused when it turns so after planning; nothing written', () => {
   const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }] });
-  fs.writeFileSync(path.join(root, 'devices/system/memory/auto_online_blocks'), 'sideways\n');
-  const { outcomes, kernel } = converge(root, 'online_movable', {});
-  const o = onlyOutcome(outcomes);
+  const auto = path.join(root, 'devices/system/memory/auto_online_blocks');
+  fs.writeFileSync(auto, 'sideways\n');
+  const blocked = converge(root, 'online_movable', {});
+  assert.equal(blocked.outcomes, []);
+  assert.equal(blocked.kernel.log, []);
+  fs.writeFileSync(auto, 'offline\n');
+  const kernel = new SimulatedKernel(root, {});
+  const observed = observe(kernel);
+  const [change] = changes(plan(policyTo('online_movable'), observed));
+  fs.writeFileSync(auto, 'sideways\n');
+  const o = new Applier(kernel, observed.kernel).apply(change);
   assert.is(o.result, 'failed');
   assert.match(o.message!, 'auto_online_blocks reads "sideways", not a value daxplan could put back after the bind');
   assert.equal(kernel.log, []);

@@ -10,7 +10,8 @@ import type { Observed } from '../model/device.js';
 import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { loadPolicy } from './policy.js';
-import { formatDiagnostic, UsageError } from '../model/errors.js';
+import { EXIT, formatDiagnostic, UsageError } from '../model/errors.js';
+import type { Summary } from '../plan/plan.js';
 import { sha256Hex } from '../model/digest.js';
 import { checkSysfsTree, requireDevices } from '../host/root-check.js';
 import { deviceNames, type Io, type OptionSpec, type OptionSpecs, type Values } from './args.js';
@@ -127,6 +128,11 @@ export function policyFrom(values: Values, io: Io): LoadedPolicy {
   const loaded = loadPolicy({ config: values.config as string | undefined, cwd: io.cwd });
   for (const w of loaded.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
   return loaded;
+}
+
+/** A plan's --detailed-exitcode (plan, apply --dry-run): a blocked device or setting is not "all is well", whatever else the plan says. */
+export function detailedExitCode(summary: Summary): number {
+  return summary.blocked > 0 ? EXIT.runtime : summary.change > 0 ? EXIT.changes : EXIT.ok;
 }
 
 export function printJson(io: Io, value: unknown): void {

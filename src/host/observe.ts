@@ -194,7 +194,7 @@ function observeMemory(
   const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
   // A device whose blocks could not all be read is in no known state: never unplugged, never devdax.
   let blocks = indices && guarded(problems, () => readBlocks(sysfs, indices, problems), undefined);
-  if (blocks?.length === 0 && indices && driver === 'kmem' && stateFile !== undefined && stateFile !== 'unplugged') {
+  if (blocks?.length === 0 && indices?.length && driver === 'kmem' && stateFile !== undefined && stateFile !== 'unplugged') {
     // Memory the kernel says is there, at none of the blocks the ranges give: a wrong block size (a copied tree) would read it as unplugged.
     problems.push(
       `${name}: its state file reads ${stateFile} but none of its ${indices.length} memory blocks (memory${indices[0]}-memory${indices.at(-1)} at block size 0x${kernel.blockSize!.toString(16)}) is present: the block size or the ranges are wrong`,
