@@ -138,12 +138,15 @@ faults('EBUSY writing unplugged to the state file: the kernel keeps every block,
   assert.equal(kernel.log.map((l) => `${l.value}${l.error ? `!${l.error}` : ''}`), ['unplugged!EBUSY']);
 });
 
-faults('Linux 7.3: a state file left stale by per-block writes is repaired through the state file alone', () => {
-  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] });
-  const { outcomes, kernel, after } = converge(root, 'online_movable', { stateFile: true });
+faults('Linux 7.3: memory already where the policy wants it under a stale state word is not unplugged and replugged; a stale device that must move goes through the state file alone', () => {
+  const stale: HostSpec = { stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] };
+  const stays = converge(host(stale), 'online_movable', { stateFile: true });
+  assert.equal(stays.outcomes, []);
+  assert.equal(stays.kernel.log, [], 'nothing written');
+  const { outcomes, kernel, after } = converge(host(stale), 'online', { stateFile: true });
   assert.is(onlyOutcome(outcomes).result, 'applied');
-  assert.equal(kernel.log.map((l) => `${l.file.replace(/^.*\/dax0\.0\//, '')}=${l.value}`), ['state=unplugged', 'state=online_movable']);
-  assert.is(after[0].stateFile, 'online_movable');
+  assert.equal(kernel.log.map((l) => `${l.file.replace(/^.*\/dax0\.0\//, '')}=${l.value}`), ['state=unplugged', 'state=online_kernel']);
+  assert.is(after[0].stateFile, 'online_kernel');
   assert.is(stateDrift(after[0]), undefined);
 });
 

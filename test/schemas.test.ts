@@ -38,7 +38,7 @@ const outputs = suite('schemas: real outputs validate against the published sche
 
 outputs('plan: the bundled example (per-block, a mixed device, conflicts) and a Linux 7.3 host with a drifted state file', async () => {
   conforms('plan', await json(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', REAL_612, '-f', 'json']));
-  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable', stateWord: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' }] });
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online', stateWord: 'online_movable' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' }] });
   const doc = (await json(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', root, '-f', 'json'])) as { actions: { method: string }[] };
   conforms('plan', doc);
   assert.equal(doc.actions.map((a) => a.method), ['state', 'state']);
