@@ -150,6 +150,22 @@ faults('Linux 7.3: memory already where the policy wants it under a stale state 
   assert.is(stateDrift(after[0]), undefined);
 });
 
+faults('Linux 7.3: a mixed device whose move fails is rolled back through the state file, never block by block', () => {
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'NoNo', stateWord: 'online' }] });
+  // Another agent takes a block offline once the device is online_movable: verification fails, and a rollback follows.
+  const { outcomes, kernel, after } = converge(root, 'online_movable', { stateFile: true }, {
+    afterWrite: (k, file, value) => {
+      if (file.endsWith('dax0.0/state') && value === 'online_movable') k.meddle(33, 'o');
+    },
+  });
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.equal(kernel.log.map((l) => `${l.file.replace(/^.*\/dax0\.0\//, '')}=${l.value}`), ['state=unplugged', 'state=online_movable', 'state=unplugged', 'state=online_kernel']);
+  assert.match(o.message!, 'a mixed device is not put back block by block where the state file moves it: brought back through it to online');
+  assert.is(after[0].state, 'online');
+  assert.is(stateDrift(after[0]), undefined);
+});
+
 faults('Linux 7.3: a device the kernel added offline is unplugged before it is onlined (EBUSY otherwise)', () => {
   const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'offline' }] });
   const { outcomes, kernel } = converge(root, 'online_movable', { stateFile: true });

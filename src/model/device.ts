@@ -170,6 +170,11 @@ const WORD_MEANS: Record<StateWord, ObservedState> = {
  * When the `state` file disagrees with the blocks (someone wrote blocks one by
  * one, leaving the kernel's own record stale), what it says against what is.
  */
+/** The state a `state` word stands for. */
+export function stateOfWord(word: StateWord): ObservedState {
+  return WORD_MEANS[word];
+}
+
 export function stateDrift(device: ObservedDevice): string | undefined {
   if (device.stateFile === undefined || WORD_MEANS[device.stateFile] === device.state) return undefined;
   return `the kernel's state file reads ${device.stateFile} but the memory blocks are ${describeBlocks(device)}`;
