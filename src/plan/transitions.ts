@@ -6,7 +6,6 @@ import {
   stateDrift,
   stateForZone,
   zoneNamed,
-  type AutoOnline,
   type DesiredState,
   type KernelFacts,
   type ObservedDevice,
@@ -16,12 +15,6 @@ import type { Arrival, Method, PlannedStep, Step } from '../model/steps.js';
 
 /** The state each arrival leaves a freshly bound device in. */
 export const ARRIVAL_STATE: Record<Arrival, ObservedState> = { offline: 'offline', online_kernel: 'online', online_movable: 'online_movable' };
-
-/** The arrival the kernel's own default gives (`online` lets the kernel pick the zone: ZONE_NORMAL unless told otherwise). */
-export function arrivalOf(auto: AutoOnline | undefined): Arrival {
-  if (auto === 'online' || auto === 'online_kernel') return 'online_kernel';
-  return auto === 'online_movable' ? 'online_movable' : 'offline';
-}
 
 /** An observed state fulfils a desired one (unbound memory is unplugged too). */
 export function satisfies(observed: ObservedState, desired: DesiredState): boolean {
