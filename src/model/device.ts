@@ -1,4 +1,5 @@
 // The typed model shared by the observed host and the desired policy.
+import { autoMovable, type HotplugParams } from './hotplug.js';
 
 /** States a policy can ask for. */
 export const DESIRED_STATES = ['unplug', 'online', 'online_movable', 'devdax'] as const;
@@ -135,6 +136,8 @@ export function isAutoOnline(text: string): text is AutoOnline {
 export interface KernelFacts {
   blockSize: bigint | undefined;
   autoOnlineBlocks: AutoOnline | undefined;
+  /** The memory_hotplug parameters: where plain `online` puts memory. */
+  hotplug: HotplugParams;
   stateFile: StateFileSupport;
   /** node -> tier, from memory_tiering nodelists. */
   nodeTiers: Record<number, number>;
@@ -157,7 +160,7 @@ export function zoneNamed(name: string): Zone | undefined {
   return name === ZONE_NAMES.normal ? 'normal' : name === ZONE_NAMES.movable ? 'movable' : undefined;
 }
 
-/** The device states each `state` word stands for when it tells the truth. */
+/** The device state each `state` word stands for when it tells the truth. */
 const WORD_MEANS: Record<StateWord, ObservedState> = {
   unplugged: 'unplug',
   offline: 'offline',
@@ -166,17 +169,24 @@ const WORD_MEANS: Record<StateWord, ObservedState> = {
   online_movable: 'online_movable',
 };
 
-/**
- * When the `state` file disagrees with the blocks (someone wrote blocks one by
- * one, leaving the kernel's own record stale), what it says against what is.
- */
+/** Whether the `state` file's word tells the truth about the device's blocks. */
+function wordFits(word: StateWord, state: ObservedState, hotplug: HotplugParams): boolean {
+  // `online` reads back as itself, not the zone: under auto-movable the kernel may have picked ZONE_MOVABLE for it.
+  if (word === 'online' && state === 'online_movable') return autoMovable(hotplug);
+  return WORD_MEANS[word] === state;
+}
+
 /** The state a `state` word stands for. */
 export function stateOfWord(word: StateWord): ObservedState {
   return WORD_MEANS[word];
 }
 
-export function stateDrift(device: ObservedDevice): string | undefined {
-  if (device.stateFile === undefined || WORD_MEANS[device.stateFile] === device.state) return undefined;
+/**
+ * When the `state` file disagrees with the blocks (someone wrote blocks one by
+ * one, leaving the kernel's own record stale), what it says against what is.
+ */
+export function stateDrift(device: ObservedDevice, hotplug: HotplugParams): string | undefined {
+  if (device.stateFile === undefined || wordFits(device.stateFile, device.state, hotplug)) return undefined;
   return `the kernel's state file reads ${device.stateFile} but the memory blocks are ${describeBlocks(device)}`;
 }
 
@@ -200,23 +210,6 @@ export function blockKind(block: BlockState): string {
   return block.state === 'online' ? block.zone : block.state;
 }
 
-export function blockSignature(device: ObservedDevice): string {
-  return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
-}
-
-/** The blocks a blockSignature() wrote ("73:Normal,74:offline"), or undefined when the text is not one. */
-export function parseBlockSignature(text: string): BlockState[] | undefined {
-  if (text === '') return [];
-  const blocks: BlockState[] = [];
-  for (const item of text.split(',')) {
-    const m = /^(\d{1,10}):([A-Za-z][A-Za-z0-9-]{0,31})$/.exec(item);
-    if (!m) return undefined;
-    const index = Number(m[1]);
-    blocks.push(m[2] === 'offline' || m[2] === 'going-offline' ? { index, state: m[2] } : { index, state: 'online', zone: m[2] });
-  }
-  return blocks;
-}
-
 const RUNS_SHOWN = 8;
 
 /** The device's blocks as runs of consecutive blocks alike: "57-63: 57-60 Normal, 61-63 offline", or "57-63 Movable" for one run (at most 8 runs, then how many more). */
@@ -236,24 +229,14 @@ export function describeBlockRuns(device: ObservedDevice): string {
   return `${span(runs[0].first, runs[runs.length - 1].last)}: ${shown.join(', ')}${more ? `, … (+${more} more runs)` : ''}`;
 }
 
-/** Same driver and every block in the same state and zone: the same memory in the system. */
-export function sameMemory(a: ObservedDevice, b: ObservedDevice): boolean {
-  return a.state === b.state && a.driver === b.driver && blockSignature(a) === blockSignature(b);
-}
-
-/** The same memory, and the kernel's `state` file reads the same. */
-export function sameDevice(a: ObservedDevice, b: ObservedDevice): boolean {
-  return sameMemory(a, b) && a.stateFile === b.stateFile;
-}
-
 /** "online_movable (7/7 blocks online, Movable)" */
-export function describeDevice(device: ObservedDevice): string {
+export function describeDevice(device: Pick<ObservedDevice, 'state' | 'blocks'>): string {
   if (device.blocks.length === 0) return device.state;
   return `${device.state} (${describeBlocks(device)})`;
 }
 
 /** "7/7 blocks online, Movable"; "none present" for a device without blocks. */
-function describeBlocks(device: ObservedDevice): string {
+function describeBlocks(device: Pick<ObservedDevice, 'blocks'>): string {
   if (device.blocks.length === 0) return 'none present';
   const online = device.blocks.filter((b) => b.state === 'online');
   const kinds = [...new Set(online.map(blockKind))].join('+');

@@ -91,9 +91,9 @@ export function settingChanges(p: Plan): SettingEntry[] {
 export function planTo(device: ObservedDevice, to: DesiredState, decider: Decider, reason: string, kernel: KernelFacts): Entry {
   if (device.problems.length) return { kind: 'blocked', device, to, decider, reason: `cannot read the device: ${device.problems.join('; ')}` };
   const method = methodFor(device, kernel);
-  const steps = stepsTo(device, to, method);
+  const steps = stepsTo(device, to, method, kernel.hotplug);
   if (!steps) return { kind: 'blocked', device, to, decider, reason: `no way from ${device.state} to ${to} with ${method} writes` };
-  const drift = method === 'state' ? stateDrift(device) : undefined;
+  const drift = method === 'state' ? stateDrift(device, kernel.hotplug) : undefined;
   if (steps.length === 0)
     return { kind: 'unchanged', device, to, decider, reason: drift ? `${reason}; ${drift}: the memory is where the policy wants it, so it stays (only an unplug could change the word)` : reason };
   // A kmem bind sets auto_online_blocks for its moment and puts it back: found out at plan time, not after the unbind.

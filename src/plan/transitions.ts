@@ -12,6 +12,7 @@ import {
   type ObservedState,
 } from '../model/device.js';
 import type { Arrival, Method, PlannedStep, Step } from '../model/steps.js';
+import type { HotplugParams } from '../model/hotplug.js';
 
 /** The state each arrival leaves a freshly bound device in. */
 export const ARRIVAL_STATE: Record<Arrival, ObservedState> = { offline: 'offline', online_kernel: 'online', online_movable: 'online_movable' };
@@ -114,9 +115,9 @@ export function findSteps(device: ObservedDevice, goal: (state: ObservedState) =
  * file alone: unplugged, then the wanted word, never by mixing the two
  * interfaces on one device.
  */
-export function stepsTo(device: ObservedDevice, to: DesiredState, method: Method): PlannedStep[] | undefined {
+export function stepsTo(device: ObservedDevice, to: DesiredState, method: Method, hotplug: HotplugParams): PlannedStep[] | undefined {
   if (satisfies(device.state, to)) return [];
-  const drifted = method === 'state' && stateDrift(device) !== undefined;
+  const drifted = method === 'state' && stateDrift(device, hotplug) !== undefined;
   if (!drifted) return findSteps(device, (s) => satisfies(s, to), method);
   const unplug: PlannedStep = { step: { op: 'state', write: 'unplugged' }, expect: 'unplug' };
   if (to === 'unplug') return [unplug];
