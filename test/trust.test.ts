@@ -15,7 +15,6 @@ import { lockFile } from '../src/cli/common.js';
 import { DEFAULT_LOCK_FILE } from '../src/apply/lock.js';
 import { NOBODY, runAsNobody } from './support/nobody.js';
 
-const asRoot = process.geteuid?.() === 0;
 const POLICY = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: 1 }\n    state: online_movable\n';
 const DEVDAX = { devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] };
 
