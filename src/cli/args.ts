@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Sysfs } from '../host/sysfs.js';
 import { UsageError } from '../model/errors.js';
 import { DEVICE_NAME } from '../host/sysfs.js';
+import { didYouMean } from '../model/suggest.js';
 
 /** A flag: parseArgs' spec plus its help line, the name of its value, and the values it accepts when they are a closed set. */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string; choices?: readonly string[] };
@@ -38,24 +39,39 @@ export interface Command {
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
-export const HELP: OptionSpecs = { help: { type: 'boolean', short: 'h', help: 'show this help' } };
+/** Options every command takes. */
+export const SHARED: OptionSpecs = {
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+  'no-color': { type: 'boolean', help: 'no colour, even on a terminal (as NO_COLOR=1 does)' },
+};
 
 export function parse(command: Command, argv: string[]): { values: Values; positionals: string[] } {
-  const options = Object.fromEntries(
-    Object.entries({ ...command.options, ...HELP }).map(([name, { help: _help, arg: _arg, ...spec }]) => [name, spec]),
-  );
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/s, '')}\nTry 'daxplan ${command.name} --help'.`);
+  const specs = { ...command.options, ...SHARED };
+  const options = Object.fromEntries(Object.entries(specs).map(([name, { help: _help, arg: _arg, ...spec }]) => [name, spec]));
+  // Not strict: parseArgs' own errors are three lines of its wording; the tokens are checked here instead.
+  const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  const seeHelp = `see 'daxplan ${command.name} --help'`;
+  const shorts = new Set(Object.values(specs).flatMap((s) => (s.short ? [`-${s.short}`] : [])));
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = specs[token.name];
+    if (!spec) {
+      const known = Object.keys(specs).map((n) => `--${n}`);
+      throw new UsageError(`${command.name} has no option ${token.rawName}${didYouMean(token.rawName, known, '') || `: ${seeHelp}`}`);
+    }
+    const flag = `--${token.name}`;
+    if (spec.type === 'boolean' && token.value !== undefined) throw new UsageError(`${flag} takes no value (got "${token.value}"): write ${flag} alone`);
+    // "--config --device x": a flag where the value should be is a value forgotten, not a file named "--device".
+    const swallowed = !token.inlineValue && token.value !== undefined && (token.value.startsWith('--') || shorts.has(token.value));
+    if (spec.type === 'string' && (token.value === undefined || swallowed))
+      throw new UsageError(`${flag} needs a value: ${flag} ${spec.arg ?? spec.choices?.join('|') ?? 'VALUE'}${swallowed ? ` (got the option ${token.value}; write ${flag}=${token.value} if that is the value)` : ''}`);
   }
   // An empty value would read as "not given" (--out '' saved nothing, --config '' searched, --root '' meant the working directory).
   for (const [name, value] of Object.entries(parsed.values))
-    if (value === '' || (Array.isArray(value) && value.includes(''))) throw new UsageError(`--${name} needs a value, got ""\nTry 'daxplan ${command.name} --help'.`);
+    if (value === '' || (Array.isArray(value) && value.includes(''))) throw new UsageError(`--${name} needs a value, got "": ${seeHelp}`);
   const { min, max } = command.positionals ?? { min: 0, max: 0 };
   if (!parsed.values.help && (parsed.positionals.length < min || parsed.positionals.length > max))
-    throw new UsageError(`${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}\nUsage: ${command.usage}`);
+    throw new UsageError(`${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}: daxplan ${command.usage.replace(/^daxplan /, '')}`);
   return { values: parsed.values as Values, positionals: parsed.positionals };
 }
 
@@ -75,7 +91,7 @@ export function optionHelp(spec: OptionSpec): string {
 }
 
 export function commandOptions(command: Command): [string, OptionSpec][] {
-  return Object.entries({ ...command.options, ...HELP });
+  return Object.entries({ ...command.options, ...SHARED });
 }
 
 export function helpText(command: Command, width = 80): string {
@@ -139,6 +155,6 @@ export function seconds(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n))
-    throw new UsageError(`--${flag} takes a number of seconds (got "${String(value)}")`);
+    throw new UsageError(`--${flag} takes a number of seconds, 0 or more (got "${String(value)}")`);
   return n;
 }

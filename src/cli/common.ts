@@ -31,10 +31,6 @@ export function formatOption(choices: readonly string[]): OptionSpec {
   return { type: 'string', short: 'f', choices, help: `output format (default ${choices[0]})` };
 }
 
-export const COLOR: OptionSpecs = {
-  'no-color': { type: 'boolean', help: 'no colour, even on a terminal (as NO_COLOR=1 does)' },
-};
-
 /** Colour on a terminal unless --no-color, NO_COLOR or TERM=dumb says otherwise. */
 export function outputStyle(values: Values, io: Io): Style {
   return values['no-color'] ? NO_STYLE : styleFor(io.stdout, io.env);

@@ -1,4 +1,4 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { approvalFor, askFirst } from '../approve.js';
@@ -22,7 +22,7 @@ export const applyCommand: Command = {
     'On a terminal apply shows the plan and writes only after the answer "yes"; --auto-approve skips the question (units, udev, cron and scripts pass it). Without a terminal and without --auto-approve apply refuses (exit 64) before it reads anything. A saved plan (PLAN_FILE) was reviewed when it was saved and is applied without a question.',
   ],
   usage:
-    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
+    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-file FILE] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
   positionals: { min: 0, max: 1 },
   options: {
     'auto-approve': { type: 'boolean', help: 'write without asking (units, udev, cron, scripts); without it apply asks on a terminal and refuses elsewhere' },
@@ -35,7 +35,6 @@ export const applyCommand: Command = {
     'dry-run': { type: 'boolean', help: 'plan and print, change nothing' },
     'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: 2 when there is something to apply)' },
     format: formatOption(FORMATS),
-    ...COLOR,
     timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, output, total)' },
   },
   async run(values, positionals, io) {

@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import { COLOR, formatOption, HOST, openHost, outputStyle, printJson, sysfsRoot, type HostView } from '../common.js';
+import { formatOption, HOST, openHost, outputStyle, printJson, sysfsRoot, type HostView } from '../common.js';
 import { oneOf, type Command, type Io } from '../args.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import { loadPolicy } from '../policy.js';
@@ -28,7 +28,6 @@ export const diffCommand: Command = {
     ...HOST,
     'detailed-exitcode': { type: 'boolean', help: "exit 2 when some host's plan changes (0 when none)" },
     format: formatOption(FORMATS),
-    ...COLOR,
   },
   async run(values, [oldFile, newFile], io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');

@@ -1,4 +1,4 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, sysfsRoot } from '../common.js';
+import { CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, sysfsRoot } from '../common.js';
 import { gatherConflicts } from '../conflicts.js';
 import { hostRoot, ROOT } from '../root.js';
 import { oneOf, type Command, type Io, type Values } from '../args.js';
@@ -23,7 +23,6 @@ export const doctorCommand: Command = {
     ...ROOT,
     'lock-file': LOCKING['lock-file'],
     format: formatOption(FORMATS),
-    ...COLOR,
   },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');

@@ -1,12 +1,12 @@
 import { writeTrusted } from '../../host/trust.js';
-import { COLOR, CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, STATE } from '../common.js';
+import { CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, STATE } from '../common.js';
 import { oneOf, type Command } from '../args.js';
 import { checkMovable } from '../../plan/safety.js';
 import { plan } from '../../plan/plan.js';
 import { planJson } from '../../render/json.js';
 import { planText } from '../../render/text.js';
 import { planMarkdown } from '../../render/markdown.js';
-import { EXIT, formatDiagnostic, UsageError } from '../../model/errors.js';
+import { EXIT, formatDiagnostic, PolicyError, UsageError } from '../../model/errors.js';
 import { unmatchedRules } from '../../plan/coverage.js';
 import { savePlan } from '../../plan/saved.js';
 import { readProcFacts } from '../../host/proc.js';
@@ -20,9 +20,9 @@ export const planCommand: Command = {
   name: 'plan',
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
   details: [
-    'Each device line starts with a mark: + its memory joins the system (from devdax, unplugged or offline to online), - its memory leaves the system (to unplug or devdax), ~ it moves between zones or modes without joining or leaving, = unchanged, · unmanaged (no rule decides it; left alone), ! blocked. Step sizes are the memory each step really moves (blocks × block size). A rule that matches no device is warned about on standard error (not with --device).',
+    'Each device line starts with a mark: + its memory joins the system (from devdax, unplugged or offline to online), - its memory leaves the system (to unplug or devdax), ~ it moves between zones or modes without joining or leaving, = unchanged, · unmanaged (no rule decides it; left alone), ! blocked. Step sizes are the memory each step really moves (blocks × block size). A rule that matches no device is warned about on standard error (not with --device), naming the serial, pci, uuid or address that found nothing and what the host has; with --strict such an identity rule is an error (exit 65).',
   ],
-  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE] [--no-color]',
+  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--strict] [--out FILE] [--no-color]',
   options: {
     ...CONFIG,
     ...HOST,
@@ -30,8 +30,8 @@ export const planCommand: Command = {
     ...ROOT,
     format: formatOption(FORMATS),
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes, 0 when none, 1 when a device or kernel setting is blocked' },
+    strict: { type: 'boolean', help: 'a rule that selects by serial, pci, uuid or address and matches no device is an error (exit 65), not a warning' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan as recorded intent, bound to this host, for daxplan apply FILE' },
-    ...COLOR,
   },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
@@ -41,7 +41,11 @@ export const planCommand: Command = {
     const observed = host.observed;
     const result = plan(policy, observed);
     // With --device the other devices are not looked at: a rule for them is no news.
-    if (!values.device) for (const w of unmatchedRules(policy, [observed], hostName(host, values))) io.stderr.write(formatDiagnostic(w) + '\n');
+    const unmatched = values.device ? [] : unmatchedRules(policy, [observed], hostName(host, values));
+    // A rule naming a device by identity that finds none sends that device to the rules below it: under --strict that is an invalid policy.
+    const fatal = values.strict ? unmatched.filter((w) => w.identity) : [];
+    if (fatal.length) throw new PolicyError(fatal.map(({ identity: _identity, ...w }) => ({ ...w, severity: 'error' as const })));
+    for (const w of unmatched) io.stderr.write(formatDiagnostic(w) + '\n');
     const { findings, pause } = gatherConflicts(values, observed, result);
     const report: Report = { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: findings, paused: pause };
     if (values.out) writeTrusted(values.out as string, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });

@@ -1,4 +1,4 @@
-import { COLOR, outputStyle } from '../common.js';
+import { outputStyle } from '../common.js';
 import type { Command } from '../args.js';
 import { readSavedPlan } from '../../host/saved-plan-file.js';
 import { checkSealed } from '../../plan/saved.js';
@@ -15,7 +15,7 @@ export const showCommand: Command = {
   ],
   usage: 'daxplan show PLAN_FILE [--no-color]',
   positionals: { min: 1, max: 1 },
-  options: { ...COLOR },
+  options: {},
   run(values, [file], io) {
     const saved = readSavedPlan(file);
     checkSealed(file, saved);

@@ -27,8 +27,7 @@ export const watchCommand: Command = {
     // Loaded here, not at start-up: node-cron loads node:crypto and node:child_process, which other commands do without.
     const cron = await import('node-cron');
     if (!cron.validate(schedule)) {
-      const why = cron.validateDetailed(schedule).errors.map((e) => e.message);
-      throw new UsageError(`--schedule "${schedule}" is not a cron expression${why.length ? `: ${why.join('; ')}` : ''}`);
+      throw new UsageError(`--schedule "${schedule}" is not a cron expression: write 5 fields (minute hour day month weekday, e.g. "*/10 * * * *") or 6 with seconds first`);
     }
     const timeoutSeconds = seconds(values['lock-timeout'], 'lock-timeout') ?? 0;
     const setup: WatchSetup = {
