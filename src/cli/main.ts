@@ -12,10 +12,12 @@ import { snapshotCommand } from './commands/snapshot.js';
 import { diffCommand } from './commands/diff.js';
 import { watchCommand } from './commands/watch.js';
 import { showCommand } from './commands/show.js';
+import { initCommand } from './commands/init.js';
+import { fmtCommand } from './commands/fmt.js';
 import { didYouMean } from '../model/suggest.js';
 import pkg from '../../package.json' with { type: 'json' };
 
-export const COMMANDS: Command[] = [planCommand, applyCommand, showCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
+export const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, showCommand, status, validate, fmtCommand, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
 
 function usage(width: number): string {
   const column = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

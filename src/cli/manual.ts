@@ -18,7 +18,7 @@ export const EXIT_STATUS: ExitStatus[] = [
     code: EXIT.runtime,
     short: 'runtime error',
     meaning:
-      'runtime error: a device failed to move or was skipped, a saved plan is stale (or, for apply and show, was edited), a device is blocked (apply, and plan --detailed-exitcode), sysfs could not be written, a file daxplan would write is refused, a safety refusal, the host changed while apply waited for "yes", the operator did not answer "yes"; doctor: a finding is an error',
+      'runtime error: init -o FILE would replace an existing FILE without --force; fmt --check: a policy is not in canonical form; a device failed to move or was skipped, a saved plan is stale (or, for apply and show, was edited), a device is blocked (apply, and plan --detailed-exitcode), sysfs could not be written, a file daxplan would write is refused, a safety refusal, the host changed while apply waited for "yes", the operator did not answer "yes"; doctor: a finding is an error',
   },
   {
     code: EXIT.changes,
