@@ -26,27 +26,36 @@ export interface Io {
   openSysfs?(root: string): Sysfs;
 }
 
-export interface Command {
+/** The value a flag parses to: booleans are flags, repeatable strings lists. */
+type ValueOf<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S['multiple'] extends true ? string[] : string;
+
+/** A command's parsed options, typed from its flag table (and the shared flags): absent when not given. */
+export type ValuesOf<O extends OptionSpecs> = { -readonly [K in keyof O]?: ValueOf<O[K]> } & { help?: boolean; 'no-color'?: boolean };
+
+export interface Command<O extends OptionSpecs = OptionSpecs> {
   name: string;
   summary: string;
   usage: string;
   /** Paragraphs after the summary, in --help and the man page. */
   details?: string[];
-  options: OptionSpecs;
+  options: O;
   positionals?: { min: number; max: number };
-  run(values: Values, positionals: string[], io: Io): Promise<number> | number;
+  run(values: ValuesOf<O>, positionals: string[], io: Io): Promise<number> | number;
 }
 
-export type Values = Record<string, string | boolean | string[] | undefined>;
+/** A command whose run() takes values typed from its own flag table. */
+export function defineCommand<const O extends OptionSpecs>(command: Command<O>): Command<O> {
+  return command;
+}
 
 /** Options every command takes. */
-export const SHARED: OptionSpecs = {
+export const SHARED = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
   'no-color': { type: 'boolean', help: 'no colour, even on a terminal (as NO_COLOR=1 does)' },
-};
+} as const satisfies OptionSpecs;
 
-export function parse(command: Command, argv: string[]): { values: Values; positionals: string[] } {
-  const specs = { ...command.options, ...SHARED };
+export function parse<O extends OptionSpecs>(command: Command<O>, argv: string[]): { values: ValuesOf<O>; positionals: string[] } {
+  const specs: OptionSpecs = { ...command.options, ...SHARED };
   const options = Object.fromEntries(Object.entries(specs).map(([name, { help: _help, arg: _arg, ...spec }]) => [name, spec]));
   // Not strict: parseArgs' own errors are three lines of its wording; the tokens are checked here instead.
   const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
@@ -72,7 +81,8 @@ export function parse(command: Command, argv: string[]): { values: Values; posit
   const { min, max } = command.positionals ?? { min: 0, max: 0 };
   if (!parsed.values.help && (parsed.positionals.length < min || parsed.positionals.length > max))
     throw new UsageError(`${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}: daxplan ${command.usage.replace(/^daxplan /, '')}`);
-  return { values: parsed.values as Values, positionals: parsed.positionals };
+  // Each token was checked against the flag table above: the values have the types it gives.
+  return { values: parsed.values as ValuesOf<O>, positionals: parsed.positionals };
 }
 
 /** Width --help wraps to: the terminal's, else 80 columns. */
@@ -137,24 +147,23 @@ function wrapUsage(usage: string, width: number): string {
   return [...lines, line].join('\n');
 }
 
-export function oneOf<T extends string>(value: unknown, allowed: readonly T[], flag: string): T {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${String(value)}")`);
+export function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")${didYouMean(value, allowed)}`);
 }
 
 /** --device values, checked before any of them reaches a path. */
-export function deviceNames(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  const names = value as string[];
+export function deviceNames(names: string[] | undefined): string[] | undefined {
+  if (names === undefined) return undefined;
   for (const name of names)
     if (!DEVICE_NAME.test(name)) throw new UsageError(`--device "${name}" is not a dax device name (expected daxR.N, e.g. dax0.0)`);
   return names;
 }
 
-export function seconds(value: unknown, flag: string): number | undefined {
+export function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n))
-    throw new UsageError(`--${flag} takes a number of seconds, 0 or more (got "${String(value)}")`);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n))
+    throw new UsageError(`--${flag} takes a number of seconds, 0 or more (got "${value}")`);
   return n;
 }

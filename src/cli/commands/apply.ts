@@ -1,5 +1,5 @@
 import { CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
-import { deviceNames, oneOf, seconds, type Command } from '../args.js';
+import { deviceNames, oneOf, seconds, defineCommand } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { approvalFor, askFirst } from '../approve.js';
 import { PausedError, readPause } from '../../host/pause.js';
@@ -14,7 +14,7 @@ import { EXIT, UsageError } from '../../model/errors.js';
 
 const FORMATS = ['text', 'json'] as const;
 
-export const applyCommand: Command = {
+export const applyCommand = defineCommand({
   name: 'apply',
   summary:
     'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), apply exactly that plan, refusing it if the host changed.',
@@ -121,4 +121,4 @@ export const applyCommand: Command = {
     if (values.timings) sinceStart(print, 'total');
     return exit;
   },
-};
+});

@@ -1,12 +1,12 @@
 import { createTwoFilesPatch } from 'diff';
 import { CONFIG } from '../common.js';
 import { UsageError, EXIT } from '../../model/errors.js';
-import type { Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { loadPolicy, locatePolicy } from '../policy.js';
 import { formatPolicy } from '../../policy/format.js';
 import { writeTrusted } from '../../host/trust.js';
 
-export const fmtCommand: Command = {
+export const fmtCommand = defineCommand({
   name: 'fmt',
   summary:
     'Rewrite a policy in canonical form: keys in the schema order, two-space indentation, lists of values in flow style, globs and punctuation double-quoted, numbers as written; comments are kept. Prints the result, or with --check says whether the file is canonical, or with --write rewrites it.',
@@ -23,7 +23,7 @@ export const fmtCommand: Command = {
   run(values, positionals, io) {
     if (values.check && values.write) throw new UsageError('--check and --write exclude each other: --check writes nothing');
     if (positionals.length && values.config) throw new UsageError('name the policy once: as FILE or with --config');
-    const files = positionals.length ? positionals : [locatePolicy({ config: values.config as string | undefined, cwd: io.cwd })];
+    const files = positionals.length ? positionals : [locatePolicy({ config: values.config, cwd: io.cwd })];
     if (files.length > 1 && !values.check && !values.write) throw new UsageError('several files: pass --check or --write (printing them would run them together)');
     let differ = 0;
     for (const file of files) {
@@ -41,4 +41,4 @@ export const fmtCommand: Command = {
     if (values.check && differ) io.stderr.write(`daxplan: ${differ} of ${files.length} polic${files.length === 1 ? 'y is' : 'ies are'} not in canonical form: run 'daxplan fmt --write ${files.join(' ')}'\n`);
     return values.check && differ ? EXIT.runtime : EXIT.ok;
   },
-};
+});

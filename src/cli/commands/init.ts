@@ -1,12 +1,12 @@
 import { lstatSync } from 'node:fs';
 import { HOST, hostName, openHost, STATE } from '../common.js';
-import type { Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { adopt } from '../../plan/adopt.js';
 import { adoptedPolicyText } from '../../render/adopted.js';
 import { writeTrusted } from '../../host/trust.js';
 import { DaxplanError, EXIT } from '../../model/errors.js';
 
-export const initCommand: Command = {
+export const initCommand = defineCommand({
   name: 'init',
   summary:
     'Write a policy that keeps this host (or a snapshot) as it is: one rule per device, chosen by the most stable identity it has (CXL serial, namespace UUID, else physical address; node only where nothing else exists), asking for the state it is in, with the kernel settings it reads, each rule commented with what the device is.',
@@ -21,7 +21,7 @@ export const initCommand: Command = {
     force: { type: 'boolean', help: 'replace FILE when it exists' },
   },
   run(values, _positionals, io) {
-    const out = values.out as string | undefined;
+    const out = values.out;
     // Checked before the host is read: an existing policy is never replaced by accident.
     if (out !== undefined && !values.force && lstatSync(out, { throwIfNoEntry: false }))
       throw new DaxplanError(`${out} exists: nothing written (pass --force to replace it, or choose another --out)`, EXIT.runtime);
@@ -31,4 +31,4 @@ export const initCommand: Command = {
     else writeTrusted(out, text, { exitCode: EXIT.runtime });
     return EXIT.ok;
   },
-};
+});

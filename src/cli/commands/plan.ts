@@ -1,6 +1,6 @@
 import { writeTrusted } from '../../host/trust.js';
 import { CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, STATE } from '../common.js';
-import { oneOf, type Command } from '../args.js';
+import { oneOf, defineCommand } from '../args.js';
 import { checkMovable } from '../../plan/safety.js';
 import { plan } from '../../plan/plan.js';
 import { planJson } from '../../render/json.js';
@@ -16,7 +16,7 @@ import { gatherConflicts } from '../conflicts.js';
 
 export const FORMATS = ['text', 'json', 'markdown'] as const;
 
-export const planCommand: Command = {
+export const planCommand = defineCommand({
   name: 'plan',
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
   details: [
@@ -48,7 +48,7 @@ export const planCommand: Command = {
     for (const w of unmatched) io.stderr.write(formatDiagnostic(w) + '\n');
     const { findings, pause } = gatherConflicts(values, observed, result);
     const report: Report = { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: findings, paused: pause };
-    if (values.out) writeTrusted(values.out as string, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });
+    if (values.out) writeTrusted(values.out, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });
     if (format === 'json') printJson(io, planJson(report));
     else if (format === 'markdown') io.stdout.write(planMarkdown(report, host.label ? `daxplan on ${host.label}` : undefined));
     else io.stdout.write(planText(report, outputStyle(values, io)));
@@ -56,4 +56,4 @@ export const planCommand: Command = {
     // A blocked device or setting is not "all is well", whatever else the plan says.
     return result.summary.blocked > 0 ? EXIT.runtime : result.summary.change > 0 ? EXIT.changes : EXIT.ok;
   },
-};
+});

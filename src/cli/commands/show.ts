@@ -1,12 +1,12 @@
 import { outputStyle } from '../common.js';
-import type { Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { readSavedPlan } from '../../host/saved-plan-file.js';
 import { checkSealed } from '../../plan/saved.js';
 import { savedPlanView } from '../../plan/saved-view.js';
 import { savedPlanText } from '../../render/saved.js';
 import { EXIT } from '../../model/errors.js';
 
-export const showCommand: Command = {
+export const showCommand = defineCommand({
   name: 'show',
   summary:
     'Print a saved plan (plan --out FILE) as plan printed it: its kernel settings and device changes with their rules and steps, and the policy and host it was made from. Reads nothing of this host.',
@@ -22,4 +22,4 @@ export const showCommand: Command = {
     io.stdout.write(savedPlanText(file, saved, savedPlanView(file, saved), outputStyle(values, io)));
     return EXIT.ok;
   },
-};
+});

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { CONFIG, HOST, hostName, openHost, policyFrom, printJson, sysfsRoot, type HostView } from '../common.js';
-import { oneOf, type Command, type Io, type Values } from '../args.js';
+import { oneOf, defineCommand, type Io, type OptionSpecs, type ValuesOf } from '../args.js';
 import { plan } from '../../plan/plan.js';
 import { unmatchedRules } from '../../plan/coverage.js';
 import { EXIT, formatDiagnostic, PolicyError, type Diagnostic } from '../../model/errors.js';
@@ -10,7 +10,16 @@ import { validateJson } from '../../render/validate.js';
 
 const FORMATS = ['text', 'json'] as const;
 
-export const validate: Command = {
+const OPTIONS = {
+  ...CONFIG,
+  'sysfs-root': { ...HOST['sysfs-root'], help: 'check against the sysfs tree at DIR (also when it has no dax devices) instead of this host' },
+  state: { type: 'string', multiple: true, arg: 'FILE', help: 'check against this host snapshot (from daxplan snapshot) instead of this host' },
+  strict: { type: 'boolean', help: 'treat warnings as errors (exit 65)' },
+  format: { type: 'string', short: 'f', choices: FORMATS, help: 'output format (default text; json: the diagnostics, for CI annotations)' },
+} as const satisfies OptionSpecs;
+type Values = ValuesOf<typeof OPTIONS>;
+
+export const validate = defineCommand({
   name: 'validate',
   summary:
     'Check a policy: schema, duplicate rule names, empty matches, shadowed rules; and, against this host (when it has dax devices) or the snapshots given, rules that match no device and selectors the host cannot resolve.',
@@ -18,13 +27,7 @@ export const validate: Command = {
     '--format json prints every diagnostic with file, line, column, severity and message (for CI annotations), on standard output, also when the policy is invalid.',
   ],
   usage: 'daxplan validate [--config FILE] [--sysfs-root DIR | --state FILE...] [--strict] [--format text|json]',
-  options: {
-    ...CONFIG,
-    'sysfs-root': { ...HOST['sysfs-root'], help: 'check against the sysfs tree at DIR (also when it has no dax devices) instead of this host' },
-    state: { type: 'string', multiple: true, arg: 'FILE', help: 'check against this host snapshot (from daxplan snapshot) instead of this host' },
-    strict: { type: 'boolean', help: 'treat warnings as errors (exit 65)' },
-    format: { type: 'string', short: 'f', choices: FORMATS, help: 'output format (default text; json: the diagnostics, for CI annotations)' },
-  },
+  options: OPTIONS,
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     let loaded;
@@ -48,16 +51,18 @@ export const validate: Command = {
     io.stdout.write(`${policy.file}: ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}, ${total ? `${total} warning${total === 1 ? '' : 's'}` : 'valid'}\n`);
     return exit;
   },
-};
+});
 
 /** The hosts to check the policy against: each --state, the tree --sysfs-root names, or this host when it has dax devices (a CI runner has none). */
 function hostsToCheck(values: Values, io: Io): HostView[] {
-  const states = values.state as string[] | undefined;
-  if (states) return states.map((state) => openHost({ ...values, state }, io));
-  if (values['sysfs-root'] !== undefined) return [openHost(values, io)];
-  const root = sysfsRoot(values);
+  const states = values.state;
+  const tree = { 'sysfs-root': values['sysfs-root'] };
+  // With --sysfs-root too, openHost refuses: both name the host.
+  if (states) return states.map((state) => openHost({ ...tree, state }, io));
+  if (tree['sysfs-root'] !== undefined) return [openHost(tree, io)];
+  const root = sysfsRoot(tree);
   const sysfs = io.openSysfs ? io.openSysfs(root) : new DirSysfs(root);
-  return sysfs.list(DAX_DEVICES).length > 0 ? [openHost(values, io)] : [];
+  return sysfs.list(DAX_DEVICES).length > 0 ? [openHost(tree, io)] : [];
 }
 
 /** Devices a rule cannot be planned for, and rules that match nothing, on the hosts looked at. */
@@ -73,7 +78,7 @@ function checkHosts(policy: Policy, values: Values, io: Io): Diagnostic[] {
       const device = host.label ? `${host.label}: ${entry.device.name}` : entry.device.name;
       found.push({ file: policy.file, line: rule?.line, col: rule?.col, severity: 'warning', path: '', message: `${device}: ${entry.reason}` });
     }
-  const states = values.state as string[] | undefined;
+  const states = values.state;
   const where = states ? states.map((s) => basename(s)).join(', ') : hostName(hosts[0], values);
   return [...found, ...unmatchedRules(policy, hosts.map((h) => h.observed), where).map(({ identity: _identity, ...d }) => d)];
 }
