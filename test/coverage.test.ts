@@ -90,14 +90,21 @@ rules:
     state: online_movable
 `;
 
-coverage('a serial typo: the warning names the key, what the host has, and that the device falls through', async () => {
+coverage('a serial typo: a warning in the plan itself names the key, what the host has, and that the device falls through', async () => {
   const policy = policyFile(SERIAL_TYPO);
   const r = await run(['plan', '--sysfs-root', CXL, '-c', policy]);
   assert.is(r.code, 0);
-  assert.is(
-    r.stderr,
-    `${policy}:3:5: warning: rules[0]: rule "app-expander" matches no device on ${CXL}: no device has serial 0x1234abce (${CXL} has 0x1234abcd (dax0.0), 0x5678ef01 (dax1.0)); a device it means falls through to the rules below it\n`,
+  assert.is(r.stderr, '');
+  assert.match(
+    r.stdout,
+    `\nWarning: ${policy}:3:5: rules[0]: rule "app-expander" matches no device on ${CXL}: no device has serial 0x1234abce (${CXL} has 0x1234abcd (dax0.0), 0x5678ef01 (dax1.0)); a device it means falls through to the rules below it\n`,
   );
+  const json = JSON.parse((await run(['plan', '--sysfs-root', CXL, '-c', policy, '-f', 'json'])).stdout);
+  assert.equal(
+    json.warnings.map((w: { kind: string; line: number; column: number; path: string }) => [w.kind, w.line, w.column, w.path]),
+    [['unmatched-rule', 3, 5, 'rules[0]']],
+  );
+  assert.match((await run(['plan', '--sysfs-root', CXL, '-c', policy, '-f', 'markdown'])).stdout, '> [!WARNING]');
 });
 
 coverage('plan --strict: an identity rule that matches nothing is an error (exit 65), before any plan', async () => {
@@ -111,9 +118,9 @@ coverage('plan --strict: an identity rule that matches nothing is an error (exit
 
 coverage('pci, uuid and address typos name the key and list what the host has', async () => {
   const policy = (match: string) => policyFile(`version: 1\nrules:\n  - name: a\n    match: ${match}\n    state: devdax\n`);
-  assert.match((await run(['plan', '--sysfs-root', CXL, '-c', policy('{ pci: "0000:0d:00.1" }')])).stderr, 'no device has pci 0000:0d:00.1 (' + CXL + ' has 0000:0d:00.0 (dax0.0), 0000:0e:00.0 (dax1.0))');
-  assert.match((await run(['plan', '--sysfs-root', CXL, '-c', policy('{ uuid: 0b8f4e2a-1c3d-4e5f-9a8b-7c6d5e4f3a21 }')])).stderr, `(${CXL} has no device with a uuid)`);
-  assert.match((await run(['plan', '--sysfs-root', CXL, '-c', policy('{ address: { start: "0x0", end: "0xfff" } }')])).stderr, 'no device has address 0x0-0xfff (' + CXL + ' has 0x110000000-0x14fffffff (dax0.0)');
+  assert.match((await run(['plan', '--sysfs-root', CXL, '-c', policy('{ pci: "0000:0d:00.1" }')])).stdout, 'no device has pci 0000:0d:00.1 (' + CXL + ' has 0000:0d:00.0 (dax0.0), 0000:0e:00.0 (dax1.0))');
+  assert.match((await run(['plan', '--sysfs-root', CXL, '-c', policy('{ uuid: 0b8f4e2a-1c3d-4e5f-9a8b-7c6d5e4f3a21 }')])).stdout, `(${CXL} has no device with a uuid)`);
+  assert.match((await run(['plan', '--sysfs-root', CXL, '-c', policy('{ address: { start: "0x0", end: "0xfff" } }')])).stdout, 'no device has address 0x0-0xfff (' + CXL + ' has 0x110000000-0x14fffffff (dax0.0)');
 });
 
 coverage('validate --strict on a host whose dax bus is empty (a CI runner): the host is not checked, exit 0', async () => {

@@ -10,7 +10,7 @@ import { EXIT, formatDiagnostic, PolicyError, UsageError } from '../../model/err
 import { unmatchedRules } from '../../plan/coverage.js';
 import { savePlan } from '../../plan/saved.js';
 import { readProcFacts } from '../../host/proc.js';
-import type { Report } from '../../report/report.js';
+import type { Report, Warning } from '../../report/report.js';
 import { ROOT } from '../root.js';
 import { gatherConflicts } from '../conflicts.js';
 
@@ -20,7 +20,7 @@ export const planCommand = defineCommand({
   name: 'plan',
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
   details: [
-    'Each device line starts with a mark: + its memory joins the system (from devdax, unplugged or offline to online), - its memory leaves the system (to unplug or devdax), ~ it moves between zones or modes without joining or leaving, = unchanged, · unmanaged (no rule decides it; left alone), ! blocked. Step sizes are the memory each step really moves (blocks × block size). A rule that matches no device is warned about on standard error (not with --device), naming the serial, pci, uuid or address that found nothing and what the host has; with --strict such an identity rule is an error (exit 65).',
+    'Each device line starts with a mark: + its memory joins the system (from devdax, unplugged or offline to online), - its memory leaves the system (to unplug or devdax), ~ it moves between zones or modes without joining or leaving, = unchanged, · unmanaged (no rule decides it; left alone), ! blocked. Step sizes are the memory each step really moves (blocks × block size). A rule that matches no device is noted on standard error (not with --device); one that selects by serial, pci, uuid or address is a warning in the plan itself, naming the key that found nothing and what the host has (the device it means falls through to the rules below it), and with --strict an error (exit 65).',
   ],
   usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--strict] [--out FILE] [--no-color]',
   options: {
@@ -30,7 +30,7 @@ export const planCommand = defineCommand({
     ...ROOT,
     format: formatOption(FORMATS),
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes, 0 when none, 1 when a device or kernel setting is blocked' },
-    strict: { type: 'boolean', help: 'a rule that selects by serial, pci, uuid or address and matches no device is an error (exit 65), not a warning' },
+    strict: { type: 'boolean', help: 'a rule that selects by serial, pci, uuid or address and matches no device is an error (exit 65), not a warning in the plan' },
     out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan as recorded intent, bound to this host, for daxplan apply FILE' },
   },
   run(values, _positionals, io) {
@@ -45,9 +45,11 @@ export const planCommand = defineCommand({
     // A rule naming a device by identity that finds none sends that device to the rules below it: under --strict that is an invalid policy.
     const fatal = values.strict ? unmatched.filter((w) => w.identity) : [];
     if (fatal.length) throw new PolicyError(fatal.map(({ identity: _identity, ...w }) => ({ ...w, severity: 'error' as const })));
-    for (const w of unmatched) io.stderr.write(formatDiagnostic(w) + '\n');
+    // A rule for other hosts is a note on standard error; an identity rule that found nothing is a warning in the plan itself.
+    for (const w of unmatched) if (!w.identity) io.stderr.write(formatDiagnostic(w) + '\n');
+    const missed: Warning[] = unmatched.filter((w) => w.identity).map((rule) => ({ kind: 'unmatched-rule', rule }));
     const { findings, pause } = gatherConflicts(values, observed, result);
-    const report: Report = { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: findings, paused: pause };
+    const report: Report = { plan: result, warnings: [...missed, ...checkMovable(result, host.memoryTotals, policy)], conflicts: findings, paused: pause };
     if (values.out) writeTrusted(values.out, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });
     if (format === 'json') printJson(io, planJson(report));
     else if (format === 'markdown') io.stdout.write(planMarkdown(report, host.label ? `daxplan on ${host.label}` : undefined));
