@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { policyFile, REAL_612, REPO, tempDir } from './support/host.js';
@@ -92,6 +93,17 @@ mistakes('daxplan plan | true: a closed pipe ends quietly, with the plan\'s own 
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.is(stderr, '');
   assert.is(code, 0);
+});
+
+mistakes('a file that is not JSON given as a snapshot or a saved plan: named, without the parser\'s wording', async () => {
+  const bad = path.join(tempDir(), 'host.json');
+  fs.writeFileSync(bad, '{"devices": }\n');
+  assert.is(await oneLine(['plan', '-c', EXAMPLE, '--state', bad], 64), `daxplan: ${bad}: not valid JSON, so not a daxplan snapshot (make one with daxplan snapshot > FILE)`);
+  assert.is(await oneLine(['show', bad], 64), `daxplan: ${bad}: not valid JSON, so not a daxplan saved plan (make one with daxplan plan --out FILE)`);
+});
+
+mistakes('watch without --schedule', async () => {
+  assert.is(await oneLine(['watch', '-c', EXAMPLE, '--sysfs-root', REAL_612], 64), 'daxplan: watch needs --schedule CRON, e.g. --schedule "*/10 * * * *" (minute hour day month weekday)');
 });
 
 mistakes.run();

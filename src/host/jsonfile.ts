@@ -37,7 +37,8 @@ export function readJsonDocument<T>(file: string, doc: JsonDocument): T {
 function parseJson(text: string, file: string, doc: JsonDocument): unknown {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file}: not JSON (${(err as Error).message}), not a ${doc.what} (${doc.hint})`);
+  } catch {
+    // V8's message quotes the text it could not parse, over lines: the file is named instead.
+    throw new UsageError(`${file}: not valid JSON, so not a ${doc.what} (${doc.hint})`);
   }
 }

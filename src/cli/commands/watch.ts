@@ -22,7 +22,7 @@ export const watchCommand = defineCommand({
   },
   async run(values, _positionals, io) {
     const schedule = values.schedule;
-    if (typeof schedule !== 'string') throw new UsageError(`watch needs --schedule CRON, e.g. --schedule "*/10 * * * *"\nUsage: ${this.usage}`);
+    if (typeof schedule !== 'string') throw new UsageError('watch needs --schedule CRON, e.g. --schedule "*/10 * * * *" (minute hour day month weekday)');
     checkCronBounds(schedule);
     // Loaded here, not at start-up: node-cron loads node:crypto and node:child_process, which other commands do without.
     const cron = await import('node-cron');
