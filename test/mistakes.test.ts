@@ -64,6 +64,13 @@ mistakes('a policy that is not there: no invented :1:1', async () => {
   assert.is(await oneLine(['plan', '-c', missing, '--sysfs-root', REAL_612], 65), `daxplan: ${missing}: no such file: give --config the policy's path, or write one with 'daxplan init -o ${missing}'`);
 });
 
+mistakes('no policy anywhere: no file is named that does not exist, and init is offered', async () => {
+  const empty = tempDir();
+  const r = await run(['plan', '--sysfs-root', REAL_612], {}, empty);
+  assert.is(r.code, 65);
+  assert.match(r.stderr, /^daxplan: no policy found \(.*\); pass --config FILE, or write one with 'daxplan init -o FILE'\n$/);
+});
+
 mistakes('a serial with one digit wrong, above a catch-all: names the key and what the host has', async () => {
   const file = policyFile('version: 1\nrules:\n  - name: app\n    match: { serial: 0x1234abce }\n    state: devdax\n  - name: rest\n    match: { device: "*" }\n    state: online_movable\n');
   const r = await run(['plan', '-c', file, '--sysfs-root', CXL]);

@@ -46,7 +46,8 @@ export function formatDiagnostic(d: Diagnostic): string {
   const where = d.path ? `${d.path}: ` : '';
   const tag = d.severity === 'warning' ? 'warning: ' : '';
   const at = d.line === undefined ? '' : `:${d.line}:${d.col ?? 1}`;
-  return `${d.file}${at}: ${tag}${where}${d.message}`;
+  // No file: the policy was not found, there is no file to name.
+  return `${d.file ? `${d.file}${at}: ` : ''}${tag}${where}${d.message}`;
 }
 
 export class PolicyError extends DaxplanError {
