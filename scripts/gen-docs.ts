@@ -123,8 +123,9 @@ function follow(schema: Schema, file: string): [Schema, string] {
   if (!schema.$ref) return [schema, file];
   const [target, pointer] = schema.$ref.split('#');
   const where = target || file;
-  const name = pointer.replace('/definitions/', '');
-  return follow(readSchema(where).definitions![name], where);
+  // A JSON pointer into that file (#/definitions/device/properties/blocks).
+  const found = pointer.split('/').slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')], readSchema(where));
+  return follow(found as Schema, where);
 }
 
 type Shape = Schema & { anyOf?: Schema[]; oneOf?: Schema[]; additionalProperties?: Schema | boolean };
