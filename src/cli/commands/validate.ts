@@ -39,7 +39,8 @@ export const validate = defineCommand({
       return err.exitCode;
     }
     const { policy, warnings } = loaded;
-    const hostWarnings = checkHosts(policy, values, io);
+    const hosts = hostsToCheck(values, io);
+    const hostWarnings = checkHosts(policy, hosts, values);
     const all = [...warnings, ...hostWarnings];
     const exit = values.strict && all.length ? EXIT.policy : EXIT.ok;
     if (format === 'json') {
@@ -48,7 +49,8 @@ export const validate = defineCommand({
     }
     for (const w of hostWarnings) io.stderr.write(formatDiagnostic(w) + '\n');
     const total = all.length;
-    io.stdout.write(`${policy.file}: ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}, ${total ? `${total} warning${total === 1 ? '' : 's'}` : 'valid'}\n`);
+    const alone = hosts.length ? '' : ' (this host has no dax devices: the policy alone was checked; --state FILE checks it against a host snapshot)';
+    io.stdout.write(`${policy.file}: ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}, ${total ? `${total} warning${total === 1 ? '' : 's'}` : 'valid'}${alone}\n`);
     return exit;
   },
 });
@@ -66,8 +68,7 @@ function hostsToCheck(values: Values, io: Io): HostView[] {
 }
 
 /** Devices a rule cannot be planned for, and rules that match nothing, on the hosts looked at. */
-function checkHosts(policy: Policy, values: Values, io: Io): Diagnostic[] {
-  const hosts = hostsToCheck(values, io);
+function checkHosts(policy: Policy, hosts: HostView[], values: Values): Diagnostic[] {
   if (!hosts.length) return [];
   const found: Diagnostic[] = [];
   for (const host of hosts)
