@@ -9,7 +9,7 @@ import { writeTrusted } from '../../host/trust.js';
 export const fmtCommand = defineCommand({
   name: 'fmt',
   summary:
-    'Rewrite a policy in canonical form: keys in the schema order, two-space indentation, lists of values in flow style, globs and punctuation double-quoted, numbers as written; comments are kept. Prints the result, or with --check says whether the file is canonical, or with --write rewrites it.',
+    'Rewrite a policy in canonical form, comments kept. Keys in the schema order, two-space indentation, lists of values in flow style, globs and PCI addresses double-quoted, numbers as written. Prints the result, or with --check says whether the file is canonical, or with --write rewrites it.',
   details: [
     'The policy must be valid (errors exit 65, as validate says them). --check prints a unified diff of what fmt would change and exits 1 when a file is not canonical, for reviews and CI; --write rewrites only files that change and names them. Without FILE, the policy is found as every command finds it.',
   ],

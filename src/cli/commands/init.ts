@@ -9,7 +9,7 @@ import { DaxplanError, EXIT } from '../../model/errors.js';
 export const initCommand = defineCommand({
   name: 'init',
   summary:
-    'Write a policy that keeps this host (or a snapshot) as it is: one rule per device, chosen by the most stable identity it has (CXL serial, namespace UUID, else physical address; node only where nothing else exists), asking for the state it is in, with the kernel settings it reads, each rule commented with what the device is.',
+    'Write a policy that keeps this host (or a snapshot) as it is. One rule per device, chosen by the most stable identity it has (CXL serial, namespace UUID, else physical address; node only where nothing else exists), asking for the state it is in, with the kernel settings it reads, each rule commented with what the device is.',
   details: [
     "Plan with the result reports no changes: it is the way to adopt a host set up by hand. Devices no policy state can keep as they are (offline, mixed, unreadable, a drifted state file) get no rule and are listed in a comment at the end. The policy goes to standard output, or with --out to FILE, which must not exist unless --force.",
   ],
