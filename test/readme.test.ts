@@ -31,13 +31,15 @@ const readme = suite('README: examples agree with the tool');
 
 readme('every "$ daxplan" example prints what the README shows, byte for byte', () => {
   const examples = blocks.filter((b) => /^\$ (daxplan|node dist\/daxplan\.cjs) /.test(b.lines[0]));
-  assert.ok(examples.length >= 3, `found ${examples.length}`);
+  assert.ok(examples.length >= 4, `found ${examples.length}`);
   for (const { lines } of examples) {
     const [command, ...shown] = lines;
-    const args = argv(command.replace(/^\$ (daxplan|node dist\/daxplan\.cjs) /, ''));
+    // "2>&1": standard error is shown too (daxplan writes it before its standard output).
+    const merged = command.endsWith(' 2>&1');
+    const args = argv(command.replace(/^\$ (daxplan|node dist\/daxplan\.cjs) /, '').replace(/ 2>&1$/, ''));
     const r = daxplan(args);
-    assert.is(r.stderr, '', command);
-    assert.fixture(r.stdout, shown.join('\n') + '\n', command);
+    if (!merged) assert.is(r.stderr, '', command);
+    assert.fixture((merged ? r.stderr : '') + r.stdout, shown.join('\n') + '\n', command);
   }
 });
 
