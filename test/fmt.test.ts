@@ -93,13 +93,17 @@ fmt('prints without --write; rewrites in place only with --write (-w)', async ()
   assert.is(fs.readFileSync(file, 'utf8'), CANONICAL);
 });
 
-fmt('an invalid policy is not formatted: exit 65 with the diagnostic', async () => {
+fmt('an invalid policy is not formatted (exit 65 with the diagnostic), nor a JSON one (64)', async () => {
   const file = policyFile('version: 1\nrules:\n  - name: a\n    match: { serail: 1 }\n    state: online\n');
   const r = await run(['fmt', '-w', file]);
   assert.is(r.code, 65);
   assert.match(r.stderr, 'rules[0].match.serail: unknown key (did you mean "serial"?)');
   assert.match(fs.readFileSync(file, 'utf8'), 'serail');
   assert.is((await run(['fmt', '--check', '--write', file])).code, 64);
+  const json = policyFile('{"version": 1, "rules": []}\n', 'daxplan.json');
+  const refused = await run(['fmt', '-w', json]);
+  assert.equal([refused.code, refused.stderr], [64, `daxplan: ${json}: fmt writes YAML, and this policy is JSON: keep it as it is, or rename it .yaml first\n`]);
+  assert.is(fs.readFileSync(json, 'utf8'), '{"version": 1, "rules": []}\n');
 });
 
 fmt.run();

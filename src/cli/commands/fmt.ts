@@ -26,6 +26,9 @@ export const fmtCommand = defineCommand({
     const files = positionals.length ? positionals : [locatePolicy({ config: values.config, cwd: io.cwd })];
     if (files.length > 1 && !values.check && !values.write) throw new UsageError('several files: pass --check or --write (printing them would run them together)');
     let differ = 0;
+    // Rewritten as YAML, a JSON policy would no longer be what its name says.
+    const json = files.find((f) => f.endsWith('.json'));
+    if (json) throw new UsageError(`${json}: fmt writes YAML, and this policy is JSON: keep it as it is, or rename it .yaml first`);
     for (const file of files) {
       const { text } = loadPolicy({ config: file, cwd: io.cwd });
       const canonical = formatPolicy(text);
