@@ -5,10 +5,10 @@
 // online default as it reads. Devices no policy state can keep (offline,
 // mixed, unreadable, a drifted state file) get no rule: left unmanaged, with
 // the reason. Pure: the command renders and writes it.
-import { serialFlaw, type AutoOnline, type DesiredState, type Observed, type ObservedDevice } from '../model/device.js';
-import { KERNEL_AUTO_MOVABLE_RATIO, type Policy, type Rule } from '../policy/parse.js';
+import { serialFlaw, stateDrift, type AutoOnline, type DesiredState, type Observed, type ObservedDevice } from '../model/device.js';
+import type { Policy, Rule } from '../policy/parse.js';
 import type { Match } from '../policy/match.js';
-import { stateDrift } from '../model/device.js';
+import type { HotplugParams } from '../model/hotplug.js';
 import { matchRule } from './match.js';
 
 /** Which identity a rule selects its device by, most stable first. */
@@ -31,9 +31,9 @@ export interface Adopted {
 }
 
 /** The state a policy asks for to keep the device where it is, or why none can. */
-function keepState(device: ObservedDevice): DesiredState | { why: string } {
+function keepState(device: ObservedDevice, hotplug: HotplugParams): DesiredState | { why: string } {
   if (device.problems.length) return { why: `it could not be read (${device.problems.join('; ')})` };
-  const drift = stateDrift(device);
+  const drift = stateDrift(device, hotplug);
   if (drift) return { why: `${drift}; a rule would repair it through the state file` };
   switch (device.state) {
     case 'online':
@@ -67,7 +67,7 @@ function candidates(device: ObservedDevice): { by: IdentityKind; match: Match }[
 
 export function adopt(observed: Observed, file: string): Adopted {
   // The policy the rules are judged in: only matchRule's tier lookup reads it, and no rule selects by tier.
-  const policy: Policy = { file, rules: [], kernel: {}, defaultState: 'unmanaged', tierNodes: {}, safety: { movableRatioPercent: KERNEL_AUTO_MOVABLE_RATIO, onMovableExcess: 'warn' } };
+  const policy: Policy = { file, rules: [], kernel: {}, defaultState: 'unmanaged', tierNodes: {}, safety: { movableRatioPercent: undefined, onMovableExcess: 'warn' } };
   const names = new Set<string>();
   const rules: AdoptedRule[] = [];
   const leftOut: Adopted['leftOut'] = [];
@@ -76,7 +76,7 @@ export function adopt(observed: Observed, file: string): Adopted {
   const ordered = [...observed.devices.filter((d) => !bySerial(d)), ...observed.devices.filter(bySerial)];
   const taken = new Set<ObservedDevice>();
   for (const device of ordered) {
-    const state = keepState(device);
+    const state = keepState(device, observed.kernel.hotplug);
     if (typeof state !== 'string') {
       leftOut.push({ device, why: state.why });
       continue;
