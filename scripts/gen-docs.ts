@@ -106,6 +106,7 @@ function daxplan8(): string {
 /** The documents daxplan prints, and their schemas. */
 export const JSON_DOCUMENTS: [string, string][] = [
   ['plan --format json', 'plan.schema.json'],
+  ['plan --state A --state B --format json (a fleet plan)', 'fleet-plan.schema.json'],
   ['apply --format json', 'apply.schema.json'],
   ['status --format json', 'status.schema.json'],
   ['status --format daxctl', 'daxctl-list.schema.json'],

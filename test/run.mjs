@@ -1,9 +1,9 @@
 // The test command: the system packages the tests need (test/provision.sh,
 // which installs them as root and says what it installed), the dependency
-// rules, unit tests (uvu), then the contrib checks, the Debian package and
-// the real-kernel VM suite; ends with one line "N passed, N failed" for CI.
-// `node test/run.mjs unit` runs the named suites alone (after the same
-// provisioning).
+// rules, unit tests (uvu), then the contrib checks, the Debian package, the
+// Ansible role and the real-kernel VM suite; ends with one line "N passed,
+// N failed" for CI. `node test/run.mjs unit` runs the named suites alone
+// (after the same provisioning).
 import { spawn, spawnSync } from 'node:child_process';
 
 const suites = [
@@ -11,6 +11,7 @@ const suites = [
   { name: 'unit', cmd: process.execPath, args: ['--import', 'tsx', 'test/unit.ts'], parse: uvuCounts },
   { name: 'contrib', cmd: 'bash', args: ['test/contrib/check.sh'], parse: plainCounts },
   { name: 'deb', cmd: 'bash', args: ['test/contrib/deb.sh'], parse: plainCounts },
+  { name: 'ansible', cmd: process.execPath, args: ['--import', 'tsx', 'test/ansible/run.ts'], parse: plainCounts },
   { name: 'vm', cmd: process.execPath, args: ['--import', 'tsx', 'test/vm/run.ts'], parse: plainCounts, skipEnv: 'DAXPLAN_SKIP_VM' },
 ];
 
@@ -24,8 +25,8 @@ function uvuCounts(out) {
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
   const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-  // uvu counts a skipped test in Total, not in Passed.
-  return Number.isNaN(total) ? undefined : { passed, failed: total - passed - skipped, skipped };
+  // uvu's Total counts the tests that ran; a skipped one is only in Skipped.
+  return Number.isNaN(total) ? undefined : { passed, failed: total - passed, skipped };
 }
 
 function plainCounts(out) {
