@@ -69,6 +69,12 @@ outputs('apply: success, a refused unplug (EBUSY, rolled back), a dry run', asyn
   conforms('apply', failed);
   assert.is(failed.outcomes[0].restored, true);
   conforms('apply', await json(['apply', '--dry-run', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json']));
+  // A debt a bind left on the lock (plan.owed), dropped: it was owed in another boot.
+  const lock = path.join(tempDir(), 'lock');
+  fs.writeFileSync(lock, JSON.stringify({ pid: 999999999, trigger: 'udev', started: 'then', owed: { device: 'dax0.0', restore: 'online', set: 'online_movable', boot_id: 'b0000000-0000-4000-8000-0000000000ff' } }) + '\n');
+  const owed = (await json(['apply', '--dry-run', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json', '--lock-file', lock])) as { plan: { owed: { action: string } } };
+  assert.is(owed.plan.owed.action, 'drop');
+  conforms('apply', owed);
 });
 
 outputs('validate --format json: valid, with warnings (--strict), invalid, missing', async () => {

@@ -7,6 +7,10 @@
 import type { ValidateFunction } from 'ajv';
 import { EXIT, UsageError } from '../model/errors.js';
 import { readTrusted } from './trust.js';
+import type { BlockRun } from '../model/identity.js';
+
+/** Memory blocks a document may hold in all (its schema bounds each run, not their sum). */
+export const MAX_BLOCKS = 1 << 20;
 
 export interface JsonDocument {
   /** The document's `kind` field, e.g. "snapshot". */
@@ -47,4 +51,20 @@ function parseJson(text: string, file: string, doc: JsonDocument): unknown {
     // V8's message quotes the text it could not parse, over lines: the file is named instead.
     throw new UsageError(`${file}: not valid JSON, so not a ${doc.what} (${doc.hint})`);
   }
+}
+
+/**
+ * What a schema cannot say about the devices a document lists: each name
+ * once, and no more memory blocks in all than a host has (runs expand into
+ * one object per block). Throws UsageError naming the file.
+ */
+export function checkDeviceList(file: string, what: string, devices: readonly { name: string; blocks: readonly BlockRun[] }[]): void {
+  const names = new Set<string>();
+  let blocks = 0;
+  for (const d of devices) {
+    if (names.has(d.name)) throw new UsageError(`${file}: device ${d.name} appears twice; not a ${what}`);
+    names.add(d.name);
+    for (const run of d.blocks) blocks += run.count;
+  }
+  if (blocks > MAX_BLOCKS) throw new UsageError(`${file}: more than ${MAX_BLOCKS} memory blocks; not a ${what}`);
 }

@@ -16,7 +16,7 @@ import {
   type ObservedDevice,
   type ObservedState,
   type Range,
-  type StateFileSupport,
+  stateFileSupport,
   type StateWord,
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
@@ -128,9 +128,6 @@ function observeKernel(sysfs: Sysfs): KernelFacts {
 }
 
 /** The kernel has the `state` interface when a device bound to kmem shows the file. */
-export function stateFileSupport(devices: ObservedDevice[]): StateFileSupport {
-  return devices.some((d) => d.stateFile !== undefined) ? 'seen' : 'not-seen';
-}
 
 function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): ObservedDevice {
   const problems: string[] = [];

@@ -3,18 +3,16 @@
 // without root). Exact: a plan made from fromSnapshot(toSnapshot(o, totals))
 // is the plan made from o, warnings included. Schema: schemas/snapshot.schema.json.
 import { validateSnapshot } from '../generated/validators.js';
-import { type JsonDocument, parseJsonDocument, readJsonDocument } from './jsonfile.js';
+import { checkDeviceList, type JsonDocument, parseJsonDocument, readJsonDocument } from './jsonfile.js';
 import { HostError, UsageError } from '../model/errors.js';
-import { compareDeviceNames, stateFileSupport } from './observe.js';
+import { compareDeviceNames } from './observe.js';
 import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
 import { hotplugFromJson, hotplugToJson, type HotplugJson } from '../model/hotplug.js';
-import type { AutoOnline, Observed, ObservedDevice, StateFileSupport } from '../model/device.js';
+import { stateFileSupport, type AutoOnline, type Observed, type ObservedDevice, type StateFileSupport } from '../model/device.js';
 import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, type MemoryJson } from '../model/identity.js';
 
 export const SNAPSHOT_FORMAT_VERSION = '2.1';
 const MAX_SNAPSHOT_BYTES = 8 << 20;
-/** Memory blocks a snapshot may hold in all (the schema bounds each run). */
-const MAX_BLOCKS = 1 << 20;
 
 /** A device in a snapshot: its identity and its memory (model/identity.ts), and what observe() derived. */
 export type SnapshotDevice = IdentityJson &
@@ -139,14 +137,7 @@ export function snapshotText(snapshot: Snapshot): string {
 
 /** What a schema cannot say about a snapshot: a device named twice, more blocks than a host has. */
 function checkSnapshot(snapshot: Snapshot, file: string): Snapshot {
-  const names = new Set<string>();
-  let blocks = 0;
-  for (const d of snapshot.devices) {
-    if (names.has(d.name)) throw new UsageError(`${file}: device ${d.name} appears twice; not a daxplan snapshot`);
-    names.add(d.name);
-    for (const run of d.blocks) blocks += run.count;
-  }
-  if (blocks > MAX_BLOCKS) throw new UsageError(`${file}: more than ${MAX_BLOCKS} memory blocks; not a daxplan snapshot`);
+  checkDeviceList(file, 'daxplan snapshot', snapshot.devices);
   return snapshot;
 }
 

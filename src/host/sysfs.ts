@@ -54,7 +54,9 @@ export const MAX_ATTRIBUTE_BYTES = 4096;
 
 /** A value read from a hostile tree, shortened and made printable for a message. */
 export function clip(text: string): string {
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).slice(1, -1);
+  // JSON escapes C0 controls; C1 (U+0080-U+009F: CSI and the like) it leaves raw.
+  const quoted = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).slice(1, -1);
+  return quoted.replace(/[\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function normalise(rel: string): string {

@@ -144,6 +144,11 @@ export interface KernelFacts {
   problems: string[];
 }
 
+/** Whether the kernel shows the whole-device state file: judged from the devices read (one bound to kmem shows it on 7.3+). */
+export function stateFileSupport(devices: readonly Pick<ObservedDevice, 'stateFile'>[]): StateFileSupport {
+  return devices.some((d) => d.stateFile !== undefined) ? 'seen' : 'not-seen';
+}
+
 export interface Observed {
   kernel: KernelFacts;
   devices: ObservedDevice[];

@@ -10,9 +10,18 @@ import { bytes } from '../model/units.js';
 import { describeHotplug } from '../model/hotplug.js';
 import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
+import type { DebtOutlook } from '../host/lock-record.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
 import { blocksSummary, capacityLine, changeMark, cxlWords, describeSteps, methodWords, nodeName, onlinePolicyNote, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
+
+/** What an approved run does with a debt a bind left on the lock (apply/owed.ts). */
+function owedLine({ debt, ...outlook }: DebtOutlook): string {
+  const owed = `owed since a bind of ${debt.device} could not put it back`;
+  return outlook.action === 'write'
+    ? `  ~ auto_online_blocks: ${debt.set} -> ${debt.restore}, ${owed} (written once approved, only if it still reads ${debt.set} in that boot)`
+    : `  ! auto_online_blocks: ${debt.restore}, ${owed}, is not written back: ${outlook.why}; the debt is dropped once approved`;
+}
 
 export function planText(report: Report, style: Style): string {
   const { plan } = report;
@@ -31,6 +40,7 @@ export function planText(report: Report, style: Style): string {
   if (paused) out.push(style.change(paused));
   out.push('');
   for (const setting of plan.settings) out.push(...settingLines(setting, style));
+  if (report.owed) out.push(style.change(owedLine(report.owed)));
   for (const entry of plan.entries) out.push(...entryLines(entry, auto, k.blockSize, style));
   const capacity = capacityDelta(plan);
   if (capacity.size) {

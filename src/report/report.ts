@@ -5,7 +5,7 @@ import type { Plan } from '../plan/plan.js';
 import type { LimitSource, MovableExcess } from '../plan/safety.js';
 import type { Finding } from '../doctor/findings.js';
 import type { Pause } from '../host/pause.js';
-import type { Holder } from '../host/lock-record.js';
+import type { DebtOutlook, Holder } from '../host/lock-record.js';
 import type { UnmatchedRule } from '../plan/coverage.js';
 import { bytes } from '../model/units.js';
 
@@ -32,6 +32,8 @@ export interface Report {
   conflicts: Finding[];
   /** Set when daxplan is disabled (daxplan disable): automatic runs change nothing. */
   paused?: Pause;
+  /** A debt a bind left on the lock (apply/owed.ts) and what an approved run does with it; null: none; absent: the lock was not read (plan). */
+  owed?: DebtOutlook | null;
 }
 
 export function reportOf(plan: Plan, extra: Partial<Omit<Report, 'plan'>> = {}): Report {

@@ -1,4 +1,4 @@
-import { CONFIG, HOST, LOCKING, lockFor, openSysfs, writableSysfs } from '../common.js';
+import { CONFIG, HOST, LOCKING, lockFor, openSysfs, procBinding, writableSysfs } from '../common.js';
 import { deviceNames, seconds, defineCommand, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../policy.js';
@@ -35,7 +35,7 @@ export const watchCommand = defineCommand({
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
-      apply: values.apply ? { lock: lockFor(values), timeoutSeconds } : undefined,
+      apply: values.apply ? { lock: lockFor(values), timeoutSeconds, binding: () => procBinding(values) } : undefined,
       warn: (line) => io.stderr.write(line + '\n'),
     };
     // An invalid policy at start is the operator's mistake now (exit 65); later
