@@ -20,6 +20,7 @@ import { applySetting, type SettingOutcome } from './kernel.js';
 import { acquireLock, type Lock } from './lock.js';
 import type { ObservedDevice } from '../model/device.js';
 import { timed, type Timings } from './timings.js';
+import type { Priority } from '../model/priority.js';
 
 export interface ConvergeOptions {
   sysfs: Sysfs;
@@ -30,8 +31,8 @@ export interface ConvergeOptions {
   pause?: Pause;
   /** The lock to take; without one this is a dry run: plan, nothing written. */
   lock?: { file: string; timeoutSeconds: number; trigger: string };
-  /** Progress and failures, one line each. */
-  log?(line: string): void;
+  /** Progress and failures, one line each, with how much each matters. */
+  log?(line: string, priority: Priority): void;
   /** Hears each step as it starts. */
   step?(device: ObservedDevice, index: number, total: number, step: PlannedStep): void;
   /** Hears the report, made under the lock, before anything is written. */
@@ -63,7 +64,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     (await acquireLock(options.lock.file, {
       timeoutSeconds: options.lock.timeoutSeconds,
       trigger: options.lock.trigger,
-      onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`),
+      onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`, 'info'),
     }));
   lockTaken?.();
   try {
@@ -79,7 +80,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       const now = observed.devices.find((d) => d.name === lost.moving!.device);
       const warning: Warning = { kind: 'interrupted-run', holder: lost, moving: lost.moving, now: now ? describeDevice(now) : 'gone' };
       warnings.push(warning);
-      log(describeWarning(warning));
+      log(describeWarning(warning), 'warning');
     }
     const report: Report = { plan: current, warnings, conflicts: [], paused: options.pause };
     options.planned?.(report);
@@ -91,7 +92,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     if (pending && options.approve && !(await options.approve(report))) return { ...nothing, approved: false, clean: true };
     // Kernel settings first: the device steps were planned for the kernel they leave.
     const settings = timed(timings, 'settings', () => settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to)));
-    for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
+    for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`, s.result === 'failed' ? 'err' : 'info');
     const unset = settings.find((s) => s.result === 'failed');
     let moving: Change | undefined;
     // What the lock says this run is doing, for whoever finds it should this run die.
@@ -116,7 +117,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       record((moving = undefined));
       return outcome;
     });
-    for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
+    for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`, o.result === 'failed' ? 'err' : 'warning');
     const clean = outcomes.every((o) => o.result === 'applied') && !unset && !restoreFailed && current.summary.blocked === 0;
     return { report, outcomes, settings, approved: true, clean };
   } finally {
@@ -129,12 +130,13 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
  * (it died, or the write failed) left the host's default changed: put it back
  * first. False when that failed: the lock keeps asking, for the next run.
  */
-function restoreOverride(sysfs: Sysfs, lock: Lock, log: (line: string) => void): boolean {
+function restoreOverride(sysfs: Sysfs, lock: Lock, log: NonNullable<ConvergeOptions['log']>): boolean {
   const owed = lock.owed;
   if (!owed) return true;
   const outcome = applySetting(sysfs, 'auto_online_blocks', owed.restoreAutoOnline);
   log(
     `a previous run left auto_online_blocks overridden for binding ${owed.device}: putting it back to ${owed.restoreAutoOnline}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`,
+    outcome.result === 'failed' ? 'err' : 'info',
   );
   if (outcome.result === 'failed') return false;
   lock.owe(undefined);

@@ -7,6 +7,7 @@ import { EXIT, UsageError } from '../model/errors.js';
 import { converge, type ConvergeOptions } from '../apply/run.js';
 import { blockSignature } from '../model/device.js';
 import { changes, settingChanges, type Plan } from '../plan/plan.js';
+import { say } from './journal.js';
 
 export type Approval = { by: 'not-needed' } | { by: 'flag' } | { by: 'operator'; terminal: Terminal };
 
@@ -37,7 +38,7 @@ export async function askFirst(options: ConvergeOptions, terminal: Terminal, io:
   if (shown.summary.change === 0) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
   const answer = await terminal.ask(QUESTION);
   if (answer?.trim() !== 'yes') {
-    io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
+    say(io, 'err', 'daxplan: apply cancelled: nothing changed.');
     return { exit: EXIT.runtime };
   }
   return { approve: async (report) => approvedShape(shown) === approvedShape(report.plan) };

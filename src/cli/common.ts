@@ -15,6 +15,7 @@ import { sha256Hex } from '../model/digest.js';
 import { checkSysfsTree, requireDevices } from '../host/root-check.js';
 import { deviceNames, type Io, type OptionSpec, type OptionSpecs, type Values } from './args.js';
 import { NO_STYLE, styleFor, type Style } from '../render/style.js';
+import { say } from './journal.js';
 
 export const DEFAULT_SYSFS_ROOT = '/sys';
 
@@ -125,7 +126,7 @@ export function openHost(values: Values, io: Io): HostView {
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {
   const loaded = loadPolicy({ config: values.config as string | undefined, cwd: io.cwd });
-  for (const w of loaded.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
+  for (const w of loaded.warnings) say(io, 'warning', formatDiagnostic(w));
   return loaded;
 }
 

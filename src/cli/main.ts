@@ -13,6 +13,7 @@ import { diffCommand } from './commands/diff.js';
 import { watchCommand } from './commands/watch.js';
 import { showCommand } from './commands/show.js';
 import pkg from '../../package.json' with { type: 'json' };
+import { say } from './journal.js';
 
 export const COMMANDS: Command[] = [planCommand, applyCommand, showCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
 
@@ -56,10 +57,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(values, positionals, io);
   } catch (err) {
     if (err instanceof DaxplanError) {
-      io.stderr.write(`daxplan: ${err.message}\n`);
+      say(io, 'err', `daxplan: ${err.message}`);
       return err.exitCode;
     }
-    io.stderr.write(`daxplan: internal error (this is a bug): ${(err as Error).stack ?? String(err)}\n`);
+    say(io, 'err', `daxplan: internal error (this is a bug): ${(err as Error).stack ?? String(err)}`);
     return EXIT.runtime;
   }
 }

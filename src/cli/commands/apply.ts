@@ -10,7 +10,12 @@ import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
 import { describeSteps } from '../../render/words.js';
 import { changes, kernelAfter } from '../../plan/plan.js';
-import { EXIT, UsageError } from '../../model/errors.js';
+import { EXIT, LockHeldError, UsageError } from '../../model/errors.js';
+import { applyRecord } from '../../apply/record.js';
+import { observe } from '../../host/observe.js';
+import { recordApply, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
+import { say } from '../journal.js';
+import type { Priority } from '../../model/priority.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -22,7 +27,7 @@ export const applyCommand: Command = {
     'On a terminal apply shows the plan and writes only after the answer "yes"; --auto-approve skips the question (units, udev, cron and scripts pass it). Without a terminal and without --auto-approve apply refuses (exit 64) before it reads anything. A saved plan (PLAN_FILE) was reviewed when it was saved and is applied without a question.',
   ],
   usage:
-    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
+    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color] [--metrics-file FILE] [--features-file FILE]',
   positionals: { min: 0, max: 1 },
   options: {
     'auto-approve': { type: 'boolean', help: 'write without asking (units, udev, cron, scripts); without it apply asks on a terminal and refuses elsewhere' },
@@ -37,9 +42,10 @@ export const applyCommand: Command = {
     format: formatOption(FORMATS),
     ...COLOR,
     timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, output, total)' },
+    ...SIGNAL_FILES,
   },
   async run(values, positionals, io) {
-    const print = (line: string) => io.stderr.write(line + '\n');
+    const print = (line: string) => say(io, 'info', line);
     if (values.timings) sinceStart(print, 'start-up');
     const timings = values.timings ? phaseTimings(print) : undefined;
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
@@ -51,7 +57,7 @@ export const applyCommand: Command = {
     const kernelOnly = values['kernel-only'] === true;
     if (kernelOnly && (only || planFile)) throw new UsageError("--kernel-only applies the policy's kernel: settings alone: drop --device and PLAN_FILE");
     const approval = approvalFor(values, planFile !== undefined, format, io);
-    const log = (line: string) => io.stderr.write(`daxplan[${trigger}]: ${line}\n`);
+    const log = (line: string, priority: Priority = 'info') => say(io, priority, `daxplan[${trigger}]: ${line}`);
     // The pause comes first: during maintenance the policy itself may be half-edited.
     const pause = readPause(hostRoot(values));
     if (pause && !values.force && !values['dry-run']) {
@@ -89,9 +95,15 @@ export const applyCommand: Command = {
     let stopSignal: NodeJS.Signals | undefined;
     const stop = (signal: NodeJS.Signals) => {
       stopSignal = signal;
-      log(`${signal}: stopping after the current device`);
+      log(`${signal}: stopping after the current device`, 'warning');
     };
     process.on('SIGTERM', stop).on('SIGINT', stop);
+    const started = new Date();
+    const record = (done: Awaited<ReturnType<typeof converge>> | undefined) => {
+      recordApply(lockFile(values), applyRecord(done, trigger, started, new Date()), (line) => say(io, 'warning', line));
+      // Every device, whatever this run was limited to: the files describe the host.
+      writeSignalFiles(values, io, () => observe(sysfs));
+    };
     let converged;
     try {
       converged = await converge({
@@ -100,9 +112,14 @@ export const applyCommand: Command = {
         stopping: () => stopSignal !== undefined,
         timings,
       });
+    } catch (err) {
+      // A run refused under the lock (a safety refusal, a host error) failed; one that found the lock held is another run's turn.
+      if (!values['dry-run'] && !(err instanceof LockHeldError)) record(undefined);
+      throw err;
     } finally {
       process.off('SIGTERM', stop).off('SIGINT', stop);
     }
+    if (!values['dry-run'] && converged.approved) record(converged);
     const { report, outcomes, settings, clean, approved } = converged;
     const detailed = values['detailed-exitcode'] === true;
     const exit = timed(timings, 'output', () => {
@@ -111,7 +128,7 @@ export const applyCommand: Command = {
         return detailed && report.plan.summary.change > 0 ? EXIT.changes : EXIT.ok;
       }
       if (!approved) {
-        io.stderr.write('daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.\n');
+        say(io, 'err', 'daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.');
         return EXIT.runtime;
       }
       if (format === 'json') printJson(io, applyJson(report, outcomes, settings));

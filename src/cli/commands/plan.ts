@@ -13,6 +13,7 @@ import { readProcFacts } from '../../host/proc.js';
 import type { Report } from '../../report/report.js';
 import { ROOT } from '../root.js';
 import { gatherConflicts } from '../conflicts.js';
+import { say } from '../journal.js';
 
 export const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -41,7 +42,7 @@ export const planCommand: Command = {
     const observed = host.observed;
     const result = plan(policy, observed);
     // With --device the other devices are not looked at: a rule for them is no news.
-    if (!values.device) for (const w of unmatchedRules(policy, [observed], hostName(host, values))) io.stderr.write(formatDiagnostic(w) + '\n');
+    if (!values.device) for (const w of unmatchedRules(policy, [observed], hostName(host, values))) say(io, 'warning', formatDiagnostic(w));
     const { findings, pause } = gatherConflicts(values, observed, result);
     const report: Report = { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: findings, paused: pause };
     if (values.out) writeTrusted(values.out as string, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });

@@ -6,6 +6,7 @@ import { plan } from '../../plan/plan.js';
 import { unmatchedRules } from '../../plan/coverage.js';
 import { EXIT, formatDiagnostic, type Diagnostic } from '../../model/errors.js';
 import { DAX_DEVICES } from '../../host/sysfs.js';
+import { say } from '../journal.js';
 
 export const validate: Command = {
   name: 'validate',
@@ -36,7 +37,7 @@ export const validate: Command = {
         hostWarnings.push({ file: policy.file, line, col: 1, severity: 'warning', path: '', message: `${device}: ${entry.reason}` });
       }
     if (hosts.length) hostWarnings.push(...unmatchedRules(policy, hosts.map((h) => h.observed), states ? states.map((s) => basename(s)).join(', ') : hostName(hosts[0], values)));
-    for (const w of hostWarnings) io.stderr.write(formatDiagnostic(w) + '\n');
+    for (const w of hostWarnings) say(io, 'warning', formatDiagnostic(w));
     const total = warnings.length + hostWarnings.length;
     io.stdout.write(`${policy.file}: ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}, ${total ? `${total} warning${total === 1 ? '' : 's'}` : 'valid'}\n`);
     return values.strict && total ? EXIT.policy : EXIT.ok;
