@@ -6,6 +6,8 @@
 #   systemd-container  systemd-nspawn: boots the units for real in a container
 #   util-linux         unshare (essential; listed for completeness)
 #   groff-base         groff: the unit tests render the generated man pages
+#   prometheus         promtool: lints the metrics and tests the alert rules
+#                      (Debian has no smaller package with promtool in it)
 # Also fetches, without installing it, udevadm (254+) from bookworm-backports for
 # its `udevadm verify` (252 has none), unpacked under $UDEV_VERIFY_DIR: the
 # host's systemd is left alone. That part only warns when it cannot be had;
@@ -21,6 +23,7 @@ command -v udevadm >/dev/null 2>&1 || need+=(udev)
 command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v groff >/dev/null 2>&1 || need+=(groff-base)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 
 updated=
 apt_update() {

@@ -5,8 +5,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { run } from './support/cli.js';
-import { host, policyFile, tempDir } from './support/host.js';
+import { host, policyFile, REPO, tempDir } from './support/host.js';
 import { journalStreams } from '../src/cli/journal.js';
 import { tick, type WatchSetup } from '../src/cli/watch.js';
 import { SimulatedKernel } from './sim/kernel.js';
@@ -205,6 +206,26 @@ journal('JOURNAL_STREAM names the stream by device and inode', () => {
   assert.equal(journalStreams({ JOURNAL_STREAM: 'garbage' }, stat), { stdout: false, stderr: false });
   // Inherited from a unit by a shell that redirected stderr elsewhere: not the journal.
   assert.equal(journalStreams({ JOURNAL_STREAM: '23:1' }, stat), { stdout: false, stderr: false });
+});
+
+journal('the built program: <3> on its stderr when JOURNAL_STREAM names that stream, none when it names another', () => {
+  const dir = tempDir();
+  const stderrOf = (journalStream: (file: string) => string) => {
+    const file = path.join(dir, `stderr-${Math.random()}`);
+    const fd = fs.openSync(file, 'w');
+    try {
+      const r = spawnSync(process.execPath, [path.join(REPO, 'dist/daxplan.cjs'), 'apply', '--auto-approve', '--device', 'nope'], {
+        stdio: ['ignore', 'ignore', fd],
+        env: { ...process.env, JOURNAL_STREAM: journalStream(file) },
+      });
+      assert.is(r.status, 64);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return fs.readFileSync(file, 'utf8');
+  };
+  assert.match(stderrOf((file) => `${fs.statSync(file).dev}:${fs.statSync(file).ino}`), /^<3>daxplan: --device "nope" is not a dax device name/);
+  assert.match(stderrOf((file) => `${fs.statSync(file).dev}:${fs.statSync(file).ino + 1}`), /^daxplan: --device "nope"/);
 });
 
 journal('<3> for a failed device and a refused run, <4> for warnings, <6> for progress; nothing without the journal', async () => {
