@@ -137,6 +137,18 @@ metrics('a metrics file in a missing directory is skipped with a note; one that 
   assert.equal(fs.readdirSync(h.dir).sort(), ['a-directory', 'lock', 'lock.last-apply.json'], 'no temporary file left');
 });
 
+metrics('the files describe the whole host, whatever --device limits the run or the output to', async () => {
+  const h = fleetHost();
+  const file = path.join(h.dir, 'daxplan.prom');
+  const shown = await run(['status', ...common(h), '--device', 'dax1.0', '-f', 'prometheus', '--metrics-file', file]);
+  assert.not.match(shown.stdout, 'device="dax0.0"');
+  assert.match(fs.readFileSync(file, 'utf8'), 'daxplan_device_size_bytes{device="dax0.0"}');
+  assert.is((await run(['apply', '--auto-approve', ...common(h), '--device', 'dax1.0', '--metrics-file', file])).code, 0);
+  const m = samples(fs.readFileSync(file, 'utf8'));
+  assert.is(m.get('daxplan_device_drift{device="dax0.0"}'), 1, 'dax0.0 was not applied and still drifts');
+  assert.is(m.get('daxplan_device_drift{device="dax1.0"}'), 0);
+});
+
 metrics('a link planted at the metrics file is replaced, never followed', async () => {
   const h = fleetHost();
   const victim = path.join(h.dir, 'victim');

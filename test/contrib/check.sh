@@ -22,7 +22,14 @@
 #             (after a probe of its sandbox) over a simulated kernel, in boot
 #             order, and the host ends converged; the installed program
 #             itself runs in the sandbox against the container's sysfs.
+#             Booted twice: a host the units converge (kubelet's stand-in
+#             after daxplan.service, the target reached, the timer's service,
+#             the metrics and node facts written through the sandbox) and one
+#             with a device that cannot be moved (daxplan.service fails, the
+#             target is not reached, journalctl -p err finds the failure).
 #             Needs root; DAXPLAN_CHECK_NSPAWN=0 skips it.
+# Also: promtool check metrics on what the units wrote, promtool check/test
+# rules on contrib/prometheus (Debian's prometheus package).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -35,7 +35,8 @@ export const status: Command = {
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const { observed } = openHost(values, io);
-    writeSignalFiles(values, io, () => observed);
+    // The files describe the whole host, whatever --device shows here.
+    writeSignalFiles(values, io, () => (values.device ? openHost({ ...values, device: undefined }, io).observed : observed));
     if (format === 'daxctl') {
       // A snapshot records no alignment: the field is left out, as daxctl does when it cannot read it.
       const align = values.state === undefined ? readAlign(openSysfs(values, io), observed.devices.map((d) => d.name)) : new Map<string, number>();
