@@ -12,6 +12,7 @@ import { journalStreams } from '../src/cli/journal.js';
 import { tick, type WatchSetup } from '../src/cli/watch.js';
 import { SimulatedKernel } from './sim/kernel.js';
 import { lastApplyFile } from '../src/host/last-apply.js';
+import { writePause } from '../src/host/pause.js';
 
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
 // dax0.0: 4 blocks in ZONE_NORMAL (blocks 32-35), to become movable; dax1.0: devdax, to become movable.
@@ -147,6 +148,18 @@ metrics('the files describe the whole host, whatever --device limits the run or 
   const m = samples(fs.readFileSync(file, 'utf8'));
   assert.is(m.get('daxplan_device_drift{device="dax0.0"}'), 1, 'dax0.0 was not applied and still drifts');
   assert.is(m.get('daxplan_device_drift{device="dax1.0"}'), 0);
+});
+
+metrics('a run that daxplan disable turned away still writes the files: daxplan_disabled 1, daxplan-disabled=true', async () => {
+  const h = fleetHost();
+  const root = tempDir();
+  writePause(root, 'maintenance', 'test');
+  const file = path.join(h.dir, 'daxplan.prom');
+  const features = path.join(h.dir, 'features');
+  const r = await run(['apply', '--auto-approve', '--trigger', 'udev', '--root', root, ...common(h), '--metrics-file', file, '--features-file', features]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(samples(fs.readFileSync(file, 'utf8')).get('daxplan_disabled'), 1);
+  assert.match(fs.readFileSync(features, 'utf8'), 'daxplan-disabled=true\n');
 });
 
 metrics('a link planted at the metrics file is replaced, never followed', async () => {

@@ -63,6 +63,8 @@ export const applyCommand: Command = {
     if (pause && !values.force && !values['dry-run']) {
       if (trigger === 'manual') throw new PausedError(pause);
       log(`daxplan is disabled: ${pause.reason} (since ${pause.since} by ${pause.by}); nothing changed`);
+      // The fleet still hears about the host, and that it is paused.
+      writeSignalFiles(values, io, () => observe(openSysfs(values, io)));
       return EXIT.ok;
     }
     if (pause && values.force) log(`daxplan is disabled (${pause.reason}); applying anyway (--force)`);
