@@ -4,7 +4,7 @@
 import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Observed } from '../model/device.js';
-import { DaxplanError, EXIT, formatDiagnostic, PolicyError } from '../model/errors.js';
+import { EXIT, formatDiagnostic, PolicyError } from '../model/errors.js';
 import { plan } from '../plan/plan.js';
 import { readLastApply, writeLastApply, type LastApply } from '../host/last-apply.js';
 import { readPause } from '../host/pause.js';
@@ -46,8 +46,8 @@ export function policyStanding(values: Values, io: Io, observed: Observed): Poli
     const { policy } = loadPolicy({ config: values.config as string | undefined, cwd: io.cwd });
     return { kind: 'planned', plan: plan(policy, observed) };
   } catch (err) {
+    // loadPolicy reports every way a policy can fail (missing, refused, invalid) as a PolicyError.
     if (err instanceof PolicyError) return { kind: 'invalid', message: err.diagnostics.map(formatDiagnostic).join('\n') };
-    if (err instanceof DaxplanError && err.exitCode === EXIT.policy) return { kind: 'invalid', message: err.message };
     throw err;
   }
 }
