@@ -188,8 +188,10 @@ fi
 # Every command line of every installed unit, and those its comments tell the
 # reader to use, run through the real daxplan CLI (over a simulated kernel,
 # instance dax0.0, the policy given with --config: as root daxplan reads only
-# that or /etc/daxplan/daxplan.yaml, which this check leaves alone):
-# a flag the CLI does not take fails here. watch must start, and stop cleanly
+# that or /etc/daxplan/daxplan.yaml, which this check leaves alone; a lock
+# file in the work directory, so that neither the lock nor the last-apply
+# record beside it is left in /run/daxplan): a flag the CLI does not take
+# fails here. watch must start, and stop cleanly
 # on SIGTERM.
 H=$WORK/host
 sim_host "$H"
@@ -204,9 +206,9 @@ while IFS= read -r line; do
   args=${args//\$DAXPLAN_SIGNALS/$SIGNALS}
   mapfile -d '' -t argv < <(printf '%s' "$args" | xargs printf '%s\0')
   if [ "${argv[0]}" = watch ]; then
-    (cd "$H" && exec timeout --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml") >"$WORK/run.out" 2>&1
+    (cd "$H" && exec timeout --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml" --lock-file "$H/lock") >"$WORK/run.out" 2>&1
   else
-    (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml") >"$WORK/run.out" 2>&1
+    (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml" --lock-file "$H/lock") >"$WORK/run.out" 2>&1
   fi
   rc=$?
   if [ "$rc" -eq 0 ] && { [ "${argv[0]}" != watch ] || grep -q 'daxplan watch: SIGTERM: stopped' "$WORK/run.out"; }; then ok "daxplan takes what the units run: daxplan $args"; else
