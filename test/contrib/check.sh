@@ -191,8 +191,10 @@ fi
 # that or /etc/daxplan/daxplan.yaml, which this check leaves alone; a lock
 # file in the work directory, so that neither the lock nor the last-apply
 # record beside it is left in /run/daxplan): a flag the CLI does not take
-# fails here. watch must start, and stop cleanly
-# on SIGTERM.
+# fails here. watch must start, and stop cleanly on SIGTERM (one: timeout
+# --foreground signals watch alone, not its process group too, which on a
+# loaded machine could deliver a second SIGTERM after the first one's handler
+# has stopped listening).
 H=$WORK/host
 sim_host "$H"
 grep -hoE '^(#[[:space:]]+)?ExecStart=/[^ ]+/daxplan .*' "$U"/*.service | sed -E 's/^#[[:space:]]+//' | sort -u >"$WORK/commands"
@@ -206,7 +208,7 @@ while IFS= read -r line; do
   args=${args//\$DAXPLAN_SIGNALS/$SIGNALS}
   mapfile -d '' -t argv < <(printf '%s' "$args" | xargs printf '%s\0')
   if [ "${argv[0]}" = watch ]; then
-    (cd "$H" && exec timeout --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml" --lock-file "$H/lock") >"$WORK/run.out" 2>&1
+    (cd "$H" && exec timeout --foreground --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml" --lock-file "$H/lock") >"$WORK/run.out" 2>&1
   else
     (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml" --lock-file "$H/lock") >"$WORK/run.out" 2>&1
   fi
