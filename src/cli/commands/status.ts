@@ -47,7 +47,7 @@ export const status: Command = {
       const signals = hostSignals(values, io, observed);
       io.stdout.write(format === 'prometheus' ? prometheusText(signals) : nfdText(signals));
       if (signals.policy.kind === 'invalid') {
-        say(io, 'err', signals.policy.message);
+        say(io, 'err', `daxplan: ${signals.policy.message}`);
         return EXIT.policy;
       }
       return EXIT.ok;
