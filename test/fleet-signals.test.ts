@@ -13,6 +13,7 @@ import { tick, type WatchSetup } from '../src/cli/watch.js';
 import { SimulatedKernel } from './sim/kernel.js';
 import { lastApplyFile } from '../src/host/last-apply.js';
 import { writePause } from '../src/host/pause.js';
+import { acquireLock } from '../src/apply/lock.js';
 
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
 // dax0.0: 4 blocks in ZONE_NORMAL (blocks 32-35), to become movable; dax1.0: devdax, to become movable.
@@ -160,6 +161,25 @@ metrics('a run that daxplan disable turned away still writes the files: daxplan_
   assert.is(r.code, 0, r.stderr);
   assert.is(samples(fs.readFileSync(file, 'utf8')).get('daxplan_disabled'), 1);
   assert.match(fs.readFileSync(features, 'utf8'), 'daxplan-disabled=true\n');
+});
+
+metrics('a run refused under the lock is recorded as failed; one that found the lock held records nothing', async () => {
+  const refuse = FAR_MOVABLE.replace('rules:', 'safety:\n  movable_ratio_percent: 1\n  on_movable_excess: refuse\nrules:');
+  const h = fleetHost({}, refuse);
+  const refused = await run(['apply', '--auto-approve', ...common(h)]);
+  assert.is(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, 'movable');
+  assert.match(fs.readFileSync(lastApplyFile(h.lock), 'utf8'), '"result":"failed"');
+
+  const busy = fleetHost();
+  const holder = await acquireLock(busy.lock, { timeoutSeconds: 0, trigger: 'manual' });
+  try {
+    const held = await run(['apply', '--auto-approve', ...common(busy), '--lock-timeout', '0']);
+    assert.is(held.code, 75);
+  } finally {
+    await holder.release();
+  }
+  assert.not.ok(fs.existsSync(lastApplyFile(busy.lock)));
 });
 
 metrics('a link planted at the metrics file is replaced, never followed', async () => {
