@@ -14,6 +14,7 @@ import { SimulatedKernel } from './sim/kernel.js';
 import { lastApplyFile } from '../src/host/last-apply.js';
 import { writePause } from '../src/host/pause.js';
 import { acquireLock } from '../src/apply/lock.js';
+import { lockFile } from '../src/cli/common.js';
 
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
 // dax0.0: 4 blocks in ZONE_NORMAL (blocks 32-35), to become movable; dax1.0: devdax, to become movable.
@@ -182,6 +183,16 @@ metrics('a run refused under the lock is recorded as failed; one that found the 
   assert.not.ok(fs.existsSync(lastApplyFile(busy.lock)));
 });
 
+metrics("a run on a tree without --lock-file records no last apply (the tree's own lock is scratch)", async () => {
+  const h = fleetHost();
+  const file = path.join(h.dir, 'daxplan.prom');
+  const r = await run(['apply', '--auto-approve', '--sysfs-root', h.root, '-c', h.config, '--metrics-file', file]);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.ok(fs.existsSync(lastApplyFile(lockFile({ 'sysfs-root': h.root }))));
+  assert.not.match(fs.readFileSync(file, 'utf8'), 'daxplan_last_apply');
+  assert.match(fs.readFileSync(file, 'utf8'), 'daxplan_converged 1');
+});
+
 metrics('a link planted at the metrics file is replaced, never followed', async () => {
   const h = fleetHost();
   const victim = path.join(h.dir, 'victim');
@@ -297,10 +308,11 @@ journal('<3> for a failed device and a refused run, <4> for warnings, <6> for pr
 
 journal('a watch tick says how much it matters: err when a device failed', async () => {
   const root = host(TWO, { busyBlocks: [33] });
+  const lock = path.join(tempDir(), 'lock');
   const setup: WatchSetup = {
     policy: { config: policyFile(FAR_MOVABLE), cwd: process.cwd(), asRoot: false },
     sysfs: SimulatedKernel.fromTree(root),
-    apply: { lockFile: path.join(tempDir(), 'lock'), timeoutSeconds: 0 },
+    apply: { lockFile: lock, timeoutSeconds: 0, record: lock },
     warn: () => {},
   };
   const first = await tick(setup, {});

@@ -13,7 +13,8 @@ import type { HostSignals, PolicyStanding } from '../report/signals.js';
 import { prometheusText } from '../render/prometheus.js';
 import { nfdText } from '../render/nfd.js';
 import { loadPolicy } from './policy.js';
-import { lockFile } from './common.js';
+import { lockFile, sysfsRoot } from './common.js';
+import { isRealSysfs } from '../host/sysfs.js';
 import { hostRoot } from './root.js';
 import { say } from './journal.js';
 import type { Io, OptionSpecs, Values } from './args.js';
@@ -57,7 +58,7 @@ export function hostSignals(values: Values, io: Io, observed: Observed): HostSig
   return {
     observed,
     policy: policyStanding(values, io, observed),
-    lastApply: values.state === undefined ? readLastApply(lockFile(values)) : undefined,
+    lastApply: lastApplyOf(values),
     pause: readPause(hostRoot(values)),
   };
 }
@@ -92,6 +93,22 @@ export function writeSignalFiles(values: Values, io: Io, observe: () => Observed
       say(io, 'warning', `daxplan: ${what} not written: ${(err as Error).message.split('\n')[0]}`);
     }
   }
+}
+
+/**
+ * The lock file the last apply is recorded beside: the host's lock, or one
+ * --lock-file names. A tree's own lock (--sysfs-root without --lock-file) is a
+ * scratch file nobody watches; nothing is recorded beside it, so that runs on
+ * trees leave no record behind in /run/daxplan.
+ */
+export function recordedBeside(values: Values): string | undefined {
+  if (values.state !== undefined) return undefined;
+  return values['lock-file'] !== undefined || isRealSysfs(sysfsRoot(values)) ? lockFile(values) : undefined;
+}
+
+function lastApplyOf(values: Values): LastApply | undefined {
+  const beside = recordedBeside(values);
+  return beside === undefined ? undefined : readLastApply(beside);
 }
 
 /** Records the last apply beside the lock file; a failure to do so is a warning, never the run's failure. */

@@ -24,8 +24,8 @@ export interface WatchSetup {
   only?: string[];
   /** Where the disable marker lives (see daxplan disable); undefined: not read. */
   root?: string;
-  /** Converge at each tick, under this lock; absent: plan and log only. */
-  apply?: { lockFile: string; timeoutSeconds: number };
+  /** Converge at each tick, under this lock; absent: plan and log only. `record`: where the last apply is recorded (cli/signals.ts recordedBeside), if anywhere. */
+  apply?: { lockFile: string; timeoutSeconds: number; record?: string };
   /** Hears the policy's warnings, once for each version of the policy. */
   warn(line: string): void;
 }
@@ -86,7 +86,9 @@ export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new
 
 async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply']>, policy: Parameters<typeof plan>[0]): Promise<{ text: string; priority: Priority }> {
   const started = new Date();
-  const record = (done: Awaited<ReturnType<typeof converge>> | undefined) => recordApply(apply.lockFile, applyRecord(done, 'schedule', started, new Date()), setup.warn);
+  const record = (done: Awaited<ReturnType<typeof converge>> | undefined) => {
+    if (apply.record) recordApply(apply.record, applyRecord(done, 'schedule', started, new Date()), setup.warn);
+  };
   try {
     const done = await converge({
       sysfs: setup.sysfs,

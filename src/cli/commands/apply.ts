@@ -13,7 +13,7 @@ import { changes, kernelAfter } from '../../plan/plan.js';
 import { EXIT, LockHeldError, UsageError } from '../../model/errors.js';
 import { applyRecord } from '../../apply/record.js';
 import { observe } from '../../host/observe.js';
-import { recordApply, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
+import { recordApply, recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
 import { say } from '../journal.js';
 import type { Priority } from '../../model/priority.js';
 
@@ -102,7 +102,8 @@ export const applyCommand: Command = {
     process.on('SIGTERM', stop).on('SIGINT', stop);
     const started = new Date();
     const record = (done: Awaited<ReturnType<typeof converge>> | undefined) => {
-      recordApply(lockFile(values), applyRecord(done, trigger, started, new Date()), (line) => say(io, 'warning', line));
+      const beside = recordedBeside(values);
+      if (beside) recordApply(beside, applyRecord(done, trigger, started, new Date()), (line) => say(io, 'warning', line));
       // Every device, whatever this run was limited to: the files describe the host.
       writeSignalFiles(values, io, () => observe(sysfs));
     };

@@ -5,7 +5,7 @@ import { loadPolicy } from '../policy.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { checkCronBounds } from '../cron.js';
 import { tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
-import { SIGNAL_FILES, writeSignalFiles } from '../signals.js';
+import { recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
 import { observe } from '../../host/observe.js';
 import { say, tell } from '../journal.js';
 
@@ -41,7 +41,7 @@ export const watchCommand: Command = {
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
-      apply: values.apply ? { lockFile: lockFile(values), timeoutSeconds } : undefined,
+      apply: values.apply ? { lockFile: lockFile(values), timeoutSeconds, record: recordedBeside(values) } : undefined,
       warn: (line) => say(io, 'warning', line),
     };
     // An invalid policy at start is the operator's mistake now (exit 65); later
