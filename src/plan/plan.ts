@@ -91,10 +91,10 @@ export function settingChanges(p: Plan): SettingEntry[] {
 export function planTo(device: ObservedDevice, to: DesiredState, decider: Decider, reason: string, kernel: KernelFacts): Entry {
   if (device.problems.length) return { kind: 'blocked', device, to, decider, reason: `cannot read the device: ${device.problems.join('; ')}` };
   const method = methodFor(device, kernel);
-  const steps = stepsTo(device, to, method);
+  const steps = stepsTo(device, to, method, kernel.hotplug);
   if (!steps) return { kind: 'blocked', device, to, decider, reason: `no way from ${device.state} to ${to} with ${method} writes` };
   if (steps.length === 0) return { kind: 'unchanged', device, to, decider, reason };
-  const drift = method === 'state' ? stateDrift(device) : undefined;
+  const drift = method === 'state' ? stateDrift(device, kernel.hotplug) : undefined;
   return { kind: 'change', device, to, decider, reason: drift ? `${reason}; ${drift}: repaired through the state file` : reason, method, steps, bytes: memoryBytes(device, kernel) };
 }
 
