@@ -312,14 +312,14 @@ journal('a watch tick says how much it matters: err when a device failed', async
   const setup: WatchSetup = {
     policy: { config: policyFile(FAR_MOVABLE), cwd: process.cwd(), asRoot: false },
     sysfs: SimulatedKernel.fromTree(root),
-    apply: { lockFile: lock, timeoutSeconds: 0, record: lock },
+    apply: { lock: { file: lock, transient: false }, timeoutSeconds: 0, record: lock },
     warn: () => {},
   };
   const first = await tick(setup, {});
   assert.is(first.priority, 'err', first.line);
   assert.match(first.line, 'failed 1');
   // The watch recorded its apply for the metrics too.
-  assert.match(fs.readFileSync(lastApplyFile(setup.apply!.lockFile), 'utf8'), '"result":"failed"');
+  assert.match(fs.readFileSync(lastApplyFile(lock), 'utf8'), '"result":"failed"');
   const quiet = await tick({ ...setup, apply: undefined, policy: { config: policyFile('version: 1\nrules: []\n'), cwd: process.cwd(), asRoot: false } }, {});
   assert.is(quiet.priority, 'info', quiet.line);
 });

@@ -13,8 +13,7 @@ import type { HostSignals, PolicyStanding } from '../report/signals.js';
 import { prometheusText } from '../render/prometheus.js';
 import { nfdText } from '../render/nfd.js';
 import { loadPolicy } from './policy.js';
-import { lockFile, sysfsRoot } from './common.js';
-import { isRealSysfs } from '../host/sysfs.js';
+import { lockFor } from './common.js';
 import { hostRoot } from './root.js';
 import { say } from './journal.js';
 import type { Io, OptionSpecs, Values } from './args.js';
@@ -97,13 +96,14 @@ export function writeSignalFiles(values: Values, io: Io, observe: () => Observed
 
 /**
  * The lock file the last apply is recorded beside: the host's lock, or one
- * --lock-file names. A tree's own lock (--sysfs-root without --lock-file) is a
- * scratch file nobody watches; nothing is recorded beside it, so that runs on
- * trees leave no record behind in /run/daxplan.
+ * --lock-file names. A tree's own lock (--sysfs-root without --lock-file) is
+ * transient, removed after a clean run; nothing is recorded beside it, so that
+ * runs on trees leave no record behind in /run/daxplan.
  */
 export function recordedBeside(values: Values): string | undefined {
   if (values.state !== undefined) return undefined;
-  return values['lock-file'] !== undefined || isRealSysfs(sysfsRoot(values)) ? lockFile(values) : undefined;
+  const lock = lockFor(values);
+  return lock.transient ? undefined : lock.file;
 }
 
 function lastApplyOf(values: Values): LastApply | undefined {

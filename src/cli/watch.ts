@@ -26,7 +26,7 @@ export interface WatchSetup {
   /** Where the disable marker lives (see daxplan disable); undefined: not read. */
   root?: string;
   /** Converge at each tick, under this lock; absent: plan and log only. `record`: where the last apply is recorded (cli/signals.ts recordedBeside), if anywhere. */
-  apply?: { lockFile: string; timeoutSeconds: number; record?: string };
+  apply?: { lock: { file: string; transient: boolean }; timeoutSeconds: number; record?: string };
   /** Hears the policy's warnings, once for each version of the policy. */
   warn(line: string): void;
 }
@@ -95,7 +95,7 @@ async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply
       sysfs: setup.sysfs,
       only: setup.only,
       target: { policy },
-      lock: { file: apply.lockFile, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
+      lock: { ...apply.lock, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
     });
     record(done);
     const count = (r: string) => done.outcomes.filter((o) => o.result === r).length;

@@ -129,5 +129,9 @@ export function readSnapshot(file: string): Snapshot {
 }
 
 function deviceFrom(d: SnapshotDevice): ObservedDevice {
-  return { ...identityFrom(d), ...memoryFrom(d), tier: d.tier ?? undefined, source: d.source, blockSpan: d.block_span, problems: [...d.problems] };
+  // Built field by field (ObservedDevice's order), not spread: spread objects take another shape, and a
+  // fleet plan of 10,000 snapshots spent 40% more CPU on them (npm run bench -- --only fleet).
+  const { name, uuid, size, ranges, targetNode, cxl } = identityFrom(d);
+  const { driver, state, stateFile, blocks } = memoryFrom(d);
+  return { name, state, size, ranges, targetNode, tier: d.tier ?? undefined, uuid, source: d.source, cxl, driver, stateFile, blocks, blockSpan: d.block_span, problems: [...d.problems] };
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks contrib/: the systemd units, their sandbox and the udev rule.
 #
-#   bash .ci/contrib-deps.sh && bash test/contrib/check.sh
+#   bash test/provision.sh && bash test/contrib/check.sh     (npm test runs both)
 #
 # Prints `ok ...` or `FAIL ...` per check (`skip ...` for one that cannot run
 # here, counted as skipped) and ends with `N passed, N failed`; exits 1 on any failure.
@@ -16,7 +16,7 @@
 # 2. udev     udevadm test (udev's own rule engine) on fake dax devices in a
 #             private mount namespace: parse errors, which names and actions
 #             reach daxplan-apply@.service; `udevadm verify` (254, from
-#             bookworm-backports via .ci/contrib-deps.sh) as a lint.
+#             bookworm-backports via test/provision.sh) as a lint.
 # 3. runtime  systemd-nspawn boots this machine's own /usr with daxplan
 #             installed by scripts/install.sh: each unit runs the real CLI
 #             (after a probe of its sandbox) over a simulated kernel, in boot
@@ -72,11 +72,12 @@ WORK=$(mktemp -d /tmp/daxplan-contrib-check.XXXXXX)
 if [ "${DAXPLAN_CHECK_KEEP:-0}" = 1 ]; then echo "work dir: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 
 missing=()
-for tool in systemd-analyze udevadm unshare node; do
+for tool in systemd-analyze udevadm unshare node promtool; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  fail "tools missing: ${missing[*]} (run .ci/contrib-deps.sh)"
+  # As root the test run has installed them (test/provision.sh): missing then is a failure.
+  if [ "$(id -u)" -eq 0 ]; then fail "tools missing: ${missing[*]} (test/provision.sh installs them)"; else skip "contrib checks: tools missing: ${missing[*]} (as root, test/provision.sh installs them)"; fi
   finish
 fi
 
@@ -240,9 +241,7 @@ with=$(grep -l '^ExecStart=.*\$DAXPLAN_SIGNALS' "$U"/*.service | wc -l)
 if [ "${#bad[@]}" -eq 0 ] && [ "$with" -eq 4 ]; then ok "the 4 units that converge pass \$DAXPLAN_SIGNALS and define it as documented (textfile directory, NFD features.d)"; else
   fail "\$DAXPLAN_SIGNALS: $with units pass it; wrong or missing Environment= in: ${bad[*]:-none}"
 fi
-if ! command -v promtool >/dev/null 2>&1; then
-  fail "promtool missing (run .ci/contrib-deps.sh)"
-elif [ -s "$H/textfile/daxplan.prom" ] && promtool check metrics <"$H/textfile/daxplan.prom" >"$WORK/promtool.out" 2>&1 && ! [ -s "$WORK/promtool.out" ] &&
+if [ -s "$H/textfile/daxplan.prom" ] && promtool check metrics <"$H/textfile/daxplan.prom" >"$WORK/promtool.out" 2>&1 && ! [ -s "$WORK/promtool.out" ] &&
   grep -qx 'daxplan_converged 1' "$H/textfile/daxplan.prom" && grep -qx 'daxplan_last_apply_success 1' "$H/textfile/daxplan.prom"; then
   ok "promtool check metrics: the metrics the units wrote lint clean (converged, last apply succeeded)"
 else
@@ -261,15 +260,13 @@ if ls -A "$H/textfile" "$H/features.d" | grep -q '\.tmp$'; then fail "a temporar
 
 # The alert rules shipped for these metrics: valid, and their unit tests pass.
 ALERTS=$ROOT/contrib/prometheus/daxplan-alerts.yml
-if command -v promtool >/dev/null 2>&1; then
-  if promtool check rules "$ALERTS" >"$WORK/rules.out" 2>&1; then ok "promtool check rules contrib/prometheus/daxplan-alerts.yml"; else
-    fail "promtool check rules"
-    indent <"$WORK/rules.out"
-  fi
-  if (cd "$ROOT/contrib/prometheus" && promtool test rules daxplan-alerts.test.yml) >"$WORK/rules-test.out" 2>&1; then ok "promtool test rules: the alerts fire as documented (drift for 30 minutes, a failed apply)"; else
-    fail "promtool test rules contrib/prometheus/daxplan-alerts.test.yml"
-    indent <"$WORK/rules-test.out"
-  fi
+if promtool check rules "$ALERTS" >"$WORK/rules.out" 2>&1; then ok "promtool check rules contrib/prometheus/daxplan-alerts.yml"; else
+  fail "promtool check rules"
+  indent <"$WORK/rules.out"
+fi
+if (cd "$ROOT/contrib/prometheus" && promtool test rules daxplan-alerts.test.yml) >"$WORK/rules-test.out" 2>&1; then ok "promtool test rules: the alerts fire as documented (drift for 30 minutes, a failed apply)"; else
+  fail "promtool test rules contrib/prometheus/daxplan-alerts.test.yml"
+  indent <"$WORK/rules-test.out"
 fi
 
 # %i (and %I, %j, %J, the other instance specifiers) may appear only in
@@ -379,14 +376,14 @@ if grep -q '^DIAG' "$WORK/udev.err"; then
   indent <"$WORK/udev.err"
 fi
 
-# udevadm verify (systemd 254+) as a lint, when .ci/contrib-deps.sh could unpack it.
+# udevadm verify (systemd 254+) as a lint, when test/provision.sh could unpack it.
 if [ -x "$UDEV_VERIFY" ]; then
   if "$UDEV_VERIFY" "$RULES" >"$WORK/uv.out" 2>&1; then ok "udevadm verify (254, bookworm-backports) 70-daxplan.rules"; else
     fail "udevadm verify 70-daxplan.rules"
     indent <"$WORK/uv.out"
   fi
 else
-  skip "udevadm verify: $UDEV_VERIFY missing (.ci/contrib-deps.sh could not fetch it)"
+  skip "udevadm verify: $UDEV_VERIFY missing (test/provision.sh could not fetch it)"
 fi
 
 # ---------------------------------------------------------------------------
@@ -472,7 +469,7 @@ if [ "${DAXPLAN_CHECK_NSPAWN:-1}" = 0 ]; then
 elif [ "$(id -u)" -ne 0 ]; then
   skip "runtime: needs root (systemd-nspawn)"
 elif ! command -v systemd-nspawn >/dev/null 2>&1; then
-  fail "runtime: systemd-nspawn missing (run .ci/contrib-deps.sh)"
+  fail "runtime: systemd-nspawn missing (test/provision.sh installs it)"
 else
   runtime converged
   runtime failed
