@@ -12,6 +12,7 @@ import { describeSteps } from '../../render/words.js';
 import { changes, kernelAfter } from '../../plan/plan.js';
 import { EXIT, LockHeldError, UsageError } from '../../model/errors.js';
 import { applyRecord } from '../../apply/record.js';
+import { LockFileError } from '../../apply/lock.js';
 import { observe } from '../../host/observe.js';
 import { recordApply, recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
 import { say } from '../journal.js';
@@ -118,8 +119,9 @@ export const applyCommand: Command = {
         timings,
       });
     } catch (err) {
-      // A run refused under the lock (a safety refusal, a host error) failed; one that found the lock held is another run's turn.
-      if (!values['dry-run'] && !(err instanceof LockHeldError)) record(undefined);
+      // A run refused under the lock (a safety refusal, a host error) failed; one that found the lock held is another
+      // run's turn, and one that could not make the lock file took no lock (nor could it write beside it).
+      if (!values['dry-run'] && !(err instanceof LockHeldError) && !(err instanceof LockFileError)) record(undefined);
       throw err;
     } finally {
       process.off('SIGTERM', stop).off('SIGINT', stop);
