@@ -243,6 +243,22 @@ for (const [how, text] of [
   assert.match(simBin(['status', '--sysfs-root', root]).stdout, /dax0\.0\s+online_movable/);
 });
 
+apply('a crash between steps, then a run for another device or the kernel alone: the half-moved device is named as it is, not as gone', () => {
+  const root = simHost({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'online_movable' }] }, { crashBeforeWrite: 3 });
+  const policy = policyFile(FAR_MOVABLE);
+  const lock = path.join(tempDir(), 'lock');
+  assert.is(simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--device', 'dax0.0', '--lock-file', lock]).signal, 'SIGKILL');
+  fs.writeFileSync(path.join(root, SIM_CONFIG), '{}');
+  const record = fs.readFileSync(lock, 'utf8');
+  for (const scope of [['--device', 'dax1.0'], ['--kernel-only']]) {
+    fs.writeFileSync(lock, record);
+    const other = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-file', lock, '--lock-timeout', '0', ...scope]);
+    assert.is(other.status, 0, other.stderr);
+    assert.match(other.stderr, /died while moving dax0\.0 from online to online_movable; it is now mixed \(2\/4 blocks online, Normal\)/, scope.join(' '));
+    assert.not.match(other.stderr, 'it is now gone');
+  }
+});
+
 apply('a crash while auto_online_blocks is overridden for a bind: the next run puts the default back first, even after a run that died before it could', () => {
   const root = simHost({ autoOnline: 'online', devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'devdax' }] }, { crashBeforeWrite: 4 });
   const policy = policyFile(FAR_MOVABLE);

@@ -83,7 +83,8 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const warnings: Warning[] = timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs, observed), policy));
     const lost = lock?.interrupted;
     if (lost?.moving) {
-      const now = observed.devices.find((d) => d.name === lost.moving!.device);
+      // A device left out of this run (--device, --kernel-only) is read alone: it is not gone for being out of sight.
+      const now = observed.devices.find((d) => d.name === lost.moving!.device) ?? (only ? observe(sysfs, [lost.moving.device]).devices[0] : undefined);
       const warning: Warning = { kind: 'interrupted-run', holder: lost, moving: lost.moving, now: now ? describeDevice(now) : 'gone' };
       warnings.push(warning);
       log(describeWarning(warning), 'warning');

@@ -1,7 +1,7 @@
 // Options and wiring several commands share.
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DirSysfs, isRealSysfs, type Sysfs } from '../host/sysfs.js';
+import { DirSysfs, isRealSysfs, treeIdentity, type Sysfs } from '../host/sysfs.js';
 import { DEFAULT_LOCK_FILE } from '../apply/lock.js';
 import { observeMemoryTotals } from '../host/totals.js';
 import type { MemoryTotals } from '../model/host-facts.js';
@@ -12,7 +12,8 @@ import { readProcFacts } from '../host/proc.js';
 import type { Binding } from '../model/saved-plan.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { loadPolicy } from './policy.js';
-import { formatDiagnostic, UsageError } from '../model/errors.js';
+import { EXIT, formatDiagnostic, UsageError } from '../model/errors.js';
+import type { Summary } from '../plan/plan.js';
 import { sha256Hex } from '../model/digest.js';
 import { checkSysfsTree, requireDevices } from '../host/root-check.js';
 import { deviceNames, type Io, type OptionSpec, type OptionSpecs, type Values } from './args.js';
@@ -82,14 +83,14 @@ export const LOCKING = {
   trigger: { type: 'string', arg: 'NAME', choices: TRIGGERS, help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
 } as const;
 
-/** The lock for the tree looked at: the real /sys (however it is reached) has one lock; another tree gets its own, outside it. */
+/** The lock for the tree looked at: the real /sys has one lock; another tree gets its own, outside it; each however its path is spelt. */
 export function lockFile(values: Values): string {
   if (values['lock-file']) return values['lock-file'] as string;
   const root = sysfsRoot(values);
   if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
   // Root keeps it out of world-writable /tmp.
   const dir = process.getuid?.() === 0 ? dirname(DEFAULT_LOCK_FILE) : tmpdir();
-  return join(dir, `daxplan-${sha256Hex(resolve(root)).slice(0, 16)}.lock`);
+  return join(dir, `daxplan-${sha256Hex(treeIdentity(root)).slice(0, 16)}.lock`);
 }
 
 /** The lock apply takes: lockFile's, transient (removed by a clean release) when it is a tree's default one, so runs on trees leave no files behind. */
@@ -155,6 +156,11 @@ export function policyFrom(values: Values, io: Io): LoadedPolicy {
   const loaded = loadPolicy({ config: values.config as string | undefined, cwd: io.cwd });
   for (const w of loaded.warnings) say(io, 'warning', formatDiagnostic(w));
   return loaded;
+}
+
+/** A plan's --detailed-exitcode (plan, apply --dry-run): a blocked device or setting is not "all is well", whatever else the plan says. */
+export function detailedExitCode(summary: Summary): number {
+  return summary.blocked > 0 ? EXIT.runtime : summary.change > 0 ? EXIT.changes : EXIT.ok;
 }
 
 export function printJson(io: Io, value: unknown): void {

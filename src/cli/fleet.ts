@@ -14,6 +14,7 @@ import type { Policy } from '../policy/parse.js';
 import { deviceNames, type Io, type Values } from './args.js';
 import { gatherConflicts } from './conflicts.js';
 import { outputStyle } from './common.js';
+import { say } from './journal.js';
 
 export type FleetFormat = 'text' | 'json' | 'markdown';
 
@@ -44,7 +45,7 @@ export function planFleet(policy: Policy, files: string[], format: FleetFormat, 
     unmatched = unmatched === undefined ? missing : unmatched.filter((w) => missing.some((m) => m.path === w.path));
   }
   renderer.end(totals);
-  for (const w of unmatched ?? []) io.stderr.write(formatDiagnostic(w) + '\n');
+  for (const w of unmatched ?? []) say(io, 'warning', formatDiagnostic(w));
   if (!values['detailed-exitcode']) return EXIT.ok;
   return totals.blocked > 0 ? EXIT.runtime : totals.changing > 0 ? EXIT.changes : EXIT.ok;
 }

@@ -23,7 +23,13 @@ export interface JsonDocument {
 
 /** Reads and validates a document; throws UsageError naming the file. */
 export function readJsonDocument<T>(file: string, doc: JsonDocument): T {
-  const data = parseJson(readTrusted(file, { maxBytes: doc.maxBytes, exitCode: EXIT.usage }), file, doc);
+  return parseJsonDocument<T>(readTrusted(file, { maxBytes: doc.maxBytes, exitCode: EXIT.usage }), file, doc);
+}
+
+/** Validates a document's text as readJsonDocument does a file's (its size too); throws UsageError naming `file`. */
+export function parseJsonDocument<T>(text: string, file: string, doc: JsonDocument): T {
+  if (Buffer.byteLength(text) > doc.maxBytes) throw new UsageError(`${file}: is larger than ${doc.maxBytes} bytes, not a ${doc.what} (${doc.hint})`);
+  const data = parseJson(text, file, doc);
   if (doc.validate(data)) return data as T;
   const head = (data !== null && typeof data === 'object' ? data : {}) as { kind?: unknown; format_version?: unknown };
   if (typeof head.kind === 'string' && head.kind !== doc.kind && /^[a-z_-]{1,32}$/.test(head.kind))

@@ -3,8 +3,8 @@
 // without root). Exact: a plan made from fromSnapshot(toSnapshot(o, totals))
 // is the plan made from o, warnings included. Schema: schemas/snapshot.schema.json.
 import { validateSnapshot } from '../generated/validators.js';
-import { readJsonDocument } from './jsonfile.js';
-import { UsageError } from '../model/errors.js';
+import { type JsonDocument, parseJsonDocument, readJsonDocument } from './jsonfile.js';
+import { HostError, UsageError } from '../model/errors.js';
 import { compareDeviceNames, stateFileSupport } from './observe.js';
 import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
 import { hotplugFromJson, hotplugToJson, type HotplugJson } from '../model/hotplug.js';
@@ -107,16 +107,38 @@ export function snapshotTotals(snapshot: Snapshot): MemoryTotals | undefined {
   return snapshot.memory ? { kernel: BigInt(snapshot.memory.kernel), movable: BigInt(snapshot.memory.movable) } : undefined;
 }
 
+const SNAPSHOT_DOCUMENT: JsonDocument = {
+  kind: 'snapshot',
+  what: 'daxplan snapshot',
+  hint: 'make one with daxplan snapshot > FILE',
+  maxBytes: MAX_SNAPSHOT_BYTES,
+  validate: validateSnapshot,
+  major: 2,
+};
+
 /** Reads a snapshot file as hostile input: size, schema, then what a schema cannot say. */
 export function readSnapshot(file: string): Snapshot {
-  const snapshot = readJsonDocument<Snapshot>(file, {
-    kind: 'snapshot',
-    what: 'daxplan snapshot',
-    hint: 'make one with daxplan snapshot > FILE',
-    maxBytes: MAX_SNAPSHOT_BYTES,
-    validate: validateSnapshot,
-    major: 2,
-  });
+  return checkSnapshot(readJsonDocument<Snapshot>(file, SNAPSHOT_DOCUMENT), file);
+}
+
+/**
+ * A snapshot's text, once readSnapshot would take it back: a host whose
+ * snapshot daxplan could not read again (too many problems, too large) gets
+ * an error, never a file that fails later, elsewhere.
+ */
+export function snapshotText(snapshot: Snapshot): string {
+  const text = JSON.stringify(snapshot, null, 2) + '\n';
+  try {
+    checkSnapshot(parseJsonDocument<Snapshot>(text, 'the snapshot', SNAPSHOT_DOCUMENT), 'the snapshot');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new HostError(`not writing a snapshot daxplan could not read back: ${err.message}`);
+  }
+  return text;
+}
+
+/** What a schema cannot say about a snapshot: a device named twice, more blocks than a host has. */
+function checkSnapshot(snapshot: Snapshot, file: string): Snapshot {
   const names = new Set<string>();
   let blocks = 0;
   for (const d of snapshot.devices) {

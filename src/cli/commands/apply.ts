@@ -1,4 +1,4 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { COLOR, CONFIG, detailedExitCode, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { approvalFor, askFirst } from '../approve.js';
@@ -40,7 +40,7 @@ export const applyCommand: Command = {
     'kernel-only': { type: 'boolean', help: "apply only the policy's kernel: settings, no device (the early boot unit daxplan-kernel-defaults.service)" },
     force: { type: 'boolean', help: 'apply even while daxplan is disabled (daxplan disable)' },
     'dry-run': { type: 'boolean', help: 'plan and print, change nothing' },
-    'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: 2 when there is something to apply)' },
+    'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: as plan --detailed-exitcode: 2 when there is something to apply, 1 when a device or kernel setting is blocked)' },
     format: formatOption(FORMATS),
     ...COLOR,
     timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, output, total)' },
@@ -132,7 +132,7 @@ export const applyCommand: Command = {
     const exit = timed(timings, 'output', () => {
       if (values['dry-run']) {
         if (format === 'json') printJson(io, applyJson(report, []));
-        return detailed && report.plan.summary.change > 0 ? EXIT.changes : EXIT.ok;
+        return detailed ? detailedExitCode(report.plan.summary) : EXIT.ok;
       }
       if (!approved) {
         say(io, 'err', 'daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.');

@@ -1,5 +1,5 @@
 import { writeTrusted } from '../../host/trust.js';
-import { COLOR, CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, requireOneHostSource } from '../common.js';
+import { COLOR, CONFIG, detailedExitCode, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, requireOneHostSource } from '../common.js';
 import { oneOf, type Command } from '../args.js';
 import { checkMovable } from '../../plan/safety.js';
 import { plan } from '../../plan/plan.js';
@@ -61,8 +61,6 @@ export const planCommand: Command = {
     if (format === 'json') printJson(io, planJson(report));
     else if (format === 'markdown') io.stdout.write(planMarkdown(report, host.label ? `daxplan on ${host.label}` : undefined));
     else io.stdout.write(planText(report, outputStyle(values, io)));
-    if (!values['detailed-exitcode']) return EXIT.ok;
-    // A blocked device or setting is not "all is well", whatever else the plan says.
-    return result.summary.blocked > 0 ? EXIT.runtime : result.summary.change > 0 ? EXIT.changes : EXIT.ok;
+    return values['detailed-exitcode'] ? detailedExitCode(result.summary) : EXIT.ok;
   },
 };

@@ -1,8 +1,8 @@
 import { hostname as osHostname } from 'node:os';
-import { HOST, openHost, printJson, sysfsRoot } from '../common.js';
+import { HOST, openHost, sysfsRoot } from '../common.js';
 import { isRealSysfs } from '../../host/sysfs.js';
 import type { Command } from '../args.js';
-import { toSnapshot } from '../../host/snapshot.js';
+import { snapshotText, toSnapshot } from '../../host/snapshot.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { say } from '../journal.js';
 
@@ -24,7 +24,7 @@ export const snapshotCommand: Command = {
     const own = isRealSysfs(sysfsRoot(values)) ? osHostname() : undefined;
     const hostname = given ?? (own && HOSTNAME.test(own) ? own : undefined);
     for (const problem of host.observed.kernel.problems) say(io, 'warning', `daxplan: warning: ${problem}`);
-    printJson(io, toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname, binding: host.binding() }));
+    io.stdout.write(snapshotText(toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname, binding: host.binding() })));
     return EXIT.ok;
   },
 };

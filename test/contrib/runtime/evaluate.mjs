@@ -53,8 +53,8 @@ const SIGNALS = ['--metrics-file', '/var/lib/prometheus/node-exporter/daxplan.pr
 const units = {
   'daxplan-kernel-defaults.service': ['apply-boot-kernel.json', ['apply', '--auto-approve', '--kernel-only', '--trigger', 'boot', '--lock-timeout', '10']],
   'daxplan.service': ['apply-boot-all.json', ['apply', '--auto-approve', '--lock-timeout', '120', '--trigger', 'boot', ...SIGNALS]],
-  'daxplan-apply@dax0.0.service': ['apply-udev-dax0.0.json', ['apply', '--auto-approve', '--device', 'dax0.0', '--lock-timeout', '60', '--trigger', 'udev', ...SIGNALS]],
-  'daxplan-apply@dax1.0.service': ['apply-udev-dax1.0.json', ['apply', '--auto-approve', '--device', 'dax1.0', '--lock-timeout', '60', '--trigger', 'udev', ...SIGNALS]],
+  'daxplan-apply@dax0.0.service': ['apply-udev-dax0.0.json', ['apply', '--auto-approve', '--device', 'dax0.0', '--lock-timeout', '1200', '--trigger', 'udev', ...SIGNALS]],
+  'daxplan-apply@dax1.0.service': ['apply-udev-dax1.0.json', ['apply', '--auto-approve', '--device', 'dax1.0', '--lock-timeout', '1200', '--trigger', 'udev', ...SIGNALS]],
   'daxplan-watch.service': ['watch-none-all.json', ['watch', '--schedule', '*/10 * * * *', '--apply', ...SIGNALS]],
   'daxplan-schedule.service': ['apply-schedule-all.json', ['apply', '--auto-approve', '--lock-timeout', '60', '--trigger', 'schedule', ...SIGNALS]],
 };
@@ -74,7 +74,7 @@ const odd = fs.existsSync(path.join(out, 'probe')) ? fs.readdirSync(path.join(ou
 if (odd.length !== 2) fail('runtime odd instance names reached daxplan', `files: ${odd.join(', ')}`);
 for (const file of odd) {
   const argv = readJson(path.join('probe', file))?.argv ?? [];
-  const shape = argv.length === 12 && same(argv.slice(0, 3), ['apply', '--auto-approve', '--device']) && same(argv.slice(4), ['--lock-timeout', '60', '--trigger', 'udev', ...SIGNALS]);
+  const shape = argv.length === 12 && same(argv.slice(0, 3), ['apply', '--auto-approve', '--device']) && same(argv.slice(4), ['--lock-timeout', '1200', '--trigger', 'udev', ...SIGNALS]);
   expect(`runtime instance name ${JSON.stringify(argv[3])} stays the single value of --device`, shape, `argv ${JSON.stringify(argv)}`);
 }
 for (const unit of ['daxplan-apply@not-a-dax.service', 'daxplan-apply@dax0.0\\x20--config\\x20evil.service']) {
