@@ -37,7 +37,7 @@ model('kernel.auto_online_blocks is parsed with its line; a wrong value or key i
     'policy.yaml:3:23: kernel.auto_online_blocks: must be one of offline, online, online_kernel, online_movable',
   ]);
   const unknown = parsePolicy('version: 1\nkernel:\n  memhp_default_state: offline\nrules: []\n', 'policy.yaml');
-  assert.equal(unknown.ok ? [] : unknown.errors.map(formatDiagnostic), ['policy.yaml:3:3: kernel.memhp_default_state: unknown key']);
+  assert.equal(unknown.ok ? [] : unknown.errors.map(formatDiagnostic), ['policy.yaml:3:3: kernel.memhp_default_state: unknown key (known here: auto_online_blocks)']);
 });
 
 model('drift is a change counted in the summary; device steps are planned for the kernel after it', () => {

@@ -71,6 +71,24 @@ outputs('apply: success, a refused unplug (EBUSY, rolled back), a dry run', asyn
   conforms('apply', await json(['apply', '--dry-run', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json']));
 });
 
+outputs('validate --format json: valid, with warnings (--strict), invalid, missing', async () => {
+  const valid = await run(['validate', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', REAL_612, '-f', 'json']);
+  conforms('validate', JSON.parse(valid.stdout));
+  const typo = policyFile('version: 1\nrules:\n  - name: app\n    match: { serial: 0x1234abce }\n    state: devdax\n');
+  const strict = await run(['validate', '-c', typo, '--sysfs-root', REAL_612, '-f', 'json', '--strict']);
+  assert.is(strict.code, 65);
+  const doc = JSON.parse(strict.stdout);
+  conforms('validate', doc);
+  assert.equal([doc.ok, doc.diagnostics[0].line, doc.diagnostics[0].column, doc.diagnostics[0].severity], [false, 3, 5, 'warning']);
+  const invalid = await run(['validate', '-c', policyFile('version: 1\nrules:\n  - name: a\n    match: { serail: 1 }\n    state: online\n'), '-f', 'json']);
+  assert.is(invalid.code, 65);
+  conforms('validate', JSON.parse(invalid.stdout));
+  assert.is(invalid.stderr, '');
+  const missing = await run(['validate', '-c', path.join(tempDir(), 'none.yaml'), '-f', 'json']);
+  conforms('validate', JSON.parse(missing.stdout));
+  assert.is(JSON.parse(missing.stdout).diagnostics[0].line, null);
+});
+
 outputs('doctor, snapshot and a saved plan', async () => {
   conforms('doctor', await json(['doctor', '--sysfs-root', REAL_612, '-f', 'json']));
   conforms('snapshot', await json(['snapshot', '--sysfs-root', REAL_612]));

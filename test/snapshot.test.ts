@@ -165,7 +165,7 @@ hostile('missing, a directory, a FIFO, not JSON, too large', () => {
   const fifo = path.join(tempDir(), 'fifo');
   spawnSync('mkfifo', [fifo]);
   refused(fifo, 'not a regular file');
-  refused(snapshotFile('{"format_version": '), 'not JSON');
+  refused(snapshotFile('{"format_version": '), 'not valid JSON');
   refused(snapshotFile(' '.repeat((8 << 20) + 1)), 'larger than');
 });
 

@@ -2,7 +2,7 @@
 // and only "yes" goes on; units, udev, cron and scripts pass --auto-approve; a
 // saved plan was reviewed when it was saved. With none of these apply refuses
 // before it reads anything, so an unattended run never writes by accident.
-import type { Io, Terminal, Values } from './args.js';
+import type { Io, Terminal } from './args.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import { converge, type ConvergeOptions } from '../apply/run.js';
 import { readHolder } from '../host/lock-record.js';
@@ -12,7 +12,7 @@ import { say } from './journal.js';
 
 export type Approval = { by: 'not-needed' } | { by: 'flag' } | { by: 'operator'; terminal: Terminal };
 
-export function approvalFor(values: Values, savedPlan: boolean, format: string, io: Io): Approval {
+export function approvalFor(values: { 'dry-run'?: boolean; 'auto-approve'?: boolean }, savedPlan: boolean, format: string, io: Io): Approval {
   if (values['dry-run'] || savedPlan) return { by: 'not-needed' };
   if (values['auto-approve']) return { by: 'flag' };
   const terminal = io.terminal?.();

@@ -13,12 +13,13 @@ import type { HostSignals, PolicyStanding } from '../report/signals.js';
 import { prometheusText } from '../render/prometheus.js';
 import { nfdText } from '../render/nfd.js';
 import { loadPolicy } from './policy.js';
-import { lockFor } from './common.js';
+import { lockFor, type CONFIG, type HostFlags, type LOCKING } from './common.js';
+import type { ROOT } from './root.js';
 import { hostRoot } from './root.js';
 import { say } from './journal.js';
-import type { Io, OptionSpecs, Values } from './args.js';
+import type { Io, OptionSpecs, ValuesOf } from './args.js';
 
-export const SIGNAL_FILES: OptionSpecs = {
+export const SIGNAL_FILES = {
   'metrics-file': {
     type: 'string',
     arg: 'FILE',
@@ -29,7 +30,7 @@ export const SIGNAL_FILES: OptionSpecs = {
     arg: 'FILE',
     help: "also write the host's node facts (as --format nfd prints them) to FILE, atomically, e.g. daxplan in NFD's features.d directory; skipped with a note when FILE's directory does not exist",
   },
-};
+} as const satisfies OptionSpecs;
 
 function exists(path: string): boolean {
   try {
@@ -40,10 +41,13 @@ function exists(path: string): boolean {
   }
 }
 
+/** The flags the signals read: the host, its policy, lock and files, and the files to write. */
+type SignalFlags = HostFlags & ValuesOf<typeof CONFIG & typeof ROOT & Pick<typeof LOCKING, 'lock-file'> & typeof SIGNAL_FILES>;
+
 /** The policy against the host: planned, or why it could not be loaded. */
-export function policyStanding(values: Values, io: Io, observed: Observed): PolicyStanding {
+export function policyStanding(values: SignalFlags, io: Io, observed: Observed): PolicyStanding {
   try {
-    const { policy } = loadPolicy({ config: values.config as string | undefined, cwd: io.cwd });
+    const { policy } = loadPolicy({ config: values.config, cwd: io.cwd });
     return { kind: 'planned', plan: plan(policy, observed) };
   } catch (err) {
     // loadPolicy reports every way a policy can fail (missing, refused, invalid) as a PolicyError.
@@ -53,7 +57,7 @@ export function policyStanding(values: Values, io: Io, observed: Observed): Poli
 }
 
 /** Everything the fleet formats show about the host `observed` came from. */
-export function hostSignals(values: Values, io: Io, observed: Observed): HostSignals {
+export function hostSignals(values: SignalFlags, io: Io, observed: Observed): HostSignals {
   return {
     observed,
     policy: policyStanding(values, io, observed),
@@ -68,10 +72,10 @@ export function hostSignals(values: Values, io: Io, observed: Observed): HostSig
  * directory, where no node_exporter or NFD runs, as a note; anything else as a
  * warning).
  */
-export function writeSignalFiles(values: Values, io: Io, observe: () => Observed): void {
+export function writeSignalFiles(values: SignalFlags, io: Io, observe: () => Observed): void {
   const files = [
-    { file: values['metrics-file'] as string | undefined, what: 'metrics', render: prometheusText },
-    { file: values['features-file'] as string | undefined, what: 'node features', render: nfdText },
+    { file: values['metrics-file'], what: 'metrics', render: prometheusText },
+    { file: values['features-file'], what: 'node features', render: nfdText },
   ].filter((f): f is typeof f & { file: string } => f.file !== undefined);
   if (files.length === 0) return;
   let signals: HostSignals;
@@ -100,13 +104,13 @@ export function writeSignalFiles(values: Values, io: Io, observe: () => Observed
  * transient, removed after a clean run; nothing is recorded beside it, so that
  * runs on trees leave no record behind in /run/daxplan.
  */
-export function recordedBeside(values: Values): string | undefined {
+export function recordedBeside(values: SignalFlags): string | undefined {
   if (values.state !== undefined) return undefined;
   const lock = lockFor(values);
   return lock.transient ? undefined : lock.file;
 }
 
-function lastApplyOf(values: Values): LastApply | undefined {
+function lastApplyOf(values: SignalFlags): LastApply | undefined {
   const beside = recordedBeside(values);
   return beside === undefined ? undefined : readLastApply(beside);
 }

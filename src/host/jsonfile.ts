@@ -43,7 +43,8 @@ export function parseJsonDocument<T>(text: string, file: string, doc: JsonDocume
 function parseJson(text: string, file: string, doc: JsonDocument): unknown {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file}: not JSON (${(err as Error).message}), not a ${doc.what} (${doc.hint})`);
+  } catch {
+    // V8's message quotes the text it could not parse, over lines: the file is named instead.
+    throw new UsageError(`${file}: not valid JSON, so not a ${doc.what} (${doc.hint})`);
   }
 }

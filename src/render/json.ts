@@ -101,6 +101,8 @@ export function warningJson(w: Warning) {
       return { kind: w.kind, movable: Number(w.movable), kernel: Number(w.kernel), limit_percent: w.limitPercent, limit_source: w.limitSource, message };
     case 'interrupted-run':
       return { kind: w.kind, pid: w.holder.pid, trigger: w.holder.trigger, started: w.holder.started, device: w.moving.device, from: w.moving.from, to: w.moving.to, now: w.now, message };
+    case 'unmatched-rule':
+      return { kind: w.kind, file: w.rule.file, line: w.rule.line ?? null, column: w.rule.col ?? null, path: w.rule.path, message };
   }
 }
 

@@ -1,5 +1,5 @@
-import { COLOR, CONFIG, detailedExitCode, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
-import { deviceNames, oneOf, seconds, type Command } from '../args.js';
+import { CONFIG, detailedExitCode, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { deviceNames, oneOf, seconds, defineCommand } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { approvalFor, askFirst } from '../approve.js';
 import { PausedError, readPause } from '../../host/pause.js';
@@ -20,7 +20,7 @@ import type { Priority } from '../../model/priority.js';
 
 const FORMATS = ['text', 'json'] as const;
 
-export const applyCommand: Command = {
+export const applyCommand = defineCommand({
   name: 'apply',
   summary:
     'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), plan again from the policy it records and apply exactly that plan, refusing it if the host, its boot or the plan made now differ.',
@@ -29,7 +29,7 @@ export const applyCommand: Command = {
     'What a bind could not put back (auto_online_blocks, recorded on the lock) is put back once writing is approved, and only if the kernel still reads the value the bind set in the same boot; otherwise it is dropped with a log line. That write is in the output (JSON kernel_outcomes) and counts for --detailed-exitcode.',
   ],
   usage:
-    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color] [--metrics-file FILE] [--features-file FILE]',
+    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-file FILE] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color] [--metrics-file FILE] [--features-file FILE]',
   positionals: { min: 0, max: 1 },
   options: {
     'auto-approve': { type: 'boolean', help: 'write without asking (units, udev, cron, scripts); without it apply asks on a terminal and refuses elsewhere' },
@@ -42,7 +42,6 @@ export const applyCommand: Command = {
     'dry-run': { type: 'boolean', help: 'plan and print, change nothing' },
     'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: as plan --detailed-exitcode: 2 when there is something to apply, 1 when a device or kernel setting is blocked)' },
     format: formatOption(FORMATS),
-    ...COLOR,
     timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, output, total)' },
     ...SIGNAL_FILES,
   },
@@ -146,4 +145,4 @@ export const applyCommand: Command = {
     if (values.timings) sinceStart(print, 'total');
     return exit;
   },
-};
+});

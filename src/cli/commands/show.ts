@@ -1,12 +1,12 @@
-import { COLOR, outputStyle } from '../common.js';
-import type { Command } from '../args.js';
+import { outputStyle } from '../common.js';
+import { defineCommand } from '../args.js';
 import { readSavedPlan } from '../../host/saved-plan-file.js';
 import { checkSealed } from '../../plan/saved.js';
 import { savedPlanView } from '../../plan/saved-view.js';
 import { savedPlanText } from '../../render/saved.js';
 import { EXIT } from '../../model/errors.js';
 
-export const showCommand: Command = {
+export const showCommand = defineCommand({
   name: 'show',
   summary:
     'Print a saved plan (plan --out FILE) as plan printed it: its kernel settings and device changes with their rules and steps, the host and boot it was made on, and the policy it records (which apply plans again from), control characters escaped. Reads nothing of this host.',
@@ -15,11 +15,11 @@ export const showCommand: Command = {
   ],
   usage: 'daxplan show PLAN_FILE [--no-color]',
   positionals: { min: 1, max: 1 },
-  options: { ...COLOR },
+  options: {},
   run(values, [file], io) {
     const saved = readSavedPlan(file);
     checkSealed(file, saved);
     io.stdout.write(savedPlanText(file, saved, savedPlanView(file, saved), outputStyle(values, io)));
     return EXIT.ok;
   },
-};
+});

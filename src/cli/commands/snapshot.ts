@@ -1,14 +1,14 @@
 import { hostname as osHostname } from 'node:os';
 import { HOST, openHost, sysfsRoot } from '../common.js';
 import { isRealSysfs } from '../../host/sysfs.js';
-import type { Command } from '../args.js';
+import { defineCommand } from '../args.js';
 import { snapshotText, toSnapshot } from '../../host/snapshot.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { say } from '../journal.js';
 
 const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
-export const snapshotCommand: Command = {
+export const snapshotCommand = defineCommand({
   name: 'snapshot',
   summary:
     "Print what daxplan sees on this host as JSON, to plan elsewhere with daxplan plan --state FILE. Devices, memory blocks, tiers, kernel facts and online memory totals; nothing secret.",
@@ -18,7 +18,7 @@ export const snapshotCommand: Command = {
     hostname: { type: 'string', arg: 'NAME', help: "host name to record (default: this host's name when reading this host's /sys, however reached; none for another tree)" },
   },
   run(values, _positionals, io) {
-    const given = values.hostname as string | undefined;
+    const given = values.hostname;
     if (given !== undefined && !HOSTNAME.test(given)) throw new UsageError(`--hostname "${given}" is not a host name (letters, digits, ".", "_", "-")`);
     const host = openHost(values, io);
     const own = isRealSysfs(sysfsRoot(values)) ? osHostname() : undefined;
@@ -27,4 +27,4 @@ export const snapshotCommand: Command = {
     io.stdout.write(snapshotText(toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname, binding: host.binding() })));
     return EXIT.ok;
   },
-};
+});

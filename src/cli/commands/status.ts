@@ -1,5 +1,5 @@
 import { CONFIG, formatOption, HOST, LOCKING, openHost, openSysfs, printJson, STATE } from '../common.js';
-import { oneOf, type Command } from '../args.js';
+import { oneOf, defineCommand } from '../args.js';
 import { statusJson } from '../../render/json.js';
 import { daxctlList } from '../../render/daxctl.js';
 import { statusText } from '../../render/text.js';
@@ -14,7 +14,7 @@ import { say } from '../journal.js';
 
 const FORMATS = ['text', 'json', 'daxctl', 'prometheus', 'nfd'] as const;
 
-export const status: Command = {
+export const status = defineCommand({
   name: 'status',
   summary: 'Show every dax device: state, target node, tier, UUID, size, memory blocks online/total and zone.',
   details: [
@@ -29,7 +29,7 @@ export const status: Command = {
     ...ROOT,
     format: formatOption(FORMATS),
     ...CONFIG,
-    'lock-file': { ...LOCKING['lock-file'], help: `${LOCKING['lock-file'].help}; the last apply is recorded beside it` },
+    'lock-file': { ...LOCKING['lock-file'], help: `${LOCKING['lock-file'].help}); the last apply is recorded beside it` },
     ...SIGNAL_FILES,
   },
   run(values, _positionals, io) {
@@ -57,4 +57,4 @@ export const status: Command = {
     else io.stdout.write(statusText(observed, pause));
     return EXIT.ok;
   },
-};
+});

@@ -1,5 +1,5 @@
 import { CONFIG, HOST, LOCKING, lockFor, openSysfs, writableSysfs } from '../common.js';
-import { deviceNames, seconds, type Command, type Io } from '../args.js';
+import { deviceNames, seconds, defineCommand, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../policy.js';
 import { EXIT, UsageError } from '../../model/errors.js';
@@ -9,7 +9,7 @@ import { recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
 import { observe } from '../../host/observe.js';
 import { say, tell } from '../journal.js';
 
-export const watchCommand: Command = {
+export const watchCommand = defineCommand({
   name: 'watch',
   summary:
     'Stay running and plan on a cron schedule; with --apply also converge. One line per tick: how many changes, whether the policy changed or the host drifted, what was applied. SIGTERM or SIGINT stops it between ticks.',
@@ -27,17 +27,16 @@ export const watchCommand: Command = {
   },
   async run(values, _positionals, io) {
     const schedule = values.schedule;
-    if (typeof schedule !== 'string') throw new UsageError(`watch needs --schedule CRON, e.g. --schedule "*/10 * * * *"\nUsage: ${this.usage}`);
+    if (typeof schedule !== 'string') throw new UsageError('watch needs --schedule CRON, e.g. --schedule "*/10 * * * *" (minute hour day month weekday)');
     checkCronBounds(schedule);
     // Loaded here, not at start-up: node-cron loads node:crypto and node:child_process, which other commands do without.
     const cron = await import('node-cron');
     if (!cron.validate(schedule)) {
-      const why = cron.validateDetailed(schedule).errors.map((e) => e.message);
-      throw new UsageError(`--schedule "${schedule}" is not a cron expression${why.length ? `: ${why.join('; ')}` : ''}`);
+      throw new UsageError(`--schedule "${schedule}" is not a cron expression: write 5 fields (minute hour day month weekday, e.g. "*/10 * * * *") or 6 with seconds first`);
     }
     const timeoutSeconds = seconds(values['lock-timeout'], 'lock-timeout') ?? 0;
     const setup: WatchSetup = {
-      policy: { config: values.config as string | undefined, cwd: io.cwd },
+      policy: { config: values.config, cwd: io.cwd },
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
@@ -52,7 +51,7 @@ export const watchCommand: Command = {
     const signals = () => writeSignalFiles(values, io, () => observe(setup.sysfs));
     return watch(cron, schedule, setup, io, signals);
   },
-};
+});
 
 /** Ticks on the schedule until SIGTERM or SIGINT, then lets a running tick finish. */
 async function watch(cron: typeof import('node-cron'), schedule: string, setup: WatchSetup, io: Io, signals: () => void): Promise<number> {
