@@ -3,7 +3,7 @@
 #
 #   $LIBDIR/daxplan.cjs (+ daxplan.cache)   the program (one file) and V8's code cache for it
 #   $BINDIR/daxplan                          a symlink to it (or, with DAXPLAN_NODE=, a wrapper naming that node)
-#   $SYSTEMDUNITDIR/daxplan*.service/.target the units, ExecStart= pointing at $BINDIR/daxplan,
+#   $SYSTEMDUNITDIR/daxplan*.{service,target,timer} the units, ExecStart= pointing at $BINDIR/daxplan,
 #                                            and the shared sandbox as a drop-in of each service
 #   $UDEVRULESDIR/70-daxplan.rules           the udev rule that starts daxplan-apply@daxR.N.service
 #   $MANDIR/man8/daxplan.8, man5/daxplan.yaml.5
@@ -58,8 +58,8 @@ esac
 
 # Units that get the shared sandbox as a drop-in (daxplan-kernel-defaults.service
 # runs before local file systems are mounted and carries its own).
-HARDENED="daxplan.service daxplan-apply@.service daxplan-watch.service"
-UNITS="daxplan.service daxplan-apply@.service daxplan-kernel-defaults.service daxplan-watch.service daxplan-memory.target"
+HARDENED="daxplan.service daxplan-apply@.service daxplan-watch.service daxplan-schedule.service"
+UNITS="daxplan.service daxplan-apply@.service daxplan-kernel-defaults.service daxplan-watch.service daxplan-schedule.service daxplan.timer daxplan-memory.target"
 
 # What earlier versions installed and this one does not: removed on install and uninstall.
 OBSOLETE="daxplan.mjs"
@@ -117,5 +117,6 @@ daxplan installed under ${DESTDIR:-/} ($BINDIR/daxplan). Next, on the host:
     then: daxplan validate --config /etc/daxplan/daxplan.yaml
   systemctl daemon-reload && udevadm control --reload
   systemctl enable daxplan-kernel-defaults.service daxplan.service   # kernel defaults and convergence at every boot
-  systemctl enable --now daxplan-watch.service                       # optional: converge every ten minutes
+  systemctl enable --now daxplan-watch.service                       # optional: converge every ten minutes, or
+  systemctl enable --now daxplan.timer                               # the light alternative: a oneshot apply every 15 minutes
 EOF

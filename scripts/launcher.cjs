@@ -23,8 +23,22 @@ const NODE_MIN = __NODE_MIN__;
 // EX_UNAVAILABLE: the Node.js daxplan needs is not there (README, exit codes).
 const EXIT_NODE_TOO_OLD = 69;
 if (Number(process.versions.node.split('.')[0]) < NODE_MIN) {
-  process.stderr.write('daxplan: needs Node.js ' + NODE_MIN + ' or newer; ' + process.execPath + ' is ' + process.version + '\n');
+  process.stderr.write(journalErr() + 'daxplan: needs Node.js ' + NODE_MIN + ' or newer; ' + process.execPath + ' is ' + process.version + '\n');
   process.exit(EXIT_NODE_TOO_OLD);
+}
+
+// '<3>' (syslog err) when standard error is the journal (JOURNAL_STREAM names
+// its device and inode), as src/cli/journal.ts marks errors; said here, before
+// the program is loaded, so that `journalctl -p err` finds this refusal too.
+function journalErr() {
+  const stream = /^(\d+):(\d+)$/.exec(process.env.JOURNAL_STREAM || '');
+  if (!stream) return '';
+  try {
+    const stat = fstatSync(2);
+    return String(stat.dev) === stream[1] && String(stat.ino) === stream[2] ? '<3>' : '';
+  } catch (err) {
+    return '';
+  }
 }
 
 const PROGRAM = __PROGRAM__;

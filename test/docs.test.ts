@@ -119,7 +119,7 @@ complete('commands, then each command\'s own flags', () => {
 
 complete('--format and --trigger offer their values; file and directory flags complete paths', () => {
   assert.equal(completions('daxplan', 'plan', '--format', ''), ['text', 'json', 'markdown']);
-  assert.equal(completions('daxplan', 'status', '-f', ''), ['text', 'json', 'daxctl']);
+  assert.equal(completions('daxplan', 'status', '-f', ''), ['text', 'json', 'daxctl', 'prometheus', 'nfd']);
   assert.equal(completions('daxplan', 'apply', '--trigger', ''), ['manual', 'udev', 'boot', 'schedule']);
   assert.equal(completions('daxplan', 'plan', '-c', 'examples/debian-6.12-qemu/daxp'), ['examples/debian-6.12-qemu/daxplan.yaml']);
   assert.equal(completions('daxplan', 'plan', '--sysfs-root', 'examples/debian-6.12-q'), ['examples/debian-6.12-qemu']);

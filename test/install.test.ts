@@ -52,10 +52,13 @@ install('DESTDIR and PREFIX=/usr: program, units naming /usr/bin/daxplan, drop-i
       'usr/lib/systemd/system/daxplan-apply@.service.d/10-hardening.conf 644',
       'usr/lib/systemd/system/daxplan-kernel-defaults.service 644',
       'usr/lib/systemd/system/daxplan-memory.target 644',
+      'usr/lib/systemd/system/daxplan-schedule.service 644',
+      'usr/lib/systemd/system/daxplan-schedule.service.d/10-hardening.conf 644',
       'usr/lib/systemd/system/daxplan-watch.service 644',
       'usr/lib/systemd/system/daxplan-watch.service.d/10-hardening.conf 644',
       'usr/lib/systemd/system/daxplan.service 644',
       'usr/lib/systemd/system/daxplan.service.d/10-hardening.conf 644',
+      'usr/lib/systemd/system/daxplan.timer 644',
       'usr/lib/udev/rules.d/70-daxplan.rules 644',
       'usr/share/bash-completion/completions/daxplan 644',
       'usr/share/man/man5/daxplan.yaml.5 644',
@@ -156,6 +159,17 @@ node('on a Node.js older than 20: one line naming both versions, exit 69, nothin
   assert.is(r.status, 69);
   assert.is(r.stdout, '');
   assert.is(r.stderr, `daxplan: needs Node.js 20 or newer; ${process.execPath} is v18.19.1\n`);
+  // Where standard error is the journal, the line is an error (<3>) to journalctl -p err.
+  const file = path.join(tempDir(), 'stderr');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const stat = fs.fstatSync(fd);
+    const j = spawnSync(process.execPath, ['--import', old, BIN, 'plan'], { stdio: ['ignore', 'ignore', fd], env: { ...process.env, JOURNAL_STREAM: `${stat.dev}:${stat.ino}` } });
+    assert.is(j.status, 69);
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.is(fs.readFileSync(file, 'utf8'), `<3>daxplan: needs Node.js 20 or newer; ${process.execPath} is v18.19.1\n`);
 });
 
 /** Syntax Node.js 12 cannot parse: anything past ES2020 (a parse error), and ES2020's ?. and ?? (Node.js 14). */

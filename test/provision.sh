@@ -11,6 +11,8 @@
 #   groff-base         groff: the unit tests render the generated man pages
 #   lintian            lints the Debian package `make deb` builds (test/contrib/deb.sh)
 #   ansible-core       ansible-playbook: test/ansible/run.ts plays contrib/ansible
+#   prometheus         promtool: lints the metrics and tests the alert rules
+#                      (Debian has no smaller package with promtool in it)
 # Also fetches, without installing it, udevadm (254+) from bookworm-backports for
 # its `udevadm verify` (252 has none), unpacked under $UDEV_VERIFY_DIR: the
 # host's systemd is left alone. That part only warns when it cannot be had;
@@ -28,6 +30,7 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v groff >/dev/null 2>&1 || need+=(groff-base)
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
 command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 
 updated=
 apt_update() {

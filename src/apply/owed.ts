@@ -11,6 +11,7 @@ import { MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { isAutoOnline, type AutoOnline } from '../model/device.js';
 import { debtOutlook, type Debt } from '../host/lock-record.js';
 import { applySetting, type SettingOutcome } from './kernel.js';
+import type { Priority } from '../model/priority.js';
 
 const FILE = `${MEMORY}/auto_online_blocks`;
 
@@ -65,18 +66,18 @@ export function withAutoOnline(sysfs: Sysfs, debts: Debts | undefined, device: s
  * outcome, or undefined when there was none to pay or it was dropped (`log`
  * says why). A failed write stays owed.
  */
-export function payDebt(sysfs: Sysfs, debts: Debts, log: (line: string) => void): SettingOutcome | undefined {
+export function payDebt(sysfs: Sysfs, debts: Debts, log: (line: string, priority: Priority) => void): SettingOutcome | undefined {
   const debt = debts.ledger.owed;
   if (!debt) return undefined;
   const drop = (why: string) => {
-    log(`auto_online_blocks owed since binding ${debt.device} (${debt.restore} before, ${debt.set} set): ${why}; dropping the debt (nothing written)`);
+    log(`auto_online_blocks owed since binding ${debt.device} (${debt.restore} before, ${debt.set} set): ${why}; dropping the debt (nothing written)`, 'warning');
     debts.ledger.owe(undefined);
     return undefined;
   };
   const outlook = debtOutlook(debt, debts.bootId, sysfs.read(FILE));
   if (outlook.action === 'drop') return drop(outlook.why);
   const outcome = applySetting(sysfs, 'auto_online_blocks', debt.restore);
-  log(`auto_online_blocks: putting back ${debt.restore}, owed since binding ${debt.device}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`);
+  log(`auto_online_blocks: putting back ${debt.restore}, owed since binding ${debt.device}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`, outcome.result === 'failed' ? 'err' : 'info');
   if (outcome.result === 'applied') debts.ledger.owe(undefined);
   return { ...outcome, message: outcome.message ?? `owed by the bind of ${debt.device}, which could not put it back` };
 }

@@ -22,6 +22,7 @@ import { payDebt } from './owed.js';
 import { debtOutlook, readHolder } from '../host/lock-record.js';
 import type { ObservedDevice } from '../model/device.js';
 import { timed, type Timings } from './timings.js';
+import type { Priority } from '../model/priority.js';
 
 export interface ConvergeOptions {
   sysfs: Sysfs;
@@ -36,8 +37,8 @@ export interface ConvergeOptions {
   ledger?: string;
   /** The lock to take; without one this is a dry run: plan, nothing written. */
   lock?: { file: string; timeoutSeconds: number; trigger: string; transient?: boolean };
-  /** Progress and failures, one line each. */
-  log?(line: string): void;
+  /** Progress and failures, one line each, with how much each matters. */
+  log?(line: string, priority: Priority): void;
   /** Hears each step as it starts. */
   step?(device: ObservedDevice, index: number, total: number, step: PlannedStep): void;
   /** Hears the report, made under the lock, before anything is written. */
@@ -73,7 +74,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       timeoutSeconds: options.lock.timeoutSeconds,
       trigger: options.lock.trigger,
       transient: options.lock.transient,
-      onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`),
+      onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`, 'info'),
     }));
   lockTaken?.();
   try {
@@ -89,7 +90,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       const now = observed.devices.find((d) => d.name === lost.moving!.device) ?? (only ? observe(sysfs, [lost.moving.device]).devices[0] : undefined);
       const warning: Warning = { kind: 'interrupted-run', holder: lost, moving: lost.moving, now: now ? describeDevice(now) : 'gone' };
       warnings.push(warning);
-      log(describeWarning(warning));
+      log(describeWarning(warning), 'warning');
     }
     const owed = lock ? lock.owed : options.ledger === undefined ? undefined : readHolder(options.ledger)?.owed;
     const outlook = owed ? debtOutlook(owed, boot.bootId, observed.kernel.autoOnlineBlocks) : null;
@@ -106,7 +107,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const debts = { ledger: lock, bootId: boot.bootId };
     const paid = payDebt(sysfs, debts, log);
     const planned = timed(timings, 'settings', () => settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to)));
-    for (const s of planned) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
+    for (const s of planned) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`, s.result === 'failed' ? 'err' : 'info');
     const unset = planned.find((s) => s.result === 'failed');
     // What the lock says this run is doing, for whoever finds it should this run die.
     const record = (change: Change | undefined) => lock.record(change && { device: change.device.name, from: change.device.state, to: change.to });
@@ -119,7 +120,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
       record(undefined);
       return outcome;
     });
-    for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
+    for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`, o.result === 'failed' ? 'err' : 'warning');
     const settings = paid ? [paid, ...planned] : planned;
     const clean = outcomes.every((o) => o.result === 'applied') && settings.every((s) => s.result !== 'failed') && current.summary.blocked === 0;
     return { report, outcomes, settings, approved: true, clean };

@@ -8,6 +8,7 @@ import { converge, type ConvergeOptions } from '../apply/run.js';
 import { identityJson, memoryJson } from '../model/identity.js';
 import { changes, settingChanges } from '../plan/plan.js';
 import type { Report } from '../report/report.js';
+import { say } from './journal.js';
 
 export type Approval = { by: 'not-needed' } | { by: 'flag' } | { by: 'operator'; terminal: Terminal };
 
@@ -43,7 +44,7 @@ export async function askFirst(
   if (shown.plan.summary.change === 0 && !shown.owed) return { exit: shown.plan.summary.blocked ? EXIT.runtime : EXIT.ok };
   const answer = await terminal.ask(QUESTION);
   if (answer?.trim() !== 'yes') {
-    io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
+    say(io, 'err', 'daxplan: apply cancelled: nothing changed.');
     return { exit: EXIT.runtime };
   }
   return { approve: async (report) => approvedShape(shown) === approvedShape(report) };

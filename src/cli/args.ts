@@ -22,6 +22,8 @@ export interface Io {
   terminal?(): Terminal | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Which streams are the journal (JOURNAL_STREAM): their lines then start with a syslog priority (cli/journal.ts). */
+  journal?: { stdout: boolean; stderr: boolean };
   /** How to open the sysfs tree at a root (default: the files under it). Tests stand a simulated kernel in here. */
   openSysfs?(root: string): Sysfs;
 }

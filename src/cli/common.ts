@@ -18,6 +18,7 @@ import { sha256Hex } from '../model/digest.js';
 import { checkSysfsTree, requireDevices } from '../host/root-check.js';
 import { deviceNames, type Io, type OptionSpec, type OptionSpecs, type ValuesOf } from './args.js';
 import { NO_STYLE, styleFor, type Style } from '../render/style.js';
+import { say } from './journal.js';
 
 export const DEFAULT_SYSFS_ROOT = '/sys';
 
@@ -152,7 +153,7 @@ export function procBinding(values: HostFlags & { root?: string }): Binding {
 
 export function policyFrom(values: ValuesOf<typeof CONFIG>, io: Io): LoadedPolicy {
   const loaded = loadPolicy({ config: values.config, cwd: io.cwd });
-  for (const w of loaded.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
+  for (const w of loaded.warnings) say(io, 'warning', formatDiagnostic(w));
   return loaded;
 }
 

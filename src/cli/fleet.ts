@@ -17,6 +17,7 @@ import { outputStyle, type HostFlags } from './common.js';
 
 /** The flags a fleet plan reads, as plan parses them (its --state is the list of snapshots, given apart). */
 type FleetFlags = Omit<HostFlags, 'state'> & { root?: string; 'lock-file'?: string; 'detailed-exitcode'?: boolean; 'no-color'?: boolean };
+import { say } from './journal.js';
 
 export type FleetFormat = 'text' | 'json' | 'markdown';
 
@@ -47,7 +48,7 @@ export function planFleet(policy: Policy, files: string[], format: FleetFormat, 
     unmatched = unmatched === undefined ? missing : unmatched.filter((w) => missing.some((m) => m.path === w.path));
   }
   renderer.end(totals);
-  for (const w of unmatched ?? []) io.stderr.write(formatDiagnostic(w) + '\n');
+  for (const w of unmatched ?? []) say(io, 'warning', formatDiagnostic(w));
   if (!values['detailed-exitcode']) return EXIT.ok;
   return totals.blocked > 0 ? EXIT.runtime : totals.changing > 0 ? EXIT.changes : EXIT.ok;
 }

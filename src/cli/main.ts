@@ -16,6 +16,7 @@ import { initCommand } from './commands/init.js';
 import { fmtCommand } from './commands/fmt.js';
 import { didYouMean } from '../model/suggest.js';
 import pkg from '../../package.json' with { type: 'json' };
+import { say } from './journal.js';
 
 export const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, showCommand, status, validate, fmtCommand, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
 
@@ -62,10 +63,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(values, positionals, io);
   } catch (err) {
     if (err instanceof DaxplanError) {
-      io.stderr.write(`daxplan: ${err.message}\n`);
+      say(io, 'err', `daxplan: ${err.message}`);
       return err.exitCode;
     }
-    io.stderr.write(`daxplan: internal error (this is a bug): ${(err as Error).stack ?? String(err)}\n`);
+    say(io, 'err', `daxplan: internal error (this is a bug): ${(err as Error).stack ?? String(err)}`);
     return EXIT.runtime;
   }
 }

@@ -53,12 +53,14 @@ export const EXIT_STATUS: ExitStatus[] = [
 
 export const ENVIRONMENT: [string, string][] = [
   ['NO_COLOR', 'when set (to anything), no colour (as --no-color); colour is used only on a terminal anyway, and never with TERM=dumb'],
+  ['JOURNAL_STREAM', "set by systemd when standard output or error is the journal: lines on that stream then start with their syslog priority (<3> errors, <4> warnings, <6> progress), so that journalctl -p err finds failed runs"],
   ['DAXPLAN_DEBUG_CODE_CACHE', 'when set, say on standard error whether the compiled code cache (daxplan.cache beside the program) was used'],
 ];
 
 export const FILES: [string, string][] = [
   ['/etc/daxplan/daxplan.yaml', 'the policy, when --config is not given and (for a normal user) no daxplan.yaml is found from the working directory upwards; as root the only place looked at without --config'],
   ['/run/daxplan/lock', 'the lock every writing run takes; it names the holder'],
+  ['/run/daxplan/lock.last-apply.json', 'when the last apply ended, how long it took and how it went, for status --format prometheus'],
   ['/var/lib/daxplan/disabled', 'the pause marker written by daxplan disable'],
-  ['daxplan.service, daxplan-apply@.service, daxplan-kernel-defaults.service, daxplan-watch.service, daxplan-memory.target', 'the systemd units: boot-time convergence, per-device runs started by the udev rule 70-daxplan.rules, the kernel settings before udev\'s coldplug, a schedule'],
+  ['daxplan.service, daxplan-apply@.service, daxplan-kernel-defaults.service, daxplan-watch.service, daxplan.timer, daxplan-schedule.service, daxplan-memory.target', 'the systemd units: boot-time convergence, per-device runs started by the udev rule 70-daxplan.rules, the kernel settings before udev\'s coldplug, a resident schedule or a timer, and the target reached once the memory is where the policy wants it'],
 ];

@@ -14,8 +14,11 @@ import { loadPolicy } from './policy.js';
 import { describePause, readPause } from '../host/pause.js';
 import { converge } from '../apply/run.js';
 import type { Binding } from '../model/saved-plan.js';
+import { applyRecord } from '../apply/record.js';
+import { recordApply } from './signals.js';
 import { DaxplanError, formatDiagnostic, HostError, LockHeldError, PolicyError } from '../model/errors.js';
 import { sha256Hex } from '../model/digest.js';
+import type { Priority } from '../model/priority.js';
 
 export interface WatchSetup {
   policy: PolicyOptions;
@@ -23,8 +26,8 @@ export interface WatchSetup {
   only?: string[];
   /** Where the disable marker lives (see daxplan disable); undefined: not read. */
   root?: string;
-  /** Converge at each tick, under this lock, in the boot `binding` reads (the tree's, for a tree: a debt on the lock is bound to it); absent: plan and log only. */
-  apply?: { lock: { file: string; transient: boolean }; timeoutSeconds: number; binding: () => Binding };
+  /** Converge at each tick, under this lock, in the boot `binding` reads (the tree's, for a tree: a debt on the lock is bound to it); absent: plan and log only. `record`: where the last apply is recorded (cli/signals.ts recordedBeside), if anywhere. */
+  apply?: { lock: { file: string; transient: boolean }; timeoutSeconds: number; binding: () => Binding; record?: string };
   /** Hears the policy's warnings, once for each version of the policy. */
   warn(line: string): void;
 }
@@ -37,13 +40,15 @@ export interface TickMemory {
 
 export interface Tick {
   line: string;
+  /** err: the tick failed (an error, a device that failed, an invalid policy); warning: its apply was skipped; info: otherwise. */
+  priority: Priority;
   memory: TickMemory;
 }
 
 const DRIFT_SHOWN = 3;
 
 export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new Date()): Promise<Tick> {
-  const say = (text: string, next: TickMemory = memory): Tick => ({ line: `${timestamp(at)} tick: ${text}`, memory: next });
+  const say = (text: string, next: TickMemory = memory, priority: Priority = 'info'): Tick => ({ line: `${timestamp(at)} tick: ${text}`, memory: next, priority });
   try {
     const pause = readPause(setup.root);
     if (pause) return say(`skipped: ${describePause(pause)}`);
@@ -53,7 +58,7 @@ export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new
     } catch (err) {
       if (!(err instanceof PolicyError)) throw err;
       const [first, ...rest] = err.diagnostics;
-      return say(`skipped: the policy is invalid: ${formatDiagnostic(first)}${rest.length ? ` (+${rest.length} more)` : ''}`);
+      return say(`skipped: the policy is invalid: ${formatDiagnostic(first)}${rest.length ? ` (+${rest.length} more)` : ''}`, memory, 'err');
     }
     const sha = sha256Hex(loaded.text);
     if (sha !== memory.policySha) for (const w of loaded.warnings) setup.warn(formatDiagnostic(w));
@@ -71,17 +76,21 @@ export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new
     const causes = [policyNote, drift.length ? `host drifted: ${drift.join(', ')}` : undefined].filter(Boolean);
     if (causes.length === 0) causes.push(memory.devices ? 'still pending' : 'first tick');
     const head = `${counts(current)} (${causes.join('; ')})`;
-    if (change === 0) return say(`${head}; nothing to apply`, next(observed.devices));
+    if (change === 0) return say(`${head}; nothing to apply`, next(observed.devices), blocked ? 'err' : 'info');
     if (!setup.apply) return say(`${head}; not applied (watch without --apply)`, next(observed.devices));
     const result = await applyTick(setup, setup.apply, loaded.policy);
-    return say(`${head}; ${result}`, next(observe(setup.sysfs, setup.only).devices));
+    return say(`${head}; ${result.text}`, next(observe(setup.sysfs, setup.only).devices), result.priority);
   } catch (err) {
     const message = err instanceof DaxplanError ? err.message : `internal error (this is a bug): ${(err as Error).message}`;
-    return say(`error: ${message.split('\n')[0]}`);
+    return say(`error: ${message.split('\n')[0]}`, memory, 'err');
   }
 }
 
-async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply']>, policy: Parameters<typeof plan>[0]): Promise<string> {
+async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply']>, policy: Parameters<typeof plan>[0]): Promise<{ text: string; priority: Priority }> {
+  const started = new Date();
+  const record = (done: Awaited<ReturnType<typeof converge>> | undefined) => {
+    if (apply.record) recordApply(apply.record, applyRecord(done, 'schedule', started, new Date()), setup.warn);
+  };
   try {
     const done = await converge({
       sysfs: setup.sysfs,
@@ -90,16 +99,20 @@ async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply
       binding: apply.binding,
       lock: { ...apply.lock, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
     });
+    record(done);
     const count = (r: string) => done.outcomes.filter((o) => o.result === r).length;
     const parts = [`applied ${count('applied')}`, `failed ${count('failed')}`];
     if (count('skipped')) parts.push(`skipped ${count('skipped')}`);
     const failedSettings = done.settings.filter((s) => s.result === 'failed');
     if (failedSettings.length) parts.push(`kernel settings failed ${failedSettings.length}`);
     const trouble = done.outcomes.find((o) => o.result !== 'applied');
-    return parts.join(', ') + (trouble ? ` (${trouble.device}: ${trouble.message})` : '');
+    return { text: parts.join(', ') + (trouble ? ` (${trouble.device}: ${trouble.message})` : ''), priority: done.clean ? 'info' : 'err' };
   } catch (err) {
-    if (err instanceof LockHeldError) return `skipped: ${err.message.replace(/^lock (\S+) is held by/, 'lock held by')}`;
-    if (err instanceof HostError) return `not applied: ${err.message}`;
+    if (err instanceof LockHeldError) return { text: `skipped: ${err.message.replace(/^lock (\S+) is held by/, 'lock held by')}`, priority: 'warning' };
+    if (err instanceof HostError) {
+      record(undefined);
+      return { text: `not applied: ${err.message}`, priority: 'err' };
+    }
     throw err;
   }
 }

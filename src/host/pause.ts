@@ -1,10 +1,10 @@
 // daxplan disable / enable: a pause for maintenance. While the marker file
 // exists, runs started by udev, at boot or on a schedule log the reason and
 // exit 0 without changing anything; a manual apply refuses unless --force.
-import { lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DaxplanError, EXIT } from '../model/errors.js';
-import { readTrusted, RefusedFileError, writeTrusted } from './trust.js';
+import { readTrusted, RefusedFileError, replaceTrusted } from './trust.js';
 
 /** The marker, relative to the host root (--root, default /). */
 export const PAUSE_FILE = 'var/lib/daxplan/disabled';
@@ -68,9 +68,7 @@ export function writePause(root: string, reason: string, by: string, now = new D
   const file = pauseFile(root);
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const pause: Pause = { reason: clean(reason), by: clean(by), since: now.toISOString(), file };
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeTrusted(tmp, JSON.stringify({ reason: pause.reason, by: pause.by, since: pause.since }) + '\n', { exitCode: EXIT.runtime });
-  renameSync(tmp, file);
+  replaceTrusted(file, JSON.stringify({ reason: pause.reason, by: pause.by, since: pause.since }) + '\n', { exitCode: EXIT.runtime });
   return pause;
 }
 

@@ -8,7 +8,7 @@
 //     no one else can change: every directory from it up to / owned by root
 //     and not writable by group or others unless sticky (as /tmp). A file
 //     another user could have written or swapped is not root's to trust.
-import { type Stats, closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { type Stats, closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DaxplanError } from '../model/errors.js';
 
@@ -70,6 +70,23 @@ export function writeTrusted(file: string, text: string, vetting: Vetting & { mo
     writeFileSync(fd, text);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `file` whole, atomically: the text goes to a vetted temporary file
+ * beside it (named with a leading dot, so that readers of the directory that
+ * skip hidden files never see it), which is then renamed over `file`. A
+ * reader sees the old content or the new, never half of it.
+ */
+export function replaceTrusted(file: string, text: string, vetting: Vetting & { mode?: number }): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    writeTrusted(tmp, text, vetting);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
 }
 

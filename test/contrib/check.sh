@@ -22,7 +22,14 @@
 #             (after a probe of its sandbox) over a simulated kernel, in boot
 #             order, and the host ends converged; the installed program
 #             itself runs in the sandbox against the container's sysfs.
+#             Booted twice: a host the units converge (kubelet's stand-in
+#             after daxplan.service, the target reached, the timer's service,
+#             the metrics and node facts written through the sandbox) and one
+#             with a device that cannot be moved (daxplan.service fails, the
+#             target is not reached, journalctl -p err finds the failure).
 #             Needs root; DAXPLAN_CHECK_NSPAWN=0 skips it.
+# Also: promtool check metrics on what the units wrote, promtool check/test
+# rules on contrib/prometheus (Debian's prometheus package).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,10 +37,10 @@ ROOT=$(cd "$HERE/../.." && pwd)
 UNITS_SRC=$ROOT/contrib/systemd
 RULES=$ROOT/contrib/udev/70-daxplan.rules
 HARDENING=$UNITS_SRC/daxplan-hardening.conf
-SERVICES=(daxplan.service daxplan-apply@.service daxplan-kernel-defaults.service daxplan-watch.service)
+SERVICES=(daxplan.service daxplan-apply@.service daxplan-kernel-defaults.service daxplan-watch.service daxplan-schedule.service)
 # The services that take the shared sandbox as a drop-in (kernel-defaults has its own).
-HARDENED=(daxplan.service daxplan-apply@.service daxplan-watch.service)
-ALL_UNITS=("${SERVICES[@]}" daxplan-memory.target)
+HARDENED=(daxplan.service daxplan-apply@.service daxplan-watch.service daxplan-schedule.service)
+ALL_UNITS=("${SERVICES[@]}" daxplan-memory.target daxplan.timer)
 UDEV_VERIFY=${DAXPLAN_UDEV_VERIFY:-/var/cache/daxplan-contrib/udev-verify/udevadm-verify}
 
 passed=0
@@ -65,7 +72,7 @@ WORK=$(mktemp -d /tmp/daxplan-contrib-check.XXXXXX)
 if [ "${DAXPLAN_CHECK_KEEP:-0}" = 1 ]; then echo "work dir: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 
 missing=()
-for tool in systemd-analyze udevadm unshare node; do
+for tool in systemd-analyze udevadm unshare node promtool; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -106,7 +113,7 @@ unset DESTDIR PREFIX BINDIR LIBDIR MANDIR BASHCOMPDIR SYSTEMDUNITDIR UDEVRULESDI
 if PREFIX=$P SYSTEMDUNITDIR=$U UDEVRULESDIR=$WORK/udev "$ROOT/scripts/install.sh" >"$WORK/install.out" 2>&1; then
   missing=()
   for f in "$P/bin/daxplan" "$P/lib/daxplan/daxplan.cjs" "$P/share/man/man8/daxplan.8" "$P/share/man/man5/daxplan.yaml.5" \
-    "$P/share/bash-completion/completions/daxplan" "$WORK/udev/70-daxplan.rules" "$U/daxplan-memory.target"; do
+    "$P/share/bash-completion/completions/daxplan" "$WORK/udev/70-daxplan.rules" "$U/daxplan-memory.target" "$U/daxplan.timer"; do
     [ -e "$f" ] || missing+=("$f")
   done
   for u in "${SERVICES[@]}"; do [ -e "$U/$u" ] || missing+=("$U/$u"); done
@@ -114,7 +121,7 @@ if PREFIX=$P SYSTEMDUNITDIR=$U UDEVRULESDIR=$WORK/udev "$ROOT/scripts/install.sh
   version=$("$P/bin/daxplan" --version 2>&1)
   placeholders=$(grep -l '@bindir@' "$U"/* 2>/dev/null)
   if [ "${#missing[@]}" -eq 0 ] && [ "$version" = "daxplan $(node -p "require('$ROOT/package.json').version")" ] && [ -z "$placeholders" ]; then
-    ok "scripts/install.sh: program ($version), ${#SERVICES[@]} services and the target naming $P/bin/daxplan, drop-ins, udev rule, man pages, completion"
+    ok "scripts/install.sh: program ($version), ${#SERVICES[@]} services, the target and the timer naming $P/bin/daxplan, drop-ins, udev rule, man pages, completion"
   else
     fail "scripts/install.sh: missing ${missing[*]:-nothing}; version '$version'; placeholders left in ${placeholders:-none}"
   fi
@@ -160,17 +167,21 @@ cat >"$U/boot-check.target" <<'UNIT'
 [Unit]
 Description=everything a boot with two dax devices starts
 Wants=daxplan-kernel-defaults.service daxplan.service daxplan-apply@dax0.0.service daxplan-apply@dax1.0.service
-Wants=daxplan-watch.service daxplan-memory.target boot-check-hungry.service
+Wants=daxplan-watch.service daxplan-memory.target boot-check-hungry.service daxplan.timer kubelet.service containerd.service
 UNIT
+# Stand-ins for kubelet and a container runtime, as a Kubernetes node has them.
+for k in kubelet containerd; do
+  printf '[Unit]\nDescription=%s stand-in\n[Service]\nExecStart=/bin/true\n' "$k" >"$U/$k.service"
+done
 cat >"$U/boot-check-hungry.service" <<'UNIT'
 [Unit]
 Description=a memory-hungry service, declared as contrib/README.md says
-Wants=daxplan-memory.target
+Requires=daxplan-memory.target
 After=daxplan-memory.target
 [Service]
 ExecStart=/bin/true
 UNIT
-if verify "$U/boot-check.target" "$U/boot-check-hungry.service"; then ok "systemd-analyze verify: boot transaction (kernel defaults + daxplan.service + 2 instances + watch + target + dependent service) has no ordering cycle"; else
+if verify "$U/boot-check.target" "$U/boot-check-hungry.service" "$U/kubelet.service" "$U/containerd.service"; then ok "systemd-analyze verify: boot transaction (kernel defaults + daxplan.service + 2 instances + watch + timer + target + dependent service + kubelet + containerd) has no ordering cycle"; else
   fail "systemd-analyze verify: boot transaction"
   indent <"$WORK/verify.out"
 fi
@@ -178,20 +189,29 @@ fi
 # Every command line of every installed unit, and those its comments tell the
 # reader to use, run through the real daxplan CLI (over a simulated kernel,
 # instance dax0.0, the policy given with --config: as root daxplan reads only
-# that or /etc/daxplan/daxplan.yaml, which this check leaves alone):
-# a flag the CLI does not take fails here. watch must start, and stop cleanly
-# on SIGTERM.
+# that or /etc/daxplan/daxplan.yaml, which this check leaves alone; a lock
+# file in the work directory, so that neither the lock nor the last-apply
+# record beside it is left in /run/daxplan): a flag the CLI does not take
+# fails here. watch must start, and stop cleanly on SIGTERM (one: timeout
+# --foreground signals watch alone, not its process group too, which on a
+# loaded machine could deliver a second SIGTERM after the first one's handler
+# has stopped listening).
 H=$WORK/host
 sim_host "$H"
 grep -hoE '^(#[[:space:]]+)?ExecStart=/[^ ]+/daxplan .*' "$U"/*.service | sed -E 's/^#[[:space:]]+//' | sort -u >"$WORK/commands"
+# $DAXPLAN_SIGNALS (Environment= of each unit that writes the fleet signals)
+# stands for the files the units write: here, directories of the check's own.
+SIGNALS="--metrics-file $H/textfile/daxplan.prom --features-file $H/features.d/daxplan"
+mkdir -p "$H/textfile" "$H/features.d"
 while IFS= read -r line; do
   args=${line#ExecStart=*/daxplan }
   args=${args//%i/dax0.0}
+  args=${args//\$DAXPLAN_SIGNALS/$SIGNALS}
   mapfile -d '' -t argv < <(printf '%s' "$args" | xargs printf '%s\0')
   if [ "${argv[0]}" = watch ]; then
-    (cd "$H" && exec timeout --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml") >"$WORK/run.out" 2>&1
+    (cd "$H" && exec timeout --foreground --preserve-status -s TERM 3 "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml" --lock-file "$H/lock") >"$WORK/run.out" 2>&1
   else
-    (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml") >"$WORK/run.out" 2>&1
+    (cd "$H" && exec "${SIM[@]}" "${argv[@]}" --sysfs-root "$H/sys" --config "$H/daxplan.yaml" --lock-file "$H/lock") >"$WORK/run.out" 2>&1
   fi
   rc=$?
   if [ "$rc" -eq 0 ] && { [ "${argv[0]}" != watch ] || grep -q 'daxplan watch: SIGTERM: stopped' "$WORK/run.out"; }; then ok "daxplan takes what the units run: daxplan $args"; else
@@ -206,6 +226,47 @@ if "${SIM[@]}" status --sysfs-root "$H/sys" | grep -qE '^dax2\.0 +online_movable
 else
   fail "the units' commands left the simulated host unconverged"
   "${SIM[@]}" status --sysfs-root "$H/sys" 2>&1 | indent
+fi
+
+# The fleet signals: every unit that passes $DAXPLAN_SIGNALS defines it, with
+# the documented default; what the units wrote is what promtool and NFD take.
+DEFAULT_SIGNALS='Environment="DAXPLAN_SIGNALS=--metrics-file /var/lib/prometheus/node-exporter/daxplan.prom --features-file /etc/kubernetes/node-feature-discovery/features.d/daxplan"'
+bad=()
+for u in "$U"/*.service; do
+  if grep -q '^ExecStart=.*\$DAXPLAN_SIGNALS' "$u"; then
+    [ "$(grep -c '^Environment=' "$u")" -eq 1 ] && grep -qxF "$DEFAULT_SIGNALS" "$u" || bad+=("$(basename "$u")")
+  fi
+done
+with=$(grep -l '^ExecStart=.*\$DAXPLAN_SIGNALS' "$U"/*.service | wc -l)
+if [ "${#bad[@]}" -eq 0 ] && [ "$with" -eq 4 ]; then ok "the 4 units that converge pass \$DAXPLAN_SIGNALS and define it as documented (textfile directory, NFD features.d)"; else
+  fail "\$DAXPLAN_SIGNALS: $with units pass it; wrong or missing Environment= in: ${bad[*]:-none}"
+fi
+if [ -s "$H/textfile/daxplan.prom" ] && promtool check metrics <"$H/textfile/daxplan.prom" >"$WORK/promtool.out" 2>&1 && ! [ -s "$WORK/promtool.out" ] &&
+  grep -qx 'daxplan_converged 1' "$H/textfile/daxplan.prom" && grep -qx 'daxplan_last_apply_success 1' "$H/textfile/daxplan.prom"; then
+  ok "promtool check metrics: the metrics the units wrote lint clean (converged, last apply succeeded)"
+else
+  fail "promtool check metrics on the units' metrics file"
+  cat "$WORK/promtool.out" "$H/textfile/daxplan.prom" 2>/dev/null | head -20 | indent
+fi
+# NFD's label syntax: name=value, value at most 63 of [-A-Za-z0-9_.].
+if [ -s "$H/features.d/daxplan" ] && ! grep -vqE '^[A-Za-z0-9][-A-Za-z0-9_.]{0,61}[A-Za-z0-9]=[-A-Za-z0-9_.]{0,63}$' "$H/features.d/daxplan" &&
+  grep -qx 'daxplan-plan=converged' "$H/features.d/daxplan"; then
+  ok "the node facts the units wrote are NFD feature lines (daxplan-plan=converged)"
+else
+  fail "NFD feature file written by the units"
+  indent <"$H/features.d/daxplan" 2>/dev/null
+fi
+if ls -A "$H/textfile" "$H/features.d" | grep -q '\.tmp$'; then fail "a temporary file was left beside the signal files"; fi
+
+# The alert rules shipped for these metrics: valid, and their unit tests pass.
+ALERTS=$ROOT/contrib/prometheus/daxplan-alerts.yml
+if promtool check rules "$ALERTS" >"$WORK/rules.out" 2>&1; then ok "promtool check rules contrib/prometheus/daxplan-alerts.yml"; else
+  fail "promtool check rules"
+  indent <"$WORK/rules.out"
+fi
+if (cd "$ROOT/contrib/prometheus" && promtool test rules daxplan-alerts.test.yml) >"$WORK/rules-test.out" 2>&1; then ok "promtool test rules: the alerts fire as documented (drift for 30 minutes, a failed apply)"; else
+  fail "promtool test rules contrib/prometheus/daxplan-alerts.test.yml"
+  indent <"$WORK/rules-test.out"
 fi
 
 # %i (and %I, %j, %J, the other instance specifiers) may appear only in
@@ -328,8 +389,11 @@ fi
 # ---------------------------------------------------------------------------
 # 3. runtime: the units for real, in a container booted from this machine's /usr
 # ---------------------------------------------------------------------------
+# SCENARIO converged: the simulated host can be converged; failed: one of its
+# devices cannot be moved (a busy memory block), so daxplan.service fails.
 runtime() {
-  local rt=$WORK/rt bus kernel devices console=$WORK/rt/console.log
+  local scenario=$1
+  local rt=$WORK/rt-$scenario bus kernel devices console=$WORK/rt-$scenario/console.log
   mkdir -p "$rt/opt" "$rt/out" "$rt/etc-daxplan" "$rt/fake/devices" "$rt/fake/bus" "$rt/fake/kernel" "$rt/system"
   # Installed by scripts/install.sh, as a host gets it (PREFIX=/usr/local,
   # units in /usr/lib/systemd/system): the container gets that /usr/local,
@@ -350,6 +414,8 @@ runtime() {
   [ ! -f "$rt/root/usr/local/lib/daxplan/daxplan.cache" ] || touch "$rt/out/expect-code-cache"
   cp "$HERE/runtime/collect.sh" "$HERE/runtime/setup.sh" "$HERE/runtime/probe.mjs" "$rt/opt/"
   sim_host "$rt/opt/host"
+  # dax1.0 is online and must be offlined to become movable: block 57 (its first) refuses (EBUSY).
+  [ "$scenario" != failed ] || echo '{"busyBlocks":[57]}' >"$rt/opt/host/sys/.daxplan-sim.json"
   mv "$rt/opt/host/daxplan.yaml" "$rt/etc-daxplan/daxplan.yaml"
   # Writable stand-ins that setup.sh mounts inside the container over
   # directories every memory-hotplug kernel has: one under /sys/devices and
@@ -366,7 +432,7 @@ runtime() {
   printf '{"devices":"%s","bus":"%s","kernel":"%s"}\n' "$devices" "$bus" "$kernel" >"$rt/opt/targets.json"
 
   timeout 240 systemd-nspawn --quiet --directory=/ --volatile=yes --register=no --keep-unit \
-    --private-network --machine="daxplan-check-$$" \
+    --private-network --machine="daxplan-check-$scenario-$$" \
     --bind-ro="$rt/system:/etc/systemd/system" \
     --bind-ro="$rt/root/usr/local:/usr/local" \
     --bind-ro="$rt/opt:/opt/daxplan-check" \
@@ -378,13 +444,20 @@ runtime() {
     </dev/null >"$console" 2>&1
   local rc=$?
   if ! [ -e "$rt/out/done" ]; then
-    fail "runtime: the test container did not finish (systemd-nspawn rc $rc)"
+    fail "runtime ($scenario): the test container did not finish (systemd-nspawn rc $rc)"
     tail -30 "$console" | indent
     return
   fi
-  ok "runtime: container booted systemd $(systemctl --version | head -1 | awk '{print $2}') with the installed units and finished"
-  node "$HERE/runtime/evaluate.mjs" "$rt/out" >"$rt/evaluate.out" 2>&1 || fail "runtime: evaluate.mjs crashed"
+  ok "runtime ($scenario): container booted systemd $(systemctl --version | head -1 | awk '{print $2}') with the installed units and finished"
+  node "$HERE/runtime/evaluate.mjs" "$rt/out" "$scenario" >"$rt/evaluate.out" 2>&1 || fail "runtime: evaluate.mjs crashed"
   tally <"$rt/evaluate.out"
+  # The metrics the units wrote inside the sandbox, as node_exporter would read them.
+  if [ -s "$rt/out/daxplan.prom" ] && promtool check metrics <"$rt/out/daxplan.prom" >"$rt/promtool.out" 2>&1 && ! [ -s "$rt/promtool.out" ]; then
+    ok "runtime ($scenario): promtool check metrics on the metrics file the units wrote to the textfile directory"
+  else
+    fail "runtime ($scenario): promtool check metrics on the units' metrics file"
+    indent <"$rt/promtool.out" 2>/dev/null
+  fi
   if [ "$failed" -gt 0 ]; then
     echo "    collect.log / smoke.log / units / journal:"
     cat "$rt/out/collect.log" "$rt/out/smoke.log" "$rt/out/units.txt" "$rt/out/journal.txt" 2>/dev/null | tail -60 | indent
@@ -398,7 +471,8 @@ elif [ "$(id -u)" -ne 0 ]; then
 elif ! command -v systemd-nspawn >/dev/null 2>&1; then
   fail "runtime: systemd-nspawn missing (test/provision.sh installs it)"
 else
-  runtime
+  runtime converged
+  runtime failed
 fi
 
 finish

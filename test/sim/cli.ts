@@ -6,9 +6,9 @@
 // apply without root (README, "Trying apply without root"). Never the real /sys:
 // SimulatedKernel refuses it.
 import { main } from '../../src/cli/main.js';
-import { terminalIo } from '../../src/cli/terminal.js';
+import { processIo } from '../../src/cli/process.js';
 import { openMarkedSimulator } from './kernel.js';
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), terminal: terminalIo, openSysfs: openMarkedSimulator }).then((code) => {
+main(process.argv.slice(2), { ...processIo(), openSysfs: openMarkedSimulator }).then((code) => {
   process.exitCode = code;
 });

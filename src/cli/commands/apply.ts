@@ -10,7 +10,13 @@ import { applyJson } from '../../render/json.js';
 import { outcomesText, planText } from '../../render/text.js';
 import { describeSteps } from '../../render/words.js';
 import { changes, kernelAfter } from '../../plan/plan.js';
-import { EXIT, UsageError } from '../../model/errors.js';
+import { EXIT, LockHeldError, UsageError } from '../../model/errors.js';
+import { applyRecord } from '../../apply/record.js';
+import { LockFileError } from '../../apply/lock.js';
+import { observe } from '../../host/observe.js';
+import { recordApply, recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
+import { say } from '../journal.js';
+import type { Priority } from '../../model/priority.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -23,7 +29,7 @@ export const applyCommand = defineCommand({
     'What a bind could not put back (auto_online_blocks, recorded on the lock) is put back once writing is approved, and only if the kernel still reads the value the bind set in the same boot; otherwise it is dropped with a log line. That write is in the output (JSON kernel_outcomes) and counts for --detailed-exitcode; before it, the plan (--dry-run included, JSON plan.owed) says what will be written back or why the debt will be dropped.',
   ],
   usage:
-    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-file FILE] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
+    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-file FILE] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color] [--metrics-file FILE] [--features-file FILE]',
   positionals: { min: 0, max: 1 },
   options: {
     'auto-approve': { type: 'boolean', help: 'write without asking (units, udev, cron, scripts); without it apply asks on a terminal and refuses elsewhere' },
@@ -37,9 +43,10 @@ export const applyCommand = defineCommand({
     'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: as plan --detailed-exitcode: 2 when there is something to apply, a debt on the lock to put back included, 1 when a device or kernel setting is blocked)' },
     format: formatOption(FORMATS),
     timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, output, total)' },
+    ...SIGNAL_FILES,
   },
   async run(values, positionals, io) {
-    const print = (line: string) => io.stderr.write(line + '\n');
+    const print = (line: string) => say(io, 'info', line);
     if (values.timings) sinceStart(print, 'start-up');
     const timings = values.timings ? phaseTimings(print) : undefined;
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
@@ -51,12 +58,14 @@ export const applyCommand = defineCommand({
     const kernelOnly = values['kernel-only'] === true;
     if (kernelOnly && (only || planFile)) throw new UsageError("--kernel-only applies the policy's kernel: settings alone: drop --device and PLAN_FILE");
     const approval = approvalFor(values, planFile !== undefined, format, io);
-    const log = (line: string) => io.stderr.write(`daxplan[${trigger}]: ${line}\n`);
+    const log = (line: string, priority: Priority = 'info') => say(io, priority, `daxplan[${trigger}]: ${line}`);
     // The pause comes first: during maintenance the policy itself may be half-edited.
     const pause = readPause(hostRoot(values));
     if (pause && !values.force && !values['dry-run']) {
       if (trigger === 'manual') throw new PausedError(pause);
       log(`daxplan is disabled: ${pause.reason} (since ${pause.since} by ${pause.by}); nothing changed`);
+      // The fleet still hears about the host, and that it is paused.
+      writeSignalFiles(values, io, () => observe(openSysfs(values, io)));
       return EXIT.ok;
     }
     if (pause && values.force) log(`daxplan is disabled (${pause.reason}); applying anyway (--force)`);
@@ -91,9 +100,16 @@ export const applyCommand = defineCommand({
     let stopSignal: NodeJS.Signals | undefined;
     const stop = (signal: NodeJS.Signals) => {
       stopSignal = signal;
-      log(`${signal}: stopping after the current device`);
+      log(`${signal}: stopping after the current device`, 'warning');
     };
     process.on('SIGTERM', stop).on('SIGINT', stop);
+    const started = new Date();
+    const record = (done: Awaited<ReturnType<typeof converge>> | undefined) => {
+      const beside = recordedBeside(values);
+      if (beside) recordApply(beside, applyRecord(done, trigger, started, new Date()), (line) => say(io, 'warning', line));
+      // Every device, whatever this run was limited to: the files describe the host.
+      writeSignalFiles(values, io, () => observe(sysfs));
+    };
     let converged;
     try {
       converged = await converge({
@@ -102,9 +118,15 @@ export const applyCommand = defineCommand({
         stopping: () => stopSignal !== undefined,
         timings,
       });
+    } catch (err) {
+      // A run refused under the lock (a safety refusal, a host error) failed; one that found the lock held is another
+      // run's turn, and one that could not make the lock file took no lock (nor could it write beside it).
+      if (!values['dry-run'] && !(err instanceof LockHeldError) && !(err instanceof LockFileError)) record(undefined);
+      throw err;
     } finally {
       process.off('SIGTERM', stop).off('SIGINT', stop);
     }
+    if (!values['dry-run'] && converged.approved) record(converged);
     const { report, outcomes, settings, clean, approved } = converged;
     const detailed = values['detailed-exitcode'] === true;
     const exit = timed(timings, 'output', () => {
@@ -115,7 +137,7 @@ export const applyCommand = defineCommand({
         return detailed ? detailedExitCode({ ...report.plan.summary, change: report.plan.summary.change + owed }) : EXIT.ok;
       }
       if (!approved) {
-        io.stderr.write('daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.\n');
+        say(io, 'err', 'daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.');
         return EXIT.runtime;
       }
       if (format === 'json') printJson(io, applyJson(report, outcomes, settings));

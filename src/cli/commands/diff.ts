@@ -11,6 +11,7 @@ import { planText } from '../../render/text.js';
 import { NO_STYLE, type Style } from '../../render/style.js';
 import { diffJson, diffMarkdown, type HostDiff } from '../../render/diff.js';
 import { EXIT, formatDiagnostic, PolicyError, type Diagnostic } from '../../model/errors.js';
+import { say } from '../journal.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -45,7 +46,7 @@ export const diffCommand = defineCommand({
       const style = outputStyle(values, io);
       for (const h of hosts) io.stdout.write(h.patch === undefined ? `${h.name}: plan unchanged\n` : colour(h.patch, style));
     }
-    io.stderr.write(`daxplan diff: ${after.policy.file} changes the plan of ${changed} of ${states.length} host${states.length === 1 ? '' : 's'}\n`);
+    say(io, 'info', `daxplan diff: ${after.policy.file} changes the plan of ${changed} of ${states.length} host${states.length === 1 ? '' : 's'}`);
     return values['detailed-exitcode'] && changed > 0 ? EXIT.changes : EXIT.ok;
   },
 });
@@ -93,7 +94,7 @@ function loadBoth(oldFile: string, newFile: string, io: Io): [LoadedPolicy, Load
   const before = load(oldFile);
   const after = load(newFile);
   if (!before || !after) throw new PolicyError(errors);
-  for (const w of after.warnings) io.stderr.write(formatDiagnostic(w) + '\n');
+  for (const w of after.warnings) say(io, 'warning', formatDiagnostic(w));
   return [before, after];
 }
 

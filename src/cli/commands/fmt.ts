@@ -5,6 +5,7 @@ import { defineCommand } from '../args.js';
 import { loadPolicy, locatePolicy } from '../policy.js';
 import { formatPolicy } from '../../policy/format.js';
 import { writeTrusted } from '../../host/trust.js';
+import { say } from '../journal.js';
 
 export const fmtCommand = defineCommand({
   name: 'fmt',
@@ -41,7 +42,7 @@ export const fmtCommand = defineCommand({
         } else io.stdout.write(createTwoFilesPatch(file, `${file} (daxplan fmt)`, text, canonical, undefined, undefined, { context: 2 }));
       }
     }
-    if (values.check && differ) io.stderr.write(`daxplan: ${differ} of ${files.length} polic${files.length === 1 ? 'y is' : 'ies are'} not in canonical form: run 'daxplan fmt --write ${files.join(' ')}'\n`);
+    if (values.check && differ) say(io, 'err', `daxplan: ${differ} of ${files.length} polic${files.length === 1 ? 'y is' : 'ies are'} not in canonical form: run 'daxplan fmt --write ${files.join(' ')}'`);
     return values.check && differ ? EXIT.runtime : EXIT.ok;
   },
 });

@@ -12,6 +12,7 @@ import { savePlan } from '../../plan/saved.js';
 import type { Report, Warning } from '../../report/report.js';
 import { ROOT } from '../root.js';
 import { gatherConflicts } from '../conflicts.js';
+import { say } from '../journal.js';
 import { planFleet } from '../fleet.js';
 import { isFleet, snapshotFiles } from '../../host/snapshot-set.js';
 
@@ -58,7 +59,7 @@ export const planCommand = defineCommand({
     const fatal = values.strict ? unmatched.filter((w) => w.identity) : [];
     if (fatal.length) throw new PolicyError(fatal.map(({ identity: _identity, ...w }) => ({ ...w, severity: 'error' as const })));
     // A rule for other hosts is a note on standard error; an identity rule that found nothing is a warning in the plan itself.
-    for (const w of unmatched) if (!w.identity) io.stderr.write(formatDiagnostic(w) + '\n');
+    for (const w of unmatched) if (!w.identity) say(io, 'warning', formatDiagnostic(w));
     const missed: Warning[] = unmatched.filter((w) => w.identity).map((rule) => ({ kind: 'unmatched-rule', rule }));
     const single = { ...values, state: states?.[0] };
     const { findings, pause } = gatherConflicts(single, observed, result);

@@ -4,6 +4,7 @@ import { isRealSysfs } from '../../host/sysfs.js';
 import { defineCommand } from '../args.js';
 import { snapshotText, toSnapshot } from '../../host/snapshot.js';
 import { EXIT, UsageError } from '../../model/errors.js';
+import { say } from '../journal.js';
 
 const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
@@ -22,7 +23,7 @@ export const snapshotCommand = defineCommand({
     const host = openHost(values, io);
     const own = isRealSysfs(sysfsRoot(values)) ? osHostname() : undefined;
     const hostname = given ?? (own && HOSTNAME.test(own) ? own : undefined);
-    for (const problem of host.observed.kernel.problems) io.stderr.write(`daxplan: warning: ${problem}\n`);
+    for (const problem of host.observed.kernel.problems) say(io, 'warning', `daxplan: warning: ${problem}`);
     io.stdout.write(snapshotText(toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname, binding: host.binding() })));
     return EXIT.ok;
   },

@@ -7,6 +7,7 @@ import { EXIT, formatDiagnostic, PolicyError, type Diagnostic } from '../../mode
 import type { Policy } from '../../policy/parse.js';
 import { DirSysfs, DAX_DEVICES } from '../../host/sysfs.js';
 import { validateJson } from '../../render/validate.js';
+import { say } from '../journal.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -47,7 +48,7 @@ export const validate = defineCommand({
       printJson(io, validateJson(policy, all, exit === EXIT.ok));
       return exit;
     }
-    for (const w of hostWarnings) io.stderr.write(formatDiagnostic(w) + '\n');
+    for (const w of hostWarnings) say(io, 'warning', formatDiagnostic(w));
     const total = all.length;
     const alone = hosts.length ? '' : ' (this host has no dax devices: the policy alone was checked; --state FILE checks it against a host snapshot)';
     io.stdout.write(`${policy.file}: ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}, ${total ? `${total} warning${total === 1 ? '' : 's'}` : 'valid'}${alone}\n`);

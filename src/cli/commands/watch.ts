@@ -5,12 +5,16 @@ import { loadPolicy } from '../policy.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { checkCronBounds } from '../cron.js';
 import { tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
+import { recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
+import { observe } from '../../host/observe.js';
+import { say, tell } from '../journal.js';
 
 export const watchCommand = defineCommand({
   name: 'watch',
   summary:
     'Stay running and plan on a cron schedule; with --apply also converge. One line per tick: how many changes, whether the policy changed or the host drifted, what was applied. SIGTERM or SIGINT stops it between ticks.',
-  usage: 'daxplan watch --schedule CRON [--apply] [--config FILE] [--sysfs-root DIR] [--device NAME...] [--root DIR] [--lock-file FILE] [--lock-timeout SECONDS]',
+  usage:
+    'daxplan watch --schedule CRON [--apply] [--config FILE] [--sysfs-root DIR] [--device NAME...] [--root DIR] [--lock-file FILE] [--lock-timeout SECONDS] [--metrics-file FILE] [--features-file FILE]',
   options: {
     schedule: { type: 'string', arg: 'CRON', help: 'when to tick: cron fields "minute hour day month weekday", optionally seconds first (e.g. "*/10 * * * *")' },
     apply: { type: 'boolean', help: 'converge at each tick, under the same lock as daxplan apply (default: plan and log only)' },
@@ -19,6 +23,7 @@ export const watchCommand = defineCommand({
     ...ROOT,
     'lock-file': LOCKING['lock-file'],
     'lock-timeout': { type: 'string', arg: 'SECONDS', help: "how long a tick waits for another run's lock (default 0: skip that tick's apply)" },
+    ...SIGNAL_FILES,
   },
   async run(values, _positionals, io) {
     const schedule = values.schedule;
@@ -35,28 +40,31 @@ export const watchCommand = defineCommand({
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
-      apply: values.apply ? { lock: lockFor(values), timeoutSeconds, binding: () => procBinding(values) } : undefined,
-      warn: (line) => io.stderr.write(line + '\n'),
+      apply: values.apply ? { lock: lockFor(values), timeoutSeconds, binding: () => procBinding(values), record: recordedBeside(values) } : undefined,
+      warn: (line) => say(io, 'warning', line),
     };
     // An invalid policy at start is the operator's mistake now (exit 65); later
     // it is an edit in progress, and the tick that meets it says so and waits.
     const { policy } = loadPolicy(setup.policy);
-    io.stderr.write(`daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}\n`);
-    return watch(cron, schedule, setup, io);
+    say(io, 'info', `daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}`);
+    // After every tick, applying or not: the metrics' drift and the node facts follow the host.
+    const signals = () => writeSignalFiles(values, io, () => observe(setup.sysfs));
+    return watch(cron, schedule, setup, io, signals);
   },
 });
 
 /** Ticks on the schedule until SIGTERM or SIGINT, then lets a running tick finish. */
-async function watch(cron: typeof import('node-cron'), schedule: string, setup: WatchSetup, io: Io): Promise<number> {
+async function watch(cron: typeof import('node-cron'), schedule: string, setup: WatchSetup, io: Io, signals: () => void): Promise<number> {
   let memory: TickMemory = {};
   let running: Promise<void> | undefined;
-  const skipped = (at: Date) => void io.stdout.write(`${timestamp(at)} tick: skipped: the previous tick is still running\n`);
+  const skipped = (at: Date) => tell(io, 'warning', `${timestamp(at)} tick: skipped: the previous tick is still running`);
   const task = cron.schedule(
     schedule,
     (context) =>
       (running = tick(setup, memory, context.date).then((done) => {
         memory = done.memory;
-        io.stdout.write(done.line + '\n');
+        tell(io, done.priority, done.line);
+        signals();
       })),
     { name: 'daxplan watch', noOverlap: true, logger: cronLogger(io) },
   );
@@ -74,12 +82,12 @@ async function watch(cron: typeof import('node-cron'), schedule: string, setup: 
   await task.stop();
   await running;
   await task.destroy();
-  io.stderr.write(`daxplan watch: ${signal}: stopped\n`);
+  say(io, 'info', `daxplan watch: ${signal}: stopped`);
   return EXIT.ok;
 }
 
 /** node-cron's own warnings repeat what the tick lines say; its errors are kept. */
 function cronLogger(io: Io) {
-  const error = (message: string | Error) => io.stderr.write(`daxplan watch: ${message instanceof Error ? message.message : message}\n`);
+  const error = (message: string | Error) => say(io, 'err', `daxplan watch: ${message instanceof Error ? message.message : message}`);
   return { info: () => {}, warn: () => {}, debug: () => {}, error };
 }

@@ -12,12 +12,16 @@ show() {
 systemctl start 'daxplan-apply@not-a-dax.service'
 systemctl start 'daxplan-apply@dax0.0\x20--config\x20evil.service'
 
+# What daxplan.timer starts, once, now.
+systemctl start daxplan-schedule.service
+
 # The watch unit is up once daxplan has said so in its log.
 i=0
 while ! journalctl -u daxplan-watch.service -o cat 2>/dev/null | grep -q '^daxplan watch: ' && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 
 for u in daxplan-kernel-defaults.service daxplan.service daxplan-apply@dax0.0.service daxplan-apply@dax1.0.service \
   daxplan-memory.target daxplan-watch.service daxplan-check-hungry.service daxplan-check-smoke.service \
+  kubelet.service daxplan.timer daxplan-schedule.service \
   daxplan-apply@not-a-dax.service 'daxplan-apply@dax0.0\x20--config\x20evil.service'; do
   show "$u" "$u"
 done
@@ -28,6 +32,11 @@ systemctl stop daxplan-watch.service
 show daxplan-watch.service stopped-daxplan-watch.service
 
 journalctl -o cat -u 'daxplan*' >"$out/journal.txt" 2>&1
+# What an operator looking for failed runs finds: the lines daxplan marked <3>.
+journalctl -o cat -t daxplan -p err >"$out/journal-err.txt" 2>&1
+cp /var/lib/prometheus/node-exporter/daxplan.prom "$out/daxplan.prom" 2>/dev/null
+cp /etc/kubernetes/node-feature-discovery/features.d/daxplan "$out/features" 2>/dev/null
+ls -A /var/lib/prometheus/node-exporter /etc/kubernetes/node-feature-discovery/features.d >"$out/signal-dirs.txt" 2>&1
 node /opt/daxplan-src/dist/daxplan-sim.mjs status --format json --sysfs-root /run/daxplan/check-host/sys >"$out/final-status.json" 2>&1
 cat /run/daxplan/check-host/sys/devices/system/memory/auto_online_blocks >"$out/final-auto-online" 2>&1
 # The container's own network namespace, which every daxplan unit must share.

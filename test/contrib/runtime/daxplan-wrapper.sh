@@ -3,7 +3,8 @@
 # container, in place of install.sh's symlink: probe.mjs records the unit's
 # argv and its sandbox, then the real daxplan CLI runs with that argv (exec:
 # it is the unit's main process, as the symlink would make it), over the
-# simulated kernel setup.sh put in /run/daxplan/check-host. A flag the CLI
+# simulated kernel setup.sh put in /run/daxplan/check-host, under the host's
+# lock (beside which the last apply is recorded, as on a host). A flag the CLI
 # does not take fails the unit here exactly as on a host.
 node /opt/daxplan-check/probe.mjs "$@" || exit 70
 if [ "$1" = watch ]; then
@@ -11,4 +12,4 @@ if [ "$1" = watch ]; then
 	# only daxplan itself may get one (its lock is such a child).
 	sh -c 'trap "touch /run/daxplan/probe/watch-child-got-sigterm; exit 0" TERM; sleep 600 & wait' &
 fi
-exec node /opt/daxplan-src/dist/daxplan-sim.mjs "$@" --sysfs-root /run/daxplan/check-host/sys
+exec node /opt/daxplan-src/dist/daxplan-sim.mjs "$@" --sysfs-root /run/daxplan/check-host/sys --lock-file /run/daxplan/lock

@@ -1,10 +1,13 @@
 // Reads what the test container left in OUT_DIR (collect.sh, probe.mjs) and
 // prints one `ok ...` / `FAIL ...` / `skip ...` line per check, for check.sh
-// to count. Usage: node evaluate.mjs OUT_DIR
+// to count. Usage: node evaluate.mjs OUT_DIR converged|failed (the scenario
+// check.sh booted: a host the units can converge, or one with a device that
+// cannot be moved).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const out = process.argv[2];
+const scenario = process.argv[3] ?? 'converged';
 const lines = [];
 const ok = (name) => lines.push(`ok ${name}`);
 const fail = (name, why) => lines.push(`FAIL ${name}${why ? `: ${why}` : ''}`);
@@ -35,14 +38,25 @@ const show = (file) => {
 const mono = (props, key) => Number(props[key] ?? NaN);
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const journal = read('journal.txt') ?? '';
+const journalErr = read('journal-err.txt') ?? '';
+const metrics = read('daxplan.prom') ?? '';
+
+if (scenario === 'failed') {
+  failedBoot();
+  console.log(lines.join('\n'));
+  process.exit(0);
+}
 
 // --- What each unit passed to daxplan, and that daxplan took it -------------
+// $DAXPLAN_SIGNALS as the units define it, split into words by systemd.
+const SIGNALS = ['--metrics-file', '/var/lib/prometheus/node-exporter/daxplan.prom', '--features-file', '/etc/kubernetes/node-feature-discovery/features.d/daxplan'];
 const units = {
   'daxplan-kernel-defaults.service': ['apply-boot-kernel.json', ['apply', '--auto-approve', '--kernel-only', '--trigger', 'boot', '--lock-timeout', '10']],
-  'daxplan.service': ['apply-boot-all.json', ['apply', '--auto-approve', '--lock-timeout', '120', '--trigger', 'boot']],
-  'daxplan-apply@dax0.0.service': ['apply-udev-dax0.0.json', ['apply', '--auto-approve', '--device', 'dax0.0', '--lock-timeout', '60', '--trigger', 'udev']],
-  'daxplan-apply@dax1.0.service': ['apply-udev-dax1.0.json', ['apply', '--auto-approve', '--device', 'dax1.0', '--lock-timeout', '60', '--trigger', 'udev']],
-  'daxplan-watch.service': ['watch-none-all.json', ['watch', '--schedule', '*/10 * * * *', '--apply']],
+  'daxplan.service': ['apply-boot-all.json', ['apply', '--auto-approve', '--lock-timeout', '120', '--trigger', 'boot', ...SIGNALS]],
+  'daxplan-apply@dax0.0.service': ['apply-udev-dax0.0.json', ['apply', '--auto-approve', '--device', 'dax0.0', '--lock-timeout', '1200', '--trigger', 'udev', ...SIGNALS]],
+  'daxplan-apply@dax1.0.service': ['apply-udev-dax1.0.json', ['apply', '--auto-approve', '--device', 'dax1.0', '--lock-timeout', '1200', '--trigger', 'udev', ...SIGNALS]],
+  'daxplan-watch.service': ['watch-none-all.json', ['watch', '--schedule', '*/10 * * * *', '--apply', ...SIGNALS]],
+  'daxplan-schedule.service': ['apply-schedule-all.json', ['apply', '--auto-approve', '--lock-timeout', '60', '--trigger', 'schedule', ...SIGNALS]],
 };
 const probes = {};
 for (const [unit, [file, argv]] of Object.entries(units)) {
@@ -60,7 +74,7 @@ const odd = fs.existsSync(path.join(out, 'probe')) ? fs.readdirSync(path.join(ou
 if (odd.length !== 2) fail('runtime odd instance names reached daxplan', `files: ${odd.join(', ')}`);
 for (const file of odd) {
   const argv = readJson(path.join('probe', file))?.argv ?? [];
-  const shape = argv.length === 8 && same(argv.slice(0, 3), ['apply', '--auto-approve', '--device']) && same(argv.slice(4), ['--lock-timeout', '60', '--trigger', 'udev']);
+  const shape = argv.length === 12 && same(argv.slice(0, 3), ['apply', '--auto-approve', '--device']) && same(argv.slice(4), ['--lock-timeout', '1200', '--trigger', 'udev', ...SIGNALS]);
   expect(`runtime instance name ${JSON.stringify(argv[3])} stays the single value of --device`, shape, `argv ${JSON.stringify(argv)}`);
 }
 for (const unit of ['daxplan-apply@not-a-dax.service', 'daxplan-apply@dax0.0\\x20--config\\x20evil.service']) {
@@ -150,6 +164,21 @@ expect(
   stopped.ActiveState === 'inactive' && stopped.Result === 'success' && childKilled && !childTermed && /daxplan watch: SIGTERM: stopped/.test(journal),
   `${JSON.stringify(stopped)} child SIGKILLed after daxplan exited: ${childKilled}, child got SIGTERM: ${childTermed}`,
 );
+const kubelet = show('kubelet.service');
+expect('runtime kubelet (a stand-in) starts only after daxplan.service finished', kubelet.ActiveState === 'active' && mono(kubelet, 'ExecMainStartTimestampMonotonic') >= bootExit && bootExit > 0, `kubelet ${kubelet.ExecMainStartTimestampMonotonic}, boot exit ${bootExit}`);
+const timer = show('daxplan.timer');
+const scheduled = show('daxplan-schedule.service');
+expect('runtime daxplan.timer is active (waiting for its calendar)', timer.ActiveState === 'active', JSON.stringify(timer));
+expect('runtime daxplan-schedule.service (what the timer starts): daxplan took its flags and succeeded, inactive again', scheduled.Result === 'success' && scheduled.ActiveState === 'inactive' && scheduled.ExecMainStatus === '0', JSON.stringify(scheduled));
+expect('runtime the units wrote the metrics into the textfile directory through the sandbox: converged, last apply succeeded', /^daxplan_converged 1$/m.test(metrics) && /^daxplan_last_apply_success 1$/m.test(metrics), metrics.slice(0, 400));
+expect('runtime the units wrote the node facts into NFD\'s features.d: daxplan-plan=converged', /^daxplan-plan=converged$/m.test(read('features') ?? ''), read('features'));
+expect('runtime no temporary file left in the signal directories', !/\.tmp$/m.test(read('signal-dirs.txt') ?? ''), read('signal-dirs.txt'));
+// The instances refused above exit 64 with an error: journalctl -p err finds them, and nothing of the runs that succeeded.
+expect(
+  'runtime journalctl -t daxplan -p err finds the refused runs (<3>), and no line of the runs that succeeded',
+  /is not a dax device name/.test(journalErr) && !/step \d+\/\d+|tick:|daxplan watch:/.test(journalErr),
+  journalErr,
+);
 expect('runtime /run/daxplan survives the instances that created it (RuntimeDirectoryPreserve=yes)', (read('run-daxplan-kept') ?? '').trim() === 'yes', read('run-daxplan-kept'));
 
 // --- What the units did to the (simulated) host ----------------------------
@@ -170,3 +199,18 @@ if (fs.existsSync(path.join(out, 'expect-code-cache'))) expect('runtime installe
 else lines.push('skip runtime installed code cache: the build made none');
 
 console.log(lines.join('\n'));
+
+/** The boot where dax1.0 cannot be moved: daxplan.service fails, the target is not reached, kubelet still starts after it, the failure is at priority err. */
+function failedBoot() {
+  const boot = show('daxplan.service');
+  const target = show('daxplan-memory.target');
+  const hungry = show('daxplan-check-hungry.service');
+  const kubelet = show('kubelet.service');
+  const bootExit = mono(boot, 'ExecMainExitTimestampMonotonic');
+  expect('runtime (failed) daxplan.service fails (exit 1) when a device cannot be moved', boot.Result === 'exit-code' && boot.ExecMainStatus === '1', JSON.stringify(boot));
+  expect('runtime (failed) daxplan-memory.target is not reached', target.ActiveState !== 'active' && mono(target, 'ActiveEnterTimestampMonotonic') === 0, JSON.stringify(target));
+  expect('runtime (failed) a service that Requires= daxplan-memory.target does not start', hungry.ActiveState !== 'active' && mono(hungry, 'ExecMainStartTimestampMonotonic') === 0, JSON.stringify(hungry));
+  expect('runtime (failed) kubelet (a stand-in) still starts, after daxplan.service finished', kubelet.ActiveState === 'active' && mono(kubelet, 'ExecMainStartTimestampMonotonic') >= bootExit && bootExit > 0, `kubelet ${kubelet.ExecMainStartTimestampMonotonic}, boot exit ${bootExit}`);
+  expect('runtime (failed) journalctl -t daxplan -p err finds the failed device', /daxplan\[boot\]: dax1\.0: failed: /.test(journalErr), journalErr || journal.slice(-2000));
+  expect('runtime (failed) the metrics say the last apply failed and the host is not converged', /^daxplan_last_apply_success 0$/m.test(metrics) && /^daxplan_converged 0$/m.test(metrics), metrics.slice(0, 400));
+}

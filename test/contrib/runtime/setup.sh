@@ -10,7 +10,9 @@
 #    subtrees over such binds); the memory one keeps an auto_online_blocks,
 #    which daxplan-kernel-defaults.service's condition looks for;
 #  - a decoy policy in /: the units must find /etc/daxplan/daxplan.yaml
-#    (WorkingDirectory=) and never read it.
+#    (WorkingDirectory=) and never read it;
+#  - node_exporter's textfile directory and NFD's features.d, for the
+#    signals the units write ($DAXPLAN_SIGNALS).
 set -e
 mkdir -p /run/daxplan
 cp -a /opt/daxplan-check/host /run/daxplan/check-host
@@ -21,3 +23,4 @@ for kind in devices bus kernel; do
 	echo probe >"$dir/probe" # writable outside the sandbox
 done
 printf 'version: [not a policy\n' >/daxplan.yaml
+mkdir -p /var/lib/prometheus/node-exporter /etc/kubernetes/node-feature-discovery/features.d
