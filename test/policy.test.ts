@@ -22,7 +22,7 @@ const lint = suite('policy: validation and lints');
 
 lint('a wrong state names file, line, column, path and the allowed values', () => {
   assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { numa_node: 2 }\n    state: movable\n'), [
-    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax',
+    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax, famfs',
   ]);
 });
 

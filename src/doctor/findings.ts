@@ -9,7 +9,8 @@ import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { overridePath, scanRules, type RuleFile } from './udev.js';
 import { MEMORY } from '../host/sysfs.js';
-import { cxlFindings } from './cxl.js';
+import { cxlFindings, unassembledFindings } from './cxl.js';
+import { heldFindings } from './famfs.js';
 import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
 
 export { SEVERITIES, type Finding, type Severity } from './finding.js';
@@ -53,6 +54,8 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...mixedFindings(input),
     ...driftFindings(input),
     ...cxlFindings(input.observed, input.plan, input.host),
+    ...heldFindings(input.observed, input.plan),
+    ...unassembledFindings(input.observed),
   ];
   return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
 }

@@ -9,8 +9,9 @@ import {
   STATE_WORDS,
   type AutoOnline,
   type BlockState,
+  FAMFS_DRIVER,
+  type DeviceDriver,
   type DeviceSource,
-  type Driver,
   type KernelFacts,
   type Observed,
   type ObservedDevice,
@@ -20,7 +21,7 @@ import {
   type StateWord,
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
-import { markSharedSerials, readCxlIdentity } from './cxl.js';
+import { markSharedSerials, markUnassembled, readCxlIdentity, readCxlWindows } from './cxl.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -49,6 +50,7 @@ export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
     .sort(compareDeviceNames);
   const devices = names.map((name) => observeDevice(sysfs, name, kernel));
   guarded(kernel.problems, () => markSharedSerials(sysfs, devices), undefined);
+  guarded(kernel.problems, () => markUnassembled(devices, readCxlWindows(sysfs, kernel.problems)), undefined);
   kernel.stateFile = stateFileSupport(devices);
   return { kernel, devices };
 }
@@ -174,7 +176,7 @@ function observeMemory(
   kernel: KernelFacts,
   problems: string[],
 ): MemorySide {
-  const driver = guarded(problems, () => readDriver(sysfs, dir), 'other');
+  const driver = guarded(problems, () => readDriver(sysfs, dir), 'other' as DeviceDriver);
   const stateFile = parseStateWord(guarded(problems, () => sysfs.read(`${dir}/state`), undefined), name, problems);
   const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
   // A device whose blocks could not all be read is in no known state: never unplugged, never devdax.
@@ -253,11 +255,14 @@ function readRanges(sysfs: Sysfs, dir: string, name: string, size: bigint, probl
   return start === undefined ? [] : [{ start, end: start + size - 1n }];
 }
 
-function readDriver(sysfs: Sysfs, dir: string): ObservedDevice['driver'] {
+/** A name a kernel module's driver could have; anything else is shown as `other`. */
+const DRIVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function readDriver(sysfs: Sysfs, dir: string): DeviceDriver {
   const target = sysfs.link(`${dir}/driver`);
   if (target === undefined) return 'none';
   const driver = posix.basename(target);
-  return driver === 'kmem' || driver === 'device_dax' ? (driver as Driver) : 'other';
+  return DRIVER_NAME.test(driver) && driver !== 'none' ? driver : 'other';
 }
 
 /** Every block's state, then the zone of each online one. A block that is absent is not in the system; one that cannot be read is a problem. */
@@ -283,10 +288,8 @@ function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], 
     problems.push('memory blocks are online while the device is not bound to kmem: an unbind left them in the system until reboot');
   if (driver === 'device_dax') return 'devdax';
   if (driver === 'none') return 'unbound';
-  if (driver === 'other') {
-    problems.push('bound to a driver other than kmem or device_dax');
-    return 'unbound';
-  }
+  if (driver === FAMFS_DRIVER) return 'famfs';
+  if (driver !== 'kmem') return 'foreign';
   if (blocks.length === 0) return 'unplug';
   const kinds = new Set(blocks.map(blockKind));
   if (kinds.size > 1) return 'mixed';

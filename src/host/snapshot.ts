@@ -33,6 +33,8 @@ export interface SnapshotDevice {
   source: ObservedDevice['source'];
   /** Absent in snapshots made before daxplan read CXL identities. */
   cxl?: SnapshotCxl | null;
+  /** Absent in snapshots made before daxplan read CXL windows. */
+  unassembled?: { decoder: string; start: string; end: string } | null;
   driver: ObservedDevice['driver'];
   state_file: StateWord | null;
   blocks: BlockRun[];
@@ -96,6 +98,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
       tier: d.tier ?? null,
       uuid: d.uuid ?? null,
       source: d.source,
+      unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hex(d.unassembled.start), end: hex(d.unassembled.end) } : null,
       cxl: d.cxl ? cxlToSnapshot(d.cxl) : null,
       driver: d.driver,
       state_file: d.stateFile ?? null,
@@ -164,6 +167,7 @@ function deviceFrom(d: SnapshotDevice): ObservedDevice {
     uuid: d.uuid ?? undefined,
     source: d.source,
     cxl: d.cxl ? cxlFromSnapshot(d.cxl) : undefined,
+    ...(d.unassembled ? { unassembled: { decoder: d.unassembled.decoder, start: BigInt(d.unassembled.start), end: BigInt(d.unassembled.end) } } : {}),
     driver: d.driver,
     stateFile: d.state_file ?? undefined,
     blocks: d.blocks.flatMap(expandRun),

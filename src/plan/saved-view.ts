@@ -2,7 +2,7 @@
 // changes as recorded, on the devices as they were when it was saved. What a
 // saved plan does not record (the block size, tiers, the decisions about the
 // devices it leaves alone) stays unknown; nothing is read from this host.
-import { parseBlockSignature, type AutoOnline, type Driver, type KernelFacts, type ObservedDevice, type ObservedState } from '../model/device.js';
+import { FAMFS_DRIVER, parseBlockSignature, type AutoOnline, type DeviceDriver, type KernelFacts, type ObservedDevice, type ObservedState } from '../model/device.js';
 import { UsageError } from '../model/errors.js';
 import type { SavedPlan } from '../model/saved-plan.js';
 import { summarise, type Change, type Plan, type SettingEntry } from './plan.js';
@@ -60,6 +60,7 @@ export function savedPlanView(file: string, saved: SavedPlan): SavedView {
 }
 
 /** The driver a device in this state is bound to. */
-function driverIn(state: ObservedState): Driver | 'none' {
-  return state === 'devdax' ? 'device_dax' : state === 'unbound' ? 'none' : 'kmem';
+function driverIn(state: ObservedState): DeviceDriver {
+  const held: Partial<Record<ObservedState, DeviceDriver>> = { devdax: 'device_dax', unbound: 'none', famfs: FAMFS_DRIVER, foreign: 'other' };
+  return held[state] ?? 'kmem';
 }

@@ -39,6 +39,7 @@ export function deviceJson(d: ObservedDevice) {
     tier: d.tier ?? null,
     uuid: d.uuid ?? null,
     source: d.source,
+    unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hexText(d.unassembled.start), end: hexText(d.unassembled.end) } : null,
     cxl: d.cxl ? cxlJson(d.cxl) : null,
     size: Number(d.size),
     driver: d.driver,
@@ -48,7 +49,7 @@ export function deviceJson(d: ObservedDevice) {
     blocks_present: d.blocks.length,
     blocks_span: d.blockSpan,
     zone: zoneSummary(d) ?? null,
-    ranges: d.ranges.map((r) => ({ start: `0x${r.start.toString(16)}`, end: `0x${r.end.toString(16)}` })),
+    ranges: d.ranges.map((r) => ({ start: hexText(r.start), end: hexText(r.end) })),
     problems: d.problems,
   };
 }
@@ -57,13 +58,13 @@ function cxlJson(c: CxlIdentity) {
   return {
     region: c.region,
     mode: c.mode ?? null,
-    start: `0x${c.start.toString(16)}`,
+    start: hexText(c.start),
     size: Number(c.size),
     interleave_ways: c.interleaveWays,
     qos_class: c.qosClass ?? null,
     memdevs: c.memdevs.map((m) => ({
       name: m.name,
-      serial: `0x${m.serial.toString(16)}`,
+      serial: hexText(m.serial),
       serial_shared_with: m.serialSharedWith,
       pci: m.pci ?? null,
       numa_node: m.numaNode ?? null,
@@ -167,4 +168,9 @@ export function applyJson(report: Report, outcomes: Outcome[], settings: Setting
     ),
     summary: { applied: count('applied'), failed: count('failed'), skipped: count('skipped'), blocked: plan.summary.blocked },
   };
+}
+
+/** An address or serial as sysfs prints it: 0x and lower-case hex. */
+function hexText(n: bigint): string {
+  return `0x${n.toString(16)}`;
 }
