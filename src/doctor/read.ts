@@ -4,6 +4,7 @@ import { DirSysfs, type Sysfs } from '../host/sysfs.js';
 import { readHolder } from '../host/lock-record.js';
 import { DAXCTL_CONF_DIR } from './daxctl.js';
 import { effectiveRuleFiles } from './udev.js';
+import { MEMHPD_CONF, MEMHPD_UNIT, UNIT_DIRS, type MemhpdEvidence } from './memhpd.js';
 import type { HostEvidence, LockEvidence } from './findings.js';
 
 const MAX_HOST_FILE_BYTES = 1 << 20;
@@ -17,7 +18,14 @@ export function readHostEvidence(root: string): HostEvidence {
     .sort()
     .map((name) => `${DAXCTL_CONF_DIR}/${name}`)
     .map((file) => ({ file, text: readText(files, file) ?? '' }));
-  return { root, cmdline: readText(files, 'proc/cmdline'), rules: effectiveRuleFiles(files), daxctlConf };
+  return { root, cmdline: readText(files, 'proc/cmdline'), rules: effectiveRuleFiles(files), daxctlConf, memhpd: readMemhpd(files) };
+}
+
+/** memhpd's unit (the one systemd would load, and whether it is masked) and its configuration. */
+function readMemhpd(files: Sysfs): MemhpdEvidence {
+  const unit = UNIT_DIRS.map((dir) => `${dir}/${MEMHPD_UNIT}`).find((file) => files.exists(file) || files.link(file) !== undefined);
+  const text = readText(files, MEMHPD_CONF);
+  return { unit, masked: unit !== undefined && files.link(unit) === '/dev/null', conf: text === undefined ? undefined : { file: MEMHPD_CONF, text } };
 }
 
 /** A file's text, or undefined when it cannot be read (a directory, no permission). */
