@@ -191,6 +191,15 @@ function observeMemory(
   };
 }
 
+/**
+ * A device's `state` file as it reads now, through its bus link: one read
+ * (the watch's poll between ticks); undefined when the device has none or
+ * it cannot be read.
+ */
+export function readStateWord(sysfs: Sysfs, name: string): string | undefined {
+  return guarded([], () => sysfs.read(`${DAX_DEVICES}/${name}/state`), undefined);
+}
+
 function parseStateWord(text: string | undefined, name: string, problems: string[]): StateWord | undefined {
   if (text === undefined) return undefined;
   if ((STATE_WORDS as readonly string[]).includes(text)) return text as StateWord;
