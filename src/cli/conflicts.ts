@@ -6,6 +6,7 @@ import { readHostEvidence, readLockEvidence } from '../doctor/read.js';
 import { readPause, type Pause } from '../host/pause.js';
 import { lockFile } from './common.js';
 import { hostRoot } from './root.js';
+import { bootHistory } from './boot.js';
 import type { Values } from './args.js';
 
 /** Every finding about other controllers of this host's dax memory, and the pause in force. */
@@ -15,7 +16,7 @@ export function gatherConflicts(values: Values, observed: Observed, planned: Pla
   const findings = findConflicts({
     observed,
     plan: planned,
-    host: root === undefined ? undefined : readHostEvidence(root),
+    host: root === undefined ? undefined : { ...readHostEvidence(root), boots: bootHistory(root, observed.kernel.autoOnlineBlocks) },
     // A snapshot has no lock of its own to look at.
     lock: values.state === undefined ? readLockEvidence(lockFile(values)) : undefined,
   });

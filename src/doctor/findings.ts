@@ -11,6 +11,7 @@ import { KNOWN_RULE_FILES, overridePath, scanRules, type RuleFile } from './udev
 import { MEMORY } from '../host/sysfs.js';
 import { cxlFindings, unassembledFindings } from './cxl.js';
 import { heldFindings } from './famfs.js';
+import { bootDefaultFindings, type BootHistory } from './boot-default.js';
 import { memhpdFindings, type MemhpdEvidence } from './memhpd.js';
 import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
 
@@ -26,6 +27,8 @@ export interface HostEvidence {
   /** /etc/daxctl.conf.d/*.conf, root-relative path and text. */
   daxctlConf: { file: string; text: string }[];
   memhpd: MemhpdEvidence;
+  /** The boot-time default of this boot and the one before (undefined where not compared). */
+  boots?: BootHistory;
 }
 
 export interface LockEvidence {
@@ -52,6 +55,7 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...(input.host ? cmdlineFindings(input, input.host) : []),
     ...(input.host ? udevFindings(input.host) : []),
     ...(input.host ? daxctlFindings(input, input.host) : []),
+    ...bootDefaultFindings(input.host?.boots),
     ...(input.host ? memhpdFindings(input.host.memhpd, input.host.root, declaredAutoOnline(input), bootsWithDefault(input.host)) : []),
     ...lockFindings(input),
     ...mixedFindings(input),
