@@ -12,6 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { policyFile, REPO, tempDir } from './support/host.js';
+import { fakeHost } from './support/observed.js';
+import { markUnassembled } from '../src/host/cxl.js';
+import type { ObservedDevice } from '../src/model/device.js';
 
 const FALLBACK = path.join(REPO, 'test/fixtures/derived/hmem-fallback-cxl-7.3/sys');
 const ASSEMBLED = path.join(REPO, 'test/fixtures/real-cxl-7.3/offline-boot/sys');
@@ -94,6 +97,14 @@ hmem('doctor reports it (cxl.unassembled)', async () => {
   assert.is(found.length, 1);
   assert.is(found[0].severity, 'warning');
   assert.match(found[0].evidence, '/sys/bus/dax/devices/dax1.0 (hmem device, no CXL region) in /sys/bus/cxl/devices/decoder0.0');
+});
+
+hmem('only an hmem device is a fallback: the same range under an nvdimm bus (a CXL pmem region) is not', () => {
+  const window = { decoder: 'decoder0.0', start: 0x110000000n, end: 0x20fffffffn };
+  const device = (source: ObservedDevice['source']) => ({ ...fakeHost({ devices: [{ name: 'dax1.0', node: 1, blocks: 8, state: 'offline' }] }).devices[0], source, ranges: [{ start: 0x150000000n, end: 0x18fffffffn }] });
+  const devices = [device('hmem'), device('nvdimm'), { ...device('hmem'), ranges: [{ start: 0x210000000n, end: 0x21fffffffn }] }];
+  markUnassembled(devices, [window]);
+  assert.equal(devices.map((d) => d.unassembled?.decoder), ['decoder0.0', undefined, undefined]);
 });
 
 hmem.run();

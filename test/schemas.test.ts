@@ -84,6 +84,19 @@ outputs('diff --format json and status --format daxctl', async () => {
   assert.not.ok(schema('daxctl-list')([{ chardev: 'dax0.0', size: 1, mode: 'devdax', online_memblocks: 0 }]));
 });
 
+outputs('famfs and the hmem fallback: a famfs device blocked in the plan, an unassembled CXL device in status and snapshot', async () => {
+  const famfs = path.join(REPO, 'test/fixtures/derived/famfs-7.3/sys');
+  const fallback = path.join(REPO, 'test/fixtures/derived/hmem-fallback-cxl-7.3/sys');
+  const plan = (await json(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', famfs, '-f', 'json'])) as { devices: { state: string; decision: string }[] };
+  conforms('plan', plan);
+  assert.ok(plan.devices.some((d) => d.state === 'famfs' && d.decision === 'blocked'));
+  for (const root of [famfs, fallback]) conforms('status', await json(['status', '--sysfs-root', root, '-f', 'json']));
+  const snapshot = (await json(['snapshot', '--sysfs-root', fallback])) as { devices: { unassembled: unknown }[] };
+  conforms('snapshot', snapshot);
+  assert.ok(snapshot.devices.some((d) => d.unassembled !== null));
+  conforms('doctor', await json(['doctor', '--sysfs-root', famfs, '-c', policyFile(MOVABLE), '-f', 'json']));
+});
+
 outputs('a schema is not a rubber stamp: a wrong shape is refused', () => {
   assert.not.ok(schema('status')({ format_version: '2.0', kind: 'status', kernel: {}, devices: [], disabled: null }));
   assert.not.ok(schema('plan')({ format_version: '1.0', kind: 'plan' }));

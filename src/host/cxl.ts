@@ -142,13 +142,15 @@ export function readCxlWindows(sysfs: Sysfs, problems: string[]): CxlWindow[] {
 }
 
 /**
- * Marks each device with no CXL parent whose every range lies in one CXL
- * window: the hmem fallback of a region that did not assemble.
+ * Marks each hmem device (a dax_hmem platform device's, no CXL parent) whose
+ * every range lies in one CXL window: the fallback of a region that did not
+ * assemble. A CXL pmem region's device lies in a window too, but under the
+ * CXL root (source nvdimm): that one assembled.
  */
 export function markUnassembled(devices: ObservedDevice[], windows: CxlWindow[]): void {
   if (windows.length === 0) return;
   for (const device of devices) {
-    if (device.source === 'cxl' || device.ranges.length === 0) continue;
+    if (device.source !== 'hmem' || device.ranges.length === 0) continue;
     const window = windows.find((w) => device.ranges.every((r) => w.start <= r.start && r.end <= w.end));
     if (window) device.unassembled = window;
   }
