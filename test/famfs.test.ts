@@ -40,6 +40,11 @@ famfs('status names the driver: fsdev_dax, state famfs, in the text and the JSON
   assert.equal(doc.devices.find((d) => d.name === 'dax2.0'), { ...doc.devices.find((d) => d.name === 'dax2.0')!, state: 'famfs', driver: 'fsdev_dax', problems: [] });
 });
 
+famfs('status --format daxctl says famfs, as daxctl v85 does', async () => {
+  const list = JSON.parse((await run(['status', '--sysfs-root', FAMFS, '-f', 'daxctl'])).stdout) as { chardev: string; mode: string }[];
+  assert.equal(list.map((d) => [d.chardev, d.mode]), [['dax0.0', 'system-ram'], ['dax1.0', 'system-ram'], ['dax2.0', 'famfs'], ['dax3.0', 'system-ram']]);
+});
+
 famfs('a rule that matches a famfs device plans no step for it and says why', async () => {
   const doc = await planJson(FAMFS, ALL_MOVABLE);
   const dax2 = doc.devices.find((d) => d.device === 'dax2.0')!;

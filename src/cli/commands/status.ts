@@ -14,7 +14,7 @@ export const status: Command = {
   name: 'status',
   summary: 'Show every dax device: state, target node, tier, UUID, size, memory blocks online/total and zone.',
   details: [
-    "--format daxctl prints the devices as 'daxctl list' does (a JSON array of chardev, size, target_node, align, mode system-ram or devdax, and for system-ram online_memblocks, total_memblocks and movable; state \"disabled\" for a device with no driver), so scripts written for daxctl keep working.",
+    "--format daxctl prints the devices as 'daxctl list' does (a JSON array of chardev, size, target_node, align, mode system-ram, devdax, famfs (bound to fsdev_dax) or unknown (another driver), and for system-ram online_memblocks, total_memblocks and movable; state \"disabled\" for a device with no driver), so scripts written for daxctl keep working.",
   ],
   usage: 'daxplan status [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|daxctl]',
   options: { ...HOST, ...STATE, ...ROOT, format: formatOption(FORMATS) },
