@@ -1,19 +1,16 @@
 // The boot-time default, boot by boot (src/host/boot-default.ts): apply
 // records this boot at its first run in it; plan and doctor compare it with
 // the boot before.
-import { observeBoot, readBootId, readBootRecord, recordBoot, BOOT_RECORD_FILE, type BootDefault, type Gunzip } from '../host/boot-default.js';
+import { observeBoot, readBootId, readBootRecord, recordBoot, BOOT_RECORD_FILE, MAX_CONFIG_TEXT_BYTES, type BootDefault, type Gunzip } from '../host/boot-default.js';
 import { MEMORY, type Sysfs } from '../host/sysfs.js';
 import { builtin } from '../model/builtin.js';
 import { isAutoOnline, type AutoOnline } from '../model/device.js';
 import type { BootHistory } from '../doctor/boot-default.js';
 import { join } from 'node:path';
 
-/** /proc/config.gz is at most a few hundred KiB once unpacked; more is no kernel config. */
-const MAX_CONFIG_TEXT = 8 << 20;
-
 const gunzip: Gunzip = (data) => {
   try {
-    return builtin('node:zlib').gunzipSync(data, { maxOutputLength: MAX_CONFIG_TEXT }).toString('utf8');
+    return builtin('node:zlib').gunzipSync(data, { maxOutputLength: MAX_CONFIG_TEXT_BYTES }).toString('utf8');
   } catch {
     return undefined;
   }

@@ -18,7 +18,8 @@ import { isAutoOnline, type AutoOnline } from '../model/device.js';
 export const BOOT_RECORD_FILE = 'var/lib/daxplan/boot-default.json';
 const MAX_RECORD_BYTES = 64 * 1024;
 const MAX_CONFIG_BYTES = 1 << 20;
-const MAX_CONFIG_TEXT_BYTES = 8 << 20;
+/** A distribution's kernel config is about 300 KB, unpacked; more is no kernel config. */
+export const MAX_CONFIG_TEXT_BYTES = 2 << 20;
 /** Boots kept: the newest and the one before, which is all doctor compares. */
 const BOOTS_KEPT = 2;
 const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
