@@ -11,6 +11,7 @@ import { run } from './support/cli.js';
 import { policyFile } from './support/host.js';
 import { hostRoot, writeFiles } from './support/files.js';
 import { parseMemhpdConf } from '../src/doctor/memhpd.js';
+import { settingMounts } from '../src/doctor/containers.js';
 import type { Finding } from '../src/doctor/findings.js';
 
 // The memory section of Red Hat's hotplug rules (as 40-redhat.rules has carried it since RHEL 8).
@@ -118,3 +119,38 @@ memhpd('a host with neither: no finding', async () => {
 });
 
 memhpd.run();
+
+const containers = suite('controllers: containers with the host\'s auto_online_blocks mounted');
+
+const HOST_TABLE = '22 26 0:21 / /sys rw,relatime - sysfs sysfs rw\n';
+const GPU_TABLE = `${HOST_TABLE}812 790 0:21 /devices/system/memory/auto_online_blocks /host\\040sys/auto_online_blocks rw,nosuid - sysfs sysfs rw\n`;
+
+function process(root: string, pid: number, ns: string, comm: string, mountinfo: string): void {
+  writeFiles(root, { [`proc/${pid}/mountinfo`]: mountinfo, [`proc/${pid}/comm`]: `${comm}\n` });
+  fs.mkdirSync(path.join(root, `proc/${pid}/ns`), { recursive: true });
+  fs.symlinkSync(`mnt:[${ns}]`, path.join(root, `proc/${pid}/ns/mnt`));
+}
+
+containers('a sysfs mount of the file (or a directory above it) on its own is found; the whole of sysfs is not', () => {
+  assert.equal(settingMounts(GPU_TABLE), [{ mountPoint: '/host sys/auto_online_blocks', root: '/devices/system/memory/auto_online_blocks', writable: true }]);
+  assert.equal(settingMounts('5 1 0:21 /devices/system/memory /mem ro,relatime - sysfs sysfs rw\n').map((m) => [m.root, m.writable]), [['/devices/system/memory', false]]);
+  assert.equal(settingMounts(HOST_TABLE), []);
+  assert.equal(settingMounts('5 1 0:21 /devices/system/cpu /cpu rw - sysfs sysfs rw\n'), []);
+});
+
+containers('doctor names the process of each namespace with it mounted writable, once per namespace; plan does not look', async () => {
+  const r = await doctor({}, [], (root) => {
+    process(root, 1, '4026531832', 'systemd', HOST_TABLE);
+    process(root, 4242, '4026532611', 'nvidia-driver', GPU_TABLE);
+    process(root, 4243, '4026532611', 'nvidia-persist', GPU_TABLE);
+    process(root, 5000, '4026532700', 'reader', '9 1 0:21 /devices/system/memory /mem ro,relatime - sysfs sysfs rw\n');
+  });
+  assert.equal(r.ids, ['warning container.auto-online-mount', 'info container.auto-online-mount']);
+  assert.is(r.findings[0].evidence, '/proc/4242/mountinfo: sysfs /devices/system/memory/auto_online_blocks on /host sys/auto_online_blocks (rw)');
+  assert.match(r.findings[0].message, 'process 4242 (nvidia-driver) runs in a mount namespace with the host\'s auto_online_blocks mounted at /host sys/auto_online_blocks writable');
+  const planned = await run(['plan', '--sysfs-root', path.join(r.root, 'sys'), '--root', r.root, '-c', policyFile('version: 1\nrules: []\n'), '-f', 'json']);
+  const conflicts = (JSON.parse(planned.stdout) as { conflicts: Finding[] }).conflicts.map((f) => f.id);
+  assert.not.ok(conflicts.includes('container.auto-online-mount'), 'plan reads no process tables');
+});
+
+containers.run();

@@ -13,6 +13,7 @@ import { cxlFindings, unassembledFindings } from './cxl.js';
 import { heldFindings } from './famfs.js';
 import { bootDefaultFindings, type BootHistory } from './boot-default.js';
 import { memhpdFindings, type MemhpdEvidence } from './memhpd.js';
+import { containerFindings, type MountTable } from './containers.js';
 import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
 
 export { SEVERITIES, type Finding, type Severity } from './finding.js';
@@ -27,6 +28,8 @@ export interface HostEvidence {
   /** /etc/daxctl.conf.d/*.conf, root-relative path and text. */
   daxctlConf: { file: string; text: string }[];
   memhpd: MemhpdEvidence;
+  /** Mount tables of the host's mount namespaces (doctor only; empty for plan). */
+  mounts: MountTable[];
   /** The boot-time default of this boot and the one before (undefined where not compared). */
   boots?: BootHistory;
 }
@@ -56,6 +59,7 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...(input.host ? udevFindings(input.host) : []),
     ...(input.host ? daxctlFindings(input, input.host) : []),
     ...bootDefaultFindings(input.host?.boots),
+    ...containerFindings(input.host?.mounts ?? []),
     ...(input.host ? memhpdFindings(input.host.memhpd, input.host.root, declaredAutoOnline(input), bootsWithDefault(input.host)) : []),
     ...lockFindings(input),
     ...mixedFindings(input),
