@@ -38,13 +38,13 @@ async function doctor(files: Record<string, string>, extra: string[] = [], setup
 
 const rhel = suite('controllers: RHEL 10 40-redhat-hotplug.rules');
 
-rhel('its memory rule is an error naming RHEL 10, with masking by name as the fix', async () => {
+rhel('its memory rule is an error naming RHEL 10, overridden by name as the fix', async () => {
   const r = await doctor({ 'usr/lib/udev/rules.d/40-redhat-hotplug.rules': REDHAT_MEMORY });
   assert.equal(r.ids, ['error udev.memory-state']);
   const [f] = r.findings;
   assert.is(f.evidence, `${r.root}/usr/lib/udev/rules.d/40-redhat-hotplug.rules:7`);
   assert.match(f.message, "udev rule 40-redhat-hotplug.rules (RHEL 10's memory hotplug rule) writes the state of memory blocks");
-  assert.match(f.fix, `Mask it by name: 'ln -s /dev/null ${r.root}/etc/udev/rules.d/40-redhat-hotplug.rules'`);
+  assert.match(f.fix, `Override it by name: copy ${r.root}/usr/lib/udev/rules.d/40-redhat-hotplug.rules to ${r.root}/etc/udev/rules.d/40-redhat-hotplug.rules without line 7 (or link ${r.root}/etc/udev/rules.d/40-redhat-hotplug.rules to /dev/null if you need none of its rules)`);
 });
 
 rhel('masked by name in /etc/udev/rules.d: no error, an info saying it is masked', async () => {

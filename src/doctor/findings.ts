@@ -183,11 +183,10 @@ function udevFindings(host: HostEvidence): Finding[] {
         severity: 'error',
         evidence: `${where}:${hit.line}`,
         message: `udev rule ${rule.name}${known ? ` (${known})` : ''} writes the state of memory blocks as they appear (${hit.detail}): it races daxplan for every block a dax device brings`,
+        // Not a mask first: distributions' files also online hot-added CPUs, which a mask would stop too.
         fix: inEtc
           ? `Delete or comment out line ${hit.line} of ${where}, ${reload}.`
-          : known
-            ? `Mask it by name: 'ln -s /dev/null ${override}', ${reload} (that drops every rule in it: to keep others, copy it to ${override} without line ${hit.line} instead).`
-            : `Override it: copy ${where} to ${override} without line ${hit.line} (or link ${override} to /dev/null if it holds nothing else), ${reload}.`,
+          : `Override it by name: copy ${where} to ${override} without line ${hit.line} (or link ${override} to /dev/null if you need none of its rules), ${reload}.`,
       });
     }
   }
