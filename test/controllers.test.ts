@@ -135,6 +135,7 @@ containers('a sysfs mount of the file (or a directory above it) on its own is fo
   assert.equal(settingMounts(GPU_TABLE), [{ mountPoint: '/host sys/auto_online_blocks', root: '/devices/system/memory/auto_online_blocks', writable: true }]);
   assert.equal(settingMounts('5 1 0:21 /devices/system/memory /mem ro,relatime - sysfs sysfs rw\n').map((m) => [m.root, m.writable]), [['/devices/system/memory', false]]);
   assert.equal(settingMounts(HOST_TABLE), []);
+  assert.is(settingMounts('5 1 0:21 /devices/system/memory/auto_online_blocks /a\\012b rw - sysfs sysfs rw\n')[0].mountPoint, '/a?b', 'no control character reaches the evidence');
   assert.equal(settingMounts('5 1 0:21 /devices/system/cpu /cpu rw - sysfs sysfs rw\n'), []);
 });
 

@@ -41,9 +41,9 @@ export function settingMounts(mountinfo: string): SettingMount[] {
   return found;
 }
 
-/** mountinfo escapes space, tab, newline and backslash as octal. */
+/** mountinfo escapes space, tab, newline and backslash as octal; control characters stay out of the evidence. */
 function unescape(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))).replace(/[\x00-\x1f\x7f]/g, '?');
 }
 
 export function containerFindings(tables: MountTable[]): Finding[] {

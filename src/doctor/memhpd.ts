@@ -35,7 +35,7 @@ export function parseMemhpdConf(text: string): TargetSetting | undefined {
     const m = /^\s*TARGET_BLOCK_STATE\s*=\s*(.*?)\s*$/.exec(raw);
     if (!m) return;
     const word = m[1].replace(/^"(.*)"$|^'(.*)'$/, '$1$2');
-    found = { line: i + 1, text: raw.trim(), value: isAutoOnline(word) ? word : undefined };
+    found = { line: i + 1, text: raw.trim().replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 200), value: isAutoOnline(word) ? word : undefined };
   });
   return found;
 }
