@@ -185,7 +185,12 @@ function freshBundle(): void {
 cli('the bundle ticks every second on a simulated host, and SIGTERM ends it cleanly with exit 0', async () => {
   freshBundle();
   const root = host(TWO, {});
-  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '-c', policyFile(MOVABLE)], {
+  // The host's files: a boot id and release, so the watch records the boot's default at its start.
+  const hostFiles = path.dirname(root);
+  fs.mkdirSync(path.join(hostFiles, 'proc/sys/kernel/random'), { recursive: true });
+  fs.writeFileSync(path.join(hostFiles, 'proc/sys/kernel/random/boot_id'), '6e1c1b1a-0d6f-4a3e-9c61-2b8f0a7d4c11\n');
+  fs.writeFileSync(path.join(hostFiles, 'proc/sys/kernel/osrelease'), '7.3.4-amd64\n');
+  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '--root', hostFiles, '-c', policyFile(MOVABLE)], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -213,6 +218,8 @@ cli('the bundle ticks every second on a simulated host, and SIGTERM ends it clea
   const code = await Promise.race([exited, within(5_000, 'stopping')]);
   assert.is(code, 0, stderr);
   assert.match(stderr, 'daxplan watch: SIGTERM: stopped');
+  const record = JSON.parse(fs.readFileSync(path.join(hostFiles, 'var/lib/daxplan/boot-default.json'), 'utf8')) as { boots: { release: string; firstSeen: string }[] };
+  assert.equal(record.boots.map((b) => [b.release, b.firstSeen]), [['7.3.4-amd64', 'offline']], 'the boot recorded before the first tick wrote');
 });
 
 cli.run();

@@ -4,6 +4,7 @@ import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../policy.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { checkCronBounds } from '../cron.js';
+import { recordThisBoot } from '../boot.js';
 import { pollStateWords, tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
 
 /** How often the state files are read between ticks, by default, and at most. */
@@ -55,6 +56,9 @@ export const watchCommand: Command = {
     // it is an edit in progress, and the tick that meets it says so and waits.
     const { policy } = loadPolicy(setup.policy);
     io.stderr.write(`daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}\n`);
+    // Applying, it may be the first to write in this boot: what the kernel booted with is recorded first, as by apply.
+    const unrecorded = setup.apply && setup.root !== undefined ? recordThisBoot(setup.root, setup.sysfs) : undefined;
+    if (unrecorded) io.stderr.write(`daxplan watch: ${unrecorded}\n`);
     return watch(cron, schedule, pollSeconds, setup, io);
   },
 };
