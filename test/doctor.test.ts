@@ -203,10 +203,10 @@ cli('another daxplan run holds the lock: reported without taking it; a killed ru
   assert.equal(killed.ids, ['info daxplan.killed']);
   assert.match(killed.doc.findings[0].message, 'moving dax0.0 from devdax to online_movable');
   // a run that ended owing auto_online_blocks its value: a warning, and no claim that it was killed
-  fs.writeFileSync(lockFile, JSON.stringify({ pid: Number(dead.stdout), trigger: 'udev', started: '2026-01-01T00:00:00Z', owed: { device: 'dax0.0', restoreAutoOnline: 'online' } }) + '\n');
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: Number(dead.stdout), trigger: 'udev', started: '2026-01-01T00:00:00Z', owed: { device: 'dax0.0', restore: 'online', set: 'online_movable', boot_id: null } }) + '\n');
   const owed = await doctor(root, sys);
   assert.equal(owed.ids, ['warning daxplan.auto-online-owed']);
-  assert.match(owed.doc.findings[0].message, 'auto_online_blocks was overridden to bind dax0.0 and not put back to online');
+  assert.match(owed.doc.findings[0].message, 'auto_online_blocks was set to online_movable to bind dax0.0 and not put back to online');
 });
 
 cli('a device left mixed by someone else: a warning with its blocks and the fix', async () => {

@@ -71,6 +71,12 @@ outputs('doctor, snapshot and a saved plan', async () => {
   const out = path.join(tempDir(), 'plan.json');
   assert.is((await run(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', root, '--out', out])).code, 0);
   conforms('saved-plan', JSON.parse(fs.readFileSync(out, 'utf8')));
+  // Devices made of CXL regions: their identity carries the region and the memdevs.
+  const cxl = path.join(REPO, 'test/fixtures/real-cxl-7.3/default-boot/sys');
+  assert.is((await run(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', cxl, '--out', out])).code, 0);
+  const saved = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.is(saved.host.devices[0].identity.cxl.memdevs[0].serial, '0x1234abcd');
+  conforms('saved-plan', saved);
 });
 
 outputs('diff --format json and status --format daxctl', async () => {

@@ -73,11 +73,11 @@ words('a lock file that names a pid and nothing else', () => {
 
 words('a lock file asks to put back only a value auto_online_blocks can hold: anything else is dropped, never written', () => {
   const file = path.join(tempDir(), 'lock');
-  const moving = { device: 'dax0.0', from: 'devdax', to: 'online_movable' };
-  fs.writeFileSync(file, JSON.stringify({ pid: 4242, moving: { ...moving, restoreAutoOnline: 'online' } }));
-  assert.equal(readHolder(file)!.moving, { ...moving, restoreAutoOnline: 'online' });
-  fs.writeFileSync(file, JSON.stringify({ pid: 4242, moving: { ...moving, restoreAutoOnline: 'online\nmovable' } }));
-  assert.equal(readHolder(file)!.moving, moving);
+  const owed = { device: 'dax0.0', restore: 'online', set: 'online_movable', boot_id: 'b0000000-0000-4000-8000-000000000001' };
+  fs.writeFileSync(file, JSON.stringify({ pid: 4242, owed }));
+  assert.equal(readHolder(file)!.owed, owed);
+  fs.writeFileSync(file, JSON.stringify({ pid: 4242, owed: { ...owed, restore: 'online\nmovable' } }));
+  assert.is(readHolder(file)!.owed, undefined);
 });
 
 words.run();

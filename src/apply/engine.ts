@@ -6,8 +6,6 @@ import { observe, reobserve } from '../host/observe.js';
 import {
   blockKind,
   describeDevice as describe,
-  sameDevice,
-  sameMemory,
   stateDrift,
   type DesiredState,
   type KernelFacts,
@@ -16,10 +14,12 @@ import {
   type Zone,
   ZONE_NAMES,
 } from '../model/device.js';
+import { deviceChange, sameMemory } from '../model/identity.js';
 import type { Change } from '../plan/plan.js';
 import { findSteps, methodFor, satisfies } from '../plan/transitions.js';
 import type { Method, PlannedStep } from '../model/steps.js';
-import { StepRunner, type OverrideHook } from './steps.js';
+import { StepRunner } from './steps.js';
+import type { Debts } from './owed.js';
 import { timed, type Timings } from './timings.js';
 
 /** Reads of a device after its last step until it settles (a block going offline, the kernel finishing a state change). */
@@ -49,8 +49,8 @@ export interface Outcome {
 
 export interface ApplyEvents {
   step?(device: ObservedDevice, index: number, total: number, step: PlannedStep): void;
-  /** auto_online_blocks is overridden for a bind ({restore}) or back (undefined). */
-  override?: OverrideHook;
+  /** Where a bind's override of auto_online_blocks is owed until it is back (apply/owed.ts). */
+  debts?: Debts;
   /** Times each re-read, step and verification (apply --timings). */
   timings?: Timings;
 }
@@ -63,7 +63,7 @@ export class Applier {
     private readonly kernel: KernelFacts,
     private readonly events: ApplyEvents = {},
   ) {
-    this.runner = new StepRunner(sysfs, events.override);
+    this.runner = new StepRunner(sysfs, events.debts);
   }
 
   /** The device read whole, its identity too: the checkpoint before its first step. */
@@ -98,8 +98,8 @@ export class Applier {
 
     const checkpoint = this.fresh(name);
     if (!checkpoint) return done('skipped', 0, { message: `${name} is gone` });
-    if (!sameDevice(checkpoint, change.device))
-      return done('skipped', 0, { message: `${name} changed since it was planned (planned from ${describe(change.device)}, now ${describe(checkpoint)}); nothing written`, final: checkpoint });
+    const changed = deviceChange(change.device, checkpoint);
+    if (changed) return done('skipped', 0, { message: `${name} changed since it was planned (${changed}); nothing written`, final: checkpoint });
 
     // Each read after a step is the read before the next: nothing else runs in between.
     let current = checkpoint;

@@ -14,7 +14,8 @@ import type * as net from 'node:net';
 import { dirname } from 'node:path';
 import { EXIT, HostError, LockHeldError } from '../model/errors.js';
 import { openTrusted } from '../host/trust.js';
-import { describeHolder, MAX_HOLDER_BYTES, owedBy, parseHolder, type Holder, type Owed } from '../host/lock-record.js';
+import { describeHolder, MAX_HOLDER_BYTES, parseHolder, type Holder } from '../host/lock-record.js';
+import type { Ledger } from './owed.js';
 import { builtin } from '../model/builtin.js';
 
 export const DEFAULT_LOCK_FILE = '/run/daxplan/lock';
@@ -24,7 +25,8 @@ const RETRY_MS = 50;
 // file no other user can write, in a directory no other user can change.
 const VETTING = { exitCode: EXIT.runtime };
 
-export interface Lock {
+/** Also the ledger of what a bind owes auto_online_blocks (apply/owed.ts): every record carries the debt until it is cleared. */
+export interface Lock extends Ledger {
   file: string;
   /**
    * The previous holder, when it died holding the lock (a clean release
@@ -33,10 +35,6 @@ export interface Lock {
   interrupted: Holder | undefined;
   /** Records the device being moved (or none), for whoever finds the lock next. */
   record(moving: Holder['moving']): void;
-  /** The auto_online_blocks value owed to the host (Holder.owed): from the record found, or set by this run. */
-  readonly owed: Owed | undefined;
-  /** Sets (a bind's override could not be put back) or clears (it is back) what is owed; every record carries it until it is cleared. */
-  owe(owed: Owed | undefined): void;
   release(): Promise<void>;
 }
 
@@ -69,7 +67,7 @@ export async function acquireLock(
     const interrupted = readRecord(fd);
     const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
     // What is owed stays on record, whatever this run moves, until a run has put it back.
-    let owed = owedBy(interrupted);
+    let owed = interrupted?.owed;
     let moving: Holder['moving'];
     const write = () => writeRecord(fd, JSON.stringify({ ...holder, ...(moving ? { moving } : {}), ...(owed ? { owed } : {}) }) + '\n');
     write();

@@ -6,18 +6,19 @@ import { observe } from '../host/observe.js';
 import { observeMemoryTotals } from '../host/totals.js';
 import { readProcFacts } from '../host/proc.js';
 import type { Pause } from '../host/pause.js';
-import { describeDevice, type AutoOnline } from '../model/device.js';
+import { describeDevice } from '../model/device.js';
 import { HostError } from '../model/errors.js';
 import { changes, kernelAfter, plan, settingChanges, type Change, type Plan } from '../plan/plan.js';
 import { checkMovable } from '../plan/safety.js';
-import { planFromSaved, savedDevices } from '../plan/saved.js';
-import type { SavedPlan } from '../model/saved-plan.js';
+import { checkSaved, savedDevices, savedPolicy } from '../plan/saved.js';
+import type { Binding, SavedPlan } from '../model/saved-plan.js';
 import type { PlannedStep } from '../model/steps.js';
 import type { Policy } from '../policy/parse.js';
 import { describeWarning, refusal, type Report, type Warning } from '../report/report.js';
 import { Applier, type Outcome } from './engine.js';
 import { applySetting, type SettingOutcome } from './kernel.js';
-import { acquireLock, type Lock } from './lock.js';
+import { acquireLock } from './lock.js';
+import { payDebt } from './owed.js';
 import type { ObservedDevice } from '../model/device.js';
 import { timed, type Timings } from './timings.js';
 
@@ -27,6 +28,8 @@ export interface ConvergeOptions {
   only?: string[];
   /** What to converge to: the policy, or exactly a saved plan. */
   target: { policy: Policy } | { saved: SavedPlan; file: string };
+  /** The boot the host looked at is in (cli/common.ts procBinding): a saved plan and a debt are bound to it. Default: this machine's. */
+  binding?: () => Binding;
   pause?: Pause;
   /** The lock to take; without one this is a dry run: plan, nothing written. */
   lock?: { file: string; timeoutSeconds: number; trigger: string };
@@ -54,9 +57,12 @@ export interface Converged {
   clean: boolean;
 }
 
-/** Throws LockHeldError when another run holds the lock, HostError when the plan is refused. */
+/** Throws LockHeldError when another run holds the lock, HostError when the plan is refused, StalePlanError when a saved plan is. */
 export async function converge(options: ConvergeOptions): Promise<Converged> {
   const { sysfs, target, log = () => {}, timings } = options;
+  // A saved plan is planned again from the policy it records, as it was then.
+  const policy = 'saved' in target ? savedPolicy(target.file, target.saved) : target.policy;
+  const binding = options.binding ?? thisMachine;
   const lockTaken = timings?.('lock');
   const lock =
     options.lock &&
@@ -67,13 +73,12 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     }));
   lockTaken?.();
   try {
-    const restoreFailed = lock ? !restoreOverride(sysfs, lock, log) : false;
     const only = 'saved' in target ? savedDevices(target.saved) : options.only;
     const observed = timed(timings, 'observe', () => observe(sysfs, only));
-    const current: Plan = timed(timings, 'plan', () =>
-      'saved' in target ? planFromSaved(target.file, target.saved, observed, readProcFacts()) : plan(target.policy, observed),
-    );
-    const warnings: Warning[] = 'policy' in target ? timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs, observed), target.policy)) : [];
+    const current: Plan = timed(timings, 'plan', () => plan(policy, observed));
+    const boot = binding();
+    if ('saved' in target) checkSaved(target.file, target.saved, observed, boot, current);
+    const warnings: Warning[] = timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs, observed), policy));
     const lost = lock?.interrupted;
     if (lost?.moving) {
       const now = observed.devices.find((d) => d.name === lost.moving!.device);
@@ -85,60 +90,39 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     options.planned?.(report);
     const nothing = { report, outcomes: [], settings: [] };
     if (!lock) return { ...nothing, approved: false, clean: true };
-    const refused = refusal(report, 'policy' in target ? target.policy.safety.onMovableExcess : undefined);
+    const refused = refusal(report, policy.safety.onMovableExcess);
     if (refused) throw new HostError(refused);
     const pending = changes(current).length + settingChanges(current).length;
     if (pending && options.approve && !(await options.approve(report))) return { ...nothing, approved: false, clean: true };
-    // Kernel settings first: the device steps were planned for the kernel they leave.
-    const settings = timed(timings, 'settings', () => settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to)));
-    for (const s of settings) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
-    const unset = settings.find((s) => s.result === 'failed');
-    let moving: Change | undefined;
+    // Approved: a debt a bind left first, then the kernel settings (the device steps were planned for the kernel they leave).
+    const debts = { ledger: lock, bootId: boot.bootId };
+    const paid = payDebt(sysfs, debts, log);
+    const planned = timed(timings, 'settings', () => settingChanges(current).map((s) => applySetting(sysfs, s.setting, s.to)));
+    for (const s of planned) log(`kernel ${s.setting}: ${s.from ?? '?'} -> ${s.to}: ${s.result}${s.message ? `: ${s.message}` : ''}`);
+    const unset = planned.find((s) => s.result === 'failed');
     // What the lock says this run is doing, for whoever finds it should this run die.
-    const record = (change: Change | undefined, restoreAutoOnline?: AutoOnline) =>
-      lock.record(change && { device: change.device.name, from: change.device.state, to: change.to, ...(restoreAutoOnline ? { restoreAutoOnline } : {}) });
-    // The override of a bind in progress: should this run die meanwhile, the next one puts it back.
-    let override: { restore: AutoOnline } | undefined;
-    const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), {
-      step: options.step,
-      override: (now) => record(moving, (override = now)?.restore),
-      timings,
-    });
+    const record = (change: Change | undefined) => lock.record(change && { device: change.device.name, from: change.device.state, to: change.to });
+    const applier = new Applier(sysfs, kernelAfter(observed.kernel, current.settings), { step: options.step, debts, timings });
     const outcomes = changes(current).map((change) => {
       if (unset) return skipped(change, `kernel ${unset.setting} is not ${unset.to} and the steps were planned for it; nothing written`);
       if (options.stopping?.()) return skipped(change, 'daxplan was asked to stop before this device; nothing written');
-      record((moving = change));
+      record(change);
       const outcome = applier.apply(change);
-      // An override the bind could not put back is owed to the host until a run does. A debt
-      // still unpaid is older: the value this bind found was itself left by it.
-      if (override && !lock.owed) lock.owe({ device: change.device.name, restoreAutoOnline: override.restore });
-      override = undefined;
-      record((moving = undefined));
+      record(undefined);
       return outcome;
     });
     for (const o of outcomes) if (o.result !== 'applied') log(`${o.device}: ${o.result}: ${o.message}`);
-    const clean = outcomes.every((o) => o.result === 'applied') && !unset && !restoreFailed && current.summary.blocked === 0;
+    const settings = paid ? [paid, ...planned] : planned;
+    const clean = outcomes.every((o) => o.result === 'applied') && settings.every((s) => s.result !== 'failed') && current.summary.blocked === 0;
     return { report, outcomes, settings, approved: true, clean };
   } finally {
     await lock?.release();
   }
 }
 
-/**
- * A run that overrode auto_online_blocks for a bind and could not put it back
- * (it died, or the write failed) left the host's default changed: put it back
- * first. False when that failed: the lock keeps asking, for the next run.
- */
-function restoreOverride(sysfs: Sysfs, lock: Lock, log: (line: string) => void): boolean {
-  const owed = lock.owed;
-  if (!owed) return true;
-  const outcome = applySetting(sysfs, 'auto_online_blocks', owed.restoreAutoOnline);
-  log(
-    `a previous run left auto_online_blocks overridden for binding ${owed.device}: putting it back to ${owed.restoreAutoOnline}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`,
-  );
-  if (outcome.result === 'failed') return false;
-  lock.owe(undefined);
-  return true;
+/** This machine's boot, for callers that name none (watch, tests). */
+function thisMachine(): Binding {
+  return { ...readProcFacts(), source: 'host' };
 }
 
 function skipped(change: Change, message: string): Outcome {

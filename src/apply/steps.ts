@@ -1,9 +1,9 @@
-// Executes one plan step against sysfs: with kernel.ts, the only code that writes.
+// Executes one plan step against sysfs: with kernel.ts and owed.ts, the only code that writes.
 import { DAX_DEVICES, DAX_DRIVERS, isRealSysfs, MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
-import { type AutoOnline, type Driver, ONLINE_WORD, type ObservedDevice, type StateWrite, ZONE_NAMES, type Zone, isAutoOnline } from '../model/device.js';
+import { type Driver, ONLINE_WORD, type ObservedDevice, type StateWrite, ZONE_NAMES, type Zone } from '../model/device.js';
 import type { Arrival, Step } from '../model/steps.js';
 import { builtin } from '../model/builtin.js';
-import { applySetting } from './kernel.js';
+import { withAutoOnline, type Debts } from './owed.js';
 
 export class StepError extends Error {
   constructor(
@@ -15,15 +15,11 @@ export class StepError extends Error {
   }
 }
 
-const AUTO_ONLINE = `${MEMORY}/auto_online_blocks`;
-
-/** Hears that auto_online_blocks is overridden for a bind (and must be put back to `restore` should this run die). */
-export type OverrideHook = (override: { restore: AutoOnline } | undefined) => void;
-
 export class StepRunner {
   constructor(
     private readonly sysfs: Sysfs,
-    private readonly onOverride: OverrideHook = () => {},
+    /** Where a bind's override of auto_online_blocks is owed (apply/owed.ts); tests that drive steps alone keep none. */
+    private readonly debts?: Debts,
   ) {}
 
   run(step: Step, device: ObservedDevice): void {
@@ -47,29 +43,15 @@ export class StepRunner {
 
   /**
    * Binds kmem with auto_online_blocks set to how the memory is to arrive,
-   * for the moment of the bind only: the kernel onlines a device's memory
-   * at probe per that default, and memory it puts in ZONE_NORMAL is often
-   * refused when taken offline again. The old value is put back on every exit
-   * path; a crash in between is recorded for the next run (onOverride).
+   * for the moment of the bind only: memory the kernel puts in ZONE_NORMAL is
+   * often refused when taken offline again (apply/owed.ts).
    */
   private bindKmem(name: string, arrive: Arrival): void {
-    const before = this.sysfs.read(AUTO_ONLINE);
-    if (before === undefined) throw new StepError(`${AUTO_ONLINE} is missing: this kernel cannot add memory`);
-    if (!isAutoOnline(before)) throw new StepError(`${AUTO_ONLINE} reads "${before}", not a value daxplan could put back after the bind`);
-    if (before === arrive) return this.bind(name, 'kmem');
-    this.onOverride({ restore: before });
-    let failure: unknown;
     try {
-      this.sysfs.write(AUTO_ONLINE, arrive);
-      this.bind(name, 'kmem');
+      withAutoOnline(this.sysfs, this.debts, name, arrive, () => this.bind(name, 'kmem'));
     } catch (err) {
-      failure = err;
+      throw err instanceof StepError ? err : new StepError(describe(err));
     }
-    const restored = applySetting(this.sysfs, 'auto_online_blocks', before).result !== 'failed';
-    this.onOverride(restored ? undefined : { restore: before });
-    const why = failure === undefined ? '' : failure instanceof StepError ? failure.message : `binding ${name} to kmem with ${AUTO_ONLINE}=${arrive} failed: ${describe(failure)}`;
-    if (!restored) throw new StepError(`could not put ${AUTO_ONLINE} back to ${before} after binding ${name}${why ? ` (${why})` : ''}`);
-    if (failure !== undefined) throw new StepError(why);
   }
 
   private bind(name: string, driver: Driver): void {

@@ -5,7 +5,8 @@
 import type { Io, Terminal, Values } from './args.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import { converge, type ConvergeOptions } from '../apply/run.js';
-import { blockSignature } from '../model/device.js';
+import { readHolder } from '../host/lock-record.js';
+import { identityJson, memoryJson } from '../model/identity.js';
 import { changes, settingChanges, type Plan } from '../plan/plan.js';
 
 export type Approval = { by: 'not-needed' } | { by: 'flag' } | { by: 'operator'; terminal: Terminal };
@@ -29,12 +30,21 @@ const QUESTION = '\nApply these changes? Only "yes" is accepted: ';
  * whose `planned` prints it) and asks. The question is asked outside the lock
  * because an operator thinking it over must not hold up udev and boot runs;
  * the `approve` returned then lets converge write, under the lock, exactly
- * what was approved or nothing. Without a change to ask about, or without a
+ * what was approved or nothing. Without a change or a debt to ask about, or without a
  * "yes", it gives the exit code instead.
  */
-export async function askFirst(options: ConvergeOptions, terminal: Terminal, io: Io): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
+export async function askFirst(
+  options: ConvergeOptions,
+  terminal: Terminal,
+  io: Io,
+  lockFile: string,
+): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
   const shown = (await converge(options)).report.plan;
-  if (shown.summary.change === 0) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
+  // A debt on the lock (apply/owed.ts) is a write too: asked about, even with nothing else to do.
+  const owed = readHolder(lockFile)?.owed;
+  if (shown.summary.change === 0 && !owed) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
+  if (owed)
+    io.stdout.write(`\nauto_online_blocks: ${owed.set} -> ${owed.restore}, owed since a bind of ${owed.device} could not put it back (written only if it still reads ${owed.set} in that boot)\n`);
   const answer = await terminal.ask(QUESTION);
   if (answer?.trim() !== 'yes') {
     io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
@@ -43,10 +53,10 @@ export async function askFirst(options: ConvergeOptions, terminal: Terminal, io:
   return { approve: async (report) => approvedShape(shown) === approvedShape(report.plan) };
 }
 
-/** What an approval covers: each change's device as it was (blocks included), its target and steps, and each kernel setting. */
+/** What an approval covers: each change's device as it was (its identity and its memory), its target and steps, and each kernel setting. */
 function approvedShape(plan: Plan): string {
   return JSON.stringify([
-    changes(plan).map((c) => [c.device.name, c.device.state, blockSignature(c.device), c.to, c.method, c.steps]),
+    changes(plan).map((c) => [identityJson(c.device), memoryJson(c.device), c.to, c.method, c.steps]),
     settingChanges(plan).map((s) => [s.setting, s.from, s.to]),
   ]);
 }

@@ -8,6 +8,8 @@ import type { MemoryTotals } from '../model/host-facts.js';
 import { observe } from '../host/observe.js';
 import type { Observed } from '../model/device.js';
 import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js';
+import { readProcFacts } from '../host/proc.js';
+import type { Binding } from '../model/saved-plan.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { loadPolicy } from './policy.js';
 import { formatDiagnostic, UsageError } from '../model/errors.js';
@@ -96,6 +98,8 @@ export const STATE: OptionSpecs = {
 /** What a command looks at: this host's sysfs, or a snapshot of a host (--state FILE). */
 export interface HostView {
   observed: Observed;
+  /** The boot it was read in (a saved plan is bound to it): read from its /proc, or recorded in the snapshot. */
+  binding(): Binding;
   /** Online memory by zone across the host, read only when asked (it walks every memory block). */
   memoryTotals(): MemoryTotals | undefined;
   /** The snapshot's host name or file name; undefined for the host itself. */
@@ -114,13 +118,27 @@ export function openHost(values: Values, io: Io): HostView {
   if (state === undefined) {
     const sysfs = openSysfs(values, io);
     const observed = observe(sysfs, only);
-    return { observed, memoryTotals: () => observeMemoryTotals(sysfs, observed) };
+    return { observed, binding: () => procBinding(values), memoryTotals: () => observeMemoryTotals(sysfs, observed) };
   }
   if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
   const snapshot = readSnapshot(state);
   const names = snapshot.devices.map((d) => d.name);
   requireDevices(only, (name) => names.includes(name), () => names, state);
-  return { observed: fromSnapshot(snapshot, only), memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? basename(state) };
+  const binding: Binding = { bootId: snapshot.host?.boot_id ?? null, kernelRelease: snapshot.host?.kernel_release ?? null, source: 'snapshot' };
+  return { observed: fromSnapshot(snapshot, only), binding: () => binding, memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? basename(state) };
+}
+
+/**
+ * The boot id and kernel release of the sysfs looked at: from --root's proc/
+ * when given, else this machine's /proc for the real /sys, else the proc/
+ * beside the tree's sys/ (a tree without one binds to no boot, and so only to
+ * a tree without one).
+ */
+export function procBinding(values: Values): Binding {
+  const root = sysfsRoot(values);
+  const real = isRealSysfs(root);
+  const proc = values.root !== undefined ? join(values.root as string, 'proc') : real ? '/proc' : join(dirname(resolve(root)), 'proc');
+  return { ...readProcFacts(proc), source: real ? 'host' : 'tree' };
 }
 
 export function policyFrom(values: Values, io: Io): LoadedPolicy {

@@ -6,7 +6,8 @@
 import type { Sysfs } from '../host/sysfs.js';
 import { observe, readStateWord } from '../host/observe.js';
 import { checkSysfsTree } from '../host/root-check.js';
-import { sameDevice, type ObservedDevice } from '../model/device.js';
+import type { ObservedDevice } from '../model/device.js';
+import { sameMemory } from '../model/identity.js';
 import { plan, type Plan } from '../plan/plan.js';
 import type { PolicyOptions } from '../policy/load.js';
 import { loadPolicy } from './policy.js';
@@ -127,7 +128,7 @@ export function hostDrift(before: ObservedDevice[], now: ObservedDevice[]): stri
   for (const d of now) {
     const was = old.get(d.name);
     if (!was) out.push(`${d.name} appeared (${d.state})`);
-    else if (!sameDevice(was, d)) out.push(was.state === d.state ? `${d.name} ${d.state}, blocks changed` : `${d.name} ${was.state} -> ${d.state}`);
+    else if (!sameMemory(was, d)) out.push(was.state === d.state ? `${d.name} ${d.state}, blocks changed` : `${d.name} ${was.state} -> ${d.state}`);
     old.delete(d.name);
   }
   for (const name of old.keys()) out.push(`${name} gone`);

@@ -301,8 +301,8 @@ function lockFindings({ lock }: DoctorInput): Finding[] {
           id: 'daxplan.auto-online-owed',
           severity: 'warning',
           evidence: lock.file,
-          message: `auto_online_blocks was overridden to bind ${owed.device} and not put back to ${owed.restoreAutoOnline}: the kernel's default for new memory is not what it was`,
-          fix: `Run 'daxplan apply': it puts auto_online_blocks back to ${owed.restoreAutoOnline} before anything else.`,
+          message: `auto_online_blocks was set to ${owed.set} to bind ${owed.device} and not put back to ${owed.restore}: the kernel's default for new memory is not what it was`,
+          fix: `Run 'daxplan apply': once approved it puts auto_online_blocks back to ${owed.restore} if it still reads ${owed.set} in the same boot, and otherwise drops the debt.`,
         },
       ]
     : [];

@@ -29,7 +29,7 @@ export function readJsonDocument<T>(file: string, doc: JsonDocument): T {
   if (typeof head.kind === 'string' && head.kind !== doc.kind && /^[a-z_-]{1,32}$/.test(head.kind))
     throw new UsageError(`${file}: is a daxplan ${head.kind}, not a ${doc.what} (${doc.hint})`);
   if (typeof head.format_version === 'string' && /^\d{1,6}\.\d{1,6}$/.test(head.format_version) && !head.format_version.startsWith(`${doc.major}.`))
-    throw new UsageError(`${file}: ${doc.kind} format_version ${head.format_version} is not supported by this daxplan (it reads ${doc.major}.x)`);
+    throw new UsageError(`${file}: ${doc.kind} format_version ${head.format_version} is not supported by this daxplan (it reads ${doc.major}.x; ${doc.hint})`);
   const e = doc.validate.errors?.[0];
   throw new UsageError(`${file}: not a ${doc.what}: ${e?.instancePath || '/'} ${e?.message ?? 'is invalid'} (${doc.hint})`);
 }

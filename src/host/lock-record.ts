@@ -9,15 +9,18 @@ export interface Holder {
   pid: number;
   trigger: string;
   started: string;
-  /** The device the holder is moving right now, if any, and the auto_online_blocks value to put back should it die mid-bind. */
-  moving?: { device: string; from: string; to: string; restoreAutoOnline?: AutoOnline };
-  /** An auto_online_blocks value a run overrode to bind `device` and could not put back (it died, or the write failed): whoever holds the lock next puts it back. */
-  owed?: Owed;
+  /** The device the holder is moving right now, if any. */
+  moving?: { device: string; from: string; to: string };
+  /** What a bind owes auto_online_blocks (apply/owed.ts): recorded before the bind overrides it, cleared once it is back. */
+  owed?: Debt;
 }
 
-export interface Owed {
+/** A bind set auto_online_blocks to `set` (from `restore`) in boot `boot_id`, and it is not back yet. */
+export interface Debt {
   device: string;
-  restoreAutoOnline: AutoOnline;
+  restore: AutoOnline;
+  set: AutoOnline;
+  boot_id: string | null;
 }
 
 export const MAX_HOLDER_BYTES = 4096;
@@ -48,30 +51,28 @@ export function parseHolder(content: string): Holder | undefined {
   }
   if (data === null || typeof data !== 'object' || !Number.isSafeInteger(data.pid) || (data.pid as number) <= 0) return undefined;
   const moving = data.moving as Partial<Record<keyof NonNullable<Holder['moving']>, unknown>> | undefined;
-  const restore = autoOnline(moving?.restoreAutoOnline);
-  const owed = data.owed as Partial<Record<keyof Owed, unknown>> | undefined;
-  const owedValue = autoOnline(owed?.restoreAutoOnline);
+  const owed = debtIn(data.owed);
   return {
     pid: data.pid as number,
     trigger: text(data.trigger),
     started: text(data.started),
-    ...(moving && typeof moving === 'object'
-      ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to), ...(restore ? { restoreAutoOnline: restore } : {}) } }
-      : {}),
-    ...(owed && typeof owed === 'object' && owedValue ? { owed: { device: text(owed.device), restoreAutoOnline: owedValue } } : {}),
+    ...(moving && typeof moving === 'object' ? { moving: { device: text(moving.device), from: text(moving.from), to: text(moving.to) } } : {}),
+    ...(owed ? { owed } : {}),
   };
+}
+
+/** A debt as recorded, or undefined: a record without the value the bind set and its boot cannot be paid by compare-and-swap, and is none. */
+function debtIn(value: unknown): Debt | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const debt = value as Partial<Record<keyof Debt, unknown>>;
+  const [restore, set] = [autoOnline(debt.restore), autoOnline(debt.set)];
+  const boot = typeof debt.boot_id === 'string' && /^[0-9a-f-]{1,64}$/i.test(debt.boot_id) ? debt.boot_id : debt.boot_id === null ? null : undefined;
+  return restore && set && boot !== undefined ? { device: text(debt.device), restore, set, boot_id: boot } : undefined;
 }
 
 /** A value auto_online_blocks can hold, or undefined: anything else is dropped, never written. */
 function autoOnline(value: unknown): AutoOnline | undefined {
   return typeof value === 'string' && isAutoOnline(value) ? value : undefined;
-}
-
-/** What a lock record asks the next holder to put back: its own debt, or the override of a bind it died in. */
-export function owedBy(holder: Holder | undefined): Owed | undefined {
-  if (holder?.owed) return holder.owed;
-  const restore = holder?.moving?.restoreAutoOnline;
-  return restore ? { device: holder!.moving!.device, restoreAutoOnline: restore } : undefined;
 }
 
 function text(value: unknown): string {

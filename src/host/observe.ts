@@ -22,6 +22,7 @@ import {
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
 import { markSharedSerials, markUnassembled, readCxlIdentity, readCxlWindows } from './cxl.js';
+import { identityChanges } from '../model/identity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -140,8 +141,8 @@ export function reobserve(sysfs: Sysfs, device: ObservedDevice, kernel: KernelFa
   if (!present) return undefined;
   const dir = deviceDir(sysfs, device.name, problems);
   const extent = observeExtent(sysfs, dir, device.name, problems);
-  const moved = extent.size !== device.size || rangesText(extent.ranges) !== rangesText(device.ranges);
-  if (moved) problems.push(`${device.name} changed under daxplan: its size or ranges are now ${rangesText(extent.ranges)} (were ${rangesText(device.ranges)})`);
+  const moved = identityChanges(device, { ...device, ...extent });
+  if (moved.length) problems.push(`${device.name} changed under daxplan: ${moved.join('; ')}`);
   return { ...device, ...extent, ...observeMemory(sysfs, dir, { name: device.name, ...extent }, kernel, problems) };
 }
 
@@ -154,10 +155,6 @@ function observeExtent(sysfs: Sysfs, dir: string, name: string, problems: string
 /** "0x100000000-0x13fffffff": a range as problems name it. */
 function rangeText(range: Range): string {
   return `0x${range.start.toString(16)}-0x${range.end.toString(16)}`;
-}
-
-function rangesText(ranges: Range[]): string {
-  return ranges.map(rangeText).join(',') || 'none';
 }
 
 /** The device's directory: where its bus link points (or the link itself when it cannot be resolved). */

@@ -1,5 +1,5 @@
 // Reading a saved plan (apply FILE, show FILE) as hostile input: size, type
-// and schema here; its seal and its host are checked by planFromSaved.
+// and schema here; its seal, its host and its intent are checked by plan/saved.ts.
 import { validateSavedPlan } from '../generated/validators.js';
 import { readJsonDocument } from './jsonfile.js';
 import type { SavedPlan } from '../model/saved-plan.js';
@@ -13,7 +13,7 @@ export function readSavedPlan(file: string): SavedPlan {
     hint: 'make one with daxplan plan --out FILE',
     maxBytes: MAX_PLAN_BYTES,
     validate: validateSavedPlan,
-    major: 2,
+    major: 3,
   });
 }
 

@@ -6,57 +6,33 @@ import { validateSnapshot } from '../generated/validators.js';
 import { readJsonDocument } from './jsonfile.js';
 import { UsageError } from '../model/errors.js';
 import { compareDeviceNames, stateFileSupport } from './observe.js';
-import type { MemoryTotals } from '../model/host-facts.js';
-import { type AutoOnline, type BlockState, type CxlIdentity, type Observed, type ObservedDevice, type StateFileSupport, type StateWord } from '../model/device.js';
+import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
+import type { AutoOnline, Observed, ObservedDevice, StateFileSupport } from '../model/device.js';
+import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, type MemoryJson } from '../model/identity.js';
 
-export const SNAPSHOT_FORMAT_VERSION = '2.0';
+export const SNAPSHOT_FORMAT_VERSION = '2.1';
 const MAX_SNAPSHOT_BYTES = 8 << 20;
 /** Memory blocks a snapshot may hold in all (the schema bounds each run). */
 const MAX_BLOCKS = 1 << 20;
 
-/** Consecutive memory blocks in one state and zone. */
-export interface BlockRun {
-  first: number;
-  count: number;
-  state: BlockState['state'];
-  zone?: string;
-}
-
-export interface SnapshotDevice {
-  name: string;
-  state: ObservedDevice['state'];
-  size: string;
-  ranges: { start: string; end: string }[];
-  target_node: number | null;
-  tier: number | null;
-  uuid: string | null;
-  source: ObservedDevice['source'];
-  /** Absent in snapshots made before daxplan read CXL identities. */
-  cxl?: SnapshotCxl | null;
-  /** Absent in snapshots made before daxplan read CXL windows. */
-  unassembled?: { decoder: string; start: string; end: string } | null;
-  driver: ObservedDevice['driver'];
-  state_file: StateWord | null;
-  blocks: BlockRun[];
-  block_span: number;
-  problems: string[];
-}
-
-export interface SnapshotCxl {
-  region: string;
-  mode: string | null;
-  start: string;
-  size: string;
-  interleave_ways: number;
-  qos_class: number | null;
-  memdevs: { name: string; serial: string; serial_shared_with: string[]; pci: string | null; numa_node: number | null }[];
-}
+/** A device in a snapshot: its identity and its memory (model/identity.ts), and what observe() derived. */
+export type SnapshotDevice = IdentityJson &
+  MemoryJson & {
+    tier: number | null;
+    source: ObservedDevice['source'];
+    /** Absent in snapshots made before daxplan read CXL windows. */
+    unassembled?: { decoder: string; start: string; end: string } | null;
+    block_span: number;
+    problems: string[];
+  };
 
 export interface Snapshot {
   format_version: string;
   kind: 'snapshot';
   captured_at: string;
   hostname?: string;
+  /** The boot it was taken in (2.1): a plan saved from the snapshot is bound to it. */
+  host?: { boot_id: string | null; kernel_release: string | null };
   kernel: {
     block_size: string | null;
     auto_online_blocks: AutoOnline | null;
@@ -72,6 +48,7 @@ export interface Snapshot {
 export interface SnapshotMeta {
   capturedAt: Date;
   hostname?: string;
+  binding?: ProcFacts;
 }
 
 export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined, meta: SnapshotMeta): Snapshot {
@@ -81,6 +58,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
     kind: 'snapshot',
     captured_at: meta.capturedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     ...(meta.hostname ? { hostname: meta.hostname } : {}),
+    ...(meta.binding ? { host: { boot_id: meta.binding.bootId, kernel_release: meta.binding.kernelRelease } } : {}),
     kernel: {
       block_size: k.blockSize === undefined ? null : k.blockSize.toString(),
       auto_online_blocks: k.autoOnlineBlocks ?? null,
@@ -90,19 +68,11 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
     },
     memory: totals ? { kernel: totals.kernel.toString(), movable: totals.movable.toString() } : null,
     devices: observed.devices.map((d) => ({
-      name: d.name,
-      state: d.state,
-      size: d.size.toString(),
-      ranges: d.ranges.map((r) => ({ start: hex(r.start), end: hex(r.end) })),
-      target_node: d.targetNode ?? null,
+      ...identityJson(d),
+      ...memoryJson(d),
       tier: d.tier ?? null,
-      uuid: d.uuid ?? null,
       source: d.source,
       unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hex(d.unassembled.start), end: hex(d.unassembled.end) } : null,
-      cxl: d.cxl ? cxlToSnapshot(d.cxl) : null,
-      driver: d.driver,
-      state_file: d.stateFile ?? null,
-      blocks: blockRuns(d.blocks),
       block_span: d.blockSpan,
       problems: d.problems,
     })),
@@ -157,63 +127,8 @@ export function readSnapshot(file: string): Snapshot {
 }
 
 function deviceFrom(d: SnapshotDevice): ObservedDevice {
-  return {
-    name: d.name,
-    state: d.state,
-    size: BigInt(d.size),
-    ranges: d.ranges.map((r) => ({ start: BigInt(r.start), end: BigInt(r.end) })),
-    targetNode: d.target_node ?? undefined,
-    tier: d.tier ?? undefined,
-    uuid: d.uuid ?? undefined,
-    source: d.source,
-    cxl: d.cxl ? cxlFromSnapshot(d.cxl) : undefined,
-    ...(d.unassembled ? { unassembled: { decoder: d.unassembled.decoder, start: BigInt(d.unassembled.start), end: BigInt(d.unassembled.end) } } : {}),
-    driver: d.driver,
-    stateFile: d.state_file ?? undefined,
-    blocks: d.blocks.flatMap(expandRun),
-    blockSpan: d.block_span,
-    problems: [...d.problems],
-  };
-}
-
-function cxlToSnapshot(c: CxlIdentity): SnapshotCxl {
-  return {
-    region: c.region,
-    mode: c.mode ?? null,
-    start: hex(c.start),
-    size: c.size.toString(),
-    interleave_ways: c.interleaveWays,
-    qos_class: c.qosClass ?? null,
-    memdevs: c.memdevs.map((m) => ({ name: m.name, serial: hex(m.serial), serial_shared_with: m.serialSharedWith, pci: m.pci ?? null, numa_node: m.numaNode ?? null })),
-  };
-}
-
-function cxlFromSnapshot(c: SnapshotCxl): CxlIdentity {
-  return {
-    region: c.region,
-    mode: c.mode ?? undefined,
-    start: BigInt(c.start),
-    size: BigInt(c.size),
-    interleaveWays: c.interleave_ways,
-    qosClass: c.qos_class ?? undefined,
-    memdevs: c.memdevs.map((m) => ({ name: m.name, serial: BigInt(m.serial), serialSharedWith: [...m.serial_shared_with], pci: m.pci ?? undefined, numaNode: m.numa_node ?? undefined })),
-  };
-}
-
-export function blockRuns(blocks: readonly BlockState[]): BlockRun[] {
-  const runs: BlockRun[] = [];
-  for (const block of blocks) {
-    const last = runs[runs.length - 1];
-    if (last && last.first + last.count === block.index && last.state === block.state && (block.state !== 'online' || last.zone === block.zone)) last.count++;
-    else runs.push(block.state === 'online' ? { first: block.index, count: 1, state: 'online', zone: block.zone } : { first: block.index, count: 1, state: block.state });
-  }
-  return runs;
-}
-
-function expandRun(run: BlockRun): BlockState[] {
-  return Array.from({ length: run.count }, (_, i): BlockState =>
-    run.state === 'online' ? { index: run.first + i, state: 'online', zone: run.zone ?? '' } : { index: run.first + i, state: run.state },
-  );
+  const unassembled = d.unassembled ? { unassembled: { decoder: d.unassembled.decoder, start: BigInt(d.unassembled.start), end: BigInt(d.unassembled.end) } } : {};
+  return { ...identityFrom(d), ...memoryFrom(d), tier: d.tier ?? undefined, source: d.source, ...unassembled, blockSpan: d.block_span, problems: [...d.problems] };
 }
 
 function hex(n: bigint): string {

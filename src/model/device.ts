@@ -219,23 +219,6 @@ export function blockKind(block: BlockState): string {
   return block.state === 'online' ? block.zone : block.state;
 }
 
-export function blockSignature(device: ObservedDevice): string {
-  return device.blocks.map((b) => `${b.index}:${blockKind(b)}`).join(',');
-}
-
-/** The blocks a blockSignature() wrote ("73:Normal,74:offline"), or undefined when the text is not one. */
-export function parseBlockSignature(text: string): BlockState[] | undefined {
-  if (text === '') return [];
-  const blocks: BlockState[] = [];
-  for (const item of text.split(',')) {
-    const m = /^(\d{1,10}):([A-Za-z][A-Za-z0-9-]{0,31})$/.exec(item);
-    if (!m) return undefined;
-    const index = Number(m[1]);
-    blocks.push(m[2] === 'offline' || m[2] === 'going-offline' ? { index, state: m[2] } : { index, state: 'online', zone: m[2] });
-  }
-  return blocks;
-}
-
 const RUNS_SHOWN = 8;
 
 /** The device's blocks as runs of consecutive blocks alike: "57-63: 57-60 Normal, 61-63 offline", or "57-63 Movable" for one run (at most 8 runs, then how many more). */
@@ -255,24 +238,14 @@ export function describeBlockRuns(device: ObservedDevice): string {
   return `${span(runs[0].first, runs[runs.length - 1].last)}: ${shown.join(', ')}${more ? `, … (+${more} more runs)` : ''}`;
 }
 
-/** Same driver and every block in the same state and zone: the same memory in the system. */
-export function sameMemory(a: ObservedDevice, b: ObservedDevice): boolean {
-  return a.state === b.state && a.driver === b.driver && blockSignature(a) === blockSignature(b);
-}
-
-/** The same memory, and the kernel's `state` file reads the same. */
-export function sameDevice(a: ObservedDevice, b: ObservedDevice): boolean {
-  return sameMemory(a, b) && a.stateFile === b.stateFile;
-}
-
 /** "online_movable (7/7 blocks online, Movable)" */
-export function describeDevice(device: ObservedDevice): string {
+export function describeDevice(device: Pick<ObservedDevice, 'state' | 'blocks'>): string {
   if (device.blocks.length === 0) return device.state;
   return `${device.state} (${describeBlocks(device)})`;
 }
 
 /** "7/7 blocks online, Movable"; "none present" for a device without blocks. */
-function describeBlocks(device: ObservedDevice): string {
+function describeBlocks(device: Pick<ObservedDevice, 'blocks'>): string {
   if (device.blocks.length === 0) return 'none present';
   const online = device.blocks.filter((b) => b.state === 'online');
   const kinds = [...new Set(online.map(blockKind))].join('+');

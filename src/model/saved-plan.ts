@@ -1,15 +1,20 @@
-// The saved plan document (plan --out FILE): recorded intent, a public
-// format (schemas/saved-plan.schema.json).
-import type { AutoOnline, DesiredState, ObservedState, StateWord } from './device.js';
+// The saved plan document (plan --out FILE): recorded intent and the
+// conditions it was made under, a public format (schemas/saved-plan.schema.json).
+import type { AutoOnline, DesiredState, ObservedState } from './device.js';
+import type { IdentityJson, MemoryJson } from './identity.js';
+import type { ProcFacts } from './host-facts.js';
 import type { Method, StepJson } from './steps.js';
 
-/** What a plan was made from: enough to tell, before the first write, that the host is no longer the one the plan was made for. */
-export interface Fingerprint {
+/** Where the boot id and kernel release a plan is bound to were read: this machine's /proc, a tree's proc/ beside its sys/, or a snapshot. */
+export type BindingSource = 'host' | 'tree' | 'snapshot';
+
+/** The host a plan was made on: its boot, its kernel default and each device looked at, as it was and where its memory was. */
+export interface SavedHost {
+  source: BindingSource;
   boot_id: string | null;
   kernel_release: string | null;
-  auto_online_blocks: string | null;
-  devices: { name: string; uuid: string | null; state: ObservedState; state_file: StateWord | null; target_node: number | null; size: string; blocks: string }[];
-  digest: string;
+  auto_online_blocks: AutoOnline | null;
+  devices: { identity: IdentityJson; memory: MemoryJson }[];
 }
 
 export interface SavedRule {
@@ -35,14 +40,21 @@ export interface SavedSetting {
   rule: SavedRule;
 }
 
-export interface SavedPlan {
+/** What a plan does: the part apply makes again from the recorded policy and must find the same. */
+export interface SavedIntent {
+  kernel_settings: SavedSetting[];
+  actions: SavedAction[];
+}
+
+export interface SavedPlan extends SavedIntent {
   format_version: string;
   kind: 'saved-plan';
   created_at: string;
-  policy: { file: string; sha256: string } | null;
-  host: Fingerprint;
-  kernel_settings: SavedSetting[];
-  actions: SavedAction[];
+  /** The policy it was made from, whole: apply plans again from it, show prints it. */
+  policy: { file: string; sha256: string; text: string };
+  host: SavedHost;
   digest: string;
 }
 
+/** The boot a plan is bound to and where it was read. */
+export type Binding = ProcFacts & { source: BindingSource };

@@ -2,7 +2,8 @@
 // changes as recorded, on the devices as they were when it was saved. What a
 // saved plan does not record (the block size, tiers, the decisions about the
 // devices it leaves alone) stays unknown; nothing is read from this host.
-import { FAMFS_DRIVER, parseBlockSignature, type AutoOnline, type DeviceDriver, type KernelFacts, type ObservedDevice, type ObservedState } from '../model/device.js';
+import type { KernelFacts, ObservedDevice } from '../model/device.js';
+import { identityFrom, memoryFrom } from '../model/identity.js';
 import { UsageError } from '../model/errors.js';
 import type { SavedPlan } from '../model/saved-plan.js';
 import { summarise, type Change, type Plan, type SettingEntry } from './plan.js';
@@ -15,27 +16,12 @@ export interface SavedView {
 }
 
 export function savedPlanView(file: string, saved: SavedPlan): SavedView {
-  const devices = new Map(saved.host.devices.map((d) => [d.name, d]));
+  const devices = new Map(saved.host.devices.map((d) => [d.identity.name, d]));
   const entries: Change[] = saved.actions.map((action) => {
     const recorded = devices.get(action.device);
-    const blocks = recorded && parseBlockSignature(recorded.blocks);
-    if (!recorded || !blocks) throw new UsageError(`${file}: not a daxplan saved plan: the host it records has no readable ${action.device}`);
-    const device: ObservedDevice = {
-      name: recorded.name,
-      state: recorded.state,
-      size: BigInt(recorded.size),
-      ranges: [],
-      targetNode: recorded.target_node ?? undefined,
-      tier: undefined,
-      uuid: recorded.uuid ?? undefined,
-      source: 'unknown',
-      driver: driverIn(recorded.state),
-      stateFile: recorded.state_file ?? undefined,
-      blocks,
-      blockSpan: blocks.length,
-      cxl: undefined,
-      problems: [],
-    };
+    if (!recorded) throw new UsageError(`${file}: not a daxplan saved plan: the host it records has no ${action.device}`);
+    const memory = memoryFrom(recorded.memory);
+    const device: ObservedDevice = { ...identityFrom(recorded.identity), ...memory, tier: undefined, source: 'unknown', blockSpan: memory.blocks.length, problems: [] };
     const steps = action.steps.map(({ expect, ...step }) => ({ step, expect }));
     return { kind: 'change', device, to: action.to, decider: deciderOf(action.rule), reason: action.reason, method: action.method, steps, bytes: 0n };
   });
@@ -50,17 +36,10 @@ export function savedPlanView(file: string, saved: SavedPlan): SavedView {
   }));
   const kernel: KernelFacts = {
     blockSize: undefined,
-    // The schema the file was read with admits only the kernel's words.
-    autoOnlineBlocks: (saved.host.auto_online_blocks as AutoOnline | null) ?? undefined,
-    stateFile: saved.host.devices.some((d) => d.state_file !== null) ? 'seen' : 'not-seen',
+    autoOnlineBlocks: saved.host.auto_online_blocks ?? undefined,
+    stateFile: saved.host.devices.some((d) => d.memory.state_file !== null) ? 'seen' : 'not-seen',
     nodeTiers: {},
     problems: [],
   };
   return { plan: { entries, settings, kernel, summary: summarise(entries, settings) }, others: saved.host.devices.length - entries.length };
-}
-
-/** The driver a device in this state is bound to. */
-function driverIn(state: ObservedState): DeviceDriver {
-  const held: Partial<Record<ObservedState, DeviceDriver>> = { devdax: 'device_dax', unbound: 'none', famfs: FAMFS_DRIVER, foreign: 'other' };
-  return held[state] ?? 'kmem';
 }

@@ -1,19 +1,21 @@
-// Saved plans (plan --out FILE, apply FILE, show FILE): recorded intent, not a
-// rendering. Per device: what is to happen (the state, the method, the steps)
-// and why; bound by a digest to the host it was made on and by another to the
-// document itself. apply re-derives the steps from a fresh read under the
-// lock and refuses the plan when the host or the steps differ.
-import { DaxplanError, EXIT } from '../model/errors.js';
-import type { KernelFacts, Observed } from '../model/device.js';
-import type { SavedPlan, SavedRule } from '../model/saved-plan.js';
-import { changes, kernelAfter, planTo, summarise, type Entry, type Plan, type SettingEntry } from './plan.js';
+// Saved plans (plan --out FILE, apply FILE, show FILE): recorded intent with
+// the conditions it was made under: the policy (whole), the boot, and each
+// device's identity and memory (model/identity.ts). apply plans again under
+// the lock from the recorded policy on a fresh read, with the same safety
+// checks as apply -c, and refuses unless the host is the one recorded and the
+// plan made now is exactly the one recorded. The digest only tells a damaged
+// or hand-edited file: anyone can compute it again.
+import { DaxplanError, EXIT, UsageError } from '../model/errors.js';
+import type { Observed } from '../model/device.js';
+import { deviceChange, identityFrom, identityJson, memoryFrom, memoryJson } from '../model/identity.js';
+import type { Binding, SavedIntent, SavedPlan, SavedRule } from '../model/saved-plan.js';
+import { changes, type Plan } from './plan.js';
 import type { Decider } from './match.js';
-import { fingerprint, staleness } from './fingerprint.js';
 import { stepJson } from '../model/steps.js';
-import type { ProcFacts } from '../model/host-facts.js';
 import { sha256Hex } from '../model/digest.js';
+import { parsePolicy, type Policy } from '../policy/parse.js';
 
-export const SAVED_PLAN_FORMAT_VERSION = '2.0';
+export const SAVED_PLAN_FORMAT_VERSION = '3.0';
 
 export class StalePlanError extends DaxplanError {
   constructor(file: string, reasons: string[]) {
@@ -29,58 +31,89 @@ export function deciderOf(rule: SavedRule): Decider {
   return rule.name === 'defaults' && rule.line === null ? { kind: 'default', file: rule.file } : { kind: 'rule', name: rule.name, file: rule.file, line: rule.line ?? 0 };
 }
 
-/** The intent of a plan made on `observed`, sealed. */
-export function savePlan(plan: Plan, observed: Observed, proc: ProcFacts, policy: { file: string; text: string } | undefined, now = new Date()): SavedPlan {
+/** The intent of a plan made on `observed` from the policy in `policy`, with the conditions it was made under, sealed. */
+export function savePlan(plan: Plan, observed: Observed, binding: Binding, policy: { file: string; text: string }, now = new Date()): SavedPlan {
   const body: Omit<SavedPlan, 'digest'> = {
     format_version: SAVED_PLAN_FORMAT_VERSION,
     kind: 'saved-plan',
     created_at: now.toISOString(),
-    policy: policy ? { file: policy.file, sha256: sha256Hex(policy.text) } : null,
-    host: fingerprint(observed, proc),
+    policy: { file: policy.file, sha256: sha256Hex(policy.text), text: policy.text },
+    host: {
+      source: binding.source,
+      boot_id: binding.bootId,
+      kernel_release: binding.kernelRelease,
+      auto_online_blocks: observed.kernel.autoOnlineBlocks ?? null,
+      devices: observed.devices.map((d) => ({ identity: identityJson(d), memory: memoryJson(d) })),
+    },
+    ...intentOf(plan),
+  };
+  return { ...body, digest: digestOf(body) };
+}
+
+/** Refuses a saved plan changed after daxplan wrote it (by accident: a forger computes the digest again, and must then also forge the policy). */
+export function checkSealed(file: string, saved: SavedPlan): void {
+  const { digest, ...body } = saved;
+  if (digestOf(body) !== digest) throw new StalePlanError(file, ['it was changed after daxplan wrote it (its digest does not match its content)']);
+  if (sha256Hex(saved.policy.text) !== saved.policy.sha256) throw new StalePlanError(file, ['its policy is not the one its sha256 names']);
+}
+
+/** The policy a saved plan was made from, its seal checked, parsed again as it was then (rules keep their file and lines). */
+export function savedPolicy(file: string, saved: SavedPlan): Policy {
+  checkSealed(file, saved);
+  const result = parsePolicy(saved.policy.text, saved.policy.file);
+  if (!result.ok) throw new UsageError(`${file}: the policy it records does not parse: ${result.errors[0]?.message ?? 'invalid'}`);
+  return result.policy;
+}
+
+/**
+ * Refuses a saved plan, before any write, unless the host read now under the
+ * lock (`observed`, `binding`) is the one recorded and `replanned` (its policy
+ * on that read) is exactly the recorded intent.
+ */
+export function checkSaved(file: string, saved: SavedPlan, observed: Observed, binding: Binding, replanned: Plan): void {
+  const known = (v: string | null) => v ?? 'unknown';
+  const reasons: string[] = [];
+  const was = saved.host;
+  if (was.boot_id !== binding.bootId) reasons.push(`the host rebooted (boot id ${known(was.boot_id)} -> ${known(binding.bootId)})`);
+  if (was.kernel_release !== binding.kernelRelease) reasons.push(`kernel ${known(was.kernel_release)} -> ${known(binding.kernelRelease)}`);
+  const auto = observed.kernel.autoOnlineBlocks ?? null;
+  if (was.auto_online_blocks !== auto) reasons.push(`auto_online_blocks ${known(was.auto_online_blocks)} -> ${known(auto)}`);
+  const now = new Map(observed.devices.map((d) => [d.name, d]));
+  for (const { identity, memory } of was.devices) {
+    const device = now.get(identity.name);
+    const changed = device ? deviceChange({ ...identityFrom(identity), ...memoryFrom(memory) }, device) : `${identity.name} is gone`;
+    if (changed) reasons.push(changed);
+  }
+  if (!reasons.length) reasons.push(...intentChanges(saved, intentOf(replanned)));
+  if (reasons.length) throw new StalePlanError(file, reasons);
+}
+
+/** The device names a saved plan was made on: apply observes exactly these (a plan saved with --device covers only them). */
+export function savedDevices(saved: SavedPlan): string[] {
+  return saved.host.devices.map((d) => d.identity.name);
+}
+
+function intentOf(plan: Plan): SavedIntent {
+  return {
     kernel_settings: plan.settings
       .filter((s) => s.kind === 'change')
       .map((s) => ({ setting: s.setting, from: s.from ?? null, to: s.to, rule: { name: `kernel.${s.setting}`, file: s.file, line: s.line } })),
     actions: changes(plan).map((c) => ({ device: c.device.name, from: c.device.state, to: c.to, method: c.method, steps: c.steps.map(stepJson), rule: ruleOf(c.decider), reason: c.reason })),
   };
-  return { ...body, digest: digestOf(body) };
 }
 
-/** Refuses a saved plan changed after daxplan wrote it: its digest covers everything it says it will do. */
-export function checkSealed(file: string, saved: SavedPlan): void {
-  const { digest, ...body } = saved;
-  if (digestOf(body) !== digest) throw new StalePlanError(file, ['it was changed after daxplan wrote it (its digest does not match its content)']);
-}
-
-/**
- * The plan to apply from a saved one, on the host as it is now (observed
- * under the lock): refused when the host is not the one the plan was made on,
- * or when the steps derived now are not the steps the plan recorded.
- */
-export function planFromSaved(file: string, saved: SavedPlan, observed: Observed, proc: ProcFacts): Plan {
-  checkSealed(file, saved);
-  const reasons = staleness(saved.host, fingerprint(observed, proc));
-  if (reasons.length) throw new StalePlanError(file, reasons);
-  const settings: SettingEntry[] = saved.kernel_settings.map((s) => {
-    const from = observed.kernel.autoOnlineBlocks;
-    const base = { setting: s.setting, from, to: s.to, file: s.rule.file, line: s.rule.line ?? 0 };
-    return from === s.to ? { ...base, kind: 'unchanged', reason: `kernel.${s.setting}` } : { ...base, kind: 'change', reason: `kernel.${s.setting} (saved plan)` };
-  });
-  const kernel: KernelFacts = kernelAfter(observed.kernel, settings);
-  const entries: Entry[] = saved.actions.map((action) => {
-    const device = observed.devices.find((d) => d.name === action.device);
-    if (!device) throw new StalePlanError(file, [`${action.device} is gone`]);
-    const entry = planTo(device, action.to, deciderOf(action.rule), action.reason, kernel);
-    const now = entry.kind === 'change' ? JSON.stringify([entry.method, entry.steps.map(stepJson)]) : entry.kind;
-    if (now !== JSON.stringify([action.method, action.steps]))
-      throw new StalePlanError(file, [`the steps for ${action.device} are no longer the ones it recorded (now: ${entry.kind === 'change' ? `${entry.method}, ${entry.steps.length} steps` : `${entry.kind}: ${entry.reason}`})`]);
-    return entry;
-  });
-  return { entries, settings, kernel: observed.kernel, summary: summarise(entries, settings) };
-}
-
-/** The device names a saved plan was made on: apply observes exactly these (a plan saved with --device covers only them). */
-export function savedDevices(saved: SavedPlan): string[] {
-  return saved.host.devices.map((d) => d.name);
+/** Where the plan made now differs from the recorded one, in words. */
+function intentChanges(saved: SavedIntent, now: SavedIntent): string[] {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const says = (a: SavedIntent['actions'][number] | undefined) => (a ? `${a.to} (${a.method}, ${a.steps.length} steps) by rule "${a.rule.name}"` : 'left as it is');
+  const out: string[] = [];
+  if (!same(saved.kernel_settings, now.kernel_settings)) out.push('its kernel settings are not what its policy makes of this host');
+  const names = [...new Set([...saved.actions, ...now.actions].map((a) => a.device))];
+  for (const name of names) {
+    const [recorded, made] = [saved.actions.find((a) => a.device === name), now.actions.find((a) => a.device === name)];
+    if (!same(recorded, made)) out.push(`${name} is not what its policy makes of this host: the file says ${says(recorded)}, the policy ${says(made)}`);
+  }
+  return out;
 }
 
 function digestOf(body: Omit<SavedPlan, 'digest'>): string {

@@ -1,4 +1,4 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { recordThisBoot } from '../boot.js';
@@ -18,9 +18,10 @@ const FORMATS = ['text', 'json'] as const;
 export const applyCommand: Command = {
   name: 'apply',
   summary:
-    'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), apply exactly that plan, refusing it if the host changed.',
+    'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), plan again from the policy it records and apply exactly that plan, refusing it if the host, its boot or the plan made now differ.',
   details: [
     'On a terminal apply shows the plan and writes only after the answer "yes"; --auto-approve skips the question (units, udev, cron and scripts pass it). Without a terminal and without --auto-approve apply refuses (exit 64) before it reads anything. A saved plan (PLAN_FILE) was reviewed when it was saved and is applied without a question.',
+    'What a bind could not put back (auto_online_blocks, recorded on the lock) is put back once writing is approved, and only if the kernel still reads the value the bind set in the same boot; otherwise it is dropped with a log line. That write is in the output (JSON kernel_outcomes) and counts for --detailed-exitcode.',
   ],
   usage:
     'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
@@ -76,6 +77,7 @@ export const applyCommand: Command = {
       sysfs,
       only: kernelOnly ? [] : only,
       target: saved ? { saved, file: planFile! } : { policy: policy! },
+      binding: () => procBinding(values),
       pause,
       log,
       step: (device, i, total) => log(`${device.name}: step ${i + 1}/${total}: ${stepWords.get(device.name)?.[i]}`),
@@ -86,7 +88,7 @@ export const applyCommand: Command = {
       },
     };
     if (approval.by === 'operator') {
-      const asked = await askFirst(options, approval.terminal, io);
+      const asked = await askFirst(options, approval.terminal, io, lockFile(values));
       if ('exit' in asked) return asked.exit;
       options.approve = asked.approve;
     }

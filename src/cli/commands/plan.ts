@@ -6,10 +6,9 @@ import { plan } from '../../plan/plan.js';
 import { planJson } from '../../render/json.js';
 import { planText } from '../../render/text.js';
 import { planMarkdown } from '../../render/markdown.js';
-import { EXIT, formatDiagnostic, UsageError } from '../../model/errors.js';
+import { EXIT, formatDiagnostic } from '../../model/errors.js';
 import { unmatchedRules } from '../../plan/coverage.js';
 import { savePlan } from '../../plan/saved.js';
-import { readProcFacts } from '../../host/proc.js';
 import type { Report } from '../../report/report.js';
 import { ROOT } from '../root.js';
 import { gatherConflicts } from '../conflicts.js';
@@ -30,12 +29,11 @@ export const planCommand: Command = {
     ...ROOT,
     format: formatOption(FORMATS),
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes, 0 when none, 1 when a device or kernel setting is blocked' },
-    out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan as recorded intent, bound to this host, for daxplan apply FILE' },
+    out: { type: 'string', short: 'o', arg: 'FILE', help: 'also save the plan as recorded intent with its policy, bound to the host looked at (its boot and devices), for daxplan apply FILE' },
     ...COLOR,
   },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
-    if (values.out && values.state !== undefined) throw new UsageError('--out saves a plan for the host it was made on; a snapshot has no host to check it against: run plan --out on the host');
     const { policy, text } = policyFrom(values, io);
     const host = openHost(values, io);
     const observed = host.observed;
@@ -44,7 +42,7 @@ export const planCommand: Command = {
     if (!values.device) for (const w of unmatchedRules(policy, [observed], hostName(host, values))) io.stderr.write(formatDiagnostic(w) + '\n');
     const { findings, pause } = gatherConflicts(values, observed, result);
     const report: Report = { plan: result, warnings: checkMovable(result, host.memoryTotals, policy), conflicts: findings, paused: pause };
-    if (values.out) writeTrusted(values.out as string, JSON.stringify(savePlan(result, observed, readProcFacts(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });
+    if (values.out) writeTrusted(values.out as string, JSON.stringify(savePlan(result, observed, host.binding(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });
     if (format === 'json') printJson(io, planJson(report));
     else if (format === 'markdown') io.stdout.write(planMarkdown(report, host.label ? `daxplan on ${host.label}` : undefined));
     else io.stdout.write(planText(report, outputStyle(values, io)));

@@ -9,7 +9,7 @@ import { EXIT } from '../../model/errors.js';
 export const showCommand: Command = {
   name: 'show',
   summary:
-    'Print a saved plan (plan --out FILE) as plan printed it: its kernel settings and device changes with their rules and steps, and the policy and host it was made from. Reads nothing of this host.',
+    'Print a saved plan (plan --out FILE) as plan printed it: its kernel settings and device changes with their rules and steps, the host and boot it was made on, and the policy it records (which apply plans again from), control characters escaped. Reads nothing of this host.',
   details: [
     'A file that is not a saved plan exits 64; one changed after daxplan wrote it (its digest does not match) exits 1, as apply would refuse it. What a saved plan does not record is shown as unknown: the tier ("tier ?") and the block size (steps count blocks, without sizes).',
   ],

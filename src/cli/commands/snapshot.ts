@@ -23,7 +23,7 @@ export const snapshotCommand: Command = {
     const own = isRealSysfs(sysfsRoot(values)) ? osHostname() : undefined;
     const hostname = given ?? (own && HOSTNAME.test(own) ? own : undefined);
     for (const problem of host.observed.kernel.problems) io.stderr.write(`daxplan: warning: ${problem}\n`);
-    printJson(io, toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname }));
+    printJson(io, toSnapshot(host.observed, host.memoryTotals(), { capturedAt: new Date(), hostname, binding: host.binding() }));
     return EXIT.ok;
   },
 };
