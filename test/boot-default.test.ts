@@ -113,4 +113,13 @@ boots('a record that is not daxplan\'s is ignored and replaced; a host without a
   assert.not.ok(fs.existsSync(path.join(bare.root, BOOT_RECORD_FILE)));
 });
 
+boots('a record that cannot be written never stops apply: it says so and applies', async () => {
+  const m = machine();
+  boot(m.root, BOOT_A, '6.12.109-amd64');
+  fs.mkdirSync(path.join(m.root, BOOT_RECORD_FILE), { recursive: true });
+  const r = await m.apply();
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, `cannot record this boot's memory default in ${path.join(m.root, BOOT_RECORD_FILE)}`);
+});
+
 boots.run();
