@@ -417,7 +417,7 @@ safety('a plan that leaves too little kernel memory for ZONE_MOVABLE warns, and 
   const root = host({ bootBlocks: 4, devices: [{ name: 'dax0.0', node: 1, blocks: 16, state: 'devdax' }] });
   const warn = policyFile(FAR_MOVABLE);
   const planned = await run(['plan', '--sysfs-root', root, '-c', warn]);
-  assert.match(planned.stdout, 'Warning: after this plan ZONE_MOVABLE would be 2 GiB against 512 MiB of kernel memory (400%, above safety.movable_ratio_percent 301%)');
+  assert.match(planned.stdout, 'Warning: after this plan ZONE_MOVABLE would be 2 GiB against 512 MiB of kernel memory (400%, above the kernel\'s default ratio 301%, as the policy sets no safety.movable_ratio_percent)');
   const refuse = policyFile(FAR_MOVABLE.replace('version: 1\n', 'version: 1\nsafety: { on_movable_excess: refuse }\n'));
   const before = treeDigest(root);
   const r = await run(['apply', '--auto-approve', '--sysfs-root', root, '-c', refuse]);

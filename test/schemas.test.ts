@@ -32,6 +32,7 @@ async function json(argv: string[]): Promise<unknown> {
 
 const MOVABLE = 'version: 1\nrules:\n  - name: all\n    match: { device: "*" }\n    state: online_movable\n';
 const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu');
+const INTERLEAVED = path.join(REPO, 'test/fixtures/real-cxl-7.3/interleaved/sys');
 
 const outputs = suite('schemas: real outputs validate against the published schemas');
 
@@ -46,6 +47,11 @@ outputs('plan: the bundled example (per-block, a mixed device, conflicts) and a 
 outputs('status: real 6.12 tree, a 7.3 host and CXL expanders (one interleaved region)', async () => {
   conforms('status', await json(['status', '--sysfs-root', REAL_612, '-f', 'json']));
   conforms('status', await json(['status', '--sysfs-root', path.join(REPO, 'examples/cxl-movable-pmem-app/host/sys'), '-f', 'json']));
+  // a real 7.3 capture with the memory_hotplug parameters, in status and snapshot
+  const params = ((await json(['status', '--sysfs-root', INTERLEAVED, '-f', 'json'])) as { kernel: { memory_hotplug: unknown } });
+  conforms('status', params);
+  assert.is((params.kernel.memory_hotplug as { online_policy: string }).online_policy, 'contig-zones');
+  conforms('snapshot', await json(['snapshot', '--sysfs-root', INTERLEAVED]));
   const doc = (await json(['status', '--sysfs-root', host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unplug' }] }), '-f', 'json'])) as {
     devices: { state_file: string; zone: unknown }[];
   };

@@ -19,10 +19,10 @@ const EXPECTED: Record<string, string[]> = {
 
 for (const [name, spec] of Object.entries(SHAPES)) {
   test(`fixture shape ${name} reads as described`, () => {
-    const { devices } = observe(new DirSysfs(host(spec)));
+    const { devices, kernel } = observe(new DirSysfs(host(spec)));
     const view = devices.map(
       (d) =>
-        `${d.name}: ${d.state} ${d.targetNode} ${d.tier ?? '-'} ${d.source} ${d.uuid?.slice(0, 8) ?? '-'} ${d.blocks.filter((b) => b.state === 'online').length}/${d.blocks.length} ${d.stateFile ?? '-'} ${stateDrift(d) ? 'drift' : '-'}`,
+        `${d.name}: ${d.state} ${d.targetNode} ${d.tier ?? '-'} ${d.source} ${d.uuid?.slice(0, 8) ?? '-'} ${d.blocks.filter((b) => b.state === 'online').length}/${d.blocks.length} ${d.stateFile ?? '-'} ${stateDrift(d, kernel.hotplug) ? 'drift' : '-'}`,
     );
     assert.equal(view, EXPECTED[name]);
   });

@@ -139,7 +139,7 @@ export class Applier {
         device = this.again(checkpoint);
       }
       if (!device) continue;
-      const drift = method === 'state' ? stateDrift(device) : undefined;
+      const drift = method === 'state' ? stateDrift(device, this.kernel.hotplug) : undefined;
       if (satisfies(device.state, to) && !drift && !device.problems.length && !device.blocks.some((b) => b.state === 'going-offline')) return { ok: true, device };
       why = drift ? `${device.state} (${drift})` : device.problems.length ? `${describe(device)}: ${device.problems.join('; ')}` : describe(device);
     }

@@ -10,6 +10,7 @@ import type { Plan } from '../plan/plan.js';
 import { lastParam, parseCmdline } from './cmdline.js';
 import { KERNEL_DEFAULTS_UNIT, sysfsPath, type Finding } from './finding.js';
 import { MEMORY } from '../host/sysfs.js';
+import { autoMovable, type HotplugParams } from '../model/hotplug.js';
 
 const FIX =
   `Boot with memhp_default_state=offline on the kernel command line (it holds before any driver loads, the initramfs's too), ` +
@@ -34,10 +35,18 @@ export function cxlFindings(observed: Observed, plan: Plan | undefined, host: Ho
       id: 'cxl.zone-normal',
       severity: 'info',
       evidence: boot.evidence,
-      message: `CXL memory present at boot (${cxl.map((d) => d.name).join(', ')}) is onlined into ZONE_NORMAL (${boot.value}) the moment kmem binds it, before daxplan runs; memory in ZONE_NORMAL is often refused when taken offline again`,
+      message: `CXL memory present at boot (${cxl.map((d) => d.name).join(', ')}) is onlined into ${bootZone(boot.value, observed.kernel.hotplug)} the moment kmem binds it, before daxplan runs; memory in ZONE_NORMAL is often refused when taken offline again`,
       fix: FIX,
     },
   ];
+}
+
+/** The zone the boot default puts CXL memory in: under auto-movable, plain online follows the kernel's ratio (mm/memory_hotplug.c auto_movable_zone_for_pfn). */
+function bootZone(value: string, hotplug: HotplugParams): string {
+  if (value !== 'online' || !autoMovable(hotplug)) return `ZONE_NORMAL (${value})`;
+  if (hotplug.numaAware || hotplug.autoMovableRatio === 0)
+    return 'ZONE_NORMAL (online, under auto-movable with auto_movable_numa_aware: a node without boot-time kernel memory, as a CXL window\'s own node is, gets no ZONE_MOVABLE)';
+  return `ZONE_MOVABLE or ZONE_NORMAL (online, under auto-movable: ZONE_MOVABLE while the host's stays within ${hotplug.autoMovableRatio}% of its boot-time kernel memory)`;
 }
 
 function trappedFinding(d: ObservedDevice): Finding {

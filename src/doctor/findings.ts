@@ -14,6 +14,8 @@ import { heldFindings } from './famfs.js';
 import { bootDefaultFindings, type BootHistory } from './boot-default.js';
 import { memhpdFindings, type MemhpdEvidence } from './memhpd.js';
 import { containerFindings, type MountTable } from './containers.js';
+import { hotplugFindings } from './hotplug.js';
+import { autoMovable } from '../model/hotplug.js';
 import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
 
 export { SEVERITIES, type Finding, type Severity } from './finding.js';
@@ -55,6 +57,7 @@ const DAXCTL_MASK = 'contrib/competitors/udev/90-daxctl-device.rules';
 export function findConflicts(input: DoctorInput): Finding[] {
   const findings = [
     ...autoOnlineFindings(input),
+    ...hotplugFindings(input.observed.kernel, declaredAutoOnline(input) ?? input.observed.kernel.autoOnlineBlocks),
     ...(input.host ? cmdlineFindings(input, input.host) : []),
     ...(input.host ? udevFindings(input.host) : []),
     ...(input.host ? daxctlFindings(input, input.host) : []),
@@ -69,6 +72,13 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...unassembledFindings(input.observed),
   ];
   return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
+}
+
+/** Where the kernel's own default puts what kmem binds, as a parenthetical. */
+function arrivalZone(auto: AutoOnline, kernel: Observed['kernel']): string {
+  if (auto === 'online_movable') return '';
+  if (auto === 'online' && autoMovable(kernel.hotplug)) return ', in the zone the auto-movable policy picks by its ratio';
+  return ', ZONE_NORMAL unless told otherwise';
 }
 
 /** What the policy declares for auto_online_blocks, if anything. */
@@ -108,7 +118,7 @@ function autoOnlineFindings(input: DoctorInput): Finding[] {
       id,
       severity: 'warning',
       evidence,
-      message: `the kernel onlines every block of a dax device the moment kmem binds it ("${current}"${current === 'online_movable' ? '' : ', ZONE_NORMAL unless told otherwise'}), before daxplan or daxctl can choose; ZONE_NORMAL memory often cannot be offlined again`,
+      message: `the kernel onlines every block of a dax device the moment kmem binds it ("${current}"${arrivalZone(current, input.observed.kernel)}), before daxplan or daxctl can choose; ZONE_NORMAL memory often cannot be offlined again`,
       fix: `Declare 'kernel: { auto_online_blocks: offline }' in the policy, run 'daxplan apply' and enable ${KERNEL_DEFAULTS_UNIT} (make install installs it): 'echo offline > auto_online_blocks' alone is lost at the next boot.`,
     },
   ];
@@ -132,7 +142,8 @@ function cmdlineFindings(input: DoctorInput, host: HostEvidence): Finding[] {
       fix: `Replace ${state.text} with memhp_default_state=offline on the kernel command line (contrib/competitors/README.md shows how).`,
     });
   const policy = lastParam(params, 'memory_hotplug.online_policy');
-  if (policy && policy.value === 'auto-movable')
+  // When sysfs shows the policy in force, kernel.online_policy (hotplug.ts) says it.
+  if (policy && policy.value === 'auto-movable' && !autoMovable(input.observed.kernel.hotplug))
     findings.push({
       id: 'cmdline.online_policy',
       severity: effective === 'online' ? 'warning' : 'info',
@@ -326,7 +337,7 @@ function mixedFindings({ observed, lock }: DoctorInput): Finding[] {
 /** Linux 7.3: a state file the blocks contradict was left so by per-block writes (daxctl, a udev rule, a script). */
 function driftFindings({ observed }: DoctorInput): Finding[] {
   return observed.devices.flatMap((d) => {
-    const drift = stateDrift(d);
+    const drift = stateDrift(d, observed.kernel.hotplug);
     if (!drift) return [];
     return [
       {

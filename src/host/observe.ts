@@ -22,6 +22,7 @@ import {
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
 import { markSharedSerials, markUnassembled, readCxlIdentity, readCxlWindows } from './cxl.js';
+import { observeHotplug } from './hotplug.js';
 import { identityChanges } from '../model/identity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -109,7 +110,8 @@ function observeKernel(sysfs: Sysfs): KernelFacts {
     }
     for (const node of nodes) nodeTiers[node] = Number(m[1]);
   }
-  return { blockSize, autoOnlineBlocks, stateFile: 'not-seen', nodeTiers, problems };
+  const hotplug = observeHotplug(sysfs, read, problems);
+  return { blockSize, autoOnlineBlocks, hotplug, stateFile: 'not-seen', nodeTiers, problems };
 }
 
 /** The kernel has the `state` interface when a device bound to kmem shows the file. */

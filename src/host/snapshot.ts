@@ -7,6 +7,7 @@ import { readJsonDocument } from './jsonfile.js';
 import { UsageError } from '../model/errors.js';
 import { compareDeviceNames, stateFileSupport } from './observe.js';
 import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
+import { hotplugFromJson, hotplugToJson, type HotplugJson } from '../model/hotplug.js';
 import type { AutoOnline, Observed, ObservedDevice, StateFileSupport } from '../model/device.js';
 import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, type MemoryJson } from '../model/identity.js';
 
@@ -36,6 +37,8 @@ export interface Snapshot {
   kernel: {
     block_size: string | null;
     auto_online_blocks: AutoOnline | null;
+    /** Absent in snapshots made before daxplan read the memory_hotplug parameters; null when the kernel shows none. */
+    memory_hotplug?: HotplugJson | null;
     state_file: StateFileSupport;
     node_tiers: Record<string, number>;
     problems: string[];
@@ -62,6 +65,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
     kernel: {
       block_size: k.blockSize === undefined ? null : k.blockSize.toString(),
       auto_online_blocks: k.autoOnlineBlocks ?? null,
+      memory_hotplug: hotplugToJson(k.hotplug),
       state_file: k.stateFile,
       node_tiers: Object.fromEntries(Object.entries(k.nodeTiers).map(([node, tier]) => [String(node), tier])),
       problems: k.problems,
@@ -92,6 +96,7 @@ export function fromSnapshot(snapshot: Snapshot, only?: readonly string[]): Obse
     kernel: {
       blockSize: k.block_size === null ? undefined : BigInt(k.block_size),
       autoOnlineBlocks: k.auto_online_blocks ?? undefined,
+      hotplug: hotplugFromJson(k.memory_hotplug),
       // observe() judges the attribute from the devices it read: so must a filtered snapshot.
       stateFile: only ? stateFileSupport(devices) : k.state_file,
       nodeTiers,

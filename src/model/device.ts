@@ -1,4 +1,5 @@
 // The typed model shared by the observed host and the desired policy.
+import { autoMovable, type HotplugParams } from './hotplug.js';
 
 /**
  * States a policy can ask for. `famfs` is one daxplan never makes: a policy
@@ -159,6 +160,8 @@ export function isAutoOnline(text: string): text is AutoOnline {
 export interface KernelFacts {
   blockSize: bigint | undefined;
   autoOnlineBlocks: AutoOnline | undefined;
+  /** The memory_hotplug parameters: where plain `online` puts memory. */
+  hotplug: HotplugParams;
   stateFile: StateFileSupport;
   /** node -> tier, from memory_tiering nodelists. */
   nodeTiers: Record<number, number>;
@@ -181,7 +184,7 @@ export function zoneNamed(name: string): Zone | undefined {
   return name === ZONE_NAMES.normal ? 'normal' : name === ZONE_NAMES.movable ? 'movable' : undefined;
 }
 
-/** The device states each `state` word stands for when it tells the truth. */
+/** The device state each `state` word stands for when it tells the truth. */
 const WORD_MEANS: Record<StateWord, ObservedState> = {
   unplugged: 'unplug',
   offline: 'offline',
@@ -190,12 +193,19 @@ const WORD_MEANS: Record<StateWord, ObservedState> = {
   online_movable: 'online_movable',
 };
 
+/** Whether the `state` file's word tells the truth about the device's blocks. */
+function wordFits(word: StateWord, state: ObservedState, hotplug: HotplugParams): boolean {
+  // `online` reads back as itself, not the zone: under auto-movable the kernel may have picked ZONE_MOVABLE for it.
+  if (word === 'online' && state === 'online_movable') return autoMovable(hotplug);
+  return WORD_MEANS[word] === state;
+}
+
 /**
  * When the `state` file disagrees with the blocks (someone wrote blocks one by
  * one, leaving the kernel's own record stale), what it says against what is.
  */
-export function stateDrift(device: ObservedDevice): string | undefined {
-  if (device.stateFile === undefined || WORD_MEANS[device.stateFile] === device.state) return undefined;
+export function stateDrift(device: ObservedDevice, hotplug: HotplugParams): string | undefined {
+  if (device.stateFile === undefined || wordFits(device.stateFile, device.state, hotplug)) return undefined;
   return `the kernel's state file reads ${device.stateFile} but the memory blocks are ${describeBlocks(device)}`;
 }
 

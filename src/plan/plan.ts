@@ -94,10 +94,10 @@ export function planTo(device: ObservedDevice, to: DesiredState, decider: Decide
   const held = heldDecision(device, to);
   if (held) return held.kind === 'unchanged' ? { kind: 'unchanged', device, to, decider, reason } : { kind: 'blocked', device, to, decider, reason: held.reason };
   const method = methodFor(device, kernel);
-  const steps = stepsTo(device, to, method);
+  const steps = stepsTo(device, to, method, kernel.hotplug);
   if (!steps) return { kind: 'blocked', device, to, decider, reason: `no way from ${device.state} to ${to} with ${method} writes` };
   if (steps.length === 0) return { kind: 'unchanged', device, to, decider, reason };
-  const drift = method === 'state' ? stateDrift(device) : undefined;
+  const drift = method === 'state' ? stateDrift(device, kernel.hotplug) : undefined;
   return { kind: 'change', device, to, decider, reason: drift ? `${reason}; ${drift}: repaired through the state file` : reason, method, steps, bytes: memoryBytes(device, kernel) };
 }
 

@@ -37,6 +37,8 @@ export function savedPlanView(file: string, saved: SavedPlan): SavedView {
   const kernel: KernelFacts = {
     blockSize: undefined,
     autoOnlineBlocks: saved.host.auto_online_blocks ?? undefined,
+    // A saved plan does not record them: its steps name every zone.
+    hotplug: { kind: 'absent' },
     stateFile: saved.host.devices.some((d) => d.memory.state_file !== null) ? 'seen' : 'not-seen',
     nodeTiers: {},
     problems: [],

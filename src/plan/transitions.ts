@@ -6,22 +6,16 @@ import {
   stateDrift,
   stateForZone,
   zoneNamed,
-  type AutoOnline,
   type DesiredState,
   type KernelFacts,
   type ObservedDevice,
   type ObservedState,
 } from '../model/device.js';
 import type { Arrival, Method, PlannedStep, Step } from '../model/steps.js';
+import type { HotplugParams } from '../model/hotplug.js';
 
 /** The state each arrival leaves a freshly bound device in. */
 export const ARRIVAL_STATE: Record<Arrival, ObservedState> = { offline: 'offline', online_kernel: 'online', online_movable: 'online_movable' };
-
-/** The arrival the kernel's own default gives (`online` lets the kernel pick the zone: ZONE_NORMAL unless told otherwise). */
-export function arrivalOf(auto: AutoOnline | undefined): Arrival {
-  if (auto === 'online' || auto === 'online_kernel') return 'online_kernel';
-  return auto === 'online_movable' ? 'online_movable' : 'offline';
-}
 
 /** An observed state fulfils a desired one (unbound memory is unplugged too). */
 export function satisfies(observed: ObservedState, desired: DesiredState): boolean {
@@ -119,8 +113,8 @@ export function findSteps(device: ObservedDevice, goal: (state: ObservedState) =
  * its blocks is repaired through the file alone: unplugged, then the wanted
  * word, never by mixing the two interfaces on one device.
  */
-export function stepsTo(device: ObservedDevice, to: DesiredState, method: Method): PlannedStep[] | undefined {
-  const drifted = method === 'state' && stateDrift(device) !== undefined;
+export function stepsTo(device: ObservedDevice, to: DesiredState, method: Method, hotplug: HotplugParams): PlannedStep[] | undefined {
+  const drifted = method === 'state' && stateDrift(device, hotplug) !== undefined;
   if (!drifted) return satisfies(device.state, to) ? [] : findSteps(device, (s) => satisfies(s, to), method);
   const unplug: PlannedStep = { step: { op: 'state', write: 'unplugged' }, expect: 'unplug' };
   if (to === 'unplug') return [unplug];

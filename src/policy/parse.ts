@@ -24,7 +24,8 @@ export interface Rule {
 export type OnUnassembled = 'block' | 'fall_through';
 
 export interface Safety {
-  movableRatioPercent: number;
+  /** safety.movable_ratio_percent; undefined: the kernel's own ratio applies (plan/safety.ts movableLimit). */
+  movableRatioPercent: number | undefined;
   onMovableExcess: 'warn' | 'refuse';
 }
 
@@ -144,7 +145,7 @@ export function parsePolicy(text: string, file: string): PolicyResult {
       defaultState: raw.defaults?.state ?? 'unmanaged',
       tierNodes,
       safety: {
-        movableRatioPercent: raw.safety?.movable_ratio_percent ?? KERNEL_AUTO_MOVABLE_RATIO,
+        movableRatioPercent: raw.safety?.movable_ratio_percent,
         onMovableExcess: raw.safety?.on_movable_excess ?? 'warn',
       },
     },

@@ -11,6 +11,7 @@ import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { pauseJson } from './findings.js';
 import { zoneSummary } from './words.js';
+import { hotplugToJson, type HotplugParams } from '../model/hotplug.js';
 
 export const FORMAT_VERSION = '2.0';
 
@@ -25,13 +26,14 @@ export function kernelJson(kernel: Observed['kernel']) {
   return {
     block_size: kernel.blockSize === undefined ? null : Number(kernel.blockSize),
     auto_online_blocks: kernel.autoOnlineBlocks ?? null,
+    memory_hotplug: hotplugToJson(kernel.hotplug),
     state_file: kernel.stateFile,
     node_tiers: kernel.nodeTiers,
     problems: kernel.problems,
   };
 }
 
-export function deviceJson(d: ObservedDevice) {
+export function deviceJson(d: ObservedDevice, hotplug: HotplugParams) {
   return {
     name: d.name,
     state: d.state,
@@ -44,7 +46,7 @@ export function deviceJson(d: ObservedDevice) {
     size: Number(d.size),
     driver: d.driver,
     state_file: d.stateFile ?? null,
-    drift: stateDrift(d) ?? null,
+    drift: stateDrift(d, hotplug) ?? null,
     blocks_online: onlineBlockCount(d),
     blocks_present: d.blocks.length,
     blocks_span: d.blockSpan,
@@ -73,7 +75,7 @@ function cxlJson(c: CxlIdentity) {
 }
 
 export function statusJson(observed: Observed, pause?: Pause) {
-  return { format_version: FORMAT_VERSION, kind: 'status', kernel: kernelJson(observed.kernel), devices: observed.devices.map(deviceJson), disabled: pauseJson(pause) };
+  return { format_version: FORMAT_VERSION, kind: 'status', kernel: kernelJson(observed.kernel), devices: observed.devices.map((d) => deviceJson(d, observed.kernel.hotplug)), disabled: pauseJson(pause) };
 }
 
 /** A kernel setting of the plan; `rule` names the policy key that declares it. */
@@ -97,7 +99,7 @@ export function warningJson(w: Warning) {
   const message = describeWarning(w);
   switch (w.kind) {
     case 'movable-ratio':
-      return { kind: w.kind, movable: Number(w.movable), kernel: Number(w.kernel), limit_percent: w.limitPercent, message };
+      return { kind: w.kind, movable: Number(w.movable), kernel: Number(w.kernel), limit_percent: w.limitPercent, limit_source: w.limitSource, message };
     case 'interrupted-run':
       return { kind: w.kind, pid: w.holder.pid, trigger: w.holder.trigger, started: w.holder.started, device: w.moving.device, from: w.moving.from, to: w.moving.to, now: w.now, message };
   }

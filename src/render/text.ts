@@ -7,11 +7,12 @@ import { blocksMoved } from '../plan/moves.js';
 import { describeDecider } from '../plan/match.js';
 import { describeWarning, type Report } from '../report/report.js';
 import { bytes, signedBytes } from '../model/units.js';
+import { describeHotplug } from '../model/hotplug.js';
 import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, changeMark, cxlWords, unassembledWords, describeSteps, methodWords, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
+import { blocksSummary, changeMark, cxlWords, unassembledWords, describeSteps, methodWords, onlinePolicyNote, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
 
 export function planText(report: Report, style: Style): string {
   const { plan } = report;
@@ -20,10 +21,12 @@ export function planText(report: Report, style: Style): string {
   const auto = kernelAfter(k, plan.settings).autoOnlineBlocks;
   out.push(
     style.dim(
-      `Kernel: block size ${k.blockSize ? bytes(k.blockSize) : 'unknown'}, auto_online_blocks=${k.autoOnlineBlocks ?? 'unknown'}, ${stateFileWords(k)}`,
+      `Kernel: block size ${k.blockSize ? bytes(k.blockSize) : 'unknown'}, auto_online_blocks=${k.autoOnlineBlocks ?? 'unknown'}, ${stateFileWords(k)}${k.hotplug.kind === 'read' ? `, ${describeHotplug(k.hotplug)}` : ''}`,
     ),
   );
   for (const problem of k.problems) out.push(style.remove(`! ${problem}`));
+  const note = onlinePolicyNote(k);
+  if (note) out.push(style.dim(note));
   const paused = pauseLine(report.paused);
   if (paused) out.push(style.change(paused));
   out.push('');
@@ -103,9 +106,10 @@ export function statusText(observed: Observed, pause?: Pause): string {
   for (const d of observed.devices) if (d.unassembled) out.push(`  ${d.name}: ${unassembledWords(d.unassembled)}`);
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
   for (const d of observed.devices) {
-    const drift = stateDrift(d);
+    const drift = stateDrift(d, observed.kernel.hotplug);
     if (drift) out.push(`~ ${d.name}: drift: ${drift}`);
   }
+  if (observed.kernel.hotplug.kind === 'read') out.push(`Kernel: ${describeHotplug(observed.kernel.hotplug)}`);
   for (const p of observed.kernel.problems) out.push(`! ${p}`);
   if (observed.devices.length === 0) out.push('(no dax devices)');
   const paused = pauseLine(pause);

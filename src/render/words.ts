@@ -1,5 +1,6 @@
 // Words shared by every renderer: steps, deciders, summaries.
 import { blockKind, onlineBlockCount, serialFlaw, zoneOf, type AutoOnline, type CxlIdentity, type CxlWindow, type KernelFacts, type ObservedDevice } from '../model/device.js';
+import { autoMovable } from '../model/hotplug.js';
 import type { Arrival, Method, PlannedStep } from '../model/steps.js';
 import { bytes } from '../model/units.js';
 import type { Change } from '../plan/plan.js';
@@ -101,6 +102,12 @@ export function summaryLine(summary: { change: number; unchanged: number; unmana
 /** Which interface the kernel offers, for the plan's header. */
 export function stateFileWords(kernel: KernelFacts): string {
   return kernel.stateFile === 'seen' ? 'state file (whole-device writes)' : 'no state file seen (per-block writes)';
+}
+
+/** Under auto-movable, why the zones a plan shows are certain; undefined under any other policy. */
+export function onlinePolicyNote(kernel: KernelFacts): string | undefined {
+  if (!autoMovable(kernel.hotplug)) return undefined;
+  return 'online policy auto-movable: the kernel would pick the zone of plain "online" by its ratio; every step below names its zone (online_kernel, online_movable), so the memory lands where the plan says';
 }
 
 /** Why a device goes through the interface it does. */

@@ -2,7 +2,7 @@
 // the same memory (doctor's findings) and the maintenance pause. The plan
 // itself stays a value; the command assembles the report around it.
 import type { Plan } from '../plan/plan.js';
-import type { MovableExcess } from '../plan/safety.js';
+import type { LimitSource, MovableExcess } from '../plan/safety.js';
 import type { Finding } from '../doctor/findings.js';
 import type { Pause } from '../host/pause.js';
 import type { Holder } from '../host/lock-record.js';
@@ -43,11 +43,18 @@ export function refusal(report: Report, onMovableExcess: 'warn' | 'refuse' | und
   return `refusing to apply (safety.on_movable_excess: refuse): ${excess.map(describeWarning).join('; ')}`;
 }
 
+const UNSET = ', as the policy sets no safety.movable_ratio_percent';
+const LIMIT_WORDS: Record<LimitSource, (percent: number) => string> = {
+  policy: (p) => `safety.movable_ratio_percent ${p}%`,
+  kernel: (p) => `the kernel's memory_hotplug.auto_movable_ratio ${p}%${UNSET}`,
+  default: (p) => `the kernel's default ratio ${p}%${UNSET}`,
+};
+
 export function describeWarning(w: Warning): string {
   switch (w.kind) {
     case 'movable-ratio': {
       const ratio = w.kernel > 0n ? `${(w.movable * 100n) / w.kernel}%` : 'unbounded';
-      return `after this plan ZONE_MOVABLE would be ${bytes(w.movable)} against ${bytes(w.kernel)} of kernel memory (${ratio}, above safety.movable_ratio_percent ${w.limitPercent}%): the kernel may not have room for the page metadata of that much movable memory`;
+      return `after this plan ZONE_MOVABLE would be ${bytes(w.movable)} against ${bytes(w.kernel)} of kernel memory (${ratio}, above ${LIMIT_WORDS[w.limitSource](w.limitPercent)}): the kernel may not have room for the page metadata of that much movable memory`;
     }
     case 'interrupted-run': {
       const { holder, moving } = w;

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AutoOnline, CxlIdentity, StateWord } from '../../src/model/device.js';
 import { formatNodeList } from '../../src/model/nodelist.js';
+import { HOTPLUG_PARAMETERS, type HotplugParams } from '../../src/model/hotplug.js';
 
 export const MiB = 1024n * 1024n;
 export const DEFAULT_BLOCK_SIZE = 128n * MiB;
@@ -52,6 +53,8 @@ export interface CxlMemdevSpec {
 export interface HostSpec {
   blockSize?: bigint;
   autoOnline?: AutoOnline;
+  /** The memory_hotplug parameters (default: none shown, as before 5.15). */
+  hotplug?: HotplugParams;
   /** A kernel with the whole-device `state` file (Linux 7.3+): kmem-bound devices carry it. */
   stateFile?: boolean;
   /** tier -> nodes; by default node 0 is tier 4 and nodes with online dax memory tier 22. */
@@ -168,12 +171,22 @@ export function setDriver(root: string, name: string, dev: string, driver: 'kmem
   symlink(root, `${dev}/driver`, `bus/dax/drivers/${driver}`);
 }
 
+/** The memory_hotplug parameters as the kernel prints them. */
+function writeHotplug(w: TreeWriter, p: Extract<HotplugParams, { kind: 'read' }>): void {
+  w.file(`${HOTPLUG_PARAMETERS}/online_policy`, p.onlinePolicy);
+  w.file(`${HOTPLUG_PARAMETERS}/auto_movable_ratio`, String(p.autoMovableRatio));
+  w.file(`${HOTPLUG_PARAMETERS}/auto_movable_numa_aware`, p.numaAware ? 'Y' : 'N');
+  const memmap = { on: 'Y', off: 'N', force: 'force' } as const;
+  if (p.memmapOnMemory !== 'absent') w.file(`${HOTPLUG_PARAMETERS}/memmap_on_memory`, memmap[p.memmapOnMemory]);
+}
+
 /** Writes a whole host tree into `root` (which should be empty). */
 export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWriter(root)): void {
   const blockSize = host.blockSize ?? DEFAULT_BLOCK_SIZE;
   const bootBlocks = host.bootBlocks ?? 32;
   w.file(`${MEMORY_DIR}/block_size_bytes`, blockSize.toString(16));
   w.file(`${MEMORY_DIR}/auto_online_blocks`, host.autoOnline ?? 'offline');
+  if (host.hotplug?.kind === 'read') writeHotplug(w, host.hotplug);
   for (const d of DRIVERS) for (const f of ['bind', 'unbind', 'new_id', 'remove_id']) w.file(`bus/dax/drivers/${d}/${f}`, '');
   w.dir('bus/dax/devices');
   for (let i = 0; i < bootBlocks; i++) blockFiles(w, i, 'N', 0);

@@ -43,7 +43,7 @@ export function fakeHost(spec: HostSpec): Observed {
   for (const d of devices) d.tier = d.targetNode === undefined ? undefined : nodeTiers[d.targetNode];
   markShared([...new Set(devices.flatMap((d) => d.cxl?.memdevs ?? []))], []);
   return {
-    kernel: { blockSize, autoOnlineBlocks: spec.autoOnline ?? 'offline', stateFile: devices.some((d) => d.stateFile) ? 'seen' : 'not-seen', nodeTiers, problems: [] },
+    kernel: { blockSize, autoOnlineBlocks: spec.autoOnline ?? 'offline', hotplug: spec.hotplug ?? { kind: 'absent' }, stateFile: devices.some((d) => d.stateFile) ? 'seen' : 'not-seen', nodeTiers, problems: [] },
     devices,
   };
 }

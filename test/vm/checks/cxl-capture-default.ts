@@ -8,8 +8,8 @@ export default function check(run: ScenarioRun): void {
     dir: 'default-boot',
     title: "CXL RAM under Debian's 7.3 with the kernel's default: onlined in ZONE_NORMAL on arrival",
     expected: [
-      { serial: '0x1234abcd', state: 'online', blocks: 'Normal' },
-      { serial: '0x5678ef01', state: 'online', blocks: 'Normal' },
+      { serials: ['0x1234abcd'], state: 'online', blocks: 'Normal' },
+      { serials: ['0x5678ef01'], state: 'online', blocks: 'Normal' },
     ],
   });
 }

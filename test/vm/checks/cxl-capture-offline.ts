@@ -9,8 +9,8 @@ export default function check(run: ScenarioRun): void {
     dir: 'offline-boot',
     title: "CXL RAM under Debian's 7.3 booted with memhp_default_state=offline: one device online_movable, one as it arrived",
     expected: [
-      { serial: '0x1234abcd', state: 'online_movable', blocks: 'Movable' },
-      { serial: '0x5678ef01', state: 'offline', blocks: 'offline' },
+      { serials: ['0x1234abcd'], state: 'online_movable', blocks: 'Movable' },
+      { serials: ['0x5678ef01'], state: 'offline', blocks: 'offline' },
     ],
   });
 }

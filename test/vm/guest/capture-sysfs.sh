@@ -80,5 +80,8 @@ copy_deep /sys/devices/system/memory
 copy_shallow /sys/devices/system/node
 for n in /sys/devices/system/node/node[0-9]*; do copy_shallow "$n"; done
 [ -d /sys/devices/virtual/memory_tiering ] && copy_deep /sys/devices/virtual/memory_tiering
+# The memory_hotplug module parameters (online_policy, auto_movable_ratio,
+# auto_movable_numa_aware, memmap_on_memory): where plain `online` puts memory.
+[ -d /sys/module/memory_hotplug/parameters ] && copy_deep /sys/module/memory_hotplug/parameters
 find "$DEST" \( -name power -type d -o -name subsystem -type l -o -name uevent \) -prune -print | xargs rm -rf
 chmod -R u+rw,go+r "$DEST"

@@ -16,27 +16,34 @@ cxl_memdev() {
 	return 1
 }
 
+# cxl_region_dax OUTPUT: from what `cxl create-region` printed, the region
+# (REGION), then its dax device (DAX) once kmem has bound it (its `state`
+# file exists); fails after 5 s.
+cxl_region_dax() {
+	local i=0
+	REGION=$(echo "$1" | sed -n 's/^ *"region":"\(region[0-9]*\)".*/\1/p' | head -n 1)
+	[ -n "$REGION" ] || fail "cxl create-region printed no region: $1"
+	DAX=
+	while [ $i -lt 100 ]; do
+		DAX=$(ls "$CXL/$REGION/dax_$REGION" 2>/dev/null | grep '^dax[0-9]*\.[0-9]*$' | head -n 1)
+		[ -n "$DAX" ] && [ -e "/sys/bus/dax/devices/$DAX/state" ] && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	fail "$REGION: no dax device bound to kmem after 5 s (dax: ${DAX:-none})"
+}
+
 # cxl_ram_region SERIAL: `cxl create-region -t ram` over all of SERIAL's
 # memdev in decoder0.0, then wait until the kernel has made the region's dax
 # device and kmem has bound it (its `state` file exists). Sets REGION and DAX,
 # prints what it did and a TIMING line (cxl create-region, to the state file).
 cxl_ram_region() {
-	local mem out t0 i
+	local mem out t0
 	mem=$(cxl_memdev "$1") || fail "no CXL memdev with serial $1"
 	echo "+ cxl create-region -t ram -d decoder0.0 -m $mem   # serial $1"
 	t0=$(now_ms)
 	out=$(cxl create-region -t ram -d decoder0.0 -m "$mem" 2>&1) || fail "cxl create-region -m $mem: $out"
-	REGION=$(echo "$out" | sed -n 's/^ *"region":"\(region[0-9]*\)".*/\1/p' | head -n 1)
-	[ -n "$REGION" ] || fail "cxl create-region printed no region: $out"
-	i=0
-	DAX=
-	while [ $i -lt 100 ]; do
-		DAX=$(ls "$CXL/$REGION/dax_$REGION" 2>/dev/null | grep '^dax[0-9]*\.[0-9]*$' | head -n 1)
-		[ -n "$DAX" ] && [ -e "/sys/bus/dax/devices/$DAX/state" ] && break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ $i -lt 100 ] || fail "$REGION: no dax device bound to kmem after 5 s (dax: ${DAX:-none})"
+	cxl_region_dax "$out"
 	echo "TIMING cxl create-region $(($(now_ms) - t0)) $REGION"
 	echo "$REGION ($mem, serial $1): $DAX, state $(cat /sys/bus/dax/devices/$DAX/state)"
 }
@@ -126,4 +133,29 @@ cxl_daxplan_setup() {
 		bad=$(status_cxl /tmp/s0.json $d)
 		[ -z "$bad" ] || fail "$bad"
 	done
+}
+
+# cxl_interleaved_region: one RAM region interleaved 2 ways (granularity 256)
+# over both type 3 devices (serial A's memdev first: target0), then wait until
+# kmem has bound its dax device. Sets REGION and DAX like cxl_ram_region.
+cxl_interleaved_region() {
+	local a b out t0
+	a=$(cxl_memdev $SERIAL_A) || fail "no CXL memdev with serial $SERIAL_A"
+	b=$(cxl_memdev $SERIAL_B) || fail "no CXL memdev with serial $SERIAL_B"
+	echo "+ cxl create-region -m -t ram -d decoder0.0 -w 2 -g 256 $a $b"
+	t0=$(now_ms)
+	out=$(cxl create-region -m -t ram -d decoder0.0 -w 2 -g 256 "$a" "$b" 2>&1) || fail "cxl create-region -w 2 $a $b: $out"
+	cxl_region_dax "$out"
+	echo "TIMING cxl create-region-interleaved $(($(now_ms) - t0)) $REGION"
+	echo "$REGION ($a + $b, interleave_ways $(cat $CXL/$REGION/interleave_ways), granularity $(cat $CXL/$REGION/interleave_granularity)): $DAX, state $(kmem_state $DAX)"
+}
+
+# cxl_capture: capture sysfs (guest/capture-sysfs.sh) with `cxl list -v` beside
+# it and send both to the host as sys.tar.gz (read by checks/lib/cxl-capture.ts).
+cxl_capture() {
+	cxl list -v >/tmp/cxl-list.json
+	sh /guest/capture-sysfs.sh /tmp/capture/sys
+	cp /tmp/cxl-list.json /tmp/capture/
+	tar -czf /tmp/sys.tar.gz -C /tmp/capture sys cxl-list.json
+	send_file sys.tar.gz /tmp/sys.tar.gz
 }

@@ -115,7 +115,7 @@ export function blockSummary(d: CxlDevice): string {
 }
 
 export interface Expected {
-  serial: string; // 0x1234abcd
+  serials: string[]; // the region's memdevs in interleave order: ['0x1234abcd'], or two for a 2-way interleave
   state: string; // what the state file must read
   blocks: 'Normal' | 'Movable' | 'offline' | 'none';
 }
@@ -126,8 +126,11 @@ export interface Variant {
   expected: Expected[];
 }
 
+const serialsOf = (d: CxlDevice) => d.memdevs.map((m) => BigInt(m.serial));
+
 function wrong(d: CxlDevice | undefined, e: Expected): string | undefined {
-  if (!d) return `no dax device for serial ${e.serial}`;
+  const serials = e.serials.join(' + ');
+  if (!d) return `no dax device for serial ${serials}`;
   const kind = !d.blocks.length
     ? 'none'
     : d.blocks.every((b) => b.state === 'offline')
@@ -138,8 +141,10 @@ function wrong(d: CxlDevice | undefined, e: Expected): string | undefined {
           ? 'Movable'
           : 'mixed';
   if (d.driver !== 'kmem' || d.state !== e.state || kind !== e.blocks)
-    return `${d.name} (serial ${e.serial}): driver ${d.driver}, state ${d.state ?? '(no file)'}, blocks ${blockSummary(d)}; expected kmem, ${e.state}, ${e.blocks}`;
-  if (e.blocks !== 'none' && d.blocks.length !== 8) return `${d.name}: ${d.blocks.length} memory blocks, expected 8 (1 GiB)`;
+    return `${d.name} (serial ${serials}): driver ${d.driver}, state ${d.state ?? '(no file)'}, blocks ${blockSummary(d)}; expected kmem, ${e.state}, ${e.blocks}`;
+  // 1 GiB (8 blocks of 128 MiB) per type 3 device the region spans.
+  const blocks = 8 * e.serials.length;
+  if (e.blocks !== 'none' && d.blocks.length !== blocks) return `${d.name}: ${d.blocks.length} memory blocks, expected ${blocks} (${e.serials.length} GiB)`;
   return undefined;
 }
 
@@ -167,16 +172,16 @@ block size ${Number(BigInt('0x' + read(path.join(mem, 'block_size_bytes')))) / 2
 |---|---|---|---|---|---|---|---|---|---|
 ${devices
   .map((d) => {
-    const m = d.memdevs[0];
-    return `| ${d.name} | ${d.region.name} (${d.region.mode}, ${d.region.size}, ${d.region.resource}) | ${m.name} | ${m.serial} | ${m.pci} | ${m.endpoint}/${m.decoder} | ${d.targetNode} | ${d.state ?? '(no file)'} | ${blockSummary(d)} | ${how.get(d.name) ?? ''} |`;
+    const each = (f: (m: CxlMemdev) => string) => d.memdevs.map(f).join(' + ');
+    return `| ${d.name} | ${d.region.name} (${d.region.mode}, ${d.region.size}, ${d.region.resource}) | ${each((m) => m.name)} | ${each((m) => m.serial)} | ${each((m) => m.pci)} | ${each((m) => `${m.endpoint}/${m.decoder}`)} | ${d.targetNode} | ${d.state ?? '(no file)'} | ${blockSummary(d)} | ${how.get(d.name) ?? ''} |`;
   })
   .join('\n')}
 
 Identity facts in it: the regions' \`uuid\` files hold ${devices.map((d) => (d.region.uuid === '' ? 'an empty line' : `\`${d.region.uuid}\``)).join(', ')}
 (a RAM region has no UUID); the memdevs'
-\`numa_node\` is ${devices.map((d) => d.memdevs[0].numaNode).join(', ')} (the PCI devices have no proximity domain;
+\`numa_node\` is ${devices.flatMap((d) => d.memdevs.map((m) => m.numaNode)).join(', ')} (the PCI devices have no proximity domain;
 the memory's node is the dax device's \`target_node\`, the window's node);
-\`ram/qos_class\` is ${devices.map((d) => d.memdevs[0].ramQosClass ?? 'absent').join(', ')}; the root decoder ${devices[0].rootDecoder.name} has
+\`ram/qos_class\` is ${devices.flatMap((d) => d.memdevs.map((m) => m.ramQosClass ?? 'absent')).join(', ')}; the root decoder ${devices[0].rootDecoder.name} has
 \`qos_class\` = ${devices[0].rootDecoder.qosClass ?? 'absent'}. Memdev names follow probe order and change from boot
 to boot: match on \`serial\`.
 ${timings ? `\nMeasured in this boot: ${timings}.\n` : ''}${probe.length ? `\n${probe.map((p) => p.charAt(0).toUpperCase() + p.slice(1) + '.').join('\n')}\n` : ''}
@@ -198,9 +203,9 @@ export function checkCapture(run: ScenarioRun, variant: Variant): void {
     .readdirSync(path.join(sys, 'bus/dax/devices'))
     .sort()
     .map((name) => readCxlDevice(sys, name));
-  for (const d of devices) if (d.memdevs.length !== 1) throw new Error(`${d.name}: ${d.memdevs.length} memdevs, expected 1`);
-  const bySerial = (serial: string) => devices.find((d) => BigInt(d.memdevs[0].serial) === BigInt(serial));
-  const problems = variant.expected.flatMap((e) => wrong(bySerial(e.serial), e) ?? []);
+  // The device whose region spans exactly these memdevs, in this interleave order.
+  const bySerials = (serials: string[]) => devices.find((d) => serialsOf(d).join() === serials.map((s) => BigInt(s)).join());
+  const problems = variant.expected.flatMap((e) => wrong(bySerials(e.serials), e) ?? []);
   if (devices.length !== variant.expected.length) problems.push(`${devices.length} dax devices, expected ${variant.expected.length}`);
   if (problems.length) throw new Error(`capture: ${problems.join('; ')}`);
   const text = readme(run, variant, sys, devices);

@@ -16,11 +16,7 @@ for s in $SERIAL_A $SERIAL_B; do
 	cxl_ram_region $s
 	echo "HOW $DAX cxl create-region -t ram -d decoder0.0 -m $(cxl_memdev $s); kmem bound it and auto_online_blocks=$(cat $MEM/auto_online_blocks) onlined it ($(zones $DAX))"
 done
-cxl list -v >/tmp/cxl-list.json
-sh /guest/capture-sysfs.sh /tmp/capture/sys
-cp /tmp/cxl-list.json /tmp/capture/
-tar -czf /tmp/sys.tar.gz -C /tmp/capture sys cxl-list.json
-send_file sys.tar.gz /tmp/sys.tar.gz
+cxl_capture
 # After the capture: does the kernel let this ZONE_NORMAL memory go? (It
 # refused with EBUSY in the boots seen so far, leaving the device online.)
 # Reported for the README, either way.

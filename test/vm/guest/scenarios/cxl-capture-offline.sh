@@ -34,9 +34,5 @@ echo "HOW $a cxl create-region -t ram -d decoder0.0 -m $(cxl_memdev $SERIAL_A): 
 cxl_ram_region $SERIAL_B
 echo "HOW $DAX cxl create-region -t ram -d decoder0.0 -m $(cxl_memdev $SERIAL_B): left as it arrived (state $(kmem_state $DAX))"
 
-cxl list -v >/tmp/cxl-list.json
-sh /guest/capture-sysfs.sh /tmp/capture/sys
-cp /tmp/cxl-list.json /tmp/capture/
-tar -czf /tmp/sys.tar.gz -C /tmp/capture sys cxl-list.json
-send_file sys.tar.gz /tmp/sys.tar.gz
+cxl_capture
 ok
