@@ -6,7 +6,7 @@
 // with its baseline, so a busy machine slows both alike. Prints a table and
 // writes bench/results.json. Exits non-zero only when it cannot run.
 //
-//   npm run bench [-- --quick] [-- --only cold,scale,apply,vm] [-- --clean]
+//   npm run bench [-- --quick] [-- --only cold,scale,apply,fleet,vm] [-- --clean]
 //
 // Trees are generated once per spec into a cache (tmpfs when there is one, as
 // sysfs is in memory): /dev/shm/daxplan-bench, or $DAXPLAN_BENCH_TREES.
@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { buildSync } from 'esbuild';
 import { writeHost, type HostSpec } from '../test/sim/tree.js';
 import { writeHostFast } from './tree.js';
+import { FLEET_BLOCKS_PER_DEVICE, FLEET_DEVICES, FLEET_POLICY, writeFleet } from './fleet.js';
 import { medianOf, TRANSITIONS, type Timing } from '../test/vm/timings.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +29,7 @@ const SMALL = path.join(REPO, 'examples/debian-6.12-qemu');
 const TIMINGS = path.join(REPO, 'test/vm/timings.json');
 const RESULTS = path.join(REPO, 'bench/results.json');
 const NODE = process.execPath;
-const GROUPS = ['cold', 'scale', 'apply', 'vm'] as const;
+const GROUPS = ['cold', 'scale', 'apply', 'fleet', 'vm'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values: opts } = parseArgs({
@@ -281,7 +282,7 @@ function main(): void {
     log(`removed ${TREES}`);
     return;
   }
-  if (only.has('cold') || only.has('scale')) ensureBuilt();
+  if (only.has('cold') || only.has('scale') || only.has('fleet')) ensureBuilt();
   fs.mkdirSync(TREES, { recursive: true });
   const policyFile = path.join(TREES, 'scale-policy.yaml');
   fs.writeFileSync(policyFile, SCALE_POLICY);
@@ -363,6 +364,7 @@ function main(): void {
       }
   }
   if (only.has('apply')) applyBench();
+  if (only.has('fleet')) fleetBench();
   if (only.has('vm')) vmComparison();
 
   printTable();
@@ -445,6 +447,97 @@ function applyBench(): void {
     note: `${round2(kernel / first.steps)} ms per step`,
   });
   notes.push(`apply: daxplan's own time ${round2(own / first.steps)} ms per step; the simulated kernel's ${round2(kernel / first.steps)} ms per step (${first.blockWrites} block writes)`);
+}
+
+// --- fleet ---
+
+const FLEET_HOSTS = 10_000;
+const FLEET_TARGET_MS = 15_000;
+const FLEET_RATIO_TARGET = 50;
+
+/** Wall and CPU time (user + system) of one run of a node command. */
+function wallAndCpu(cmd: Cmd): { wall: number; cpu: number } {
+  fs.writeFileSync(CPU_HOOK, "process.on('exit',()=>{const u=process.cpuUsage();require('fs').writeFileSync(process.env.DAXPLAN_BENCH_CPU_OUT,String((u.user+u.system)/1000))})\n");
+  const out = path.join(os.tmpdir(), `daxplan-bench-cpu-${process.pid}`);
+  const wall = runOnce({ ...cmd, argv: [NODE, '-r', CPU_HOOK, ...cmd.argv.slice(1)], env: { ...cmd.env, DAXPLAN_BENCH_CPU_OUT: out } });
+  const cpu = Number(fs.readFileSync(out, 'utf8'));
+  fs.rmSync(out, { force: true });
+  return { wall, cpu };
+}
+
+/**
+ * The fleet plan a policy review runs: 10,000 host snapshots planned in one
+ * process (plan --state DIR -f json), against the per-host loop it replaces
+ * (one plan --state FILE process per host), a sample of which is timed in the
+ * same rounds and extrapolated to the whole fleet.
+ */
+function fleetBench(): void {
+  // Snapshots change with their writer (src/host/snapshot.ts, src/model/identity.ts) as well as with the trees.
+  const hash = crypto.createHash('sha256').update(GENERATOR).update(String(FLEET_HOSTS));
+  for (const file of ['bench/fleet.ts', 'src/host/snapshot.ts', 'src/model/identity.ts']) hash.update(fs.readFileSync(path.join(REPO, file)));
+  const key = hash.digest('hex').slice(0, 12);
+  const dir = path.join(TREES, `fleet-${key}`);
+  const snaps = path.join(dir, 'snapshots');
+  const policy = path.join(dir, 'policy.yaml');
+  if (!fs.existsSync(path.join(dir, 'complete'))) {
+    for (const old of fs.readdirSync(TREES)) if (old.startsWith('fleet-')) fs.rmSync(path.join(TREES, old), { recursive: true, force: true });
+    const started = performance.now();
+    writeFleet(snaps, FLEET_HOSTS, path.join(dir, 'scratch'));
+    fs.writeFileSync(policy, FLEET_POLICY);
+    fs.writeFileSync(path.join(dir, 'complete'), '');
+    log(`generated ${FLEET_HOSTS} snapshots in ${((performance.now() - started) / 1000).toFixed(1)} s (${snaps})`);
+  }
+  const files = fs.readdirSync(snaps).filter((f) => f.endsWith('.json')).sort();
+  const rounds = QUICK ? 1 : 3;
+  const perRound = QUICK ? 6 : 10;
+  const fleet: { wall: number; cpu: number }[] = [];
+  const single: { wall: number; cpu: number }[] = [];
+  const ok = [0, 1, 2];
+  log(`fleet: ${FLEET_HOSTS} snapshots of ${FLEET_DEVICES} devices x ${FLEET_BLOCKS_PER_DEVICE} blocks, ${rounds} rounds of one fleet plan and ${perRound} single-host plans`);
+  runOnce({ argv: daxplan('plan', '-c', policy, '--state', path.join(snaps, files[0]), '-f', 'json'), ok });
+  for (let r = 0; r < rounds; r++) {
+    fleet.push(wallAndCpu({ argv: daxplan('plan', '-c', policy, '--state', snaps, '-f', 'json'), ok }));
+    for (let i = 0; i < perRound; i++) {
+      const file = files[(r * perRound + i) * 997 % files.length];
+      single.push(wallAndCpu({ argv: daxplan('plan', '-c', policy, '--state', path.join(snaps, file), '-f', 'json'), ok }));
+    }
+    process.stderr.write(`\rbench: fleet round ${r + 1}/${rounds}`);
+  }
+  process.stderr.write('\n');
+  const rssKiB = peakRssKiB({ argv: daxplan('plan', '-c', policy, '--state', snaps, '-f', 'json'), ok });
+  for (const kind of ['wall', 'cpu'] as const) {
+    const what = kind === 'wall' ? 'elapsed' : 'CPU time';
+    const one = median(single.map((s) => s[kind]));
+    const whole = median(fleet.map((s) => s[kind]));
+    const loop = one * FLEET_HOSTS;
+    const ratio = round2(loop / whole);
+    rows.push({
+      group: 'fleet',
+      case: `fleet plan: ${FLEET_HOSTS} snapshots in one process, ${what}`,
+      median_ms: round2(whole),
+      runs: fleet.length,
+      baseline: null,
+      ratio: null,
+      target: `≤ ${FLEET_TARGET_MS / 1000} s`,
+      met: whole <= FLEET_TARGET_MS,
+      per_device_ms: round2(whole / (FLEET_HOSTS * FLEET_DEVICES)),
+      peak_rss_mib: kind === 'wall' ? mib(rssKiB) : null,
+      note: `${round2(whole / FLEET_HOSTS)} ms per host`,
+    });
+    rows.push({
+      group: 'fleet',
+      case: `per-host loop: ${FLEET_HOSTS} x plan --state FILE (one process each, ${single.length} timed), ${what}`,
+      median_ms: round2(loop),
+      runs: single.length,
+      baseline: `the fleet plan, ${what}`,
+      ratio,
+      target: `≥ ${FLEET_RATIO_TARGET}x`,
+      met: ratio >= FLEET_RATIO_TARGET,
+      peak_rss_mib: null,
+      note: `${round2(one)} ms per process`,
+    });
+    notes.push(`fleet: ${what}: one process plans ${FLEET_HOSTS} hosts in ${(whole / 1000).toFixed(1)} s (target ≤ ${FLEET_TARGET_MS / 1000} s); one process per host would take ${(loop / 1000).toFixed(0)} s (${round2(one)} ms each): ${ratio}x (target ≥ ${FLEET_RATIO_TARGET}x)`);
+  }
 }
 
 const PER_BLOCK_STEPS_TARGET = 1.2;

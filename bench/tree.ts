@@ -1,44 +1,30 @@
 // A fast writer for writeHost (test/sim/tree.ts), for the large benchmark
-// trees (256 devices, 32k memory blocks: 200k files). The plain writer makes
-// every parent directory and removes every link before it writes it, which is
-// right for a tree that the simulated kernel rewrites but costs ~1 ms a block.
-// Here each directory is made once, and each file is a hard link to one copy
+// trees (256 devices, 32k memory blocks: 200k files). As writeHost's own
+// writer, each directory is made once; here each file is a hard link to one copy
 // of its content in a pool (`pool/` beside the trees), so a 32k-block tree
 // costs a few MiB of tmpfs instead of 800 MiB. The trees are read-only: the
 // simulated kernel must never write to them (it would write through the link
 // into every file with that content). test/bench-tree.test.ts checks the
-// result is what the plain writer writes.
+// result is what writeHost's own writer writes.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeHost, type HostSpec, type TreeWriter } from '../test/sim/tree.js';
+import { attributeText, FreshTreeWriter, writeHost, type HostSpec } from '../test/sim/tree.js';
 
-class Writer implements TreeWriter {
-  private readonly dirs = new Set<string>();
+class Writer extends FreshTreeWriter {
   private readonly pooled = new Map<string, string>();
 
   constructor(
-    private readonly root: string,
+    root: string,
     private readonly pool: string,
   ) {
+    super(root);
     fs.mkdirSync(pool, { recursive: true });
   }
 
-  dir(rel: string): void {
-    if (this.dirs.has(rel)) return;
-    fs.mkdirSync(path.join(this.root, rel), { recursive: true });
-    for (let d = rel; d !== '.' && d !== ''; d = path.posix.dirname(d)) this.dirs.add(d);
-  }
-
-  file(rel: string, content: string): void {
-    const text = content.endsWith('\n') || content === '' ? content : content + '\n';
+  override file(rel: string, content: string): void {
     this.dir(path.posix.dirname(rel));
-    fs.linkSync(this.poolFile(text), path.join(this.root, rel));
-  }
-
-  link(rel: string, targetRel: string): void {
-    this.dir(path.posix.dirname(rel));
-    fs.symlinkSync(path.posix.relative(path.posix.dirname(rel), targetRel), path.join(this.root, rel));
+    fs.linkSync(this.poolFile(attributeText(content)), path.join(this.root, rel));
   }
 
   private poolFile(text: string): string {

@@ -52,6 +52,9 @@ for (const f of cache.failed) console.warn(`build: warming the code cache: ${f} 
 
 // The same CLI over the simulated kernel (test/sim/cli.ts): for tests that
 // spawn a process and for trying apply without root. Not part of an install.
+// Self-contained like the program (its packages bundled, required through
+// createRequire), so that a copy runs where node_modules cannot be reached:
+// tests run it as another user from outside a private clone.
 await build({
   entryPoints: ['test/sim/cli.ts'],
   outfile: 'dist/daxplan-sim.mjs',
@@ -59,6 +62,6 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  packages: 'external',
+  banner: { js: "import { createRequire as __daxplanCreateRequire } from 'node:module'; const require = __daxplanCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -157,6 +157,19 @@ errors('the product has no simulated kernel: --simulate is an unknown option, an
   assert.throws(() => SimulatedKernel.fromTree('/sys/.'), /never runs on the real sysfs/);
   assert.not.match(fs.readFileSync(BIN, 'utf8'), 'daxplan-sim.json');
 });
+
+errors('dist/daxplan-sim.mjs refuses a tree without its marker (exit 64, saying how to make one) and writes nothing to it', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
+  fs.rmSync(path.join(root, SIM_CONFIG));
+  const before = treeDigest(root);
+  const r = simBin(['apply', '--auto-approve', '--sysfs-root', root, '-c', policyFile(FAR_MOVABLE)]);
+  assert.is(r.status, 64, r.stderr);
+  assert.match(r.stderr, `${root} is not a simulated kernel: it has no ${SIM_CONFIG}; to make it one: echo '{}' > ${path.join(root, SIM_CONFIG)}`);
+  assert.is(treeDigest(root), before);
+  const real = simBin(['status']);
+  assert.is(real.status, 64);
+  assert.match(real.stderr, 'the simulator never runs on a real sysfs (/sys)');
+});
 errors.run();
 
 const apply = suite('cli: apply on the simulated kernel');

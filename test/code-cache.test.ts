@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO, tempDir } from './support/host.js';
+import { AS_NOBODY, NOBODY } from './support/nobody.js';
 
 const DIST = path.join(REPO, 'dist');
 const built = fs.existsSync(path.join(DIST, 'daxplan.cjs')) && fs.existsSync(path.join(DIST, 'daxplan.cache'));
@@ -80,11 +81,10 @@ cache("another build's cache is not used; a damaged one is rejected by V8", () =
 cache('as root, a cache owned by another user is not used; that user trusts a root-owned one', () => {
   if (!built || !asRoot) return;
   const dir = install();
-  fs.chownSync(path.join(dir, 'daxplan.cache'), 65534, 65534);
+  fs.chownSync(path.join(dir, 'daxplan.cache'), NOBODY, NOBODY);
   assert.is(version(dir).cache, 'not used');
-  const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
   const mine = install();
-  assert.is(version(mine, nobody).cache, 'used');
+  assert.is(version(mine, AS_NOBODY).cache, 'used');
 });
 
 cache.run();

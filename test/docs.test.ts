@@ -18,11 +18,16 @@ const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu/host/sys');
 /** Words separated by single spaces, typographic quotes and dashes as ASCII: text that wrapped differently compares equal. */
 const words = (text: string) => text.replace(/[\u2018\u2019]/g, "'").replace(/[\u2010\u2212]/g, '-').replace(/\s+/g, ' ').trim();
 
+const renderings = new Map<string, string | undefined>();
+
+/** The page as groff renders it, once per page (undefined without groff). */
 function rendered(page: string): string | undefined {
-  const r = spawnSync('groff', ['-man', '-Tutf8', '-P-cbou', '-ww', page], { encoding: 'utf8' });
-  if (r.error) return undefined;
-  assert.is(r.stderr, '', `groff warns about ${page}`);
-  return words(r.stdout);
+  if (!renderings.has(page)) {
+    const r = spawnSync('groff', ['-man', '-Tutf8', '-P-cbou', '-ww', page], { encoding: 'utf8' });
+    if (!r.error) assert.is(r.stderr, '', `groff warns about ${page}`);
+    renderings.set(page, r.error ? undefined : words(r.stdout));
+  }
+  return renderings.get(page);
 }
 
 function cli(...args: string[]): string {

@@ -110,23 +110,29 @@ install.run();
 
 const pkg = suite('npm package');
 
-pkg('npm pack ships the program, its cache, the man pages and the completion; no runtime dependencies', () => {
-  const r = sh('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']);
-  assert.is(r.status, 0, r.stderr);
-  const files = (JSON.parse(r.stdout)[0].files as { path: string }[]).map((f) => f.path).sort();
+/** One real `npm pack` for both tests (npm costs seconds a run): its JSON lists the files, its tarball is installed. */
+let packed: { tarball: string; files: string[] } | undefined;
+function pack(): { tarball: string; files: string[] } {
+  if (!packed) {
+    const dir = tempDir();
+    const r = sh('npm', ['pack', '--json', '--pack-destination', dir, '--ignore-scripts']);
+    assert.is(r.status, 0, r.stderr);
+    const info = JSON.parse(r.stdout)[0] as { filename: string; files: { path: string }[] };
+    packed = { tarball: path.join(dir, info.filename), files: info.files.map((f) => f.path).sort() };
+  }
+  return packed;
+}
+
+pkg('npm pack ships the program, its cache, the man pages, the completion and the license; no runtime dependencies', () => {
   const cache = fs.existsSync(path.join(REPO, 'dist/daxplan.cache')) ? ['dist/daxplan.cache'] : [];
-  assert.equal(files, ['README.md', 'dist/completion/daxplan', ...cache, 'dist/daxplan.cjs', 'dist/man/daxplan.8', 'dist/man/daxplan.yaml.5', 'package.json'].sort());
+  assert.equal(pack().files, ['LICENSE', 'README.md', 'dist/completion/daxplan', ...cache, 'dist/daxplan.cjs', 'dist/man/daxplan.8', 'dist/man/daxplan.yaml.5', 'package.json'].sort());
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   assert.is(manifest.dependencies, undefined, 'everything the program uses is bundled');
 });
 
 pkg('npm install -g of the packed tarball into a fresh prefix: daxplan runs, from its code cache, with its man page', () => {
-  const dir = tempDir();
-  const packed = sh('npm', ['pack', '--pack-destination', dir, '--ignore-scripts', '--silent']);
-  assert.is(packed.status, 0, packed.stderr);
-  const tarball = path.join(dir, packed.stdout.trim().split('\n').pop()!);
-  const prefix = path.join(dir, 'prefix');
-  const installed = sh('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball]);
+  const prefix = path.join(tempDir(), 'prefix');
+  const installed = sh('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', pack().tarball]);
   assert.is(installed.status, 0, installed.stderr);
   assert.equal(fs.readdirSync(path.join(prefix, 'lib/node_modules')), ['daxplan']);
   assert.not.ok(fs.existsSync(path.join(prefix, 'lib/node_modules/daxplan/node_modules')), 'no dependency was installed');

@@ -1,12 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parsePolicy } from '../src/policy/parse.js';
 import { formatDiagnostic } from '../src/model/errors.js';
 import { loadPolicy } from '../src/cli/policy.js';
 import { REPO, tempDir } from './support/host.js';
+import { AS_NOBODY, NOBODY, runAsNobody } from './support/nobody.js';
 
 function errors(text: string): string[] {
   const result = parsePolicy(text, 'policy.yaml');
@@ -150,14 +150,13 @@ files('the search only looks for names: a config file of another tool in the wor
   fs.writeFileSync(path.join(dir, 'daxplan.yml'), '');
   fs.writeFileSync(path.join(dir, '.daxplan.yaml'), 'version: 1\nrules: []\n');
   // Root never searches (only --config or /etc/daxplan): the search is a normal user's, who owns the directory.
-  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-  if (asNobody.length) for (const f of ['', '.config', '.config/config.cjs', 'daxplan.yml', '.daxplan.yaml']) fs.chownSync(path.join(dir, f), 65534, 65534);
-  fs.chmodSync(path.dirname(dir), 0o755);
-  const argv = [...asNobody, process.execPath, path.join(REPO, 'dist/daxplan.cjs'), 'validate'];
-  const r = spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: dir } });
+  if (AS_NOBODY.length) for (const f of ['', '.config', '.config/config.cjs', 'daxplan.yml', '.daxplan.yaml']) fs.chownSync(path.join(dir, f), NOBODY, NOBODY);
+  const tmpMode = fs.statSync(path.dirname(dir)).mode;
+  const r = runAsNobody(['validate'], { cwd: dir, env: { ...process.env, HOME: dir } });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout + r.stderr, '.daxplan.yaml');
   assert.not.ok(fs.existsSync(ran), 'a file in the working directory was run');
+  assert.is(fs.statSync(path.dirname(dir)).mode, tmpMode, 'the temp directory itself is left as it was (a chmod 0755 of /tmp locks every other user out)');
 });
 
 files.run();
@@ -170,13 +169,7 @@ sandbox('a home directory the search may not read is passed over, not a crash', 
   fs.chmodSync(locked, 0o700);
   const cwd = tempDir();
   fs.chmodSync(cwd, 0o755);
-  fs.chmodSync(path.dirname(cwd), 0o755);
-  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-  const r = spawnSync(asNobody[0] ?? process.execPath, [...asNobody.slice(1), ...(asNobody.length ? [process.execPath] : []), path.join(REPO, 'dist/daxplan.cjs'), 'validate'], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, HOME: locked, XDG_CONFIG_HOME: path.join(locked, '.config') },
-  });
+  const r = runAsNobody(['validate'], { cwd, env: { ...process.env, HOME: locked, XDG_CONFIG_HOME: path.join(locked, '.config') } });
   assert.not.match(r.stderr, 'internal error');
   assert.match(r.stderr, 'no policy found');
   assert.is(r.status, 65);

@@ -1,12 +1,17 @@
-// The test command: the dependency rules, unit tests (uvu), then the contrib
-// checks and the real-kernel VM suite; ends with one line "N passed, N
-// failed" for CI. `node test/run.mjs unit` runs the named suites alone.
-import { spawn } from 'node:child_process';
+// The test command: the system packages the tests need (test/provision.sh,
+// which installs them as root and says what it installed), the dependency
+// rules, unit tests (uvu), then the contrib checks, the Debian package, the
+// Ansible role and the real-kernel VM suite; ends with one line "N passed,
+// N failed" for CI. `node test/run.mjs unit` runs the named suites alone
+// (after the same provisioning).
+import { spawn, spawnSync } from 'node:child_process';
 
 const suites = [
   { name: 'dependencies', cmd: 'npx', args: ['depcruise', 'src', '--config', '.dependency-cruiser.cjs'], parse: oneCheck },
   { name: 'unit', cmd: process.execPath, args: ['--import', 'tsx', 'test/unit.ts'], parse: uvuCounts },
   { name: 'contrib', cmd: 'bash', args: ['test/contrib/check.sh'], parse: plainCounts },
+  { name: 'deb', cmd: 'bash', args: ['test/contrib/deb.sh'], parse: plainCounts },
+  { name: 'ansible', cmd: process.execPath, args: ['--import', 'tsx', 'test/ansible/run.ts'], parse: plainCounts },
   { name: 'vm', cmd: process.execPath, args: ['--import', 'tsx', 'test/vm/run.ts'], parse: plainCounts, skipEnv: 'DAXPLAN_SKIP_VM' },
 ];
 
@@ -46,6 +51,12 @@ let failed = 0;
 let skipped = 0;
 const only = process.argv.slice(2);
 for (const name of only) if (!suites.some((s) => s.name === name)) throw new Error(`no test suite "${name}" (${suites.map((s) => s.name).join(', ')})`);
+console.log('# provision');
+const provision = spawnSync('bash', ['test/provision.sh'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+if (provision.status !== 0) {
+  console.log(`# provision: test/provision.sh exited ${provision.status ?? provision.signal}`);
+  failed++;
+}
 for (const suite of suites.filter((s) => only.length === 0 || only.includes(s.name))) {
   if (suite.skipEnv && process.env[suite.skipEnv] === '1') {
     console.log(`# ${suite.name}: skipped (${suite.skipEnv}=1)`);

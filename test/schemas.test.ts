@@ -109,6 +109,16 @@ outputs('famfs and the hmem fallback: a famfs device blocked in the plan, an una
   conforms('doctor', await json(['doctor', '--sysfs-root', famfs, '-c', policyFile(MOVABLE), '-f', 'json']));
 });
 
+outputs('plan --state over several snapshots (a fleet plan, a blocked host among them)', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'a.json'), (await run(['snapshot', '--sysfs-root', REAL_612])).stdout);
+  fs.writeFileSync(path.join(dir, 'b.json'), (await run(['snapshot', '--sysfs-root', path.join(REPO, 'examples/cxl-movable-pmem-app/host/sys'), '--hostname', 'cxl'])).stdout);
+  const doc = (await json(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--state', dir, '-f', 'json'])) as { totals: { blocked: number } };
+  conforms('fleet-plan', doc);
+  assert.is(doc.totals.blocked, 1);
+  assert.not.ok(schema('fleet-plan')({ ...doc, hosts: [] }), 'a fleet plan has at least one host');
+});
+
 outputs('a schema is not a rubber stamp: a wrong shape is refused', () => {
   assert.not.ok(schema('status')({ format_version: '2.0', kind: 'status', kernel: {}, devices: [], disabled: null }));
   assert.not.ok(schema('plan')({ format_version: '1.0', kind: 'plan' }));

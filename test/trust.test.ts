@@ -6,15 +6,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
-import { host, policyFile, REPO, tempDir } from './support/host.js';
+import { host, policyFile, tempDir } from './support/host.js';
 import { readTrusted, RefusedFileError, writeTrusted } from '../src/host/trust.js';
 import { findPolicyFile } from '../src/policy/load.js';
 import { hostRoot } from '../src/cli/root.js';
 import { lockFile } from '../src/cli/common.js';
 import { DEFAULT_LOCK_FILE } from '../src/apply/lock.js';
+import { NOBODY, runAsNobody } from './support/nobody.js';
 
 const asRoot = process.geteuid?.() === 0;
-const NOBODY = 65534;
 const POLICY = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: 1 }\n    state: online_movable\n';
 const DEVDAX = { devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] };
 
@@ -39,9 +39,7 @@ function openDir(): string {
 
 /** Runs the built daxplan as nobody (as root), or as this user. */
 function asNobody(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const prefix = asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [];
-  const argv = [...prefix, process.execPath, path.join(REPO, 'dist/daxplan.cjs'), ...args];
-  return spawnSync(argv[0], argv.slice(1), { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1', ...env } });
+  return runAsNobody(args, { cwd, timeout: 20_000, env: { ...process.env, NO_COLOR: '1', ...env } });
 }
 
 const sys = suite('trust: the real /sys is known by identity, not by spelling');

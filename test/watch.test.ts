@@ -36,7 +36,7 @@ function watched(spec: HostSpec, options: { apply?: boolean; sim?: SimConfig; po
     policy: { config: policy, cwd: process.cwd(), asRoot: false },
     sysfs: kernel,
     root: path.join(root, '..'),
-    apply: options.apply ? { lockFile: path.join(tempDir(), 'lock'), timeoutSeconds: 0 } : undefined,
+    apply: options.apply ? { lock: { file: path.join(tempDir(), 'lock'), transient: false }, timeoutSeconds: 0 } : undefined,
     warn: (line) => warnings.push(line),
   };
   let memory: TickMemory = {};
@@ -93,7 +93,7 @@ ticks('without --apply: drift is logged and stays pending', async () => {
 
 ticks('a lock held by another run: the tick skips its apply and the next one catches up', async () => {
   const w = watched(TWO, { apply: true });
-  const lock = await acquireLock(w.setup.apply!.lockFile, { timeoutSeconds: 0, trigger: 'udev' });
+  const lock = await acquireLock(w.setup.apply!.lock.file, { timeoutSeconds: 0, trigger: 'udev' });
   try {
     assert.match(await w.next(), new RegExp(`tick: 2 to change \\(first tick\\); skipped: lock held by pid ${process.pid} \\(trigger udev, since [^)]+\\)$`));
     assert.equal(w.kernel.log, []);

@@ -9,11 +9,15 @@
 // in the same one (the contrib units therefore set no PrivateNetwork=).
 // The lock file stays open while the lock is held: the holder's records go
 // through that descriptor, vetted once (host/trust.ts), not at every write.
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, readSync, writeSync } from 'node:fs';
+// A transient lock file (a tree's own) is removed by a clean release; a run
+// that opened it before the removal finds, once it holds the old file's lock,
+// that the path names another file (or none), and starts over on the new one.
+import { accessSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import type * as net from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
-import { EXIT, HostError, LockHeldError } from '../model/errors.js';
-import { openTrusted } from '../host/trust.js';
+import { DaxplanError, EXIT, HostError, LockHeldError } from '../model/errors.js';
+import { openTrusted, RefusedFileError } from '../host/trust.js';
 import { describeHolder, MAX_HOLDER_BYTES, parseHolder, type Holder } from '../host/lock-record.js';
 import type { Ledger } from './owed.js';
 import { builtin } from '../model/builtin.js';
@@ -38,16 +42,31 @@ export interface Lock extends Ledger {
   release(): Promise<void>;
 }
 
+/** The lock file cannot be made or opened by this user (EX_CANTCREAT): where it tried, and how to choose. */
+export class LockFileError extends DaxplanError {
+  constructor(file: string, code: string) {
+    const uid = process.getuid?.();
+    const how =
+      uid === 0
+        ? 'choose another with --lock-file FILE'
+        : `choose another with --lock-file FILE; a --sysfs-root tree's default lock goes in TMPDIR (now ${tmpdir()})${file === DEFAULT_LOCK_FILE ? `; apply on this host's /sys runs as root` : ''}`;
+    super(`cannot create the lock file ${file} (${code}${uid === 0 || uid === undefined ? '' : `, as uid ${uid}`}): ${how}`, EXIT.cannotCreate);
+  }
+}
+
+/** Thrown inside acquireLock when the lock won belongs to a transient file removed meanwhile. */
+const REMOVED = new Error('the lock file was removed while waiting');
+
 /**
  * Takes the lock, waiting up to `timeoutSeconds` (0: do not wait). `onWait`
- * hears who holds it before waiting starts.
+ * hears who holds it before waiting starts. A `transient` lock file is removed
+ * when released with nothing on record (no run leaves it behind).
  */
 export async function acquireLock(
   file: string,
-  options: { timeoutSeconds: number; trigger: string; onWait?: (holder: string) => void },
+  options: { timeoutSeconds: number; trigger: string; transient?: boolean; onWait?: (holder: string) => void },
 ): Promise<Lock> {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
-  const fd = openTrusted(file, VETTING);
+  const fd = openLockFile(file);
   let socket: net.Server | undefined;
   try {
     const name = lockName(fd);
@@ -64,6 +83,7 @@ export async function acquireLock(
       throw new LockHeldError(
         `lock ${file} is held by ${describeHolder(readRecord(fd))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
       );
+    if (options.transient && !namesFile(file, fd)) throw REMOVED;
     const interrupted = readRecord(fd);
     const holder: Holder = { pid: process.pid, trigger: options.trigger, started: new Date().toISOString() };
     // What is owed stays on record, whatever this run moves, until a run has put it back.
@@ -94,7 +114,11 @@ export async function acquireLock(
           // Empty: released cleanly, nothing owed. A debt stays on record, with no device moving.
           moving = undefined;
           if (owed) write();
-          else writeRecord(fd, '');
+          else {
+            writeRecord(fd, '');
+            // Removed while still held: whoever opened it meanwhile sees it gone once it holds it.
+            if (options.transient) rmSync(file, { force: true });
+          }
         } finally {
           try {
             closeSync(fd);
@@ -107,8 +131,38 @@ export async function acquireLock(
   } catch (err) {
     socket?.close();
     closeSync(fd);
+    if (err === REMOVED) return acquireLock(file, options);
     throw err;
   }
+}
+
+/** Opens (creating) the lock file; a directory or file this user may not create or open is a LockFileError. */
+function openLockFile(file: string): number {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+    return openTrusted(file, VETTING);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err instanceof RefusedFileError ? deniedAccess(file) : undefined);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LockFileError(file, code);
+    throw err;
+  }
+}
+
+/** Why this user may not open the file, or create it in its directory, if that is why it was refused. */
+function deniedAccess(file: string): string | undefined {
+  try {
+    accessSync(existsSync(file) ? file : dirname(file), constants.R_OK | constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+}
+
+/** Whether the path still names the open file (a transient lock file may have been removed since it was opened). */
+function namesFile(file: string, fd: number): boolean {
+  const now = statSync(file, { throwIfNoEntry: false });
+  const held = fstatSync(fd);
+  return now !== undefined && now.dev === held.dev && now.ino === held.ino;
 }
 
 /** The abstract socket name for the open lock file: its identity, not its path. */

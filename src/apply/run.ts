@@ -32,7 +32,7 @@ export interface ConvergeOptions {
   binding?: () => Binding;
   pause?: Pause;
   /** The lock to take; without one this is a dry run: plan, nothing written. */
-  lock?: { file: string; timeoutSeconds: number; trigger: string };
+  lock?: { file: string; timeoutSeconds: number; trigger: string; transient?: boolean };
   /** Progress and failures, one line each. */
   log?(line: string): void;
   /** Hears each step as it starts. */
@@ -69,6 +69,7 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     (await acquireLock(options.lock.file, {
       timeoutSeconds: options.lock.timeoutSeconds,
       trigger: options.lock.trigger,
+      transient: options.lock.transient,
       onWait: (holder) => log(`waiting up to ${options.lock!.timeoutSeconds}s for the lock held by ${holder}`),
     }));
   lockTaken?.();

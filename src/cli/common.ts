@@ -76,7 +76,7 @@ export const TRIGGERS = ['manual', 'udev', 'boot', 'schedule'] as const;
 export const DEFAULT_LOCK_TIMEOUT = 30;
 
 export const LOCKING = {
-  'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree: under /run/daxplan as root, else in the temp directory)` },
+  'lock-file': { type: 'string', arg: 'FILE', help: `lock file (default ${DEFAULT_LOCK_FILE}; with --sysfs-root, one per tree, removed after a clean run: under /run/daxplan as root, else in the temp directory, TMPDIR)` },
   'lock-timeout': { type: 'string', arg: 'SECONDS', help: `how long to wait for another run to finish (default ${DEFAULT_LOCK_TIMEOUT}; 0: do not wait)` },
   trigger: { type: 'string', arg: 'NAME', choices: TRIGGERS, help: `what started this run, recorded in the lock and logs: ${TRIGGERS.join(', ')} (default manual)` },
 } as const;
@@ -89,6 +89,11 @@ export function lockFile(values: Values): string {
   // Root keeps it out of world-writable /tmp.
   const dir = process.getuid?.() === 0 ? dirname(DEFAULT_LOCK_FILE) : tmpdir();
   return join(dir, `daxplan-${sha256Hex(resolve(root)).slice(0, 16)}.lock`);
+}
+
+/** The lock apply takes: lockFile's, transient (removed by a clean release) when it is a tree's default one, so runs on trees leave no files behind. */
+export function lockFor(values: Values): { file: string; transient: boolean } {
+  return { file: lockFile(values), transient: !values['lock-file'] && !isRealSysfs(sysfsRoot(values)) };
 }
 
 export const STATE: OptionSpecs = {
@@ -111,6 +116,10 @@ export function hostName(host: HostView, values: Values): string {
   return host.label ?? (values['sysfs-root'] === undefined ? 'this host' : sysfsRoot(values));
 }
 
+export function requireOneHostSource(values: Values): void {
+  if (values.state !== undefined && values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
+}
+
 /** The one place that decides where Observed comes from. */
 export function openHost(values: Values, io: Io): HostView {
   const only = deviceNames(values.device);
@@ -120,7 +129,7 @@ export function openHost(values: Values, io: Io): HostView {
     const observed = observe(sysfs, only);
     return { observed, binding: () => procBinding(values), memoryTotals: () => observeMemoryTotals(sysfs, observed) };
   }
-  if (values['sysfs-root'] !== undefined) throw new UsageError('--state FILE and --sysfs-root DIR both name the host: give one of them');
+  requireOneHostSource(values);
   const snapshot = readSnapshot(state);
   const names = snapshot.devices.map((d) => d.name);
   requireDevices(only, (name) => names.includes(name), () => names, state);

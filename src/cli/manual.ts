@@ -40,6 +40,11 @@ export const EXIT_STATUS: ExitStatus[] = [
   },
   { code: EXIT.nodeTooOld, short: 'Node.js too old', meaning: 'the Node.js running daxplan is older than the version it needs (one line on standard error names both)' },
   {
+    code: EXIT.cannotCreate,
+    short: 'lock file cannot be created',
+    meaning: 'apply, watch --apply: the lock file cannot be created or opened by this user; the message names it and how to choose another (--lock-file FILE; a --sysfs-root tree\'s default lock is in TMPDIR when not root)',
+  },
+  {
     code: EXIT.lockHeld,
     short: 'lock held or daxplan disabled',
     meaning: 'the lock is held by another daxplan run (its pid, trigger and start time are printed), or daxplan is disabled (daxplan disable) and the run was started by hand',

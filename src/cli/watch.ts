@@ -23,7 +23,7 @@ export interface WatchSetup {
   /** Where the disable marker lives (see daxplan disable); undefined: not read. */
   root?: string;
   /** Converge at each tick, under this lock; absent: plan and log only. */
-  apply?: { lockFile: string; timeoutSeconds: number };
+  apply?: { lock: { file: string; transient: boolean }; timeoutSeconds: number };
   /** Hears the policy's warnings, once for each version of the policy. */
   warn(line: string): void;
 }
@@ -88,7 +88,7 @@ async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply
       sysfs: setup.sysfs,
       only: setup.only,
       target: { policy },
-      lock: { file: apply.lockFile, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
+      lock: { ...apply.lock, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
     });
     const count = (r: string) => done.outcomes.filter((o) => o.result === r).length;
     const parts = [`applied ${count('applied')}`, `failed ${count('failed')}`];

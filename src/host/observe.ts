@@ -126,7 +126,8 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
   const targetNode = parseNode(guarded(problems, () => sysfs.read(`${dir}/target_node`), undefined), `${name}/target_node`, problems);
   const { uuid, source } = guarded(problems, () => identity(sysfs, dir), { uuid: undefined, source: 'unknown' as DeviceSource });
   const cxl = source === 'cxl' ? guarded(problems, () => readCxlIdentity(sysfs, dir, problems), undefined) : undefined;
-  const identified = { name, size, ranges, targetNode, tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode], uuid, source, cxl };
+  // `unassembled` is known once every device and the CXL windows are read (markUnassembled); the key is there from the start, as in snapshots.
+  const identified = { name, size, ranges, targetNode, tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode], uuid, source, cxl, unassembled: undefined };
   return { ...identified, ...observeMemory(sysfs, dir, identified, kernel, problems) };
 }
 

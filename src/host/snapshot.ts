@@ -132,8 +132,12 @@ export function readSnapshot(file: string): Snapshot {
 }
 
 function deviceFrom(d: SnapshotDevice): ObservedDevice {
-  const unassembled = d.unassembled ? { unassembled: { decoder: d.unassembled.decoder, start: BigInt(d.unassembled.start), end: BigInt(d.unassembled.end) } } : {};
-  return { ...identityFrom(d), ...memoryFrom(d), tier: d.tier ?? undefined, source: d.source, ...unassembled, blockSpan: d.block_span, problems: [...d.problems] };
+  // Built field by field (ObservedDevice's order), not spread: spread objects take another shape, and a
+  // fleet plan of 10,000 snapshots spent 40% more CPU on them (npm run bench -- --only fleet).
+  const { name, uuid, size, ranges, targetNode, cxl } = identityFrom(d);
+  const { driver, state, stateFile, blocks } = memoryFrom(d);
+  const unassembled = d.unassembled ? { decoder: d.unassembled.decoder, start: BigInt(d.unassembled.start), end: BigInt(d.unassembled.end) } : undefined;
+  return { name, state, size, ranges, targetNode, tier: d.tier ?? undefined, uuid, source: d.source, cxl, unassembled, driver, stateFile, blocks, blockSpan: d.block_span, problems: [...d.problems] };
 }
 
 function hex(n: bigint): string {

@@ -12,6 +12,8 @@ export const EXIT = {
   lockHeld: 75,
   /** daxplan disable is in force (EX_TEMPFAIL like a held lock: someone else has the host; try later). */
   paused: 75,
+  /** The lock file cannot be created or opened by this user (EX_CANTCREAT): said with where it tried and how to choose. */
+  cannotCreate: 73,
   /** The Node.js running daxplan is too old (EX_UNAVAILABLE); said by the launcher's first lines, before the program loads. */
   nodeTooOld: 69,
 } as const;

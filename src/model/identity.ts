@@ -70,7 +70,7 @@ export function memoryJson(d: Memory): MemoryJson {
 }
 
 export function memoryFrom(j: MemoryJson): Memory {
-  return { driver: j.driver, state: j.state, stateFile: j.state_file ?? undefined, blocks: j.blocks.flatMap(expandRun) };
+  return { driver: j.driver, state: j.state, stateFile: j.state_file ?? undefined, blocks: expandRuns(j.blocks) };
 }
 
 /** What makes `now` another device than `was`, in words ("its CXL memdevs mem1 (serial 0x5678ef01), were ..."); empty when it is the same. */
@@ -139,10 +139,13 @@ function blockRuns(blocks: readonly BlockState[]): BlockRun[] {
   return runs;
 }
 
-function expandRun(run: BlockRun): BlockState[] {
-  return Array.from({ length: run.count }, (_, i): BlockState =>
-    run.state === 'online' ? { index: run.first + i, state: 'online', zone: run.zone ?? '' } : { index: run.first + i, state: run.state },
-  );
+// One loop into one array: a fleet plan expands millions of blocks.
+function expandRuns(runs: readonly BlockRun[]): BlockState[] {
+  const blocks: BlockState[] = [];
+  for (const run of runs)
+    for (let index = run.first; index < run.first + run.count; index++)
+      blocks.push(run.state === 'online' ? { index, state: 'online', zone: run.zone ?? '' } : { index, state: run.state });
+  return blocks;
 }
 
 function hex(n: bigint): string {

@@ -72,8 +72,11 @@ export function fold(head: string, details: string[], rerun = 'daxplan plan'): s
   let body = details.join('\n');
   const room = MARKDOWN_LIMIT - Buffer.byteLength(head + '\n' + open + close + note);
   if (Buffer.byteLength(body) > room) {
-    while (details.length && Buffer.byteLength(details.join('\n')) > room) details.pop();
-    body = details.join('\n') + note;
+    // The longest run of leading details that fits (one pass: a fleet plan has thousands).
+    let used = -1;
+    let keep = 0;
+    while (keep < details.length && used + 1 + Buffer.byteLength(details[keep]) <= room) used += 1 + Buffer.byteLength(details[keep++]);
+    body = details.slice(0, keep).join('\n') + note;
   }
   return `${head}\n${open}${body}${close}`;
 }

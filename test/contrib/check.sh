@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks contrib/: the systemd units, their sandbox and the udev rule.
 #
-#   bash .ci/contrib-deps.sh && bash test/contrib/check.sh
+#   bash test/provision.sh && bash test/contrib/check.sh     (npm test runs both)
 #
 # Prints `ok ...` or `FAIL ...` per check (`skip ...` for one that cannot run
 # here, counted as skipped) and ends with `N passed, N failed`; exits 1 on any failure.
@@ -16,7 +16,7 @@
 # 2. udev     udevadm test (udev's own rule engine) on fake dax devices in a
 #             private mount namespace: parse errors, which names and actions
 #             reach daxplan-apply@.service; `udevadm verify` (254, from
-#             bookworm-backports via .ci/contrib-deps.sh) as a lint.
+#             bookworm-backports via test/provision.sh) as a lint.
 # 3. runtime  systemd-nspawn boots this machine's own /usr with daxplan
 #             installed by scripts/install.sh: each unit runs the real CLI
 #             (after a probe of its sandbox) over a simulated kernel, in boot
@@ -69,7 +69,8 @@ for tool in systemd-analyze udevadm unshare node; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  fail "tools missing: ${missing[*]} (run .ci/contrib-deps.sh)"
+  # As root the test run has installed them (test/provision.sh): missing then is a failure.
+  if [ "$(id -u)" -eq 0 ]; then fail "tools missing: ${missing[*]} (test/provision.sh installs them)"; else skip "contrib checks: tools missing: ${missing[*]} (as root, test/provision.sh installs them)"; fi
   finish
 fi
 
@@ -314,14 +315,14 @@ if grep -q '^DIAG' "$WORK/udev.err"; then
   indent <"$WORK/udev.err"
 fi
 
-# udevadm verify (systemd 254+) as a lint, when .ci/contrib-deps.sh could unpack it.
+# udevadm verify (systemd 254+) as a lint, when test/provision.sh could unpack it.
 if [ -x "$UDEV_VERIFY" ]; then
   if "$UDEV_VERIFY" "$RULES" >"$WORK/uv.out" 2>&1; then ok "udevadm verify (254, bookworm-backports) 70-daxplan.rules"; else
     fail "udevadm verify 70-daxplan.rules"
     indent <"$WORK/uv.out"
   fi
 else
-  skip "udevadm verify: $UDEV_VERIFY missing (.ci/contrib-deps.sh could not fetch it)"
+  skip "udevadm verify: $UDEV_VERIFY missing (test/provision.sh could not fetch it)"
 fi
 
 # ---------------------------------------------------------------------------
@@ -395,7 +396,7 @@ if [ "${DAXPLAN_CHECK_NSPAWN:-1}" = 0 ]; then
 elif [ "$(id -u)" -ne 0 ]; then
   skip "runtime: needs root (systemd-nspawn)"
 elif ! command -v systemd-nspawn >/dev/null 2>&1; then
-  fail "runtime: systemd-nspawn missing (run .ci/contrib-deps.sh)"
+  fail "runtime: systemd-nspawn missing (test/provision.sh installs it)"
 else
   runtime
 fi

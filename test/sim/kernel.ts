@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DAX_DEVICES, DEVICE_NAME, DirSysfs, isRealSysfs, normalise, resolveLink, SysfsWriteError, type Sysfs } from '../../src/host/sysfs.js';
 import type { AutoOnline, StateWord } from '../../src/model/device.js';
+import { UsageError } from '../../src/model/errors.js';
 import { formatNodeList, parseNodeList } from '../../src/model/nodelist.js';
 import { DEFAULT_BLOCK_SIZE, MEMORY_DIR, removeBlock, setDriver, writeBlock, writeFile, type BlockLetter } from './tree.js';
 
@@ -35,6 +36,22 @@ export const SIM_CONFIG = '.daxplan-sim.json';
 /** The door tests give the CLI: a tree with a simulator config is a simulated kernel, any other a plain tree. */
 export function openSimulatedOrDir(root: string): Sysfs {
   return fs.existsSync(path.join(root, SIM_CONFIG)) ? SimulatedKernel.fromTree(root) : new DirSysfs(root);
+}
+
+/**
+ * The door of dist/daxplan-sim.mjs: only a tree marked as a simulated kernel.
+ * Any other tree (or the real /sys) is refused: written as plain files, it
+ * would be neither a kernel nor left as it was.
+ */
+export function openMarkedSimulator(root: string): Sysfs {
+  if (isRealSysfs(root)) throw new UsageError(`the simulator never runs on a real sysfs (${root}): give --sysfs-root TREE, a tree holding ${SIM_CONFIG}`);
+  // A root that is not there is the CLI's to report (exit 66, no such host).
+  if (!fs.existsSync(root)) return new DirSysfs(root);
+  if (!fs.existsSync(path.join(root, SIM_CONFIG)))
+    throw new UsageError(
+      `${root} is not a simulated kernel: it has no ${SIM_CONFIG}; to make it one: echo '{}' > ${path.join(root, SIM_CONFIG)} (README, "Trying apply without root")`,
+    );
+  return SimulatedKernel.fromTree(root);
 }
 const TIERS = 'devices/virtual/memory_tiering';
 const DEFAULT_DAX_TIER = 22;

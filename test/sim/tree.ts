@@ -82,10 +82,15 @@ export function devicePath(spec: Pick<DeviceSpec, 'name' | 'source'>): string {
   }
 }
 
+/** A sysfs attribute's text as the kernel prints it: ending in a newline (unless empty). */
+export function attributeText(content: string): string {
+  return content.endsWith('\n') || content === '' ? content : content + '\n';
+}
+
 export function writeFile(root: string, rel: string, content: string): void {
   const abs = path.join(root, rel);
   fs.mkdirSync(path.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, content.endsWith('\n') || content === '' ? content : content + '\n');
+  fs.writeFileSync(abs, attributeText(content));
 }
 
 export function symlink(root: string, rel: string, targetRel: string): void {
@@ -107,6 +112,33 @@ export interface TreeWriter {
   file(rel: string, content: string): void;
   link(rel: string, targetRel: string): void;
   dir(rel: string): void;
+}
+
+/**
+ * Writes a new tree into an empty directory: each directory made once, no
+ * link removed before it is written (nothing is there yet). writeHost's
+ * default; the plain writer below is for rewriting a tree in place.
+ */
+export class FreshTreeWriter implements TreeWriter {
+  private readonly dirs = new Set<string>();
+
+  constructor(protected readonly root: string) {}
+
+  dir(rel: string): void {
+    if (this.dirs.has(rel)) return;
+    fs.mkdirSync(path.join(this.root, rel), { recursive: true });
+    for (let d = rel; d !== '.' && d !== ''; d = path.posix.dirname(d)) this.dirs.add(d);
+  }
+
+  file(rel: string, content: string): void {
+    this.dir(path.posix.dirname(rel));
+    fs.writeFileSync(path.join(this.root, rel), attributeText(content));
+  }
+
+  link(rel: string, targetRel: string): void {
+    this.dir(path.posix.dirname(rel));
+    fs.symlinkSync(path.posix.relative(path.posix.dirname(rel), targetRel), path.join(this.root, rel));
+  }
 }
 
 function plainWriter(root: string): TreeWriter {
@@ -181,7 +213,7 @@ function writeHotplug(w: TreeWriter, p: Extract<HotplugParams, { kind: 'read' }>
 }
 
 /** Writes a whole host tree into `root` (which should be empty). */
-export function writeHost(root: string, host: HostSpec, w: TreeWriter = plainWriter(root)): void {
+export function writeHost(root: string, host: HostSpec, w: TreeWriter = new FreshTreeWriter(root)): void {
   const blockSize = host.blockSize ?? DEFAULT_BLOCK_SIZE;
   const bootBlocks = host.bootBlocks ?? 32;
   w.file(`${MEMORY_DIR}/block_size_bytes`, blockSize.toString(16));

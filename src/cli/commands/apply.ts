@@ -1,4 +1,4 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, type Command } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { recordThisBoot } from '../boot.js';
@@ -103,7 +103,7 @@ export const applyCommand: Command = {
     try {
       converged = await converge({
         ...options,
-        lock: values['dry-run'] ? undefined : { file: lockFile(values), timeoutSeconds: timeout, trigger },
+        lock: values['dry-run'] ? undefined : { ...lockFor(values), timeoutSeconds: timeout, trigger },
         stopping: () => stopSignal !== undefined,
         timings,
       });

@@ -1,17 +1,19 @@
 import { writeTrusted } from '../../host/trust.js';
-import { COLOR, CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, STATE } from '../common.js';
+import { COLOR, CONFIG, formatOption, HOST, hostName, openHost, outputStyle, policyFrom, printJson, requireOneHostSource } from '../common.js';
 import { oneOf, type Command } from '../args.js';
 import { checkMovable } from '../../plan/safety.js';
 import { plan } from '../../plan/plan.js';
 import { planJson } from '../../render/json.js';
 import { planText } from '../../render/text.js';
 import { planMarkdown } from '../../render/markdown.js';
-import { EXIT, formatDiagnostic } from '../../model/errors.js';
+import { EXIT, formatDiagnostic, UsageError } from '../../model/errors.js';
 import { unmatchedRules } from '../../plan/coverage.js';
 import { savePlan } from '../../plan/saved.js';
 import type { Report } from '../../report/report.js';
 import { ROOT } from '../root.js';
 import { gatherConflicts } from '../conflicts.js';
+import { planFleet } from '../fleet.js';
+import { isFleet, snapshotFiles } from '../../host/snapshot-set.js';
 
 export const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -20,12 +22,18 @@ export const planCommand: Command = {
   summary: 'Compare the dax devices on this host with the policy and print what apply would change.',
   details: [
     'Each device line starts with a mark: + its memory joins the system (from devdax, unplugged or offline to online), - its memory leaves the system (to unplug or devdax), ~ it moves between zones or modes without joining or leaving, = unchanged, · unmanaged (no rule decides it; left alone), ! blocked. Step sizes are the memory each step really moves (blocks × block size). A rule that matches no device is warned about on standard error (not with --device).',
+    'A fleet plan: several --state snapshots, or a directory of them, are planned in one run. Each host gets its summary line and what changes or is blocked, then the fleet totals: hosts to change, blocked and unchanged, and the memory joining and leaving ZONE_NORMAL and ZONE_MOVABLE. --format json is one document (kind fleet-plan: hosts[] with each host\'s plan, and totals); --format markdown is one pull-request comment under 64 KiB. With --detailed-exitcode: 1 when any host is blocked, else 2 when any host changes, else 0.',
   ],
-  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE] [--no-color]',
+  usage: 'daxplan plan [--config FILE] [--sysfs-root DIR | --state FILE|DIR...] [--root DIR] [--device NAME...] [--format text|json|markdown] [--detailed-exitcode] [--out FILE] [--no-color]',
   options: {
     ...CONFIG,
     ...HOST,
-    ...STATE,
+    state: {
+      type: 'string',
+      multiple: true,
+      arg: 'FILE|DIR',
+      help: 'plan against a host snapshot (from daxplan snapshot) instead of this host; several, or a directory of them (*.json), make a fleet plan: each host, then the fleet totals',
+    },
     ...ROOT,
     format: formatOption(FORMATS),
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when the plan has changes, 0 when none, 1 when a device or kernel setting is blocked' },
@@ -35,7 +43,13 @@ export const planCommand: Command = {
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const { policy, text } = policyFrom(values, io);
-    const host = openHost(values, io);
+    const states = values.state as string[] | undefined;
+    if (states && isFleet(states)) {
+      requireOneHostSource(values);
+      if (values.out) throw new UsageError('--out saves one host\'s plan: give one --state FILE (a fleet plan has no single host to bind it to)');
+      return planFleet(policy, snapshotFiles(states), format, values, io);
+    }
+    const host = openHost({ ...values, state: states?.[0] }, io);
     const observed = host.observed;
     const result = plan(policy, observed);
     // With --device the other devices are not looked at: a rule for them is no news.

@@ -1,4 +1,4 @@
-import { CONFIG, HOST, LOCKING, lockFile, openSysfs, writableSysfs } from '../common.js';
+import { CONFIG, HOST, LOCKING, lockFor, openSysfs, writableSysfs } from '../common.js';
 import { deviceNames, seconds, type Command, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../policy.js';
@@ -49,7 +49,7 @@ export const watchCommand: Command = {
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
-      apply: values.apply ? { lockFile: lockFile(values), timeoutSeconds } : undefined,
+      apply: values.apply ? { lock: lockFor(values), timeoutSeconds } : undefined,
       warn: (line) => io.stderr.write(line + '\n'),
     };
     // An invalid policy at start is the operator's mistake now (exit 65); later

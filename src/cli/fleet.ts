@@ -1,0 +1,50 @@
+// plan --state over many snapshots: every snapshot is read and checked first
+// (a bad one exits 64 before anything is printed), then each host is planned
+// and handed to the renderer, so that only one host's plan is alive at a time.
+import { basename } from 'node:path';
+import { fromSnapshot, readSnapshot, snapshotTotals, type Snapshot } from '../host/snapshot.js';
+import { requireDevices } from '../host/root-check.js';
+import { plan } from '../plan/plan.js';
+import { checkMovable } from '../plan/safety.js';
+import { unmatchedRules } from '../plan/coverage.js';
+import { addHost, emptyTotals } from '../plan/fleet.js';
+import { fleetJson, fleetMarkdown, fleetText, type FleetRenderer } from '../render/fleet.js';
+import { EXIT, formatDiagnostic, type Diagnostic } from '../model/errors.js';
+import type { Policy } from '../policy/parse.js';
+import { deviceNames, type Io, type Values } from './args.js';
+import { gatherConflicts } from './conflicts.js';
+import { outputStyle } from './common.js';
+
+export type FleetFormat = 'text' | 'json' | 'markdown';
+
+/** Plans every snapshot in `files` with `policy`; returns the exit code (plan's, over the whole fleet). */
+export function planFleet(policy: Policy, files: string[], format: FleetFormat, values: Values, io: Io): number {
+  const only = deviceNames(values.device);
+  const snapshots = files.map((file): [string, Snapshot] => {
+    const snapshot = readSnapshot(file);
+    const names = new Set(snapshot.devices.map((d) => d.name));
+    requireDevices(only, (name) => names.has(name), () => [...names], file);
+    return [file, snapshot];
+  });
+  const write = (text: string) => void io.stdout.write(text);
+  const renderer: FleetRenderer =
+    format === 'json' ? fleetJson(write, policy.file) : format === 'markdown' ? fleetMarkdown(write, policy.file) : fleetText(write, outputStyle(values, io));
+  const totals = emptyTotals();
+  // Rules that match no device on any host; with --device the other devices are not looked at.
+  let unmatched: Diagnostic[] | undefined = values.device ? [] : undefined;
+  for (const [file, snapshot] of snapshots) {
+    const observed = fromSnapshot(snapshot, only);
+    const result = plan(policy, observed);
+    const { findings, pause } = gatherConflicts({ ...values, state: file }, observed, result);
+    const report = { plan: result, warnings: checkMovable(result, () => snapshotTotals(snapshot), policy), conflicts: findings, paused: pause };
+    renderer.host({ name: snapshot.hostname ?? basename(file), file, report });
+    addHost(totals, result);
+    if (unmatched?.length === 0) continue;
+    const missing = unmatchedRules(policy, [observed], `any of the ${files.length} snapshots`);
+    unmatched = unmatched === undefined ? missing : unmatched.filter((w) => missing.some((m) => m.path === w.path));
+  }
+  renderer.end(totals);
+  for (const w of unmatched ?? []) io.stderr.write(formatDiagnostic(w) + '\n');
+  if (!values['detailed-exitcode']) return EXIT.ok;
+  return totals.blocked > 0 ? EXIT.runtime : totals.changing > 0 ? EXIT.changes : EXIT.ok;
+}
