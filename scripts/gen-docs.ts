@@ -86,6 +86,9 @@ function daxplan8(): string {
     esc(DESCRIPTION),
     '.SH COMMANDS',
     ...COMMANDS.flatMap(commandSection),
+    '.SH JSON OUTPUT',
+    esc('Every JSON document has format_version (the major number changes only with incompatible changes) and kind, and is published as a JSON Schema (draft-07) in schemas/ of the source. The fields of each, nested fields in parentheses, lists marked []:'),
+    ...definitions(JSON_DOCUMENTS.map(([what, file]) => [`.B ${esc(what)}`, `(${file}) ${fieldList(file)}`])),
     '.SH EXIT STATUS',
     ...definitions(EXIT_STATUS.map((e) => [`.B ${e.code}`, e.meaning])),
     '.SH ENVIRONMENT',
@@ -96,6 +99,64 @@ function daxplan8(): string {
     '\\fBdaxplan.yaml\\fR(5), \\fBdaxctl\\fR(1), \\fBsystemd.service\\fR(5), \\fBudev\\fR(7)',
     '',
   ].join('\n');
+}
+
+// --- JSON output fields from the published schemas ------------------------
+
+/** The documents daxplan prints, and their schemas. */
+export const JSON_DOCUMENTS: [string, string][] = [
+  ['plan --format json', 'plan.schema.json'],
+  ['plan --state A --state B --format json (a fleet plan)', 'fleet-plan.schema.json'],
+  ['apply --format json', 'apply.schema.json'],
+  ['status --format json', 'status.schema.json'],
+  ['status --format daxctl', 'daxctl-list.schema.json'],
+  ['validate --format json', 'validate.schema.json'],
+  ['doctor --format json', 'doctor.schema.json'],
+  ['diff --format json', 'diff.schema.json'],
+  ['snapshot', 'snapshot.schema.json'],
+  ['plan --out FILE', 'saved-plan.schema.json'],
+];
+
+const readSchema = (file: string) => JSON.parse(fs.readFileSync(path.join('schemas', file), 'utf8')) as Schema & { definitions?: Record<string, Schema> };
+
+/** A schema with its $ref (into its own file or another of schemas/) followed. */
+function follow(schema: Schema, file: string): [Schema, string] {
+  if (!schema.$ref) return [schema, file];
+  const [target, pointer] = schema.$ref.split('#');
+  const where = target || file;
+  // A JSON pointer into that file (#/definitions/device/properties/blocks).
+  const found = pointer.split('/').slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')], readSchema(where));
+  return follow(found as Schema, where);
+}
+
+type Shape = Schema & { anyOf?: Schema[]; oneOf?: Schema[]; additionalProperties?: Schema | boolean };
+
+/** The object shapes a schema allows: its own, and each of its anyOf/oneOf, refs followed. */
+function shapes(schema: Schema, file: string): [Shape, string][] {
+  const [own, where] = follow(schema, file) as [Shape, string];
+  return [[own, where] as [Shape, string], ...(own.anyOf ?? own.oneOf ?? []).flatMap((v) => shapes(v, where))];
+}
+
+/** "format_version, kind, kernel (block_size, ...), actions[] (device, ...)"; keys of a map by node are NODE. */
+export function fieldList(file: string, schema: Schema = readSchema(file), depth = 0): string {
+  const names = new Map<string, string>();
+  for (const [shape, where] of shapes(schema, file)) {
+    if (shape.items) return fieldList(where, shape.items, depth);
+    const entries = Object.entries(shape.properties ?? {});
+    if (typeof shape.additionalProperties === 'object') entries.push(['NODE', shape.additionalProperties]);
+    for (const [name, raw] of entries) {
+      if (names.has(name)) continue;
+      // A whole other document (apply's plan, diff's before and after): named, not listed again.
+      if (raw.$ref && !raw.$ref.includes('#')) {
+        names.set(name, `${name} (a ${raw.$ref.replace('.schema.json', '')} document)`);
+        continue;
+      }
+      const list = shapes(raw, where).some(([c]) => c.items);
+      const inner = depth < 4 ? fieldList(where, raw, depth + 1) : '';
+      names.set(name, `${name}${list ? '[]' : ''}${inner ? ` (${inner})` : ''}`);
+    }
+  }
+  return [...names.values()].join(', ');
 }
 
 // --- daxplan.yaml(5) from the schema --------------------------------------

@@ -47,9 +47,13 @@ for dir in "$PREFIX" "$BINDIR" "$LIBDIR" "$MANDIR" "$BASHCOMPDIR" "$SYSTEMDUNITD
 	*[!A-Za-z0-9/._@+-]*) die "\"$dir\": only letters, digits and / . _ @ + - in install directories" ;;
 	esac
 done
+# It is written into a shell script run as root: a plain absolute path only.
 case $DAXPLAN_NODE in
 '' | /*) ;;
 *) die "DAXPLAN_NODE must be an absolute path (got \"$DAXPLAN_NODE\")" ;;
+esac
+case $DAXPLAN_NODE in
+*[!A-Za-z0-9/._@+-]*) die "DAXPLAN_NODE \"$DAXPLAN_NODE\": only letters, digits and / . _ @ + - in the path of node" ;;
 esac
 
 # Units that get the shared sandbox as a drop-in (daxplan-kernel-defaults.service

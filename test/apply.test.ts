@@ -139,12 +139,31 @@ faults('EBUSY writing unplugged to the state file: the kernel keeps every block,
   assert.equal(kernel.log.map((l) => `${l.value}${l.error ? `!${l.error}` : ''}`), ['unplugged!EBUSY']);
 });
 
-faults('Linux 7.3: a state file left stale by per-block writes is repaired through the state file alone', () => {
-  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] });
-  const { outcomes, kernel, after } = converge(root, 'online_movable', { stateFile: true });
+faults('Linux 7.3: memory already where the policy wants it under a stale state word is not unplugged and replugged; a stale device that must move goes through the state file alone', () => {
+  const stale: HostSpec = { stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] };
+  const stays = converge(host(stale), 'online_movable', { stateFile: true });
+  assert.equal(stays.outcomes, []);
+  assert.equal(stays.kernel.log, [], 'nothing written');
+  const { outcomes, kernel, after } = converge(host(stale), 'online', { stateFile: true });
   assert.is(onlyOutcome(outcomes).result, 'applied');
-  assert.equal(kernel.log.map((l) => `${l.file.replace(/^.*\/dax0\.0\//, '')}=${l.value}`), ['state=unplugged', 'state=online_movable']);
-  assert.is(after[0].stateFile, 'online_movable');
+  assert.equal(kernel.log.map((l) => `${l.file.replace(/^.*\/dax0\.0\//, '')}=${l.value}`), ['state=unplugged', 'state=online_kernel']);
+  assert.is(after[0].stateFile, 'online_kernel');
+  assert.is(stateDrift(after[0], { kind: 'absent' }), undefined);
+});
+
+faults('Linux 7.3: a mixed device whose move fails is rolled back through the state file, never block by block', () => {
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'NoNo', stateWord: 'online' }] });
+  // Another agent takes a block offline once the device is online_movable: verification fails, and a rollback follows.
+  const { outcomes, kernel, after } = converge(root, 'online_movable', { stateFile: true }, {
+    afterWrite: (k, file, value) => {
+      if (file.endsWith('dax0.0/state') && value === 'online_movable') k.meddle(33, 'o');
+    },
+  });
+  const o = onlyOutcome(outcomes);
+  assert.is(o.result, 'failed');
+  assert.equal(kernel.log.map((l) => `${l.file.replace(/^.*\/dax0\.0\//, '')}=${l.value}`), ['state=unplugged', 'state=online_movable', 'state=unplugged', 'state=online_kernel']);
+  assert.match(o.message!, 'a mixed device is not put back block by block where the state file moves it: brought back through it to online');
+  assert.is(after[0].state, 'online');
   assert.is(stateDrift(after[0], { kind: 'absent' }), undefined);
 });
 
@@ -297,11 +316,19 @@ for (const mode of ['online', 'online_kernel'] as AutoOnline[]) {
   });
 }
 
-faults('auto_online_blocks reading a value daxplan could not put back: the bind is refused, nothing written', () => {
+faults('auto_online_blocks reading a value daxplan could not put back: the bind is blocked at plan time, and refused when it turns so after planning; nothing written', () => {
   const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'unbound' }] });
-  fs.writeFileSync(path.join(root, 'devices/system/memory/auto_online_blocks'), 'sideways\n');
-  const { outcomes, kernel } = converge(root, 'online_movable', {});
-  const o = onlyOutcome(outcomes);
+  const auto = path.join(root, 'devices/system/memory/auto_online_blocks');
+  fs.writeFileSync(auto, 'sideways\n');
+  const blocked = converge(root, 'online_movable', {});
+  assert.equal(blocked.outcomes, []);
+  assert.equal(blocked.kernel.log, []);
+  fs.writeFileSync(auto, 'offline\n');
+  const kernel = new SimulatedKernel(root, {});
+  const observed = observe(kernel);
+  const [change] = changes(plan(policyTo('online_movable'), observed));
+  fs.writeFileSync(auto, 'sideways\n');
+  const o = new Applier(kernel, observed.kernel).apply(change);
   assert.is(o.result, 'failed');
   assert.match(o.message!, 'auto_online_blocks reads "sideways", not a value daxplan could put back after the bind');
   assert.equal(kernel.log, []);

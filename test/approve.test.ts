@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { host, policyFile, REPO, treeDigest } from './support/host.js';
+import { missingCommand, unless } from './support/skip.js';
 import { writeBlock } from './sim/tree.js';
 
 const FAR_MOVABLE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1, 2] }\n    state: online_movable\n';
@@ -95,9 +96,7 @@ approve('--auto-approve writes without asking; --dry-run and a saved plan need n
   assert.is(op.asked.length, 0);
 });
 
-approve('a real terminal (a pty from script(1)): "no" cancels, "yes" applies', () => {
-  const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
-  if (script.status !== 0) return console.log('  (skipped: no script(1) for a pty)');
+unless(approve, missingCommand('script'))('a real terminal (a pty from script(1)): "no" cancels, "yes" applies', () => {
   const root = host(ONE_ONLINE);
   const bin = path.join(REPO, 'dist/daxplan-sim.mjs');
   const policy = policyFile(FAR_MOVABLE);

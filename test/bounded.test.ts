@@ -17,21 +17,34 @@ function policy(rules: string[]): string {
   return `version: 1\nrules:\n${rules.map((match, i) => `  - name: r${i}\n    match: ${match}\n    state: online\n`).join('')}`;
 }
 
-function timed<T>(work: () => T): { value: T; ms: number } {
-  const started = performance.now();
-  const value = work();
-  return { value, ms: performance.now() - started };
+// Work is counted, never timed: a busy machine must not fail a unit test
+// (speed targets are npm run bench's).
+
+/** How many globs `work` compiles: globTest scans each glob before compiling it (src/policy/match.ts). */
+function globsCompiled<T>(work: () => T): { value: T; compiled: number } {
+  const mutable = picomatch as { scan: typeof picomatch.scan };
+  const scan = picomatch.scan;
+  let compiled = 0;
+  mutable.scan = ((...args: Parameters<typeof scan>) => {
+    compiled++;
+    return scan(...args);
+  }) as typeof scan;
+  try {
+    return { value: work(), compiled };
+  } finally {
+    mutable.scan = scan;
+  }
 }
 
 const lint = suite('bounded: the shadowed-rule lint');
 
-lint('5000 rules naming devices validate in seconds, not minutes, and a shadowed one is still found', () => {
+lint('5000 rules naming devices are linted in a few comparisons per rule, not every pair, and a shadowed one is still found', () => {
   const rules = Array.from({ length: 5000 }, (_, i) => `{ device: "dax${i}.0" }`);
   rules.push('{ device: "dax4999.0", numa_node: 3 }');
-  // Before the index: every pair compared with a glob compiled each time, 2 minutes.
-  const { value: result, ms } = timed(() => parsePolicy(policy(rules), 'p.yaml'));
+  const result = parsePolicy(policy(rules), 'p.yaml');
   assert.ok(result.ok);
-  assert.ok(ms < 10_000, `${ms.toFixed(0)} ms`);
+  // Before the index: every pair compared (12.5M comparisons, 2 minutes); now the lint finishes within 3 per rule.
+  assert.is(findShadowed(result.policy.rules.map((r) => r.match), 3 * rules.length).stoppedAt, undefined);
   assert.equal(
     result.warnings.map((w) => w.message),
     ['rule "r5000" is shadowed by earlier rule "r4999" (line 15000) and never decides a device'],
@@ -55,7 +68,7 @@ lint('the indexed lint finds exactly what comparing every pair finds (seeded)', 
       for (const key of Object.keys(match) as (keyof Rule['match'])[]) if (Array.isArray(match[key]) && (match[key] as unknown[]).length === 0) delete match[key];
       if (match.memdevs && !match.serial && !match.pci) delete match.memdevs;
       if (Object.keys(match).length === 0) match.device = ['dax*'];
-      return { name: `r${i}`, match, state: 'online', onUnassembled: 'block', file: 'p.yaml', line: i };
+      return { name: `r${i}`, match, state: 'online', onUnassembled: 'block', file: 'p.yaml', line: i, col: 3 };
     });
     const pairwise = rules.map((rule, i) => rules.slice(0, i).findIndex((e) => covers(e.match, rule.match)));
     assert.equal(
@@ -66,12 +79,11 @@ lint('the indexed lint finds exactly what comparing every pair finds (seeded)', 
   }
 });
 
-lint('a policy built to defeat the index stops the lint with a warning, in bounded time', () => {
+lint('a policy built to defeat the index stops the lint with a warning once its comparisons are spent', () => {
   const wildcards = Array.from({ length: 2500 }, (_, i) => `{ device: "dax${i}.[1-9]" }`);
   const names = Array.from({ length: 2500 }, (_, i) => `{ device: "dax${i + 2500}.0" }`);
-  const { value: result, ms } = timed(() => parsePolicy(policy([...wildcards, ...names]), 'p.yaml'));
+  const result = parsePolicy(policy([...wildcards, ...names]), 'p.yaml');
   assert.ok(result.ok);
-  assert.ok(ms < 10_000, `${ms.toFixed(0)} ms`);
   assert.match(result.warnings.at(-1)!.message, `too many overlapping rules to check for shadowing: rules from here on were not checked (${MAX_COMPARISONS} comparisons)`);
 });
 
@@ -79,24 +91,16 @@ lint.run();
 
 const planning = suite('bounded: planning');
 
-planning('256 devices against 5000 rules naming devices plan with each rule\'s globs compiled once, not once per device and rule', () => {
+planning('256 devices against 5000 rules naming devices compile each rule\'s glob once, not once per device and rule', () => {
   const rules = Array.from({ length: 5000 }, (_, i) => `{ device: "dax${i + 1000}.*" }`);
   rules.push('{ device: "dax*" }');
   const parsed = parsePolicy(policy(rules), 'p.yaml');
   assert.ok(parsed.ok);
   const observed = fakeHost({ devices: Array.from({ length: 256 }, (_, i) => ({ name: `dax${i}.0`, node: 1, blocks: 1, state: 'devdax' })) });
-  // Before: 1.3M glob compilations (about 6 s); now each rule's globs are compiled once. Counted, not
-  // timed: every compilation scans its glob first (policy/match.ts globTest), and a clock fails on a busy machine.
-  const counted = picomatch as { scan: typeof picomatch.scan };
-  const scan = counted.scan;
-  let scans = 0;
-  counted.scan = (...args) => (scans++, scan(...args));
-  try {
-    assert.is(plan(parsed.policy, observed).summary.change, 256);
-  } finally {
-    counted.scan = scan;
-  }
-  assert.ok(scans <= rules.length, `${scans} glob compilations for ${rules.length} rules and 256 devices`);
+  // Before: 1.3M glob compilations (about 6 s); now each rule's globs are compiled once.
+  const { value: result, compiled } = globsCompiled(() => plan(parsed.policy, observed));
+  assert.is(result.summary.change, 256);
+  assert.ok(compiled > 0 && compiled <= rules.length, `${compiled} globs compiled for ${rules.length} rules`);
 });
 
 planning.run();

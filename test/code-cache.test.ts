@@ -7,10 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO, tempDir } from './support/host.js';
 import { AS_NOBODY, NOBODY } from './support/nobody.js';
+import { NOT_ROOT, unless } from './support/skip.js';
 
 const DIST = path.join(REPO, 'dist');
 const built = fs.existsSync(path.join(DIST, 'daxplan.cjs')) && fs.existsSync(path.join(DIST, 'daxplan.cache'));
-const asRoot = process.getuid?.() === 0;
+const NOT_BUILT = built ? undefined : 'run npm run build';
 
 /** A copy of the built entry and its cache in a fresh directory (mode 0755). */
 function install(): string {
@@ -32,15 +33,13 @@ function version(dir: string, as: string[] = []): { cache: string; stdout: strin
 
 const cache = suite('code cache');
 
-cache('a cache only root or this user can write is used', () => {
-  if (!built) return console.log('  (skipped: run npm run build)');
+unless(cache, NOT_BUILT)('a cache only root or this user can write is used', () => {
   const r = version(install());
   assert.is(r.cache, 'used');
   assert.match(r.stdout, /^daxplan \d/);
 });
 
-cache('a group- or world-writable cache, or one in such a directory, is not used; daxplan still runs', () => {
-  if (!built) return;
+unless(cache, NOT_BUILT)('a group- or world-writable cache, or one in such a directory, is not used; daxplan still runs', () => {
   for (const [target, mode] of [
     ['daxplan.cache', 0o664],
     ['daxplan.cache', 0o646],
@@ -56,16 +55,14 @@ cache('a group- or world-writable cache, or one in such a directory, is not used
   }
 });
 
-cache('a symlinked cache is not used', () => {
-  if (!built) return;
+unless(cache, NOT_BUILT)('a symlinked cache is not used', () => {
   const dir = install();
   fs.renameSync(path.join(dir, 'daxplan.cache'), path.join(dir, 'real.cache'));
   fs.symlinkSync('real.cache', path.join(dir, 'daxplan.cache'));
   assert.is(version(dir).cache, 'not used');
 });
 
-cache("another build's cache is not used; a damaged one is rejected by V8", () => {
-  if (!built) return;
+unless(cache, NOT_BUILT)("another build's cache is not used; a damaged one is rejected by V8", () => {
   const dir = install();
   const file = path.join(dir, 'daxplan.cache');
   const data = fs.readFileSync(file);
@@ -78,8 +75,7 @@ cache("another build's cache is not used; a damaged one is rejected by V8", () =
   assert.is(r.status, 0);
 });
 
-cache('as root, a cache owned by another user is not used; that user trusts a root-owned one', () => {
-  if (!built || !asRoot) return;
+unless(cache, NOT_BUILT ?? NOT_ROOT)('as root, a cache owned by another user is not used; that user trusts a root-owned one', () => {
   const dir = install();
   fs.chownSync(path.join(dir, 'daxplan.cache'), NOBODY, NOBODY);
   assert.is(version(dir).cache, 'not used');

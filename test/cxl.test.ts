@@ -108,7 +108,7 @@ seen('a hostile chain is a problem on its device, never a crash, and the device 
     ['target not a decoder', (root, region) => fs.writeFileSync(path.join(root, region, 'target0'), '../../etc\n'), /not an endpoint decoder/],
     ['decoder not on the bus', (root) => fs.rmSync(path.join(root, 'bus/cxl/devices/decoder2.0')), /bus\/cxl\/devices\/decoder2.0 is missing/],
     ['uport a loop', (root) => loop(path.join(root, 'devices/platform/ACPI0017:00/root0/port1/endpoint2/uport')), /leads to no memdev|symlink loop/],
-    ['serial behind a loop', (root) => loop(path.join(root, 'bus/cxl/devices/mem0/serial')), /symlink loop/],
+    ['serial behind a loop', (root) => loop(path.join(root, 'bus/cxl/devices/mem0/serial')), /serial: a symbolic link \(or a loop\), not an attribute/],
     ['absurd interleave', (root, region) => fs.writeFileSync(path.join(root, region, 'interleave_ways'), '4096\n'), /interleave_ways: 4096 is not 1 to 16/],
     ['garbage range', (root, region) => fs.writeFileSync(path.join(root, region, 'resource'), '0xZZ\n'), /region0\/resource: cannot parse/],
   ];
@@ -132,7 +132,15 @@ seen.run();
 const select = suite('cxl: selectors');
 
 select('serial: one or a list, as YAML numbers, hex or decimal strings, as cxl list prints them', () => {
-  for (const match of ['{ serial: 0x5a3c0d01 }', '{ serial: "0x5A3C0D01" }', '{ serial: 1513884929 }', '{ serial: "1513884929" }', '{ serial: [0x1, 0x5a3c0d01] }']) {
+  for (const match of [
+    '{ serial: 0x5a3c0d01 }',
+    '{ serial: "0x5A3C0D01" }',
+    '{ serial: 1513884929 }',
+    '{ serial: "1513884929" }',
+    '{ serial: [0x1, 0x5a3c0d01] }',
+    '{ serial: !!int "0x5a3c0d01" }',
+    '{ serial: [!!int \'0x5a3c0d01\'] }',
+  ]) {
     assert.equal(decisions(EXPANDERS, match), ['dax0.0 change', 'dax1.0 unmanaged: no rule matches', 'dax2.0 unmanaged: no rule matches'], match);
   }
 });
@@ -146,6 +154,7 @@ select('an interleaved region: all of its memdevs must match (the default), or a
   assert.equal(decisions(EXPANDERS, '{ pci: "0000:36:00.0", memdevs: any }').slice(0, 2), [NONE, 'dax1.0 change']);
   assert.equal(decisions(EXPANDERS, '{ pci: ["35:00.0", "36:00.0"] }').slice(0, 2), [NONE, 'dax1.0 change'], 'the PCI domain may be left out');
   assert.equal(decisions(EXPANDERS, '{ pci: "0000:36:00.0" }')[1], 'dax1.0 unmanaged: no rule matches');
+  assert.equal(decisions(EXPANDERS, '{ pci: ["00000000:35:00.0", "00000000:36:00.0"] }').slice(0, 2), [NONE, 'dax1.0 change'], 'an eight-digit domain is the same domain');
 });
 
 select('qos_class and address; a device that is not CXL matches no CXL key, but address', () => {
@@ -192,6 +201,14 @@ function warnings(text: string): string[] {
 
 const rule = (name: string, match: string) => `  - name: ${name}\n    match: ${match}\n    state: online\n`;
 
+lint('the all-ones serial, what a memdev without one reports, is an error naming file, line and column', () => {
+  for (const serial of ['0xffffffffffffffff', '"0xFFFFFFFFFFFFFFFF"', '18446744073709551615']) {
+    const [error, ...rest] = errors(`version: 1\nrules:\n${rule('a', `{ serial: [0x1, ${serial}] }`)}`);
+    assert.equal(rest, []);
+    assert.match(error, /^policy\.yaml:4:28: rules\[0\]\.match\.serial\[1\]: serial (0x[fF]{16}|18446744073709551615) is what a memdev without a serial reports \(cxl list prints none for it\): it names no device; select it by pci or address$/, serial);
+  }
+});
+
 lint('bad selectors name file, line and column', () => {
   assert.equal(errors(`version: 1\nrules:\n${rule('a', '{ serial: [0x1, 18446744073709551616] }')}`), [
     'policy.yaml:4:28: rules[0].match.serial[1]: serial "18446744073709551616" is not a 64-bit number as cxl list prints it (decimal, or hex with 0x)',
@@ -210,8 +227,8 @@ lint('bad selectors name file, line and column', () => {
 });
 
 lint('a serial too large for a JavaScript number is read exactly from the file', () => {
-  const p = policy(`version: 1\nrules:\n${rule('a', '{ serial: [18446744073709551615, 0xfffffffffffffffe] }')}`);
-  assert.equal(p.rules[0].match.serial, [0xffffffffffffffffn, 0xfffffffffffffffen]);
+  const p = policy(`version: 1\nrules:\n${rule('a', '{ serial: [18446744073709551614, 0xfffffffffffffffd] }')}`);
+  assert.equal(p.rules[0].match.serial, [0xfffffffffffffffen, 0xfffffffffffffffdn]);
 });
 
 lint('shadowed rules: serial and pci subsets (all covers all, any covers both), qos classes, address windows', () => {

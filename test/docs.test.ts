@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO } from './support/host.js';
+import { missingCommand, unless } from './support/skip.js';
 
 const BIN = path.join(REPO, 'dist/daxplan.cjs');
 const MAN8 = path.join(REPO, 'dist/man/daxplan.8');
@@ -18,16 +19,20 @@ const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu/host/sys');
 /** Words separated by single spaces, typographic quotes and dashes as ASCII: text that wrapped differently compares equal. */
 const words = (text: string) => text.replace(/[\u2018\u2019]/g, "'").replace(/[\u2010\u2212]/g, '-').replace(/\s+/g, ' ').trim();
 
-const renderings = new Map<string, string | undefined>();
+const NO_GROFF = missingCommand('groff');
+const renderings = new Map<string, string>();
 
-/** The page as groff renders it, once per page (undefined without groff). */
-function rendered(page: string): string | undefined {
-  if (!renderings.has(page)) {
+/** The page as groff renders it, once per page. */
+function rendered(page: string): string {
+  let text = renderings.get(page);
+  if (text === undefined) {
     const r = spawnSync('groff', ['-man', '-Tutf8', '-P-cbou', '-ww', page], { encoding: 'utf8' });
-    if (!r.error) assert.is(r.stderr, '', `groff warns about ${page}`);
-    renderings.set(page, r.error ? undefined : words(r.stdout));
+    assert.is(r.error, undefined, `groff: ${r.error}`);
+    assert.is(r.stderr, '', `groff warns about ${page}`);
+    text = words(r.stdout);
+    renderings.set(page, text);
   }
-  return renderings.get(page);
+  return text;
 }
 
 function cli(...args: string[]): string {
@@ -43,9 +48,8 @@ const COMMANDS = cli('--help')
 
 const man = suite('man pages');
 
-man('daxplan(8) has each command of daxplan --help with its usage, text and every option as --help says them', () => {
+unless(man, NO_GROFF)('daxplan(8) has each command of daxplan --help with its usage, text and every option as --help says them', () => {
   const page = rendered(MAN8);
-  if (page === undefined) return console.log('  (skipped: no groff)');
   assert.ok(COMMANDS.length >= 10, COMMANDS.join(' '));
   for (const command of COMMANDS) {
     const help = cli(command, '--help');
@@ -61,9 +65,8 @@ man('daxplan(8) has each command of daxplan --help with its usage, text and ever
   }
 });
 
-man('daxplan(8) lists the exit codes of daxplan --help and the environment', () => {
+unless(man, NO_GROFF)('daxplan(8) lists the exit codes of daxplan --help and the environment', () => {
   const page = rendered(MAN8);
-  if (page === undefined) return console.log('  (skipped: no groff)');
   const codes = [...cli('--help').matchAll(/\b(\d+) [A-Za-z]/g)].map((m) => m[1]).filter((c) => Number(c) < 100);
   assert.ok(codes.includes('69') && codes.includes('64'), codes.join(' '));
   const status = page.slice(page.indexOf(' EXIT STATUS '), page.indexOf(' ENVIRONMENT '));
@@ -71,9 +74,8 @@ man('daxplan(8) lists the exit codes of daxplan --help and the environment', () 
   assert.match(page, 'NO_COLOR');
 });
 
-man('daxplan.yaml(5) documents every key and value of the policy schema, the search order and an example', () => {
+unless(man, NO_GROFF)('daxplan.yaml(5) documents every key and value of the policy schema, the search order and an example', () => {
   const page = rendered(MAN5);
-  if (page === undefined) return console.log('  (skipped: no groff)');
   const schema = JSON.parse(fs.readFileSync(path.join(REPO, 'schemas/daxplan.schema.json'), 'utf8'));
   const keys = ['version', 'defaults.state', 'tiers', 'safety.movable_ratio_percent', 'safety.on_movable_excess', 'kernel.auto_online_blocks', 'rules', 'rules[].name', 'rules[].match.uuid', 'rules[].match.numa_node', 'rules[].match.tier', 'rules[].match.device', 'rules[].state'];
   for (const key of keys) assert.match(page, ` ${key} (`);

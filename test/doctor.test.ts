@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { run } from './support/cli.js';
 import { policyFile, REPO, tempDir } from './support/host.js';
 import { hostRoot, writeFiles } from './support/files.js';
@@ -207,6 +207,39 @@ cli('another daxplan run holds the lock: reported without taking it; a killed ru
   const owed = await doctor(root, sys);
   assert.equal(owed.ids, ['warning daxplan.auto-online-owed']);
   assert.match(owed.doc.findings[0].message, 'auto_online_blocks was set to online_movable to bind dax0.0 and not put back to online');
+});
+
+/** A process that is not daxplan, holding the abstract socket of `lockFile` until killed. */
+async function squat(lockFile: string): Promise<ChildProcess> {
+  const { dev, ino } = fs.statSync(lockFile, { bigint: true });
+  const squatter = spawn(process.execPath, ['-e', `require('net').createServer().listen({ path: '\\0daxplan-lock/${dev}:${ino}' }, () => console.log('ready'))`]);
+  await new Promise((resolve, reject) => {
+    squatter.stdout!.once('data', resolve);
+    squatter.once('exit', reject);
+  });
+  return squatter;
+}
+
+cli('a lock squatted by another process: apply (exit 75) and doctor name that process, not the dead run the lock file names', async () => {
+  const { root, sys } = hostRoot(TWO_PMEM);
+  const lockFile = path.join(root, 'run/daxplan/lock');
+  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: Number(dead.stdout), trigger: 'boot', started: '2026-01-01T00:00:00Z' }) + '\n');
+  const squatter = await squat(lockFile);
+  try {
+    const held = await run(['apply', '--auto-approve', '--sysfs-root', sys, '-c', policyFile(FAR_MOVABLE), '--lock-file', lockFile, '--lock-timeout', '0']);
+    assert.is(held.code, 75);
+    assert.match(held.stderr, `is held by pid ${squatter.pid} (node), not by the daxplan run its file names (pid ${Number(dead.stdout)} (trigger boot`);
+    const r = await doctor(root, sys);
+    assert.equal(r.ids, ['error daxplan.lock-squatted']);
+    assert.match(r.doc.findings[0].message, `the lock is held by pid ${squatter.pid} (node), not by the daxplan run its file names (pid ${Number(dead.stdout)}`);
+    assert.match(r.doc.findings[0].fix, `/proc/${squatter.pid}/exe`);
+  } finally {
+    squatter.kill();
+  }
+  await new Promise((resolve) => squatter.once('exit', resolve));
+  assert.equal((await doctor(root, sys)).ids, ['info daxplan.killed'], 'once the squatter is gone, the record is a killed run again');
 });
 
 cli('a device left mixed by someone else: a warning with its blocks and the fix', async () => {

@@ -96,9 +96,12 @@ install('an upgrade from the ES module build removes its daxplan.mjs, and so doe
   assert.equal(listing(dest), []);
 });
 
-install('refuses relative or odd directories before writing anything', () => {
+install('refuses relative or odd directories, and a DAXPLAN_NODE that is not a plain absolute path, before writing anything', () => {
   const dest = tempDir();
-  for (const env of [{ PREFIX: 'usr' }, { BINDIR: '/usr/bin;rm' }, { DAXPLAN_NODE: 'node' }, { SYSTEMDUNITDIR: '/lib/systemd/sys tem' }]) {
+  const odd = [{ PREFIX: 'usr' }, { BINDIR: '/usr/bin;rm' }, { DAXPLAN_NODE: 'node' }, { SYSTEMDUNITDIR: '/lib/systemd/sys tem' }];
+  // The wrapper execs DAXPLAN_NODE as root: a command in it would run at every start.
+  const injected = [{ DAXPLAN_NODE: '/usr/bin/node; touch /tmp/pwned' }, { DAXPLAN_NODE: '/usr/bin/node $(id)' }, { DAXPLAN_NODE: '/usr/bin/node\nid' }, { DAXPLAN_NODE: '/opt/my node/bin/node' }];
+  for (const env of [...odd, ...injected]) {
     const r = sh(INSTALL, [], { DESTDIR: dest, ...env });
     assert.is(r.status, 1, JSON.stringify(env));
     assert.match(r.stderr, 'install.sh: ');

@@ -7,7 +7,9 @@ import { observe } from '../src/host/observe.js';
 import { fakeHost } from './support/observed.js';
 import { SHAPES } from './fixtures/shapes.js';
 import { stateDrift } from '../src/model/device.js';
-import { host, REAL_612 } from './support/host.js';
+import { host, REAL_612, REPO, tempDir } from './support/host.js';
+
+const REAL_73 = path.join(REPO, 'test/fixtures/real-7.3/sys');
 
 const real = suite('observe: tree written by Debian 6.12');
 
@@ -156,12 +158,61 @@ gen('ranges that are inverted, overflow 64 bits, span implausibly many blocks or
   }
 });
 
+gen('a memory block directory without its state, and ranges that overlap (in a device or between two), block the devices', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'online' }, { name: 'dax2.0', node: 1, blocks: 2, state: 'devdax' }] });
+  fs.rmSync(path.join(root, 'devices/system/memory/memory33/state'));
+  const dev = (name: string) => fs.realpathSync(path.join(root, 'bus/dax/devices', name));
+  const start = (name: string) => fs.readFileSync(path.join(dev(name), 'mapping0/start'), 'utf8').trim();
+  // dax2.0 claims dax1.0's first byte; dax1.0 gets a second mapping inside its first.
+  fs.writeFileSync(path.join(dev('dax2.0'), 'mapping0/start'), `${start('dax1.0')}\n`);
+  fs.cpSync(path.join(dev('dax1.0'), 'mapping0'), path.join(dev('dax1.0'), 'mapping1'), { recursive: true });
+  const [dax0, dax1, dax2] = observe(new DirSysfs(root)).devices;
+  assert.match(dax0.problems.join('\n'), 'memory33/state: missing');
+  assert.is(dax0.state, 'unknown', 'never unplugged for a block that cannot be read');
+  assert.match(dax1.problems.join('\n'), /dax1\.0: ranges 0x\w+-0x\w+ and 0x\w+-0x\w+ overlap/);
+  assert.match(dax1.problems.join('\n'), /dax1\.0: range 0x\w+-0x\w+ overlaps dax2\.0's/);
+  assert.match(dax2.problems.join('\n'), /dax2\.0: range 0x\w+-0x\w+ overlaps dax1\.0's/);
+});
+
+gen('a plausible but wrong block size (a copied 7.3 tree) never reads online kmem memory as unplugged', () => {
+  const root = tempDir();
+  fs.cpSync(REAL_73, root, { recursive: true, verbatimSymlinks: true });
+  fs.writeFileSync(path.join(root, 'devices/system/memory/block_size_bytes'), '1000000\n');
+  const kmem = observe(new DirSysfs(root)).devices.filter((d) => d.driver === 'kmem');
+  assert.equal(kmem.map((d) => d.name), ['dax0.0', 'dax1.0', 'dax3.0']);
+  for (const device of kmem) {
+    assert.is.not(device.state, 'unplug', device.name);
+    assert.match(device.problems.join('\n'), `${device.name}: its state file reads ${device.stateFile} but none of its`);
+  }
+});
+
 gen('entries that are not dax device names never become paths', () => {
   const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }] });
   fs.symlinkSync('../../../etc', path.join(root, 'bus/dax/devices/..evil'));
   const observed = observe(new DirSysfs(root));
   assert.equal(observed.devices.map((d) => d.name), ['dax0.0']);
   assert.match(observed.kernel.problems.join('\n'), 'not a dax device name');
+});
+
+gen('a link out of a copied tree is never followed: the device it leads from is blocked, and nothing outside is read', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 1, state: 'devdax' }] });
+  const outside = tempDir();
+  fs.writeFileSync(path.join(outside, 'target_node'), '7\n');
+  const node = path.join(root, 'bus/dax/devices/dax1.0/target_node');
+  fs.rmSync(node);
+  fs.symlinkSync(path.join(outside, 'target_node'), node);
+  const device = path.join(fs.realpathSync(path.join(root, 'bus/dax/devices/dax0.0')));
+  fs.cpSync(device, path.join(outside, 'dax0.0'), { recursive: true, verbatimSymlinks: true });
+  fs.rmSync(device, { recursive: true });
+  fs.symlinkSync(path.join(outside, 'dax0.0'), device);
+  const [dax0, dax1] = observe(new DirSysfs(root)).devices;
+  assert.match(dax0.problems.join('\n'), `leads out of the tree (to ${fs.realpathSync(outside)}/dax0.0`);
+  assert.match(dax1.problems.join('\n'), 'target_node: a symbolic link (or a loop), not an attribute');
+  assert.is(dax1.targetNode, undefined, 'nothing read from outside the tree');
+  // The real /sys reads as the kernel made it, and links inside a tree (bus/dax/devices, driver) are followed.
+  const inside = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }] });
+  assert.equal(observe(new DirSysfs(inside)).devices[0].problems, []);
+  assert.equal(observe(new DirSysfs(path.relative(process.cwd(), inside))).devices[0].problems, [], 'a relative root too');
 });
 
 gen('--device limits the devices read', () => {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
-import { host, policyFile, REPO } from './support/host.js';
+import { host, policyFile, REPO, tempDir } from './support/host.js';
 
 const EXAMPLE = path.join(REPO, 'examples/debian-6.12-qemu');
 const rule = (state: string, nodes = '[1, 2]') => `version: 1\nrules:\n  - name: r\n    match: { numa_node: ${nodes} }\n    state: ${state}\n`;
@@ -77,6 +77,22 @@ sizes('outcomes: devdax to unplug moves no memory and says no size', async () =>
   const r = await run(['apply', '--auto-approve', '--sysfs-root', sys, '-c', policyFile(rule('unplug'))]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, '✓ dax0.0: devdax -> unplug (per-block, node 1): applied');
+});
+
+sizes('a device on no known node is "node ?" in the plan, the apply outcome and Markdown alike; JSON keys it -1 as its schema says', async () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
+  fs.writeFileSync(path.join(fs.realpathSync(path.join(root, 'bus/dax/devices/dax0.0')), 'target_node'), '-1\n');
+  const policy = policyFile('version: 1\nrules:\n  - name: all\n    match: { device: "*" }\n    state: online_movable\n');
+  const text = (await run(['plan', '-c', policy, '--sysfs-root', root])).stdout;
+  assert.match(text, '  node ?: ZONE_MOVABLE +256 MiB');
+  const markdown = (await run(['plan', '-c', policy, '--sysfs-root', root, '-f', 'markdown'])).stdout;
+  assert.match(markdown, 'Capacity: node ?: ZONE_MOVABLE +256 MiB');
+  assert.equal(JSON.parse((await run(['plan', '-c', policy, '--sysfs-root', root, '-f', 'json'])).stdout).capacity, { '-1': { normal: 0, movable: 268435456 } });
+  const applied = await run(['apply', '--auto-approve', '-c', policy, '--sysfs-root', root, '--lock-file', path.join(tempDir(), 'lock')]);
+  assert.is(applied.code, 0, applied.stderr);
+  assert.match(applied.stdout, 'dax0.0: devdax -> online_movable (per-block, 256 MiB on node ?)');
+  assert.match(applied.stdout, '\n  node ?: ZONE_MOVABLE +256 MiB');
+  assert.not.match(applied.stdout + text + markdown, 'node -1');
 });
 
 sizes.run();

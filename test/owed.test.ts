@@ -8,6 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli.js';
 import { host, policyFile, tempDir } from './support/host.js';
+import { tick } from '../src/cli/watch.js';
+import { procBinding } from '../src/cli/common.js';
+import { SimulatedKernel } from './sim/kernel.js';
 
 const BOOT = 'b0000000-0000-4000-8000-000000000001';
 const KEEP_ONLINE = 'version: 1\nrules:\n  - name: far\n    match: { numa_node: [1] }\n    state: online\n';
@@ -79,6 +82,80 @@ owed('on a terminal with nothing else to do, the debt is shown and asked about',
   const yes = await run(args, {}, undefined, asking('yes'));
   assert.is(yes.code, 0, yes.stderr);
   assert.is(h.auto(), 'online');
+  assert.is(fs.readFileSync(h.lock, 'utf8'), '');
+});
+
+owed('apply --dry-run shows what a debt comes to (written back, or dropped and why), writes nothing, and counts it for --detailed-exitcode', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const args = ['apply', '--dry-run', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock];
+  const record = fs.readFileSync(h.lock, 'utf8');
+  const text = await run([...args, '--detailed-exitcode']);
+  assert.is(text.code, 2, 'a debt to put back is something to apply');
+  assert.match(text.stdout, '  ~ auto_online_blocks: online_movable -> online, owed since a bind of dax0.0 could not put it back (written once approved, only if it still reads online_movable in that boot)');
+  const json = await run([...args, '--format', 'json']);
+  assert.is(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).plan.owed, { setting: 'auto_online_blocks', device: 'dax0.0', restore: 'online', set: 'online_movable', boot_id: BOOT, action: 'write', why: null });
+  assert.is(h.auto(), 'online_movable');
+  assert.is(fs.readFileSync(h.lock, 'utf8'), record, 'the debt stays on record');
+
+  const dropped = indebted({ boot: BOOT, set: 'online_movable', now: 'offline' });
+  const drop = await run(['apply', '--dry-run', '--detailed-exitcode', '--sysfs-root', dropped.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', dropped.lock, '--format', 'json']);
+  assert.is(drop.code, 0, 'dropping a debt writes nothing to the kernel');
+  const doc = JSON.parse(drop.stdout);
+  assert.is(doc.plan.owed.action, 'drop');
+  assert.is(doc.plan.owed.why, 'auto_online_blocks reads offline, not online_movable as the bind of dax0.0 left it: someone set it since');
+  const shown = await run(['apply', '--dry-run', '--sysfs-root', dropped.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', dropped.lock]);
+  assert.match(shown.stdout, '  ! auto_online_blocks: online, owed since a bind of dax0.0 could not put it back, is not written back: auto_online_blocks reads offline');
+});
+
+owed('a debt that comes up while the operator decides is not approved: nothing is written', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const debt = fs.readFileSync(h.lock, 'utf8');
+  fs.writeFileSync(h.lock, '');
+  // A run dies while the question is on the screen, leaving its debt on the lock.
+  const r = await run(['apply', '--sysfs-root', h.root, '-c', policyFile(FAR_MOVABLE), '--lock-file', h.lock], {}, undefined, {
+    terminal: () => ({ ask: async () => (fs.writeFileSync(h.lock, debt), 'yes') }),
+  });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, 'the host changed while you decided: nothing written');
+  assert.is(h.auto(), 'online_movable');
+  assert.ok(JSON.parse(fs.readFileSync(h.lock, 'utf8')).owed, 'still owed');
+});
+
+owed('what a lock record carries reaches the terminal without control characters, C1 (CSI) included', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const record = JSON.parse(fs.readFileSync(h.lock, 'utf8'));
+  fs.writeFileSync(h.lock, JSON.stringify({ ...record, owed: { ...record.owed, device: 'dax0.0\x9b2J\x1b[2J' } }) + '\n');
+  const r = await run(['apply', '--dry-run', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock]);
+  assert.match(r.stdout, 'owed since a bind of dax0.0 2J [2J could not put it back');
+  assert.not.match(r.stdout + r.stderr, /[\x1b\x80-\x9f]/);
+});
+
+owed('apply JSON says what the run did with the debt in plan.owed, null without one', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const args = ['apply', '--auto-approve', '--sysfs-root', h.root, '-c', policyFile(KEEP_ONLINE), '--lock-file', h.lock, '--format', 'json'];
+  const paid = await run(args);
+  assert.is(paid.code, 0, paid.stderr);
+  assert.is(JSON.parse(paid.stdout).plan.owed.action, 'write');
+  const after = await run(args);
+  assert.is(JSON.parse(after.stdout).plan.owed, null);
+});
+
+owed('watch --apply on a tree pays a debt in the boot of the tree (its proc/ beside sys/), not of this machine', async () => {
+  const h = indebted({ boot: BOOT, set: 'online_movable', now: 'online_movable' });
+  const values = { 'sysfs-root': h.root };
+  const lines: string[] = [];
+  const done = await tick(
+    {
+      policy: { config: policyFile(FAR_MOVABLE), cwd: process.cwd(), asRoot: false },
+      sysfs: SimulatedKernel.fromTree(h.root),
+      apply: { lock: { file: h.lock, transient: false }, timeoutSeconds: 0, binding: () => procBinding(values) },
+      warn: (line) => lines.push(line),
+    },
+    {},
+  );
+  assert.match(done.line, 'applied 1, failed 0');
+  assert.is(h.auto(), 'online', 'put back: owed in the boot the tree is in');
   assert.is(fs.readFileSync(h.lock, 'utf8'), '');
 });
 

@@ -132,11 +132,18 @@ state('a devdax device goes through the state file when another kmem device show
   })).entries[1];
   assert.is(entry.kind === 'change' && `${entry.method} ${ops(entry.steps)}`, 'state unbind:device_dax bind:kmem=online_movable');
 });
-state('a state file gone stale under per-block writes is drift: repaired through the file even where the blocks already match', () => {
+state('a stale state word over memory already where the policy wants it: nothing written (no unplug and replug); one that must move goes through the file alone', () => {
   assert.is(planOne('online_movable', 'online_movable', { stateFile: true }).kind, 'unchanged', 'consistent: nothing to do');
-  const drifted = plan(allTo('online_movable'), fakeHost({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] })).entries[0];
-  assert.is(drifted.kind === 'change' && `${drifted.method} ${ops(drifted.steps)}`, 'state state:unplugged state:online_movable');
-  assert.match(drifted.reason, "the kernel's state file reads online but the memory blocks are 4/4 blocks online, Movable: repaired through the state file");
+  const host = fakeHost({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'online_movable', stateWord: 'online' }] });
+  const stays = plan(allTo('online_movable'), host).entries[0];
+  assert.is(stays.kind, 'unchanged');
+  assert.match(stays.reason, "the kernel's state file reads online but the memory blocks are 4/4 blocks online, Movable: the memory is where the policy wants it, so it stays");
+  const moves = plan(allTo('online'), host).entries[0];
+  assert.is(moves.kind === 'change' && `${moves.method} ${ops(moves.steps)}`, 'state state:unplugged state:online_kernel');
+  assert.match(moves.reason, 'repaired through the state file');
+  const offlined = fakeHost({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'offline', stateWord: 'online_movable' }] });
+  const again = plan(allTo('online_movable'), offlined).entries[0];
+  assert.is(again.kind === 'change' && ops(again.steps), 'state:unplugged state:online_movable', 'writing the word it reads would online nothing');
 });
 state.run();
 

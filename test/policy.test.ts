@@ -28,9 +28,9 @@ lint('a wrong state names file, line, column, path and the allowed values', () =
 
 lint('an unknown key points at the key itself', () => {
   assert.equal(errors('version: 1\nrules:\n  - name: a\n    match:\n      numa_nodes: 2\n    state: online\n'), [
-    'policy.yaml:5:7: rules[0].match.numa_nodes: unknown key',
+    'policy.yaml:5:7: rules[0].match.numa_nodes: unknown key (did you mean "numa_node"?)',
   ]);
-  assert.equal(errors('version: 1\nrule: []\nrules: []\n'), ['policy.yaml:2:1: rule: unknown key']);
+  assert.equal(errors('version: 1\nrule: []\nrules: []\n'), ['policy.yaml:2:1: rule: unknown key (did you mean "rules"?)']);
 });
 
 lint('types and required keys', () => {
@@ -86,7 +86,20 @@ lint('a narrower earlier rule does not shadow a wider later one', () => {
 
 lint('YAML syntax errors and duplicate keys carry positions', () => {
   assert.match(errors('version: 1\nrules: [\n')[0], /^policy\.yaml:3:1: /);
-  assert.match(errors('version: 1\nversion: 1\nrules: []\n')[0], /^policy\.yaml:2:1: .*[Mm]ap keys must be unique/);
+  assert.match(errors('version: 1\nversion: 1\nrules: []\n')[0], /^policy\.yaml:2:1: key "version" is given twice in one mapping: keep one of them$/);
+});
+
+lint('an unquoted * (YAML alias mark) says to quote it, in block and flow style', () => {
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match:\n      device: *\n    state: online\n'), ['policy.yaml:5:15: an unquoted * starts a YAML alias; quote it: device: "*"']);
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { device: dax*, numa_node: 1 }\n    state: online\n'), []);
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { device: *.0 }\n    state: online\n'), ['policy.yaml:4:22: an unquoted * starts a YAML alias; quote it: device: "*.0"']);
+});
+
+lint('an unknown state or key names the likely one', () => {
+  assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { serail: 0x1234abcd }\n    state: onlin\n'), [
+    'policy.yaml:4:14: rules[0].match.serail: unknown key (did you mean "serial"?)',
+    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax, famfs (did you mean "online"?)',
+  ]);
 });
 
 lint('aliases are refused (no billion laughs)', () => {

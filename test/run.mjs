@@ -25,8 +25,8 @@ function uvuCounts(out) {
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
   const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-  // uvu counts a skipped test in Total, not in Passed.
-  return Number.isNaN(total) ? undefined : { passed, failed: total - passed - skipped, skipped };
+  // uvu's Total counts the tests that ran; a skipped one is only in Skipped.
+  return Number.isNaN(total) ? undefined : { passed, failed: total - passed, skipped };
 }
 
 function plainCounts(out) {

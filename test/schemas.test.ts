@@ -24,9 +24,10 @@ function conforms(name: string, doc: unknown): void {
   assert.ok(validate(doc), `${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(doc).slice(0, 400)}`);
 }
 
-async function json(argv: string[]): Promise<unknown> {
+/** The JSON a command prints, exiting with `code`. */
+async function json(argv: string[], code = 0): Promise<unknown> {
   const r = await run(argv);
-  assert.ok(r.code === 0 || r.code === 1 || r.code === 2, `${argv.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  assert.is(r.code, code, `${argv.join(' ')}: exit ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
@@ -38,7 +39,7 @@ const outputs = suite('schemas: real outputs validate against the published sche
 
 outputs('plan: the bundled example (per-block, a mixed device, conflicts) and a Linux 7.3 host with a drifted state file', async () => {
   conforms('plan', await json(['plan', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', REAL_612, '-f', 'json']));
-  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable', stateWord: 'online' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' }] });
+  const root = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online', stateWord: 'online_movable' }, { name: 'dax1.0', node: 1, blocks: 2, state: 'devdax' }] });
   const doc = (await json(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', root, '-f', 'json'])) as { actions: { method: string }[] };
   conforms('plan', doc);
   assert.equal(doc.actions.map((a) => a.method), ['state', 'state']);
@@ -64,10 +65,34 @@ outputs('apply: success, a refused unplug (EBUSY, rolled back), a dry run', asyn
   const ok = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'devdax' }] });
   conforms('apply', await json(['apply', '--auto-approve', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')]));
   const busy = host({ stateFile: true, devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online' }] }, { stateFile: true, busyBlocks: [33] });
-  const failed = (await json(['apply', '--auto-approve', '-c', policyFile(MOVABLE), '--sysfs-root', busy, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')])) as { outcomes: { restored: boolean }[] };
+  const failed = (await json(['apply', '--auto-approve', '-c', policyFile(MOVABLE), '--sysfs-root', busy, '-f', 'json', '--lock-file', path.join(tempDir(), 'lock')], 1)) as { outcomes: { restored: boolean }[] };
   conforms('apply', failed);
   assert.is(failed.outcomes[0].restored, true);
   conforms('apply', await json(['apply', '--dry-run', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json']));
+  // A debt a bind left on the lock (plan.owed), dropped: it was owed in another boot.
+  const lock = path.join(tempDir(), 'lock');
+  fs.writeFileSync(lock, JSON.stringify({ pid: 999999999, trigger: 'udev', started: 'then', owed: { device: 'dax0.0', restore: 'online', set: 'online_movable', boot_id: 'b0000000-0000-4000-8000-0000000000ff' } }) + '\n');
+  const owed = (await json(['apply', '--dry-run', '-c', policyFile(MOVABLE), '--sysfs-root', ok, '-f', 'json', '--lock-file', lock])) as { plan: { owed: { action: string } } };
+  assert.is(owed.plan.owed.action, 'drop');
+  conforms('apply', owed);
+});
+
+outputs('validate --format json: valid, with warnings (--strict), invalid, missing', async () => {
+  const valid = await run(['validate', '-c', path.join(EXAMPLE, 'daxplan.yaml'), '--sysfs-root', REAL_612, '-f', 'json']);
+  conforms('validate', JSON.parse(valid.stdout));
+  const typo = policyFile('version: 1\nrules:\n  - name: app\n    match: { serial: 0x1234abce }\n    state: devdax\n');
+  const strict = await run(['validate', '-c', typo, '--sysfs-root', REAL_612, '-f', 'json', '--strict']);
+  assert.is(strict.code, 65);
+  const doc = JSON.parse(strict.stdout);
+  conforms('validate', doc);
+  assert.equal([doc.ok, doc.diagnostics[0].line, doc.diagnostics[0].column, doc.diagnostics[0].severity], [false, 3, 5, 'warning']);
+  const invalid = await run(['validate', '-c', policyFile('version: 1\nrules:\n  - name: a\n    match: { serail: 1 }\n    state: online\n'), '-f', 'json']);
+  assert.is(invalid.code, 65);
+  conforms('validate', JSON.parse(invalid.stdout));
+  assert.is(invalid.stderr, '');
+  const missing = await run(['validate', '-c', path.join(tempDir(), 'none.yaml'), '-f', 'json']);
+  conforms('validate', JSON.parse(missing.stdout));
+  assert.is(JSON.parse(missing.stdout).diagnostics[0].line, null);
 });
 
 outputs('doctor, snapshot and a saved plan', async () => {

@@ -165,7 +165,7 @@ hostile('missing, a directory, a FIFO, not JSON, too large', () => {
   const fifo = path.join(tempDir(), 'fifo');
   spawnSync('mkfifo', [fifo]);
   refused(fifo, 'not a regular file');
-  refused(snapshotFile('{"format_version": '), 'not JSON');
+  refused(snapshotFile('{"format_version": '), 'not valid JSON');
   refused(snapshotFile(' '.repeat((8 << 20) + 1)), 'larger than');
 });
 
@@ -246,6 +246,23 @@ cli('daxplan snapshot prints a snapshot; plan and status --state print what --sy
   }
   assert.match((await run(['plan', '-c', ratio, '--state', file])).stdout, 'Warning: after this plan ZONE_MOVABLE would be');
   assert.match((await run(['plan', '-c', ratio, '--state', file, '-f', 'markdown'])).stdout.split('\n')[0], '### daxplan on db1: Plan: 3 to change');
+});
+
+cli('a host whose snapshot the reader would refuse gets an error and no output; a region uuid that is not a UUID is a problem that survives the trip', async () => {
+  const crowded = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'devdax' }] });
+  // More problems than a snapshot may carry: 300 names on the bus that are no dax device.
+  for (let i = 0; i < 300; i++) fs.mkdirSync(path.join(crowded, 'bus/dax/devices', `x${i}`));
+  const refused = await run(['snapshot', '--sysfs-root', crowded]);
+  assert.is(refused.code, 1);
+  assert.is(refused.stdout, '');
+  assert.match(refused.stderr, 'not writing a snapshot daxplan could not read back: the snapshot: not a daxplan snapshot: /kernel/problems must NOT have more than 256 items');
+  const cxl = host({ devices: [{ name: 'dax0.0', node: 2, blocks: 2, state: 'devdax', source: 'cxl', uuid: 'aaaaaaaa-0000-4000-8000-000000000001' }] });
+  const region = path.dirname(path.dirname(fs.realpathSync(path.join(cxl, 'bus/dax/devices/dax0.0'))));
+  fs.writeFileSync(path.join(region, 'uuid'), 'not-a-uuid\n');
+  const file = await snapshotOf(cxl);
+  const [device] = readSnapshot(file).devices;
+  assert.is(device.uuid, null);
+  assert.match(device.problems.join('\n'), `${path.relative(fs.realpathSync(cxl), region)}/uuid: "not-a-uuid" is not a UUID`);
 });
 
 cli('usage errors: --state with --sysfs-root, a missing or bad snapshot, a bad --hostname', async () => {

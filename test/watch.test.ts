@@ -8,6 +8,7 @@ import { pollStateWords, tick, type TickMemory, type WatchSetup } from '../src/c
 import { SimulatedKernel, type SimConfig } from './sim/kernel.js';
 import { acquireLock } from '../src/apply/lock.js';
 import { writePause } from '../src/host/pause.js';
+import { readProcFacts } from '../src/host/proc.js';
 import type { HostSpec } from './sim/tree.js';
 import { run } from './support/cli.js';
 import { host, policyFile, REPO, tempDir } from './support/host.js';
@@ -36,7 +37,7 @@ function watched(spec: HostSpec, options: { apply?: boolean; sim?: SimConfig; po
     policy: { config: policy, cwd: process.cwd(), asRoot: false },
     sysfs: kernel,
     root: path.join(root, '..'),
-    apply: options.apply ? { lock: { file: path.join(tempDir(), 'lock'), transient: false }, timeoutSeconds: 0 } : undefined,
+    apply: options.apply ? { lock: { file: path.join(tempDir(), 'lock'), transient: false }, timeoutSeconds: 0, binding: () => ({ ...readProcFacts(path.join(root, '../proc')), source: 'tree' }) } : undefined,
     warn: (line) => warnings.push(line),
   };
   let memory: TickMemory = {};

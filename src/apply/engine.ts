@@ -7,6 +7,7 @@ import {
   blockKind,
   describeDevice as describe,
   stateDrift,
+  stateOfWord,
   type DesiredState,
   type KernelFacts,
   type ObservedDevice,
@@ -153,8 +154,15 @@ export class Applier {
     // A device that cannot be read whole, or is no longer the device checkpointed, is left alone.
     if (current?.problems.length) problems.push(...current.problems);
     else if (current && !sameMemory(current, checkpoint)) {
-      if (checkpoint.state === 'mixed') this.restoreBlocks(checkpoint, current, problems);
-      else this.restoreState(checkpoint, current, methodFor(current, this.kernel), problems);
+      const method = methodFor(current, this.kernel);
+      if (checkpoint.state !== 'mixed') this.restoreState(checkpoint.state, checkpoint, current, method, problems);
+      else if (method === 'per-block') this.restoreBlocks(checkpoint, current, problems);
+      else {
+        // Never block by block on a state-file device: back through the file to what its word said, which a mixed device cannot be again.
+        const word = checkpoint.stateFile;
+        problems.push(`a mixed device is not put back block by block where the state file moves it${word ? `: brought back through it to ${word}` : ''}`);
+        if (word) this.restoreState(stateOfWord(word), checkpoint, current, method, problems);
+      }
     }
     const final = this.again(checkpoint);
     // Judged by the blocks read at the checkpoint: the same memory in the same zones.
@@ -166,8 +174,7 @@ export class Applier {
     return { message: `${reason}; ${outcome}`, restored, final };
   }
 
-  private restoreState(checkpoint: ObservedDevice, start: ObservedDevice, method: Method, problems: string[]): void {
-    const state = checkpoint.state;
+  private restoreState(state: ObservedState, checkpoint: ObservedDevice, start: ObservedDevice, method: Method, problems: string[]): void {
     const steps = findSteps(start, (s) => s === state, method);
     if (!steps) return void problems.push(`no way back from ${start.state} to ${state}`);
     let device: ObservedDevice | undefined = start;

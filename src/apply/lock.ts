@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { DaxplanError, EXIT, HostError, LockHeldError } from '../model/errors.js';
 import { openTrusted, RefusedFileError } from '../host/trust.js';
+import { describeSocketHolder, lockSocketName, socketHolders, squatters } from '../host/lock-socket.js';
 import { describeHolder, MAX_HOLDER_BYTES, parseHolder, type Holder } from '../host/lock-record.js';
 import type { Ledger } from './owed.js';
 import { builtin } from '../model/builtin.js';
@@ -72,7 +73,7 @@ export async function acquireLock(
     const name = lockName(fd);
     socket = await tryHold(file, name);
     if (!socket && options.timeoutSeconds > 0) {
-      options.onWait?.(describeHolder(readRecord(fd)));
+      options.onWait?.(heldBy(fd, name));
       const deadline = Date.now() + options.timeoutSeconds * 1000;
       while (!socket && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, deadline - Date.now())));
@@ -81,7 +82,7 @@ export async function acquireLock(
     }
     if (!socket)
       throw new LockHeldError(
-        `lock ${file} is held by ${describeHolder(readRecord(fd))}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
+        `lock ${file} is held by ${heldBy(fd, name)}${options.timeoutSeconds ? ` (waited ${options.timeoutSeconds}s)` : ''}`,
       );
     if (options.transient && !namesFile(file, fd)) throw REMOVED;
     const interrupted = readRecord(fd);
@@ -165,10 +166,22 @@ function namesFile(file: string, fd: number): boolean {
   return now !== undefined && now.dev === held.dev && now.ino === held.ino;
 }
 
-/** The abstract socket name for the open lock file: its identity, not its path. */
+/** The abstract socket name (without its NUL) for the open lock file: its identity, not its path. */
 function lockName(fd: number): string {
-  const { dev, ino } = fstatSync(fd, { bigint: true });
-  return `\0daxplan-lock/${dev}:${ino}`;
+  return lockSocketName(fstatSync(fd, { bigint: true }));
+}
+
+/**
+ * Who holds the lock: the run the lock file names, unless /proc shows the
+ * socket held by another process (something squatting the name, while the
+ * record names a run that may be long dead).
+ */
+function heldBy(fd: number, name: string): string {
+  const holders = socketHolders(name);
+  const record = readRecord(fd);
+  const others = squatters(holders, record?.pid);
+  if (!others.length) return describeHolder(record);
+  return `${others.map(describeSocketHolder).join(', ')}${record ? `, not by the daxplan run its file names (${describeHolder(record)})` : ''}`;
 }
 
 /** The holder the open lock file records (see parseHolder); none when the file is larger than a record may be, as for readHolder. */
@@ -194,7 +207,7 @@ function tryHold(file: string, name: string): Promise<net.Server | undefined> {
       if (err.code === 'EADDRINUSE') resolve(undefined);
       else reject(new HostError(`cannot take the lock ${file}: ${err.code ?? err.message}`));
     });
-    server.listen({ path: name, backlog: 1 }, () => {
+    server.listen({ path: `\0${name}`, backlog: 1 }, () => {
       // The lock never keeps the process alive; exiting releases it.
       server.unref();
       resolve(server);

@@ -9,7 +9,7 @@
 // and the debt is dropped with a log line, nothing written.
 import { MEMORY, SysfsWriteError, type Sysfs } from '../host/sysfs.js';
 import { isAutoOnline, type AutoOnline } from '../model/device.js';
-import type { Debt } from '../host/lock-record.js';
+import { debtOutlook, type Debt } from '../host/lock-record.js';
 import { applySetting, type SettingOutcome } from './kernel.js';
 
 const FILE = `${MEMORY}/auto_online_blocks`;
@@ -73,9 +73,8 @@ export function payDebt(sysfs: Sysfs, debts: Debts, log: (line: string) => void)
     debts.ledger.owe(undefined);
     return undefined;
   };
-  if (debt.boot_id !== debts.bootId) return drop(`it was owed in boot ${debt.boot_id ?? 'unknown'}, this is boot ${debts.bootId ?? 'unknown'}`);
-  const now = sysfs.read(FILE);
-  if (now !== debt.set) return drop(`auto_online_blocks reads ${now ?? 'nothing'}, not ${debt.set} as the bind of ${debt.device} left it: someone set it since`);
+  const outlook = debtOutlook(debt, debts.bootId, sysfs.read(FILE));
+  if (outlook.action === 'drop') return drop(outlook.why);
   const outcome = applySetting(sysfs, 'auto_online_blocks', debt.restore);
   log(`auto_online_blocks: putting back ${debt.restore}, owed since binding ${debt.device}: ${outcome.result}${outcome.message ? `: ${outcome.message}` : ''}`);
   if (outcome.result === 'applied') debts.ledger.owe(undefined);

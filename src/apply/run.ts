@@ -19,6 +19,7 @@ import { Applier, type Outcome } from './engine.js';
 import { applySetting, type SettingOutcome } from './kernel.js';
 import { acquireLock } from './lock.js';
 import { payDebt } from './owed.js';
+import { debtOutlook, readHolder } from '../host/lock-record.js';
 import type { ObservedDevice } from '../model/device.js';
 import { timed, type Timings } from './timings.js';
 
@@ -31,6 +32,8 @@ export interface ConvergeOptions {
   /** The boot the host looked at is in (cli/common.ts procBinding): a saved plan and a debt are bound to it. Default: this machine's. */
   binding?: () => Binding;
   pause?: Pause;
+  /** The lock file a dry run reads a debt from (a run with `lock` reads its own): the report says what an approved run would do with it. */
+  ledger?: string;
   /** The lock to take; without one this is a dry run: plan, nothing written. */
   lock?: { file: string; timeoutSeconds: number; trigger: string; transient?: boolean };
   /** Progress and failures, one line each. */
@@ -82,18 +85,22 @@ export async function converge(options: ConvergeOptions): Promise<Converged> {
     const warnings: Warning[] = timed(timings, 'safety', () => checkMovable(current, () => observeMemoryTotals(sysfs, observed), policy));
     const lost = lock?.interrupted;
     if (lost?.moving) {
-      const now = observed.devices.find((d) => d.name === lost.moving!.device);
+      // A device left out of this run (--device, --kernel-only) is read alone: it is not gone for being out of sight.
+      const now = observed.devices.find((d) => d.name === lost.moving!.device) ?? (only ? observe(sysfs, [lost.moving.device]).devices[0] : undefined);
       const warning: Warning = { kind: 'interrupted-run', holder: lost, moving: lost.moving, now: now ? describeDevice(now) : 'gone' };
       warnings.push(warning);
       log(describeWarning(warning));
     }
-    const report: Report = { plan: current, warnings, conflicts: [], paused: options.pause };
+    const owed = lock ? lock.owed : options.ledger === undefined ? undefined : readHolder(options.ledger)?.owed;
+    const outlook = owed ? debtOutlook(owed, boot.bootId, observed.kernel.autoOnlineBlocks) : null;
+    const report: Report = { plan: current, warnings, conflicts: [], paused: options.pause, owed: outlook };
     options.planned?.(report);
     const nothing = { report, outcomes: [], settings: [] };
     if (!lock) return { ...nothing, approved: false, clean: true };
     const refused = refusal(report, policy.safety.onMovableExcess);
     if (refused) throw new HostError(refused);
-    const pending = changes(current).length + settingChanges(current).length;
+    // A debt is asked about too (cli/approve.ts): one that came up since the question is not approved.
+    const pending = changes(current).length + settingChanges(current).length + (outlook ? 1 : 0);
     if (pending && options.approve && !(await options.approve(report))) return { ...nothing, approved: false, clean: true };
     // Approved: a debt a bind left first, then the kernel settings (the device steps were planned for the kernel they leave).
     const debts = { ledger: lock, bootId: boot.bootId };

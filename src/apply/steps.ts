@@ -5,15 +5,7 @@ import type { Arrival, Step } from '../model/steps.js';
 import { builtin } from '../model/builtin.js';
 import { withAutoOnline, type Debts } from './owed.js';
 
-export class StepError extends Error {
-  constructor(
-    message: string,
-    /** Blocks this step changed and could not put back, if any. */
-    readonly unrestored: number[] = [],
-  ) {
-    super(message);
-  }
-}
+export class StepError extends Error {}
 
 export class StepRunner {
   constructor(
@@ -114,7 +106,7 @@ export class StepRunner {
         done.push({ index, zone });
       } catch (err) {
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, ONLINE_WORD[b.zone]));
-        throw new StepError(`offlining memory${index} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`, unrestored);
+        throw new StepError(`offlining memory${index} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`);
       }
     }
   }
@@ -128,14 +120,14 @@ export class StepRunner {
         const actual = this.sysfs.read(`${base}/valid_zones`);
         if (actual === ZONE_NAMES[zone]) continue;
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, 'offline'));
-        throw new StepError(`memory${index} is online in ${actual ?? 'a zone it does not show'}, not ${ZONE_NAMES[zone]}${restoredNote(done.length, unrestored)}`, unrestored);
+        throw new StepError(`memory${index} is online in ${actual ?? 'a zone it does not show'}, not ${ZONE_NAMES[zone]}${restoredNote(done.length, unrestored)}`);
       }
       try {
         this.sysfs.write(`${base}/state`, ONLINE_WORD[zone]);
         done.push({ index });
       } catch (err) {
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, 'offline'));
-        throw new StepError(`onlining memory${index} into ${ZONE_NAMES[zone]} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`, unrestored);
+        throw new StepError(`onlining memory${index} into ${ZONE_NAMES[zone]} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`);
       }
     }
   }

@@ -2,16 +2,16 @@
 // and only "yes" goes on; units, udev, cron and scripts pass --auto-approve; a
 // saved plan was reviewed when it was saved. With none of these apply refuses
 // before it reads anything, so an unattended run never writes by accident.
-import type { Io, Terminal, Values } from './args.js';
+import type { Io, Terminal } from './args.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import { converge, type ConvergeOptions } from '../apply/run.js';
-import { readHolder } from '../host/lock-record.js';
 import { identityJson, memoryJson } from '../model/identity.js';
-import { changes, settingChanges, type Plan } from '../plan/plan.js';
+import { changes, settingChanges } from '../plan/plan.js';
+import type { Report } from '../report/report.js';
 
 export type Approval = { by: 'not-needed' } | { by: 'flag' } | { by: 'operator'; terminal: Terminal };
 
-export function approvalFor(values: Values, savedPlan: boolean, format: string, io: Io): Approval {
+export function approvalFor(values: { 'dry-run'?: boolean; 'auto-approve'?: boolean }, savedPlan: boolean, format: string, io: Io): Approval {
   if (values['dry-run'] || savedPlan) return { by: 'not-needed' };
   if (values['auto-approve']) return { by: 'flag' };
   const terminal = io.terminal?.();
@@ -37,26 +37,23 @@ export async function askFirst(
   options: ConvergeOptions,
   terminal: Terminal,
   io: Io,
-  lockFile: string,
 ): Promise<{ exit: number } | { approve: NonNullable<ConvergeOptions['approve']> }> {
-  const shown = (await converge(options)).report.plan;
-  // A debt on the lock (apply/owed.ts) is a write too: asked about, even with nothing else to do.
-  const owed = readHolder(lockFile)?.owed;
-  if (shown.summary.change === 0 && !owed) return { exit: shown.summary.blocked ? EXIT.runtime : EXIT.ok };
-  if (owed)
-    io.stdout.write(`\nauto_online_blocks: ${owed.set} -> ${owed.restore}, owed since a bind of ${owed.device} could not put it back (written only if it still reads ${owed.set} in that boot)\n`);
+  const shown = (await converge(options)).report;
+  // A debt on the lock (apply/owed.ts), shown with the plan, is a write too: asked about, even with nothing else to do.
+  if (shown.plan.summary.change === 0 && !shown.owed) return { exit: shown.plan.summary.blocked ? EXIT.runtime : EXIT.ok };
   const answer = await terminal.ask(QUESTION);
   if (answer?.trim() !== 'yes') {
     io.stderr.write('daxplan: apply cancelled: nothing changed.\n');
     return { exit: EXIT.runtime };
   }
-  return { approve: async (report) => approvedShape(shown) === approvedShape(report.plan) };
+  return { approve: async (report) => approvedShape(shown) === approvedShape(report) };
 }
 
-/** What an approval covers: each change's device as it was (its identity and its memory), its target and steps, and each kernel setting. */
-function approvedShape(plan: Plan): string {
+/** What an approval covers: each change's device as it was (its identity and its memory), its target and steps, each kernel setting, and a debt on the lock and what becomes of it. */
+function approvedShape({ plan, owed }: Report): string {
   return JSON.stringify([
     changes(plan).map((c) => [identityJson(c.device), memoryJson(c.device), c.to, c.method, c.steps]),
     settingChanges(plan).map((s) => [s.setting, s.from, s.to]),
+    owed ?? null,
   ]);
 }

@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Sysfs } from '../host/sysfs.js';
 import { UsageError } from '../model/errors.js';
 import { DEVICE_NAME } from '../host/sysfs.js';
+import { didYouMean } from '../model/suggest.js';
 
 /** A flag: parseArgs' spec plus its help line, the name of its value, and the values it accepts when they are a closed set. */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string; choices?: readonly string[] };
@@ -25,38 +26,63 @@ export interface Io {
   openSysfs?(root: string): Sysfs;
 }
 
-export interface Command {
+/** The value a flag parses to: booleans are flags, repeatable strings lists. */
+type ValueOf<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S['multiple'] extends true ? string[] : string;
+
+/** A command's parsed options, typed from its flag table (and the shared flags): absent when not given. */
+export type ValuesOf<O extends OptionSpecs> = { -readonly [K in keyof O]?: ValueOf<O[K]> } & { help?: boolean; 'no-color'?: boolean };
+
+export interface Command<O extends OptionSpecs = OptionSpecs> {
   name: string;
   summary: string;
   usage: string;
   /** Paragraphs after the summary, in --help and the man page. */
   details?: string[];
-  options: OptionSpecs;
+  options: O;
   positionals?: { min: number; max: number };
-  run(values: Values, positionals: string[], io: Io): Promise<number> | number;
+  run(values: ValuesOf<O>, positionals: string[], io: Io): Promise<number> | number;
 }
 
-export type Values = Record<string, string | boolean | string[] | undefined>;
+/** A command whose run() takes values typed from its own flag table. */
+export function defineCommand<const O extends OptionSpecs>(command: Command<O>): Command<O> {
+  return command;
+}
 
-export const HELP: OptionSpecs = { help: { type: 'boolean', short: 'h', help: 'show this help' } };
+/** Options every command takes. */
+export const SHARED = {
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+  'no-color': { type: 'boolean', help: 'no colour, even on a terminal (as NO_COLOR=1 does)' },
+} as const satisfies OptionSpecs;
 
-export function parse(command: Command, argv: string[]): { values: Values; positionals: string[] } {
-  const options = Object.fromEntries(
-    Object.entries({ ...command.options, ...HELP }).map(([name, { help: _help, arg: _arg, ...spec }]) => [name, spec]),
-  );
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/s, '')}\nTry 'daxplan ${command.name} --help'.`);
+export function parse<O extends OptionSpecs>(command: Command<O>, argv: string[]): { values: ValuesOf<O>; positionals: string[] } {
+  const specs: OptionSpecs = { ...command.options, ...SHARED };
+  const options = Object.fromEntries(Object.entries(specs).map(([name, { help: _help, arg: _arg, ...spec }]) => [name, spec]));
+  // Not strict: parseArgs' own errors are three lines of its wording; the tokens are checked here instead.
+  const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  const seeHelp = `see 'daxplan ${command.name} --help'`;
+  const shorts = new Set(Object.values(specs).flatMap((s) => (s.short ? [`-${s.short}`] : [])));
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = specs[token.name];
+    if (!spec) {
+      const known = Object.keys(specs).map((n) => `--${n}`);
+      throw new UsageError(`${command.name} has no option ${token.rawName}${didYouMean(token.rawName, known, '') || `: ${seeHelp}`}`);
+    }
+    const flag = `--${token.name}`;
+    if (spec.type === 'boolean' && token.value !== undefined) throw new UsageError(`${flag} takes no value (got "${token.value}"): write ${flag} alone`);
+    // "--config --device x": a flag where the value should be is a value forgotten, not a file named "--device".
+    const swallowed = !token.inlineValue && token.value !== undefined && (token.value.startsWith('--') || shorts.has(token.value));
+    if (spec.type === 'string' && (token.value === undefined || swallowed))
+      throw new UsageError(`${flag} needs a value: ${flag} ${spec.arg ?? spec.choices?.join('|') ?? 'VALUE'}${swallowed ? ` (got the option ${token.value}; write ${flag}=${token.value} if that is the value)` : ''}`);
   }
   // An empty value would read as "not given" (--out '' saved nothing, --config '' searched, --root '' meant the working directory).
   for (const [name, value] of Object.entries(parsed.values))
-    if (value === '' || (Array.isArray(value) && value.includes(''))) throw new UsageError(`--${name} needs a value, got ""\nTry 'daxplan ${command.name} --help'.`);
+    if (value === '' || (Array.isArray(value) && value.includes(''))) throw new UsageError(`--${name} needs a value, got "": ${seeHelp}`);
   const { min, max } = command.positionals ?? { min: 0, max: 0 };
   if (!parsed.values.help && (parsed.positionals.length < min || parsed.positionals.length > max))
-    throw new UsageError(`${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}\nUsage: ${command.usage}`);
-  return { values: parsed.values as Values, positionals: parsed.positionals };
+    throw new UsageError(`${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}: daxplan ${command.usage.replace(/^daxplan /, '')}`);
+  // Each token was checked against the flag table above: the values have the types it gives.
+  return { values: parsed.values as ValuesOf<O>, positionals: parsed.positionals };
 }
 
 /** Width --help wraps to: the terminal's, else 80 columns. */
@@ -75,7 +101,7 @@ export function optionHelp(spec: OptionSpec): string {
 }
 
 export function commandOptions(command: Command): [string, OptionSpec][] {
-  return Object.entries({ ...command.options, ...HELP });
+  return Object.entries({ ...command.options, ...SHARED });
 }
 
 export function helpText(command: Command, width = 80): string {
@@ -121,24 +147,23 @@ function wrapUsage(usage: string, width: number): string {
   return [...lines, line].join('\n');
 }
 
-export function oneOf<T extends string>(value: unknown, allowed: readonly T[], flag: string): T {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${String(value)}")`);
+export function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")${didYouMean(value, allowed)}`);
 }
 
 /** --device values, checked before any of them reaches a path. */
-export function deviceNames(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  const names = value as string[];
+export function deviceNames(names: string[] | undefined): string[] | undefined {
+  if (names === undefined) return undefined;
   for (const name of names)
     if (!DEVICE_NAME.test(name)) throw new UsageError(`--device "${name}" is not a dax device name (expected daxR.N, e.g. dax0.0)`);
   return names;
 }
 
-export function seconds(value: unknown, flag: string): number | undefined {
+export function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n))
-    throw new UsageError(`--${flag} takes a number of seconds (got "${String(value)}")`);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n))
+    throw new UsageError(`--${flag} takes a number of seconds, 0 or more (got "${value}")`);
   return n;
 }

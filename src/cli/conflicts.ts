@@ -4,13 +4,18 @@ import type { Plan } from '../plan/plan.js';
 import { findConflicts, type Finding } from '../doctor/findings.js';
 import { readHostEvidence, readLockEvidence } from '../doctor/read.js';
 import { readPause, type Pause } from '../host/pause.js';
-import { lockFile } from './common.js';
-import { hostRoot } from './root.js';
+import { lockFile, type HostFlags, type LOCKING } from './common.js';
+import { hostRoot, type ROOT } from './root.js';
 import { bootHistory } from './boot.js';
-import type { Values } from './args.js';
+import type { ValuesOf } from './args.js';
 
 /** Every finding about other controllers of this host's dax memory, and the pause in force; `processes`: also every mount namespace's table (doctor). */
-export function gatherConflicts(values: Values, observed: Observed, planned: Plan | undefined, processes = false): { findings: Finding[]; pause: Pause | undefined } {
+export function gatherConflicts(
+  values: HostFlags & ValuesOf<typeof ROOT & Pick<typeof LOCKING, 'lock-file'>>,
+  observed: Observed,
+  planned: Plan | undefined,
+  processes = false,
+): { findings: Finding[]; pause: Pause | undefined } {
   const root = hostRoot(values);
   const pause = readPause(root);
   const findings = findConflicts({

@@ -11,14 +11,17 @@ import { addHost, emptyTotals } from '../plan/fleet.js';
 import { fleetJson, fleetMarkdown, fleetText, type FleetRenderer } from '../render/fleet.js';
 import { EXIT, formatDiagnostic, type Diagnostic } from '../model/errors.js';
 import type { Policy } from '../policy/parse.js';
-import { deviceNames, type Io, type Values } from './args.js';
+import { deviceNames, type Io } from './args.js';
 import { gatherConflicts } from './conflicts.js';
-import { outputStyle } from './common.js';
+import { outputStyle, type HostFlags } from './common.js';
+
+/** The flags a fleet plan reads, as plan parses them (its --state is the list of snapshots, given apart). */
+type FleetFlags = Omit<HostFlags, 'state'> & { root?: string; 'lock-file'?: string; 'detailed-exitcode'?: boolean; 'no-color'?: boolean };
 
 export type FleetFormat = 'text' | 'json' | 'markdown';
 
 /** Plans every snapshot in `files` with `policy`; returns the exit code (plan's, over the whole fleet). */
-export function planFleet(policy: Policy, files: string[], format: FleetFormat, values: Values, io: Io): number {
+export function planFleet(policy: Policy, files: string[], format: FleetFormat, values: FleetFlags, io: Io): number {
   const only = deviceNames(values.device);
   const snapshots = files.map((file): [string, Snapshot] => {
     const snapshot = readSnapshot(file);

@@ -12,9 +12,12 @@ import { snapshotCommand } from './commands/snapshot.js';
 import { diffCommand } from './commands/diff.js';
 import { watchCommand } from './commands/watch.js';
 import { showCommand } from './commands/show.js';
+import { initCommand } from './commands/init.js';
+import { fmtCommand } from './commands/fmt.js';
+import { didYouMean } from '../model/suggest.js';
 import pkg from '../../package.json' with { type: 'json' };
 
-export const COMMANDS: Command[] = [planCommand, applyCommand, showCommand, status, validate, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
+export const COMMANDS: Command[] = [initCommand, planCommand, applyCommand, showCommand, status, validate, fmtCommand, snapshotCommand, diffCommand, watchCommand, doctorCommand, disableCommand, enableCommand];
 
 function usage(width: number): string {
   const column = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
@@ -47,7 +50,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   try {
-    if (!command) throw new UsageError(`unknown command "${name}"\n\n${usage(80)}`);
+    if (!command) {
+      const names = COMMANDS.map((c) => c.name);
+      throw new UsageError(`unknown command "${name}"${didYouMean(name, names) || ` (commands: ${names.join(', ')})`}; see 'daxplan --help'`);
+    }
     const { values, positionals } = parse(command, rest);
     if (values.help) {
       io.stdout.write(helpText(command, helpWidth(io.stdout)));

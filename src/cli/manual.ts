@@ -18,7 +18,7 @@ export const EXIT_STATUS: ExitStatus[] = [
     code: EXIT.runtime,
     short: 'runtime error',
     meaning:
-      'runtime error: a device failed to move or was skipped, a saved plan is stale (or, for apply and show, was edited), a device is blocked (apply, and plan --detailed-exitcode), sysfs could not be written, a file daxplan would write is refused, a safety refusal, the host changed while apply waited for "yes", the operator did not answer "yes"; doctor: a finding is an error',
+      'runtime error: init -o FILE would replace an existing FILE without --force; fmt --check: a policy is not in canonical form; a device failed to move or was skipped, a saved plan is stale (or, for apply and show, was edited), a device is blocked (apply, and plan --detailed-exitcode), sysfs could not be written, a file daxplan would write is refused, a safety refusal, the host changed while apply waited for "yes", the operator did not answer "yes"; doctor: a finding is an error',
   },
   {
     code: EXIT.changes,
@@ -31,7 +31,7 @@ export const EXIT_STATUS: ExitStatus[] = [
     meaning:
       'usage error: unknown flag or command, bad value (an empty one too), a device name that is not daxR.N, a file that is not a saved plan or a snapshot or is refused (not a regular file, too large, or as root writable by another user), an invalid cron expression, apply without --auto-approve and without a terminal to ask',
   },
-  { code: EXIT.policy, short: 'invalid policy', meaning: 'invalid policy: cannot be read, refused (ownership), does not parse or validate; validate --strict with warnings' },
+  { code: EXIT.policy, short: 'invalid policy', meaning: 'invalid policy: cannot be read, refused (ownership), does not parse or validate; validate --strict with warnings; plan --strict with a rule that selects by identity (serial, pci, uuid, address) and matches no device' },
   {
     code: EXIT.noHost,
     short: 'no such sysfs tree or device',

@@ -23,7 +23,8 @@ export function loadPolicy(options: PolicyOptions): LoadedPolicy {
     text = readTrusted(file, { maxBytes: MAX_POLICY_BYTES, asRoot: options.asRoot, exitCode: EXIT.policy });
   } catch (err) {
     if (!(err instanceof RefusedFileError)) throw err;
-    throw new PolicyError([{ file: display, line: 1, col: 1, severity: 'error', path: '', message: err.reason }]);
+    const message = err.reason === 'does not exist' ? `no such file: give --config the policy's path, or write one with 'daxplan init -o ${display}'` : err.reason;
+    throw new PolicyError([{ file: display, severity: 'error', path: '', message }]);
   }
   const result = parsePolicy(text, display);
   if (!result.ok) throw new PolicyError([...result.errors, ...result.warnings]);

@@ -21,3 +21,14 @@ export function terminalIo(): Terminal | undefined {
     },
   };
 }
+
+/**
+ * `daxplan plan | head`: once the reader is gone, writes are dropped instead
+ * of ending in an unhandled EPIPE. The command still runs to its end (an apply
+ * finishes the device it is moving) and exits with its own status.
+ */
+export function dropWritesOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}

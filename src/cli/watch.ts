@@ -13,6 +13,7 @@ import type { PolicyOptions } from '../policy/load.js';
 import { loadPolicy } from './policy.js';
 import { describePause, readPause } from '../host/pause.js';
 import { converge } from '../apply/run.js';
+import type { Binding } from '../model/saved-plan.js';
 import { DaxplanError, formatDiagnostic, HostError, LockHeldError, PolicyError } from '../model/errors.js';
 import { sha256Hex } from '../model/digest.js';
 
@@ -22,8 +23,8 @@ export interface WatchSetup {
   only?: string[];
   /** Where the disable marker lives (see daxplan disable); undefined: not read. */
   root?: string;
-  /** Converge at each tick, under this lock; absent: plan and log only. */
-  apply?: { lock: { file: string; transient: boolean }; timeoutSeconds: number };
+  /** Converge at each tick, under this lock, in the boot `binding` reads (the tree's, for a tree: a debt on the lock is bound to it); absent: plan and log only. */
+  apply?: { lock: { file: string; transient: boolean }; timeoutSeconds: number; binding: () => Binding };
   /** Hears the policy's warnings, once for each version of the policy. */
   warn(line: string): void;
 }
@@ -88,6 +89,7 @@ async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply
       sysfs: setup.sysfs,
       only: setup.only,
       target: { policy },
+      binding: apply.binding,
       lock: { ...apply.lock, timeoutSeconds: apply.timeoutSeconds, trigger: 'schedule' },
     });
     const count = (r: string) => done.outcomes.filter((o) => o.result === r).length;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describeBlockRuns, describeDevice, stateDrift, type AutoOnline, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
 import { describeHolder, type Holder } from '../host/lock-record.js';
+import { describeSocketHolder, type SocketHolder } from '../host/lock-socket.js';
 import { describeDecider } from '../plan/match.js';
 import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
@@ -41,6 +42,8 @@ export interface LockEvidence {
   holder: Holder | undefined;
   /** Whether the holder's process is alive (the lock is really held). */
   running: boolean;
+  /** Processes holding the lock's socket that are not the run the record names (the lock is squatted). */
+  squatters?: SocketHolder[];
 }
 
 export interface DoctorInput {
@@ -280,6 +283,18 @@ function sectionFinding(input: DoctorInput, host: HostEvidence, section: DaxctlS
 }
 
 function lockFindings({ lock }: DoctorInput): Finding[] {
+  if (lock?.squatters?.length) {
+    const who = lock.squatters.map(describeSocketHolder).join(', ');
+    return [
+      {
+        id: 'daxplan.lock-squatted',
+        severity: 'error',
+        evidence: lock.file,
+        message: `the lock is held by ${who}, not by the daxplan run its file names (${describeHolder(lock.holder)}): every apply waits --lock-timeout, then exits 75`,
+        fix: `See what holds it (ls -l /proc/${lock.squatters[0].pid}/exe) and stop it; daxplan never needs its lock removed by hand.`,
+      },
+    ];
+  }
   if (!lock?.holder) return [];
   const moving = lock.holder.moving;
   const who = `${describeHolder(lock.holder)}${moving ? `, moving ${moving.device} from ${moving.from} to ${moving.to}` : ''}`;

@@ -12,11 +12,10 @@
 // caller turns a SysfsReadError into one).
 import { posix } from 'node:path';
 import { clip, CXL_DEVICES, resolveLink, type Sysfs } from './sysfs.js';
-import { parseU64, type CxlIdentity, type CxlMemdev, type CxlWindow, type ObservedDevice } from '../model/device.js';
+import { normalisePci, parseU64, type CxlIdentity, type CxlMemdev, type CxlWindow, type ObservedDevice } from '../model/device.js';
 
 /** The kernel allows at most 16 interleave ways. */
 const MAX_INTERLEAVE_WAYS = 16;
-const PCI_ADDRESS = /^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 /** The kernel's CXL_QOS_CLASS_INVALID. */
 const QOS_CLASS_INVALID = -1;
 
@@ -86,7 +85,7 @@ function readTarget(sysfs: Sysfs, what: string, decoder: string | undefined, pro
       name,
       serial,
       serialSharedWith: [],
-      pci: PCI_ADDRESS.test(parent) ? parent : undefined,
+      pci: normalisePci(parent),
       numaNode: numaNode !== undefined && numaNode >= 0 ? numaNode : undefined,
     },
     ramQosClass: ramQosClass !== undefined && ramQosClass >= 0 ? ramQosClass : undefined,

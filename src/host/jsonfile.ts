@@ -7,6 +7,10 @@
 import type { ValidateFunction } from 'ajv';
 import { EXIT, UsageError } from '../model/errors.js';
 import { readTrusted } from './trust.js';
+import type { BlockRun } from '../model/identity.js';
+
+/** Memory blocks a document may hold in all (its schema bounds each run, not their sum). */
+export const MAX_BLOCKS = 1 << 20;
 
 export interface JsonDocument {
   /** The document's `kind` field, e.g. "snapshot". */
@@ -23,7 +27,13 @@ export interface JsonDocument {
 
 /** Reads and validates a document; throws UsageError naming the file. */
 export function readJsonDocument<T>(file: string, doc: JsonDocument): T {
-  const data = parseJson(readTrusted(file, { maxBytes: doc.maxBytes, exitCode: EXIT.usage }), file, doc);
+  return parseJsonDocument<T>(readTrusted(file, { maxBytes: doc.maxBytes, exitCode: EXIT.usage }), file, doc);
+}
+
+/** Validates a document's text as readJsonDocument does a file's (its size too); throws UsageError naming `file`. */
+export function parseJsonDocument<T>(text: string, file: string, doc: JsonDocument): T {
+  if (Buffer.byteLength(text) > doc.maxBytes) throw new UsageError(`${file}: is larger than ${doc.maxBytes} bytes, not a ${doc.what} (${doc.hint})`);
+  const data = parseJson(text, file, doc);
   if (doc.validate(data)) return data as T;
   const head = (data !== null && typeof data === 'object' ? data : {}) as { kind?: unknown; format_version?: unknown };
   if (typeof head.kind === 'string' && head.kind !== doc.kind && /^[a-z_-]{1,32}$/.test(head.kind))
@@ -37,7 +47,24 @@ export function readJsonDocument<T>(file: string, doc: JsonDocument): T {
 function parseJson(text: string, file: string, doc: JsonDocument): unknown {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file}: not JSON (${(err as Error).message}), not a ${doc.what} (${doc.hint})`);
+  } catch {
+    // V8's message quotes the text it could not parse, over lines: the file is named instead.
+    throw new UsageError(`${file}: not valid JSON, so not a ${doc.what} (${doc.hint})`);
   }
+}
+
+/**
+ * What a schema cannot say about the devices a document lists: each name
+ * once, and no more memory blocks in all than a host has (runs expand into
+ * one object per block). Throws UsageError naming the file.
+ */
+export function checkDeviceList(file: string, what: string, devices: readonly { name: string; blocks: readonly BlockRun[] }[]): void {
+  const names = new Set<string>();
+  let blocks = 0;
+  for (const d of devices) {
+    if (names.has(d.name)) throw new UsageError(`${file}: device ${d.name} appears twice; not a ${what}`);
+    names.add(d.name);
+    for (const run of d.blocks) blocks += run.count;
+  }
+  if (blocks > MAX_BLOCKS) throw new UsageError(`${file}: more than ${MAX_BLOCKS} memory blocks; not a ${what}`);
 }

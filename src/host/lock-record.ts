@@ -23,6 +23,20 @@ export interface Debt {
   boot_id: string | null;
 }
 
+/** What an approved run does with a debt: write `restore` back, or drop the debt (nothing written) and why. */
+export type DebtOutlook = { debt: Debt } & ({ action: 'write' } | { action: 'drop'; why: string });
+
+/**
+ * The compare-and-swap of apply/owed.ts decided on what the kernel `reads` in
+ * boot `bootId`: only in the boot it was owed in, only while auto_online_blocks
+ * still reads the value the bind set.
+ */
+export function debtOutlook(debt: Debt, bootId: string | null, reads: string | undefined): DebtOutlook {
+  if (debt.boot_id !== bootId) return { debt, action: 'drop', why: `it was owed in boot ${debt.boot_id ?? 'unknown'}, this is boot ${bootId ?? 'unknown'}` };
+  if (reads !== debt.set) return { debt, action: 'drop', why: `auto_online_blocks reads ${reads ?? 'nothing'}, not ${debt.set} as the bind of ${debt.device} left it: someone set it since` };
+  return { debt, action: 'write' };
+}
+
 export const MAX_HOLDER_BYTES = 4096;
 
 /** Who holds (or last held) the lock, as its file says; fields it lacks read "unknown", never "undefined". */

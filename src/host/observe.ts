@@ -17,7 +17,7 @@ import {
   type ObservedDevice,
   type ObservedState,
   type Range,
-  type StateFileSupport,
+  stateFileSupport,
   type StateWord,
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
@@ -51,10 +51,25 @@ export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
     .filter((name) => !only || only.includes(name))
     .sort(compareDeviceNames);
   const devices = names.map((name) => observeDevice(sysfs, name, kernel));
+  markOverlaps(devices);
   guarded(kernel.problems, () => markSharedSerials(sysfs, devices), undefined);
   guarded(kernel.problems, () => markUnassembled(devices, readCxlWindows(sysfs, kernel.problems)), undefined);
   kernel.stateFile = stateFileSupport(devices);
   return { kernel, devices };
+}
+
+/** Two devices claiming the same physical memory: neither can be told apart from the other, so both are blocked. */
+function markOverlaps(devices: ObservedDevice[]): void {
+  const claims = devices.flatMap((device) => device.ranges.filter((r) => r.start <= r.end).map((range) => ({ device, range })));
+  claims.sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : 0));
+  let reach: { device: ObservedDevice; range: Range } | undefined;
+  for (const claim of claims) {
+    if (reach && claim.range.start <= reach.range.end && claim.device !== reach.device) {
+      reach.device.problems.push(`${reach.device.name}: range ${rangeText(reach.range)} overlaps ${claim.device.name}'s ${rangeText(claim.range)}`);
+      claim.device.problems.push(`${claim.device.name}: range ${rangeText(claim.range)} overlaps ${reach.device.name}'s ${rangeText(reach.range)}`);
+    }
+    if (!reach || claim.range.end > reach.range.end) reach = claim;
+  }
 }
 
 export function compareDeviceNames(a: string, b: string): number {
@@ -115,16 +130,13 @@ function observeKernel(sysfs: Sysfs): KernelFacts {
 }
 
 /** The kernel has the `state` interface when a device bound to kmem shows the file. */
-export function stateFileSupport(devices: ObservedDevice[]): StateFileSupport {
-  return devices.some((d) => d.stateFile !== undefined) ? 'seen' : 'not-seen';
-}
 
 function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): ObservedDevice {
   const problems: string[] = [];
   const dir = deviceDir(sysfs, name, problems);
   const { size, ranges } = observeExtent(sysfs, dir, name, problems);
   const targetNode = parseNode(guarded(problems, () => sysfs.read(`${dir}/target_node`), undefined), `${name}/target_node`, problems);
-  const { uuid, source } = guarded(problems, () => identity(sysfs, dir), { uuid: undefined, source: 'unknown' as DeviceSource });
+  const { uuid, source } = guarded(problems, () => identity(sysfs, dir, problems), { uuid: undefined, source: 'unknown' as DeviceSource });
   const cxl = source === 'cxl' ? guarded(problems, () => readCxlIdentity(sysfs, dir, problems), undefined) : undefined;
   // `unassembled` is known once every device and the CXL windows are read (markUnassembled); the key is there from the start, as in snapshots.
   const identified = { name, size, ranges, targetNode, tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode], uuid, source, cxl, unassembled: undefined };
@@ -180,7 +192,14 @@ function observeMemory(
   const stateFile = parseStateWord(guarded(problems, () => sysfs.read(`${dir}/state`), undefined), name, problems);
   const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
   // A device whose blocks could not all be read is in no known state: never unplugged, never devdax.
-  const blocks = indices && guarded(problems, () => readBlocks(sysfs, indices, problems), undefined);
+  let blocks = indices && guarded(problems, () => readBlocks(sysfs, indices, problems), undefined);
+  if (blocks?.length === 0 && indices?.length && driver === 'kmem' && stateFile !== undefined && stateFile !== 'unplugged') {
+    // Memory the kernel says is there, at none of the blocks the ranges give: a wrong block size (a copied tree) would read it as unplugged.
+    problems.push(
+      `${name}: its state file reads ${stateFile} but none of its ${indices.length} memory blocks (memory${indices[0]}-memory${indices.at(-1)} at block size 0x${kernel.blockSize!.toString(16)}) is present: the block size or the ranges are wrong`,
+    );
+    blocks = undefined;
+  }
   return {
     state: blocks ? normaliseState(driver, blocks, problems) : 'unknown',
     driver,
@@ -222,6 +241,12 @@ function blockIndicesOf(ranges: Range[], blockSize: bigint | undefined, name: st
     if (!problems.length) problems.push(`${name}: no physical range (mappingN/ or resource)`);
     return undefined;
   }
+  const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i].start <= sorted[i - 1].end && sorted[i - 1].end >= sorted[i - 1].start) {
+      problems.push(`${name}: ranges ${rangeText(sorted[i - 1])} and ${rangeText(sorted[i])} overlap`);
+      return undefined;
+    }
   let total = 0;
   const bounds: [number, number][] = [];
   for (const range of ranges) {
@@ -281,7 +306,12 @@ function readBlocks(sysfs: Sysfs, indices: number[], problems: string[]): BlockS
   for (const index of indices) {
     const base = `${MEMORY}/memory${index}`;
     const state = sysfs.read(`${base}/state`);
-    if (state === undefined) continue;
+    if (state === undefined) {
+      // No directory: the block is not in the system. A directory without its state is a tree that cannot be read.
+      if (!sysfs.exists(base)) continue;
+      problems.push(`memory${index}/state: missing`);
+      return undefined;
+    }
     if (state === 'online') blocks.push({ index, state, zone: sysfs.read(`${base}/valid_zones`) ?? '' });
     else if (state === 'offline' || state === 'going-offline') blocks.push({ index, state });
     else {
@@ -310,7 +340,7 @@ function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], 
   return 'mixed';
 }
 
-function identity(sysfs: Sysfs, dir: string): { uuid: string | undefined; source: DeviceSource } {
+function identity(sysfs: Sysfs, dir: string, problems: string[]): { uuid: string | undefined; source: DeviceSource } {
   const source: DeviceSource = /\/ndbus\d+\//.test(dir)
     ? 'nvdimm'
     : /\/region\d+\/dax_region\d+\//.test(dir)
@@ -320,7 +350,11 @@ function identity(sysfs: Sysfs, dir: string): { uuid: string | undefined; source
         : 'unknown';
   for (let d = posix.dirname(dir); d.startsWith('devices/') && d !== 'devices'; d = posix.dirname(d)) {
     const text = sysfs.read(`${d}/uuid`);
-    if (text && UUID.test(text) && text !== NULL_UUID) return { uuid: text.toLowerCase(), source };
+    if (!text || text === NULL_UUID) continue;
+    if (UUID.test(text)) return { uuid: text.toLowerCase(), source };
+    // Never skipped for a UUID further up: that would be another thing's identity.
+    problems.push(`${d}/uuid: "${clip(text)}" is not a UUID`);
+    return { uuid: undefined, source };
   }
   return { uuid: undefined, source };
 }

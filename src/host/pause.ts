@@ -60,7 +60,7 @@ function present(file: string): boolean {
 
 /** Reasons end up in logs and terminals: one line, no control characters, bounded. */
 export function clean(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim().slice(0, MAX_REASON_LENGTH);
+  return text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim().slice(0, MAX_REASON_LENGTH);
 }
 
 /** Writes the marker (atomically: a rename) and returns the pause now in force. */

@@ -1,14 +1,22 @@
-// What /proc says about this boot: a saved plan is bound to it.
-import { readFileSync } from 'node:fs';
+// What /proc says about this boot: a saved plan is bound to it. A tree's
+// proc/ (beside its sys/) is hostile input like the tree: read through the
+// same bounded door as sysfs (no FIFO, no endless file), and a value that is
+// not a boot id or a kernel release is none (null), never carried on.
 import type { ProcFacts } from '../model/host-facts.js';
+import { DirSysfs } from './sysfs.js';
+
+const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/;
 
 export function readProcFacts(procRoot = '/proc'): ProcFacts {
-  const read = (f: string) => {
+  const proc = new DirSysfs(procRoot);
+  const read = (file: string, shape: RegExp) => {
     try {
-      return readFileSync(`${procRoot}/${f}`, 'utf8').trim() || null;
+      const text = proc.read(file)?.trim();
+      return text !== undefined && shape.test(text) ? text : null;
     } catch {
       return null;
     }
   };
-  return { bootId: read('sys/kernel/random/boot_id'), kernelRelease: read('sys/kernel/osrelease') };
+  return { bootId: read('sys/kernel/random/boot_id', BOOT_ID), kernelRelease: read('sys/kernel/osrelease', RELEASE) };
 }

@@ -3,18 +3,16 @@
 // without root). Exact: a plan made from fromSnapshot(toSnapshot(o, totals))
 // is the plan made from o, warnings included. Schema: schemas/snapshot.schema.json.
 import { validateSnapshot } from '../generated/validators.js';
-import { readJsonDocument } from './jsonfile.js';
-import { UsageError } from '../model/errors.js';
-import { compareDeviceNames, stateFileSupport } from './observe.js';
+import { checkDeviceList, type JsonDocument, parseJsonDocument, readJsonDocument } from './jsonfile.js';
+import { HostError, UsageError } from '../model/errors.js';
+import { compareDeviceNames } from './observe.js';
 import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
 import { hotplugFromJson, hotplugToJson, type HotplugJson } from '../model/hotplug.js';
-import type { AutoOnline, Observed, ObservedDevice, StateFileSupport } from '../model/device.js';
+import { stateFileSupport, type AutoOnline, type Observed, type ObservedDevice, type StateFileSupport } from '../model/device.js';
 import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, type MemoryJson } from '../model/identity.js';
 
 export const SNAPSHOT_FORMAT_VERSION = '2.1';
 const MAX_SNAPSHOT_BYTES = 8 << 20;
-/** Memory blocks a snapshot may hold in all (the schema bounds each run). */
-const MAX_BLOCKS = 1 << 20;
 
 /** A device in a snapshot: its identity and its memory (model/identity.ts), and what observe() derived. */
 export type SnapshotDevice = IdentityJson &
@@ -110,24 +108,39 @@ export function snapshotTotals(snapshot: Snapshot): MemoryTotals | undefined {
   return snapshot.memory ? { kernel: BigInt(snapshot.memory.kernel), movable: BigInt(snapshot.memory.movable) } : undefined;
 }
 
+const SNAPSHOT_DOCUMENT: JsonDocument = {
+  kind: 'snapshot',
+  what: 'daxplan snapshot',
+  hint: 'make one with daxplan snapshot > FILE',
+  maxBytes: MAX_SNAPSHOT_BYTES,
+  validate: validateSnapshot,
+  major: 2,
+};
+
 /** Reads a snapshot file as hostile input: size, schema, then what a schema cannot say. */
 export function readSnapshot(file: string): Snapshot {
-  const snapshot = readJsonDocument<Snapshot>(file, {
-    kind: 'snapshot',
-    what: 'daxplan snapshot',
-    hint: 'make one with daxplan snapshot > FILE',
-    maxBytes: MAX_SNAPSHOT_BYTES,
-    validate: validateSnapshot,
-    major: 2,
-  });
-  const names = new Set<string>();
-  let blocks = 0;
-  for (const d of snapshot.devices) {
-    if (names.has(d.name)) throw new UsageError(`${file}: device ${d.name} appears twice; not a daxplan snapshot`);
-    names.add(d.name);
-    for (const run of d.blocks) blocks += run.count;
+  return checkSnapshot(readJsonDocument<Snapshot>(file, SNAPSHOT_DOCUMENT), file);
+}
+
+/**
+ * A snapshot's text, once readSnapshot would take it back: a host whose
+ * snapshot daxplan could not read again (too many problems, too large) gets
+ * an error, never a file that fails later, elsewhere.
+ */
+export function snapshotText(snapshot: Snapshot): string {
+  const text = JSON.stringify(snapshot, null, 2) + '\n';
+  try {
+    checkSnapshot(parseJsonDocument<Snapshot>(text, 'the snapshot', SNAPSHOT_DOCUMENT), 'the snapshot');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new HostError(`not writing a snapshot daxplan could not read back: ${err.message}`);
   }
-  if (blocks > MAX_BLOCKS) throw new UsageError(`${file}: more than ${MAX_BLOCKS} memory blocks; not a daxplan snapshot`);
+  return text;
+}
+
+/** What a schema cannot say about a snapshot: a device named twice, more blocks than a host has. */
+function checkSnapshot(snapshot: Snapshot, file: string): Snapshot {
+  checkDeviceList(file, 'daxplan snapshot', snapshot.devices);
   return snapshot;
 }
 

@@ -2,8 +2,8 @@
 // Sysfs so that a fixture tree, a snapshot or a simulated kernel can stand in
 // for /sys. Paths are relative to the root ("bus/dax/devices"), and the paths
 // daxplan uses live here.
-import { type StatsBase, closeSync, constants, existsSync, fstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, statfsSync, writeSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { type StatsBase, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, statfsSync, writeSync } from 'node:fs';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 
 export const DAX_DEVICES = 'bus/dax/devices';
 export const DAX_DRIVERS = 'bus/dax/drivers';
@@ -54,7 +54,9 @@ export const MAX_ATTRIBUTE_BYTES = 4096;
 
 /** A value read from a hostile tree, shortened and made printable for a message. */
 export function clip(text: string): string {
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).slice(1, -1);
+  // JSON escapes C0 controls; C1 (U+0080-U+009F: CSI and the like) it leaves raw.
+  const quoted = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text).slice(1, -1);
+  return quoted.replace(/[\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function normalise(rel: string): string {
@@ -88,30 +90,91 @@ export class DirSysfs implements Sysfs {
   /** The root with one trailing slash: prefix + clean rel === join(root, rel). */
   private readonly prefix: string;
   private realRoot: string | undefined;
+  /**
+   * A tree other than the real /sys: every read stays inside it. Trees hold
+   * links (bus/dax/devices/daxN.M, driver), followed only where they lead to
+   * within the tree; directories resolved once each.
+   */
+  private readonly confined: Map<string, string> | undefined;
 
   /** One byte more than a file may hold, to tell an oversized one. */
   private readonly buffer: Buffer;
 
-  /** `maxBytes`: a page for sysfs; more for trees of other files read through the same door (doctor's /etc, /usr/lib). */
+  /** `maxBytes`: a page for sysfs; more for trees of other files read through the same door (doctor's /etc, /usr/lib, which links may leave: confine false). */
   constructor(
     readonly root: string,
     maxBytes = MAX_ATTRIBUTE_BYTES,
+    confine = !isRealSysfs(root),
   ) {
-    this.prefix = join(root, '/');
     this.buffer = maxBytes === MAX_ATTRIBUTE_BYTES ? READ_BUFFER : Buffer.allocUnsafe(maxBytes + 1);
+    const real = confine ? realOrUndefined(root) : undefined;
+    if (real !== undefined && real !== '/') {
+      this.realRoot = real;
+      this.confined = new Map();
+    }
+    // A confined tree's paths are absolute: they are resolved and compared with its real root.
+    this.prefix = join(this.confined ? resolve(root) : root, '/');
   }
 
   private abs(rel: string): string {
-    return isClean(rel) ? this.prefix + rel : join(this.root, normalise(rel));
+    return this.prefix + (isClean(rel) ? rel : normalise(rel));
+  }
+
+  /** The tree's root, links resolved. */
+  private real(root: string): string {
+    return (this.realRoot ??= realpathSync(root));
+  }
+
+  /**
+   * Where `rel` is, its links followed (all of them, or all but the last
+   * component's): undefined when it does not exist; SysfsReadError when it
+   * leads out of a confined tree.
+   */
+  private resolved(rel: string, lastToo: boolean): string | undefined {
+    const abs = this.abs(rel);
+    if (!this.confined) return abs;
+    const real = lastToo ? realOrUndefined(abs) : this.realDirectory(dirname(abs), this.confined);
+    if (real === undefined) return undefined;
+    const root = this.real(this.root);
+    if (real !== root && !real.startsWith(root + '/')) throw new SysfsReadError(rel, `leads out of the tree (to ${clip(real)})`);
+    return lastToo ? real : join(real, basename(abs));
+  }
+
+  /**
+   * A directory's real path, from its parent's (cached): one lstat for a
+   * directory that is no link (most: every memoryN), a realpath for one that
+   * is. Undefined when it does not exist.
+   */
+  private realDirectory(dir: string, cache: Map<string, string>): string | undefined {
+    const known = cache.get(dir);
+    if (known !== undefined) return known;
+    const parent = dirname(dir);
+    let real: string | undefined;
+    if (parent === dir) real = dir;
+    else {
+      const stat = lstatSync(dir, { throwIfNoEntry: false });
+      if (!stat) return undefined;
+      if (stat.isSymbolicLink()) real = realOrUndefined(dir);
+      else {
+        const up = this.realDirectory(parent, cache);
+        real = up === undefined ? undefined : join(up, basename(dir));
+      }
+    }
+    if (real !== undefined) cache.set(dir, real);
+    return real;
   }
 
   read(rel: string): string | undefined {
-    return readAttribute(this.abs(rel), rel, this.buffer);
+    const file = this.resolved(rel, false);
+    // In a confined tree the attribute itself is never a link (sysfs attributes are files).
+    return file === undefined ? undefined : readAttribute(file, rel, this.buffer, this.confined ? constants.O_NOFOLLOW : 0);
   }
 
   link(rel: string): string | undefined {
+    const at = this.resolved(rel, false);
+    if (at === undefined) return undefined;
     try {
-      return readlinkSync(this.abs(rel));
+      return readlinkSync(at);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL') return undefined;
@@ -120,8 +183,10 @@ export class DirSysfs implements Sysfs {
   }
 
   list(rel: string): string[] {
+    const dir = this.resolved(rel, true);
+    if (dir === undefined) return [];
     try {
-      return readdirSync(this.abs(rel));
+      return readdirSync(dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
@@ -130,7 +195,8 @@ export class DirSysfs implements Sysfs {
   }
 
   exists(rel: string): boolean {
-    return existsSync(this.abs(rel));
+    const at = this.resolved(rel, true);
+    return at !== undefined && existsSync(at);
   }
 
   write(rel: string, value: string): void {
@@ -138,8 +204,8 @@ export class DirSysfs implements Sysfs {
     try {
       // A write never leaves the tree, whatever links inside it point at.
       const real = realpathSync(abs);
-      this.realRoot ??= realpathSync(this.root);
-      if (!real.startsWith(this.realRoot === '/' ? '/' : this.realRoot + '/')) throw Object.assign(new Error('outside the tree'), { code: 'EXDEV' });
+      const root = this.real(this.root);
+      if (!real.startsWith(root === '/' ? '/' : root + '/')) throw Object.assign(new Error('outside the tree'), { code: 'EXDEV' });
       // No O_CREAT: a mistyped attribute must fail, not appear as a new file.
       // O_NONBLOCK: a FIFO planted in a tree does not hang the run.
       const fd = openSync(real, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -155,6 +221,15 @@ export class DirSysfs implements Sysfs {
   }
 }
 
+/** The path with every link resolved, or undefined when it does not exist; SysfsReadError-free: a loop reads as absent here and fails where it is opened. */
+function realOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolve a link found at `rel` into a root-relative path (undefined when it points outside the root). */
 export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
   const target = sysfs.link(rel);
@@ -167,6 +242,15 @@ export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
  * Whether `root` is this machine's /sys, however it is reached (a symlink, a
  * bind mount, "/sys/."): the same directory as /sys, or a sysfs mount.
  */
+/**
+ * What names a tree whatever path reaches it (a symlink, `..`, a bind mount):
+ * its directory's device and inode; the resolved path when it cannot be read.
+ */
+export function treeIdentity(root: string): string {
+  const stat = statSync(root, { throwIfNoEntry: false });
+  return stat ? `${stat.dev}:${stat.ino}` : resolve(root);
+}
+
 export function isRealSysfs(root: string): boolean {
   let here: StatsBase<number>;
   try {
@@ -199,16 +283,16 @@ function isSysfsMount(root: string): boolean {
  * of at most a page (open, read, close: no fstat on the hot path unless the
  * open or read says something is off).
  */
-function readAttribute(file: string, rel: string, buffer: Buffer): string | undefined {
+function readAttribute(file: string, rel: string, buffer: Buffer, flags: number): string | undefined {
   const maxBytes = buffer.length - 1;
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new SysfsReadError(rel, code === 'ELOOP' ? 'symlink loop' : `cannot open: ${code}`);
+    throw new SysfsReadError(rel, code === 'ELOOP' ? (flags & constants.O_NOFOLLOW ? 'a symbolic link (or a loop), not an attribute' : 'symlink loop') : `cannot open: ${code}`);
   }
   try {
     let n: number;

@@ -3,7 +3,7 @@
 // each is vetted before it is opened and again on the open descriptor:
 //   - always: a regular file (never a symlink at the last component, a FIFO,
 //     a device node or a directory, so nothing blocks or follows a planted
-//     link), and at most a size cap;
+//     link), and at most a size cap; a file written has no other hard link;
 //   - as root: owned by root and writable by no one else, in a directory that
 //     no one else can change: every directory from it up to / owned by root
 //     and not writable by group or others unless sticky (as /tmp). A file
@@ -82,11 +82,11 @@ function openForWrite(file: string, vetting: Vetting & { mode?: number }, access
   const { target, asRoot, refuse } = locate(file, vetting);
   // Looked at before it is opened: opening a device node can act (a watchdog starts counting).
   const seen = lstatSync(target, { throwIfNoEntry: false });
-  if (seen) checkFile(seen, asRoot, refuse, file);
+  if (seen) checkWritable(seen, asRoot, refuse, file);
   // No O_TRUNC: a file that fails the checks below is left as it was.
   const fd = open(target, access | O_CREAT, refuse, vetting.mode ?? 0o644);
   try {
-    checkFile(fstatSync(fd), asRoot, refuse, file);
+    checkWritable(fstatSync(fd), asRoot, refuse, file);
     return fd;
   } catch (err) {
     closeSync(fd);
@@ -134,6 +134,12 @@ function checkFile(stat: Stats, asRoot: boolean, refuse: Refuse, file: string): 
     refuse(
       `a non-root user can write it while daxplan runs as root (owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}); fix with: chown root:root ${file} && chmod go-w ${file}`,
     );
+}
+
+/** A file to write: as one to read, and its only name (a hard link's other name, say /etc/shadow, would be written too). */
+function checkWritable(stat: Stats, asRoot: boolean, refuse: Refuse, file: string): void {
+  checkFile(stat, asRoot, refuse, file);
+  if (stat.nlink > 1) refuse(`has ${stat.nlink} hard links: writing it would change the file under its other names too; remove it, or name another file`);
 }
 
 /** open(2) that never follows a last-component link, never waits on a FIFO and never takes a terminal. */

@@ -102,6 +102,18 @@ export function parseU64(text: string): bigint | undefined {
   return value <= NO_SERIAL ? value : undefined;
 }
 
+const PCI_ADDRESS = /^(?:([0-9a-f]{1,8}):)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i;
+
+/**
+ * A PCI address as the kernel names the device (lower case, the domain in at
+ * least four hex digits: 0000:0d:00.0), from any spelling of it (no domain, an
+ * eight-digit one as lspci -D may print): undefined when it is none.
+ */
+export function normalisePci(text: string): string | undefined {
+  const m = PCI_ADDRESS.exec(text);
+  return m ? `${parseInt(m[1] ?? '0', 16).toString(16).padStart(4, '0')}:${m[2].toLowerCase()}` : undefined;
+}
+
 /** What cxl-cli reads as "no serial" (it prints none then), and the largest u64. */
 export const NO_SERIAL = (1n << 64n) - 1n;
 
@@ -168,6 +180,11 @@ export interface KernelFacts {
   problems: string[];
 }
 
+/** Whether the kernel shows the whole-device state file: judged from the devices read (one bound to kmem shows it on 7.3+). */
+export function stateFileSupport(devices: readonly Pick<ObservedDevice, 'stateFile'>[]): StateFileSupport {
+  return devices.some((d) => d.stateFile !== undefined) ? 'seen' : 'not-seen';
+}
+
 export interface Observed {
   kernel: KernelFacts;
   devices: ObservedDevice[];
@@ -198,6 +215,11 @@ function wordFits(word: StateWord, state: ObservedState, hotplug: HotplugParams)
   // `online` reads back as itself, not the zone: under auto-movable the kernel may have picked ZONE_MOVABLE for it.
   if (word === 'online' && state === 'online_movable') return autoMovable(hotplug);
   return WORD_MEANS[word] === state;
+}
+
+/** The state a `state` word stands for. */
+export function stateOfWord(word: StateWord): ObservedState {
+  return WORD_MEANS[word];
 }
 
 /**

@@ -33,11 +33,11 @@ export class UsageError extends DaxplanError {
   }
 }
 
-/** A diagnostic about a policy file, positioned for editors: file:line:col. */
+/** A diagnostic about a policy file, positioned for editors: file:line:col (no position when it is about the whole file: missing, refused). */
 export interface Diagnostic {
   file: string;
-  line: number;
-  col: number;
+  line?: number;
+  col?: number;
   severity: 'error' | 'warning';
   /** Where in the document, e.g. rules[1].state ("" for the whole file). */
   path: string;
@@ -47,7 +47,9 @@ export interface Diagnostic {
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.path ? `${d.path}: ` : '';
   const tag = d.severity === 'warning' ? 'warning: ' : '';
-  return `${d.file}:${d.line}:${d.col}: ${tag}${where}${d.message}`;
+  const at = d.line === undefined ? '' : `:${d.line}:${d.col ?? 1}`;
+  // No file: the policy was not found, there is no file to name.
+  return `${d.file ? `${d.file}${at}: ` : ''}${tag}${where}${d.message}`;
 }
 
 export class PolicyError extends DaxplanError {

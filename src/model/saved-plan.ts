@@ -3,6 +3,7 @@
 import type { AutoOnline, DesiredState, ObservedState } from './device.js';
 import type { IdentityJson, MemoryJson } from './identity.js';
 import type { ProcFacts } from './host-facts.js';
+import type { HotplugJson } from './hotplug.js';
 import type { Method, StepJson } from './steps.js';
 
 /** Where the boot id and kernel release a plan is bound to were read: this machine's /proc, a tree's proc/ beside its sys/, or a snapshot. */
@@ -14,6 +15,10 @@ export interface SavedHost {
   boot_id: string | null;
   kernel_release: string | null;
   auto_online_blocks: AutoOnline | null;
+  /** NUMA node -> memory tier, as the kernel showed them (3.1; show plans again with them, absent in 3.0 files). */
+  node_tiers?: Record<string, number>;
+  /** The memory_hotplug parameters (3.1, as snapshots carry them; null: the kernel shows none; absent in 3.0 files): show plans again with them. */
+  memory_hotplug?: HotplugJson | null;
   devices: { identity: IdentityJson; memory: MemoryJson }[];
 }
 

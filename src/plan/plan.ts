@@ -96,8 +96,12 @@ export function planTo(device: ObservedDevice, to: DesiredState, decider: Decide
   const method = methodFor(device, kernel);
   const steps = stepsTo(device, to, method, kernel.hotplug);
   if (!steps) return { kind: 'blocked', device, to, decider, reason: `no way from ${device.state} to ${to} with ${method} writes` };
-  if (steps.length === 0) return { kind: 'unchanged', device, to, decider, reason };
   const drift = method === 'state' ? stateDrift(device, kernel.hotplug) : undefined;
+  if (steps.length === 0)
+    return { kind: 'unchanged', device, to, decider, reason: drift ? `${reason}; ${drift}: the memory is where the policy wants it, so it stays (only an unplug could change the word)` : reason };
+  // A kmem bind sets auto_online_blocks for its moment and puts it back: found out at plan time, not after the unbind.
+  if (kernel.autoOnlineBlocks === undefined && steps.some(({ step }) => step.op === 'bind' && step.driver === 'kmem'))
+    return { kind: 'blocked', device, to, decider, reason: `binding it to kmem needs devices/system/memory/auto_online_blocks, which is missing or unreadable` };
   return { kind: 'change', device, to, decider, reason: drift ? `${reason}; ${drift}: repaired through the state file` : reason, method, steps, bytes: memoryBytes(device, kernel) };
 }
 

@@ -13,9 +13,10 @@ import { changes, type Plan } from './plan.js';
 import type { Decider } from './match.js';
 import { stepJson } from '../model/steps.js';
 import { sha256Hex } from '../model/digest.js';
+import { hotplugToJson } from '../model/hotplug.js';
 import { parsePolicy, type Policy } from '../policy/parse.js';
 
-export const SAVED_PLAN_FORMAT_VERSION = '3.0';
+export const SAVED_PLAN_FORMAT_VERSION = '3.1';
 
 export class StalePlanError extends DaxplanError {
   constructor(file: string, reasons: string[]) {
@@ -43,6 +44,8 @@ export function savePlan(plan: Plan, observed: Observed, binding: Binding, polic
       boot_id: binding.bootId,
       kernel_release: binding.kernelRelease,
       auto_online_blocks: observed.kernel.autoOnlineBlocks ?? null,
+      node_tiers: Object.fromEntries(Object.entries(observed.kernel.nodeTiers)),
+      memory_hotplug: hotplugToJson(observed.kernel.hotplug),
       devices: observed.devices.map((d) => ({ identity: identityJson(d), memory: memoryJson(d) })),
     },
     ...intentOf(plan),
@@ -84,7 +87,7 @@ export function checkSaved(file: string, saved: SavedPlan, observed: Observed, b
     const changed = device ? deviceChange({ ...identityFrom(identity), ...memoryFrom(memory) }, device) : `${identity.name} is gone`;
     if (changed) reasons.push(changed);
   }
-  if (!reasons.length) reasons.push(...intentChanges(saved, intentOf(replanned)));
+  if (!reasons.length) reasons.push(...intentChanges(saved, intentOf(replanned), 'this host'));
   if (reasons.length) throw new StalePlanError(file, reasons);
 }
 
@@ -93,7 +96,7 @@ export function savedDevices(saved: SavedPlan): string[] {
   return saved.host.devices.map((d) => d.identity.name);
 }
 
-function intentOf(plan: Plan): SavedIntent {
+export function intentOf(plan: Plan): SavedIntent {
   return {
     kernel_settings: plan.settings
       .filter((s) => s.kind === 'change')
@@ -102,16 +105,19 @@ function intentOf(plan: Plan): SavedIntent {
   };
 }
 
-/** Where the plan made now differs from the recorded one, in words. */
-function intentChanges(saved: SavedIntent, now: SavedIntent): string[] {
+/**
+ * Where the plan made now (of `host`, in words) differs from the recorded one,
+ * in words: on the devices of `devices` (default: each one either plan acts on).
+ */
+export function intentChanges(saved: SavedIntent, now: SavedIntent, host: string, devices?: readonly string[]): string[] {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const says = (a: SavedIntent['actions'][number] | undefined) => (a ? `${a.to} (${a.method}, ${a.steps.length} steps) by rule "${a.rule.name}"` : 'left as it is');
   const out: string[] = [];
-  if (!same(saved.kernel_settings, now.kernel_settings)) out.push('its kernel settings are not what its policy makes of this host');
-  const names = [...new Set([...saved.actions, ...now.actions].map((a) => a.device))];
+  if (!same(saved.kernel_settings, now.kernel_settings)) out.push(`its kernel settings are not what its policy makes of ${host}`);
+  const names = devices ?? [...new Set([...saved.actions, ...now.actions].map((a) => a.device))];
   for (const name of names) {
     const [recorded, made] = [saved.actions.find((a) => a.device === name), now.actions.find((a) => a.device === name)];
-    if (!same(recorded, made)) out.push(`${name} is not what its policy makes of this host: the file says ${says(recorded)}, the policy ${says(made)}`);
+    if (!same(recorded, made)) out.push(`${name} is not what its policy makes of ${host}: the file says ${says(recorded)}, the policy ${says(made)}`);
   }
   return out;
 }

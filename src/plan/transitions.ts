@@ -109,13 +109,18 @@ export function findSteps(device: ObservedDevice, goal: (state: ObservedState) =
 
 /**
  * The steps that take a device to `to`: none when it is there already, a
- * path through the graph otherwise. A device whose `state` file disagrees with
- * its blocks is repaired through the file alone: unplugged, then the wanted
- * word, never by mixing the two interfaces on one device.
+ * path through the graph otherwise. The blocks are the truth: memory already
+ * where the policy wants it stays there whatever a stale `state` word says
+ * (writing the word it reads changes nothing, and any other word needs an
+ * unplug first: kernel-abi §3), and the word is right again after the
+ * device's next move. A drifted device that must move is moved through the
+ * file alone: unplugged, then the wanted word, never by mixing the two
+ * interfaces on one device.
  */
 export function stepsTo(device: ObservedDevice, to: DesiredState, method: Method, hotplug: HotplugParams): PlannedStep[] | undefined {
+  if (satisfies(device.state, to)) return [];
   const drifted = method === 'state' && stateDrift(device, hotplug) !== undefined;
-  if (!drifted) return satisfies(device.state, to) ? [] : findSteps(device, (s) => satisfies(s, to), method);
+  if (!drifted) return findSteps(device, (s) => satisfies(s, to), method);
   const unplug: PlannedStep = { step: { op: 'state', write: 'unplugged' }, expect: 'unplug' };
   if (to === 'unplug') return [unplug];
   const rest = findSteps({ ...device, state: 'unplug', blocks: [] }, (s) => satisfies(s, to), method);

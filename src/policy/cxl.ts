@@ -2,7 +2,7 @@
 // serial numbers and PCI addresses, the QoS class, and the physical address
 // range. Parsing (after the schema has checked the shapes) and the shadowing
 // lint; matching is src/plan/match-cxl.ts.
-import { parseU64 } from '../model/device.js';
+import { NO_SERIAL, normalisePci, parseU64 } from '../model/device.js';
 
 /** A physical address window, both ends inclusive (as /proc/iomem and sysfs print ranges). */
 export interface AddressWindow {
@@ -27,8 +27,6 @@ export type Report = (path: (string | number)[], message: string) => void;
 /** The text of a scalar as written in the file, for numbers too large to trust as JavaScript numbers. */
 export type SourceText = (path: (string | number)[]) => string | undefined;
 
-const PCI = /^(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i;
-
 /** The CXL selectors of a match the schema accepted; problems go to report. */
 export function parseCxlSelectors(raw: Record<string, unknown>, report: Report, source: SourceText): CxlSelectors {
   const selectors: CxlSelectors = {};
@@ -39,18 +37,19 @@ export function parseCxlSelectors(raw: Record<string, unknown>, report: Report, 
   };
   if (raw.serial !== undefined)
     selectors.serial = list('serial').flatMap(({ value, at }) => {
-      // YAML reads 0x1a2b as a number; its digits as written are exact where a number may not be.
-      const text = typeof value === 'string' ? value : (source(at) ?? String(value));
+      // YAML reads 0x1a2b as a number; its digits as written are exact where a number may not be (a tagged !!int "0x1a2b" is quoted there).
+      const text = typeof value === 'string' ? value : (source(at)?.replace(/^(["'])(.*)\1$/, '$2') ?? String(value));
       const serial = parseU64(text);
+      if (serial === NO_SERIAL) {
+        report(at, `serial ${text} is what a memdev without a serial reports (cxl list prints none for it): it names no device; select it by pci or address`);
+        return [];
+      }
       if (serial !== undefined) return [serial];
       report(at, `serial "${text}" is not a 64-bit number as cxl list prints it (decimal, or hex with 0x)`);
       return [];
     });
   if (raw.pci !== undefined)
-    selectors.pci = list('pci').map(({ value }) => {
-      const [, domain, rest] = PCI.exec(String(value))!;
-      return `${domain ?? '0000'}:${rest}`.toLowerCase();
-    });
+    selectors.pci = list('pci').map(({ value }) => normalisePci(String(value))!);
   if (raw.qos_class !== undefined) selectors.qos_class = list('qos_class').map(({ value }) => value as number);
   if (raw.address !== undefined)
     selectors.address = list('address').flatMap(({ value, at }) => {

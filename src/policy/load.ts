@@ -42,7 +42,7 @@ export function findPolicyFile(options: PolicyOptions & { asRoot: boolean }): st
   if (found) return found;
   if (existsSync(SYSTEM_POLICY)) return SYSTEM_POLICY;
   const looked = asRoot ? `as root daxplan reads only --config FILE or ${SYSTEM_POLICY}` : `looked for ${SEARCH_PLACES.join(', ')} from ${cwd} upwards, then ${SYSTEM_POLICY}`;
-  throw new PolicyError([{ file: SYSTEM_POLICY, line: 1, col: 1, severity: 'error', path: '', message: `no policy found (${looked}); pass --config FILE` }]);
+  throw new PolicyError([{ file: '', severity: 'error', path: '', message: `no policy found (${looked}); pass --config FILE, or write one with 'daxplan init -o FILE'` }]);
 }
 
 /**

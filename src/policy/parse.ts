@@ -1,12 +1,13 @@
 // Policy: YAML text -> validated Policy, or diagnostics with file:line:col.
 // Pure: reading the file (and checking who may write it) is config.ts's job.
-import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from '../model/errors.js';
 import type { AutoOnline, DesiredState } from '../model/device.js';
 import { validateSchema, type SchemaError } from './schema.js';
 import { findShadowed, MAX_COMPARISONS } from './shadow.js';
 import { MATCH_KEYS, type Match } from './match.js';
 import { parseCxlSelectors, selectsByCxlIdentity } from './cxl.js';
+import { yamlErrorMessage } from './yaml-errors.js';
 
 
 export interface Rule {
@@ -15,9 +16,10 @@ export interface Rule {
   state: DesiredState;
   /** What a device whose CXL region did not assemble does when the rule selects by CXL identity. */
   onUnassembled: OnUnassembled;
-  /** Where the rule starts, for plans: file and line. */
+  /** Where the rule starts, for plans and warnings: file, line and column. */
   file: string;
   line: number;
+  col: number;
 }
 
 /** block: the device is blocked by the rule; fall_through: the rule does not match it. */
@@ -72,14 +74,19 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   if (text.length > MAX_POLICY_BYTES) return fail([at(0, '', `larger than ${MAX_POLICY_BYTES} bytes`)]);
 
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
-  const syntax = [...doc.errors].map((e) => at(e.pos[0], '', e.message.split('\n')[0]));
-  if (syntax.length) return fail(syntax);
-  const warnings = doc.warnings.map((w) => at(w.pos[0], '', w.message.split('\n')[0], 'warning'));
+  const [syntax] = doc.errors;
+  if (syntax) return fail([at(syntax.pos[0], '', yamlErrorMessage(syntax, text, syntax.pos[0]))]);
+  const warnings = doc.warnings.map((w) => at(w.pos[0], '', yamlErrorMessage(w, text, w.pos[0]), 'warning'));
 
   // Aliases could expand to huge documents; a policy never needs them.
   let alias: YamlNode | undefined;
   visit(doc, { Alias: (_key, node) => ((alias = node), visit.BREAK) });
-  if (alias) return fail([at(alias.range?.[0] ?? 0, '', 'YAML aliases (*name) are not allowed in a policy')], warnings);
+  if (alias) {
+    const offset = alias.range?.[0] ?? 0;
+    // `device: *.0` is an alias of an anchor no one set: a glob meant as a string.
+    const anchored = isAlias(alias) && text.includes(`&${alias.source}`);
+    return fail([at(offset, '', anchored ? 'YAML aliases (*name) are not allowed in a policy' : yamlErrorMessage({ code: 'BAD_ALIAS', message: '' }, text, offset))], warnings);
+  }
   const data = doc.toJS() as unknown;
   const schemaErrors = validateSchema(data);
   if (schemaErrors.length) return fail(schemaErrors.map((e) => schemaDiagnostic(doc, e, at)), warnings);
@@ -96,14 +103,8 @@ export function parsePolicy(text: string, file: string): PolicyResult {
         return range ? text.slice(range[0], range[1]) : undefined;
       },
     );
-    return {
-      name: r.name,
-      match: { ...normaliseMatch(r.match), ...cxl },
-      state: r.state,
-      onUnassembled: r.on_unassembled ?? 'block',
-      file,
-      line: lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0).line,
-    };
+    const start = lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0);
+    return { name: r.name, match: { ...normaliseMatch(r.match), ...cxl }, state: r.state, onUnassembled: r.on_unassembled ?? 'block', file, line: start.line, col: start.col };
   });
   const seen = new Map<string, number>();
   rules.forEach((rule, i) => {
@@ -179,12 +180,11 @@ function schemaDiagnostic(doc: Document, error: SchemaError, at: (o: number, p: 
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   let offset = nodeAt(doc, segments)?.range?.[0];
   let path = displayPath(segments);
-  let message = error.message;
+  const message = error.message;
   if (error.unknownKey !== undefined) {
     const key = keyNode(doc, segments, error.unknownKey);
     offset = key?.range?.[0] ?? offset;
     path = displayPath([...segments, error.unknownKey]);
-    message = 'unknown key';
   }
   return at(offset ?? 0, path, message);
 }

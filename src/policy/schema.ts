@@ -1,6 +1,7 @@
 // JSON Schema validation of a parsed policy, with messages written for people.
 import type { ErrorObject } from 'ajv';
-import { validatePolicy } from '../generated/validators.js';
+import { policyKeys, validatePolicy } from '../generated/validators.js';
+import { didYouMean } from '../model/suggest.js';
 
 export interface SchemaError {
   /** JSON pointer into the document, e.g. /rules/1/state. */
@@ -25,10 +26,16 @@ export function validateSchema(data: unknown): SchemaError[] {
 function describe(e: ErrorObject, data: unknown): SchemaError {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'additionalProperties':
-      return { instancePath: e.instancePath, message: 'unknown key', unknownKey: String(p.additionalProperty) };
-    case 'enum':
-      return { instancePath: e.instancePath, message: `must be one of ${(p.allowedValues as unknown[]).join(', ')}` };
+    case 'additionalProperties': {
+      const key = String(p.additionalProperty);
+      const keys = keysAt(e.instancePath);
+      const hint = didYouMean(key, keys) || (keys.length ? ` (known here: ${keys.join(', ')})` : '');
+      return { instancePath: e.instancePath, message: `unknown key${hint}`, unknownKey: key };
+    }
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      return { instancePath: e.instancePath, message: `must be one of ${allowed.join(', ')}${didYouMean(String(valueAt(data, e.instancePath)), allowed)}` };
+    }
     case 'const':
       return { instancePath: e.instancePath, message: `must be ${JSON.stringify(p.allowedValue)}` };
     case 'type':
@@ -40,6 +47,16 @@ function describe(e: ErrorObject, data: unknown): SchemaError {
     default:
       return { instancePath: e.instancePath, message: e.message ?? 'is invalid' };
   }
+}
+
+/** The keys the mapping at a JSON pointer takes (list items are "*" in policyKeys' paths). */
+export function keysAt(pointer: string): string[] {
+  const path = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? '*' : s))
+    .join('/');
+  return policyKeys[path] ?? [];
 }
 
 /** The value a JSON pointer (RFC 6901) names in `data`. */

@@ -5,7 +5,7 @@ import type { Report } from '../report/report.js';
 import { bytes, signedBytes } from '../model/units.js';
 import { FORMAT_VERSION, planJson } from './json.js';
 import { capped, code, fold, longestRun, TABLE_BUDGET } from './markdown.js';
-import { summaryLine } from './words.js';
+import { nodeName, summaryLine } from './words.js';
 
 export interface HostDiff {
   /** The snapshot file or sysfs root the host was read from. */
@@ -66,5 +66,5 @@ function moreRemoved(before: Plan, after: Plan): string[] {
   const old = removed(before);
   return [...removed(after)]
     .filter(([node, delta]) => delta < 0n && delta < (old.get(node) ?? 0n))
-    .map(([node, delta]) => `node ${node < 0 ? '?' : node} ${signedBytes(delta)} (before: ${old.has(node) ? signedBytes(old.get(node)!) : bytes(0n)})`);
+    .map(([node, delta]) => `${nodeName(node)} ${signedBytes(delta)} (before: ${old.has(node) ? signedBytes(old.get(node)!) : bytes(0n)})`);
 }

@@ -1,6 +1,7 @@
 // JSON output: a public contract. Bump FORMAT_VERSION's major on any
 // incompatible change; adding fields is compatible.
-import { onlineBlockCount, stateDrift, type CxlIdentity, type Observed, type ObservedDevice } from '../model/device.js';
+import { onlineBlockCount, stateDrift, type Observed, type ObservedDevice } from '../model/device.js';
+import { identityJson } from '../model/identity.js';
 import { capacityDelta, changes, type Entry, type SettingEntry } from '../plan/plan.js';
 import type { Decider } from '../plan/match.js';
 import { stepJson } from '../model/steps.js';
@@ -9,6 +10,7 @@ import { appliedCapacity } from '../apply/capacity.js';
 import type { Outcome } from '../apply/engine.js';
 import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
+import type { DebtOutlook } from '../host/lock-record.js';
 import { pauseJson } from './findings.js';
 import { zoneSummary } from './words.js';
 import { hotplugToJson, type HotplugParams } from '../model/hotplug.js';
@@ -33,16 +35,18 @@ export function kernelJson(kernel: Observed['kernel']) {
   };
 }
 
+/** A device as status shows it: its identity as every document carries it (model/identity.ts), sizes as numbers, and what observe() derived. */
 export function deviceJson(d: ObservedDevice, hotplug: HotplugParams) {
+  const { name, uuid, target_node, cxl, ranges } = identityJson(d);
   return {
-    name: d.name,
+    name,
     state: d.state,
-    target_node: d.targetNode ?? null,
+    target_node,
     tier: d.tier ?? null,
-    uuid: d.uuid ?? null,
+    uuid,
     source: d.source,
     unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hexText(d.unassembled.start), end: hexText(d.unassembled.end) } : null,
-    cxl: d.cxl ? cxlJson(d.cxl) : null,
+    cxl: cxl && { ...cxl, size: Number(cxl.size) },
     size: Number(d.size),
     driver: d.driver,
     state_file: d.stateFile ?? null,
@@ -51,26 +55,8 @@ export function deviceJson(d: ObservedDevice, hotplug: HotplugParams) {
     blocks_present: d.blocks.length,
     blocks_span: d.blockSpan,
     zone: zoneSummary(d) ?? null,
-    ranges: d.ranges.map((r) => ({ start: hexText(r.start), end: hexText(r.end) })),
+    ranges,
     problems: d.problems,
-  };
-}
-
-function cxlJson(c: CxlIdentity) {
-  return {
-    region: c.region,
-    mode: c.mode ?? null,
-    start: hexText(c.start),
-    size: Number(c.size),
-    interleave_ways: c.interleaveWays,
-    qos_class: c.qosClass ?? null,
-    memdevs: c.memdevs.map((m) => ({
-      name: m.name,
-      serial: hexText(m.serial),
-      serial_shared_with: m.serialSharedWith,
-      pci: m.pci ?? null,
-      numa_node: m.numaNode ?? null,
-    })),
   };
 }
 
@@ -102,7 +88,16 @@ export function warningJson(w: Warning) {
       return { kind: w.kind, movable: Number(w.movable), kernel: Number(w.kernel), limit_percent: w.limitPercent, limit_source: w.limitSource, message };
     case 'interrupted-run':
       return { kind: w.kind, pid: w.holder.pid, trigger: w.holder.trigger, started: w.holder.started, device: w.moving.device, from: w.moving.from, to: w.moving.to, now: w.now, message };
+    case 'unmatched-rule':
+      return { kind: w.kind, file: w.rule.file, line: w.rule.line ?? null, column: w.rule.col ?? null, path: w.rule.path, message };
   }
+}
+
+/** A debt on the lock and what an approved run does with it; null: none. */
+function owedJson(outlook: DebtOutlook | null) {
+  if (!outlook) return null;
+  const { device, restore, set, boot_id } = outlook.debt;
+  return { setting: 'auto_online_blocks', device, restore, set, boot_id, action: outlook.action, why: outlook.action === 'drop' ? outlook.why : null };
 }
 
 export function planJson(report: Report) {
@@ -132,6 +127,7 @@ export function planJson(report: Report) {
     warnings: report.warnings.map(warningJson),
     conflicts: report.conflicts,
     disabled: pauseJson(report.paused),
+    ...(report.owed === undefined ? {} : { owed: owedJson(report.owed) }),
     summary: plan.summary,
   };
 }

@@ -5,7 +5,7 @@ import { describeDecider } from '../plan/match.js';
 import { bytes, signedBytes } from '../model/units.js';
 import { describeWarning, type Report } from '../report/report.js';
 import { findingsMarkdown, pauseLine } from './findings.js';
-import { describeSteps, summaryLine } from './words.js';
+import { capacityLine, describeSteps, nodeName, summaryLine } from './words.js';
 
 export const MARKDOWN_LIMIT = 64 * 1024;
 // Per-device lists in the summary stop here, so the summary alone always fits.
@@ -21,7 +21,7 @@ export function planMarkdown(report: Report, title = 'daxplan'): string {
   if (removed.length) {
     head.push(
       `> [!WARNING]`,
-      `> This plan removes system memory: ${removed.map(([n, d]) => `node ${n} ${signedBytes(d.normal + d.movable)}`).join(', ')}.`,
+      `> This plan removes system memory: ${removed.map(([n, d]) => `${nodeName(n)} ${signedBytes(d.normal + d.movable)}`).join(', ')}.`,
       '',
     );
   }
@@ -46,7 +46,7 @@ export function planMarkdown(report: Report, title = 'daxplan'): string {
     head.push(...capped(rows, TABLE_BUDGET, (n) => ['', `_…and ${n} more devices to change: run \`daxplan plan\` for all of them._`]), '');
   }
   if (capacity.size) {
-    head.push('Capacity: ' + [...capacity].map(([n, d]) => `node ${n}: ZONE_NORMAL ${signedBytes(d.normal)}, ZONE_MOVABLE ${signedBytes(d.movable)}`).join('; '), '');
+    head.push('Capacity: ' + [...capacity].map(([n, d]) => capacityLine(n, d)).join('; '), '');
   }
 
   const details: string[] = [];

@@ -10,7 +10,7 @@ import type { Style } from './style.js';
 
 const BOUND_TO = { host: 'this host', tree: "the tree's proc/ beside its sys/", snapshot: 'the snapshot' } as const;
 
-export function savedPlanText(file: string, saved: SavedPlan, { plan, others }: SavedView, style: Style): string {
+export function savedPlanText(file: string, saved: SavedPlan, { plan, others, unreproduced }: SavedView, style: Style): string {
   const { host, policy } = saved;
   const made = [
     `made ${saved.created_at}`,
@@ -19,6 +19,8 @@ export function savedPlanText(file: string, saved: SavedPlan, { plan, others }: 
   ];
   const auto = kernelAfter(plan.kernel, plan.settings).autoOnlineBlocks;
   const out = [style.dim(`Saved plan ${file}: ${made.join(', ')}`), ''];
+  const forged = unreproduced.length ? [style.remove(style.bold('Its policy does not make this plan of the host it records; daxplan apply refuses it:')), ...unreproduced.map((why) => `  ! ${why}`), ''] : [];
+  out.push(...forged);
   for (const setting of plan.settings) out.push(...settingLines(setting, style));
   for (const entry of plan.entries) out.push(...entryLines(entry, auto, undefined, style));
   const left = others ? `; ${others} other device${others === 1 ? '' : 's'} left as ${others === 1 ? 'it is' : 'they are'}` : '';
@@ -26,6 +28,7 @@ export function savedPlanText(file: string, saved: SavedPlan, { plan, others }: 
   out.push('', style.bold(`The policy it was made from (${policy.file}), which apply plans again from:`));
   out.push(...printable(policy.text).replace(/\n$/, '').split('\n').map((line) => `  | ${line}`));
   out.push('', `daxplan apply ${file} plans again from this policy and carries the plan out only if it is the same, on the same host and boot.`);
+  if (forged.length) out.push('', ...forged.slice(0, -1));
   return out.join('\n') + '\n';
 }
 

@@ -6,13 +6,22 @@ import { capacityDelta, changes, kernelAfter, type Entry, type Plan, type Settin
 import { blocksMoved } from '../plan/moves.js';
 import { describeDecider } from '../plan/match.js';
 import { describeWarning, type Report } from '../report/report.js';
-import { bytes, signedBytes } from '../model/units.js';
+import { bytes } from '../model/units.js';
 import { describeHotplug } from '../model/hotplug.js';
 import type { SettingOutcome } from '../apply/kernel.js';
 import type { Pause } from '../host/pause.js';
+import type { DebtOutlook } from '../host/lock-record.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, changeMark, cxlWords, unassembledWords, describeSteps, methodWords, onlinePolicyNote, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
+import { blocksSummary, capacityLine, changeMark, cxlWords, unassembledWords, describeSteps, methodWords, nodeName, onlinePolicyNote, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
+
+/** What an approved run does with a debt a bind left on the lock (apply/owed.ts). */
+function owedLine({ debt, ...outlook }: DebtOutlook): string {
+  const owed = `owed since a bind of ${debt.device} could not put it back`;
+  return outlook.action === 'write'
+    ? `  ~ auto_online_blocks: ${debt.set} -> ${debt.restore}, ${owed} (written once approved, only if it still reads ${debt.set} in that boot)`
+    : `  ! auto_online_blocks: ${debt.restore}, ${owed}, is not written back: ${outlook.why}; the debt is dropped once approved`;
+}
 
 export function planText(report: Report, style: Style): string {
   const { plan } = report;
@@ -31,16 +40,12 @@ export function planText(report: Report, style: Style): string {
   if (paused) out.push(style.change(paused));
   out.push('');
   for (const setting of plan.settings) out.push(...settingLines(setting, style));
+  if (report.owed) out.push(style.change(owedLine(report.owed)));
   for (const entry of plan.entries) out.push(...entryLines(entry, auto, k.blockSize, style));
   const capacity = capacityDelta(plan);
   if (capacity.size) {
     out.push('', 'Capacity change:');
-    for (const [node, d] of capacity) {
-      const parts = [];
-      if (d.normal) parts.push(`ZONE_NORMAL ${signedBytes(d.normal)}`);
-      if (d.movable) parts.push(`ZONE_MOVABLE ${signedBytes(d.movable)}`);
-      out.push(`  node ${node < 0 ? '?' : node}: ${parts.join(', ') || 'none'}`);
-    }
+    for (const [node, d] of capacity) out.push(`  ${capacityLine(node, d)}`);
   }
   if (report.warnings.length) out.push('', ...report.warnings.map((w) => style.change(`Warning: ${describeWarning(w)}`)));
   if (report.conflicts.length) out.push('', 'Conflicts: other controllers of this memory (daxplan doctor):', ...findingLines(report.conflicts, style));
@@ -127,17 +132,14 @@ export function outcomesText(plan: Plan, outcomes: Outcome[], style: Style, sett
   for (const o of outcomes) {
     const change = changes(plan).find((c) => c.device.name === o.device);
     const moved = change && blockSize ? BigInt(blocksMoved(change)) * blockSize : o.bytes;
-    const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${moved ? `${bytes(moved)} on ` : ''}node ${o.node ?? '?'})`;
+    const head = `${o.device}: ${o.from} -> ${o.to} (${o.method}, ${moved ? `${bytes(moved)} on ` : ''}${nodeName(o.node)})`;
     const now = o.final ? describeDevice(o.final) : 'gone';
     if (o.result === 'applied') out.push(style.add(`  ✓ ${head}: applied in ${o.elapsedMs.toFixed(0)} ms`));
     else if (o.result === 'skipped') out.push(style.change(`  - ${head}: skipped: ${o.message}`));
     else out.push(style.remove(`  ✗ ${head}: FAILED after ${o.stepsDone}/${o.stepsTotal} steps: ${o.message}`), `      now: ${now}`);
   }
   const capacity = appliedCapacity(plan, outcomes);
-  for (const [node, d] of capacity) {
-    const parts = [d.normal ? `ZONE_NORMAL ${signedBytes(d.normal)}` : '', d.movable ? `ZONE_MOVABLE ${signedBytes(d.movable)}` : ''].filter(Boolean);
-    if (parts.length) out.push(`  node ${node}: ${parts.join(', ')}`);
-  }
+  for (const [node, d] of capacity) if (d.normal || d.movable) out.push(`  ${capacityLine(node, d)}`);
   const count = (r: Outcome['result']) => outcomes.filter((o) => o.result === r).length + settings.filter((s) => s.result === r).length;
   const blocked = plan.summary.blocked ? `, ${plan.summary.blocked} blocked` : '';
   out.push('', style.bold(`Apply: ${count('applied')} applied, ${count('failed')} failed, ${count('skipped')} skipped${blocked}.`));

@@ -1,12 +1,23 @@
 // Words shared by every renderer: steps, deciders, summaries.
-import { blockKind, onlineBlockCount, serialFlaw, zoneOf, type AutoOnline, type CxlIdentity, type CxlWindow, type KernelFacts, type ObservedDevice } from '../model/device.js';
+import { blockKind, onlineBlockCount, serialFlaw, zoneOf, type AutoOnline, type CxlIdentity, type CxlWindow, type KernelFacts, type ObservedDevice, type Zone } from '../model/device.js';
 import { autoMovable } from '../model/hotplug.js';
 import type { Arrival, Method, PlannedStep } from '../model/steps.js';
-import { bytes } from '../model/units.js';
+import { bytes, signedBytes } from '../model/units.js';
 import type { Change } from '../plan/plan.js';
 import { blocksPerStep } from '../plan/moves.js';
 
 const ARRIVES: Record<Arrival, string> = { offline: 'offline', online_kernel: 'online in ZONE_NORMAL', online_movable: 'online in ZONE_MOVABLE' };
+
+/** A NUMA node as people read it: `node ?` for one not known (capacityDelta and JSON key it -1). */
+export function nodeName(node: number | undefined): string {
+  return node === undefined || node < 0 ? 'node ?' : `node ${node}`;
+}
+
+/** "node 1: ZONE_NORMAL -256 MiB, ZONE_MOVABLE +256 MiB": what a node gains or loses, each zone that changes; `none` when neither does. */
+export function capacityLine(node: number, delta: Record<Zone, bigint>): string {
+  const parts = [delta.normal ? `ZONE_NORMAL ${signedBytes(delta.normal)}` : '', delta.movable ? `ZONE_MOVABLE ${signedBytes(delta.movable)}` : ''].filter(Boolean);
+  return `${nodeName(node)}: ${parts.join(', ') || 'none'}`;
+}
 
 /** "7 blocks (896 MiB)": blocks and, when the block size is known, the memory they hold. */
 export function blockAmount(blocks: number, blockSize: bigint | undefined): string {

@@ -5,7 +5,8 @@ import type { Plan } from '../plan/plan.js';
 import type { LimitSource, MovableExcess } from '../plan/safety.js';
 import type { Finding } from '../doctor/findings.js';
 import type { Pause } from '../host/pause.js';
-import type { Holder } from '../host/lock-record.js';
+import type { DebtOutlook, Holder } from '../host/lock-record.js';
+import type { UnmatchedRule } from '../plan/coverage.js';
 import { bytes } from '../model/units.js';
 
 /** A run that died holding the lock while it moved a device; `now` is where that device is. */
@@ -16,7 +17,13 @@ export interface InterruptedRun {
   now: string;
 }
 
-export type Warning = MovableExcess | InterruptedRun;
+/** A rule that selects by identity (serial, pci, uuid, address) and matches no device: the device it means falls through to the rules below it. */
+export interface UnmatchedIdentity {
+  kind: 'unmatched-rule';
+  rule: UnmatchedRule;
+}
+
+export type Warning = MovableExcess | InterruptedRun | UnmatchedIdentity;
 
 export interface Report {
   plan: Plan;
@@ -25,6 +32,8 @@ export interface Report {
   conflicts: Finding[];
   /** Set when daxplan is disabled (daxplan disable): automatic runs change nothing. */
   paused?: Pause;
+  /** A debt a bind left on the lock (apply/owed.ts) and what an approved run does with it; null: none; absent: the lock was not read (plan). */
+  owed?: DebtOutlook | null;
 }
 
 export function reportOf(plan: Plan, extra: Partial<Omit<Report, 'plan'>> = {}): Report {
@@ -60,5 +69,7 @@ export function describeWarning(w: Warning): string {
       const { holder, moving } = w;
       return `a previous run (pid ${holder.pid}, trigger ${holder.trigger}, started ${holder.started}) died while moving ${moving.device} from ${moving.from} to ${moving.to}; it is now ${w.now}`;
     }
+    case 'unmatched-rule':
+      return `${w.rule.file}:${w.rule.line}:${w.rule.col}: ${w.rule.path}: ${w.rule.message}`;
   }
 }

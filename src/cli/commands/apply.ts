@@ -1,5 +1,5 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
-import { deviceNames, oneOf, seconds, type Command } from '../args.js';
+import { CONFIG, detailedExitCode, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { deviceNames, oneOf, seconds, defineCommand } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { recordThisBoot } from '../boot.js';
 import { approvalFor, askFirst } from '../approve.js';
@@ -15,16 +15,16 @@ import { EXIT, UsageError } from '../../model/errors.js';
 
 const FORMATS = ['text', 'json'] as const;
 
-export const applyCommand: Command = {
+export const applyCommand = defineCommand({
   name: 'apply',
   summary:
     'Move dax devices to the state the policy asks for: plan, take the lock, write each step, verify; a failed device is rolled back and reported. With PLAN_FILE (from plan --out), plan again from the policy it records and apply exactly that plan, refusing it if the host, its boot or the plan made now differ.',
   details: [
     'On a terminal apply shows the plan and writes only after the answer "yes"; --auto-approve skips the question (units, udev, cron and scripts pass it). Without a terminal and without --auto-approve apply refuses (exit 64) before it reads anything. A saved plan (PLAN_FILE) was reviewed when it was saved and is applied without a question.',
-    'What a bind could not put back (auto_online_blocks, recorded on the lock) is put back once writing is approved, and only if the kernel still reads the value the bind set in the same boot; otherwise it is dropped with a log line. That write is in the output (JSON kernel_outcomes) and counts for --detailed-exitcode.',
+    'What a bind could not put back (auto_online_blocks, recorded on the lock) is put back once writing is approved, and only if the kernel still reads the value the bind set in the same boot; otherwise it is dropped with a log line. That write is in the output (JSON kernel_outcomes) and counts for --detailed-exitcode; before it, the plan (--dry-run included, JSON plan.owed) says what will be written back or why the debt will be dropped.',
   ],
   usage:
-    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
+    'daxplan apply [PLAN_FILE] [--auto-approve] [--config FILE] [--sysfs-root DIR] [--root DIR] [--device NAME... | --kernel-only] [--dry-run] [--detailed-exitcode] [--force] [--format text|json] [--lock-file FILE] [--lock-timeout SECONDS] [--trigger NAME] [--timings] [--no-color]',
   positionals: { min: 0, max: 1 },
   options: {
     'auto-approve': { type: 'boolean', help: 'write without asking (units, udev, cron, scripts); without it apply asks on a terminal and refuses elsewhere' },
@@ -35,9 +35,8 @@ export const applyCommand: Command = {
     'kernel-only': { type: 'boolean', help: "apply only the policy's kernel: settings, no device (the early boot unit daxplan-kernel-defaults.service)" },
     force: { type: 'boolean', help: 'apply even while daxplan is disabled (daxplan disable)' },
     'dry-run': { type: 'boolean', help: 'plan and print, change nothing' },
-    'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: 2 when there is something to apply)' },
+    'detailed-exitcode': { type: 'boolean', help: 'exit 0 when there was nothing to do, 2 when changes were applied and all succeeded, 1 on any error (with --dry-run: as plan --detailed-exitcode: 2 when there is something to apply, a debt on the lock to put back included, 1 when a device or kernel setting is blocked)' },
     format: formatOption(FORMATS),
-    ...COLOR,
     timings: { type: 'boolean', help: 'print where the time goes on stderr, one `timing PHASE MS` line per phase (start-up, policy, lock, observe, plan, each re-read, step and verification, output, total)' },
   },
   async run(values, positionals, io) {
@@ -78,6 +77,7 @@ export const applyCommand: Command = {
       only: kernelOnly ? [] : only,
       target: saved ? { saved, file: planFile! } : { policy: policy! },
       binding: () => procBinding(values),
+      ledger: lockFile(values),
       pause,
       log,
       step: (device, i, total) => log(`${device.name}: step ${i + 1}/${total}: ${stepWords.get(device.name)?.[i]}`),
@@ -88,7 +88,7 @@ export const applyCommand: Command = {
       },
     };
     if (approval.by === 'operator') {
-      const asked = await askFirst(options, approval.terminal, io, lockFile(values));
+      const asked = await askFirst(options, approval.terminal, io);
       if ('exit' in asked) return asked.exit;
       options.approve = asked.approve;
     }
@@ -115,7 +115,9 @@ export const applyCommand: Command = {
     const exit = timed(timings, 'output', () => {
       if (values['dry-run']) {
         if (format === 'json') printJson(io, applyJson(report, []));
-        return detailed && report.plan.summary.change > 0 ? EXIT.changes : EXIT.ok;
+        // A debt to put back on the lock is something to apply too.
+        const owed = report.owed?.action === 'write' ? 1 : 0;
+        return detailed ? detailedExitCode({ ...report.plan.summary, change: report.plan.summary.change + owed }) : EXIT.ok;
       }
       if (!approved) {
         io.stderr.write('daxplan: the host changed while you decided: nothing written. Run daxplan apply again to see the new plan.\n');
@@ -129,4 +131,4 @@ export const applyCommand: Command = {
     if (values.timings) sinceStart(print, 'total');
     return exit;
   },
-};
+});

@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import { COLOR, formatOption, HOST, openHost, outputStyle, printJson, sysfsRoot, type HostView } from '../common.js';
-import { oneOf, type Command, type Io } from '../args.js';
+import { formatOption, HOST, openHost, outputStyle, printJson, sysfsRoot, type HostView } from '../common.js';
+import { oneOf, defineCommand, type Io } from '../args.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import { loadPolicy } from '../policy.js';
 import { plan } from '../../plan/plan.js';
@@ -14,7 +14,7 @@ import { EXIT, formatDiagnostic, PolicyError, type Diagnostic } from '../../mode
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
-export const diffCommand: Command = {
+export const diffCommand = defineCommand({
   name: 'diff',
   summary:
     "Show what a policy change does to each host's plan, as a unified diff. Plans every host (each --state snapshot, else this host) with OLD and with NEW; for CI on a policy repository.",
@@ -28,12 +28,11 @@ export const diffCommand: Command = {
     ...HOST,
     'detailed-exitcode': { type: 'boolean', help: "exit 2 when some host's plan changes (0 when none)" },
     format: formatOption(FORMATS),
-    ...COLOR,
   },
   async run(values, [oldFile, newFile], io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const [before, after] = loadBoth(oldFile, newFile, io);
-    const states = (values.state as string[] | undefined) ?? [undefined];
+    const states = values.state ?? [undefined];
     const hosts: HostDiff[] = states.map((state) => {
       const name = state ?? sysfsRoot(values);
       return { name, ...planDiff(openHost({ ...values, state }, io), name, before, after) };
@@ -49,7 +48,7 @@ export const diffCommand: Command = {
     io.stderr.write(`daxplan diff: ${after.policy.file} changes the plan of ${changed} of ${states.length} host${states.length === 1 ? '' : 's'}\n`);
     return values['detailed-exitcode'] && changed > 0 ? EXIT.changes : EXIT.ok;
   },
-};
+});
 
 /**
  * A host's plans under two policies and their unified diff (undefined when

@@ -1,7 +1,7 @@
-import { COLOR, CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, sysfsRoot } from '../common.js';
+import { CONFIG, formatOption, HOST, LOCKING, lockFile, openSysfs, outputStyle, policyFrom, printJson, sysfsRoot } from '../common.js';
 import { gatherConflicts } from '../conflicts.js';
 import { hostRoot, ROOT } from '../root.js';
-import { oneOf, type Command, type Io, type Values } from '../args.js';
+import { oneOf, defineCommand, type Io, type ValuesOf } from '../args.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import { locatePolicy } from '../policy.js';
 import { observe } from '../../host/observe.js';
@@ -12,7 +12,7 @@ import { EXIT, PolicyError } from '../../model/errors.js';
 
 const FORMATS = ['text', 'json'] as const;
 
-export const doctorCommand: Command = {
+export const doctorCommand = defineCommand({
   name: 'doctor',
   summary:
     "Find the other controllers of dax memory: the kernel's auto-online default, its command line and a boot-time default that changed since the last boot, udev rules that online memory (distributions' rules known by name, masked or not), systemd-memhpd, containers with the host's auto_online_blocks mounted, daxctl's hook and daxctl.conf.d sections, another daxplan run, devices left mixed, devices held by famfs (fsdev_dax) or another driver, CXL memory whose region did not assemble. Each finding has a severity, its evidence and the fix. Exit 1 when a finding is an error.",
@@ -23,7 +23,6 @@ export const doctorCommand: Command = {
     ...ROOT,
     'lock-file': LOCKING['lock-file'],
     format: formatOption(FORMATS),
-    ...COLOR,
   },
   run(values, _positionals, io) {
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
@@ -35,10 +34,10 @@ export const doctorCommand: Command = {
     else io.stdout.write(doctorText(report, outputStyle(values, io)));
     return findings.some((f) => f.severity === 'error') ? EXIT.runtime : EXIT.ok;
   },
-};
+});
 
 /** The policy when one is given or found; doctor still runs without one. */
-function optionalPolicy(values: Values, io: Io): LoadedPolicy | undefined {
+function optionalPolicy(values: ValuesOf<typeof CONFIG>, io: Io): LoadedPolicy | undefined {
   if (values.config !== undefined) return policyFrom(values, io);
   let file: string;
   try {

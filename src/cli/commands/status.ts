@@ -1,5 +1,5 @@
 import { formatOption, HOST, openHost, openSysfs, printJson, STATE } from '../common.js';
-import { oneOf, type Command } from '../args.js';
+import { oneOf, defineCommand } from '../args.js';
 import { statusJson } from '../../render/json.js';
 import { daxctlList } from '../../render/daxctl.js';
 import { statusText } from '../../render/text.js';
@@ -10,7 +10,7 @@ import { readPause } from '../../host/pause.js';
 
 const FORMATS = ['text', 'json', 'daxctl'] as const;
 
-export const status: Command = {
+export const status = defineCommand({
   name: 'status',
   summary: 'Show every dax device: state, target node, tier, UUID, size, memory blocks online/total and zone.',
   details: [
@@ -32,4 +32,4 @@ export const status: Command = {
     else io.stdout.write(statusText(observed, pause));
     return EXIT.ok;
   },
-};
+});

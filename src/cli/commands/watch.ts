@@ -1,5 +1,5 @@
-import { CONFIG, HOST, LOCKING, lockFor, openSysfs, writableSysfs } from '../common.js';
-import { deviceNames, seconds, type Command, type Io } from '../args.js';
+import { CONFIG, HOST, LOCKING, lockFor, openSysfs, procBinding, writableSysfs } from '../common.js';
+import { deviceNames, seconds, defineCommand, type Io } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../policy.js';
 import { EXIT, UsageError } from '../../model/errors.js';
@@ -11,7 +11,7 @@ import { pollStateWords, tick, timestamp, type TickMemory, type WatchSetup } fro
 const DEFAULT_POLL_SECONDS = 10;
 const MIN_POLL_SECONDS = 1;
 
-export const watchCommand: Command = {
+export const watchCommand = defineCommand({
   name: 'watch',
   summary:
     'Stay running and plan on a cron schedule; with --apply also converge. One line per tick: how many changes, whether the policy changed or the host drifted, what was applied. SIGTERM or SIGINT stops it between ticks.',
@@ -33,23 +33,22 @@ export const watchCommand: Command = {
   },
   async run(values, _positionals, io) {
     const schedule = values.schedule;
-    if (typeof schedule !== 'string') throw new UsageError(`watch needs --schedule CRON, e.g. --schedule "*/10 * * * *"\nUsage: ${this.usage}`);
+    if (typeof schedule !== 'string') throw new UsageError('watch needs --schedule CRON, e.g. --schedule "*/10 * * * *" (minute hour day month weekday)');
     checkCronBounds(schedule);
     // Loaded here, not at start-up: node-cron loads node:crypto and node:child_process, which other commands do without.
     const cron = await import('node-cron');
     if (!cron.validate(schedule)) {
-      const why = cron.validateDetailed(schedule).errors.map((e) => e.message);
-      throw new UsageError(`--schedule "${schedule}" is not a cron expression${why.length ? `: ${why.join('; ')}` : ''}`);
+      throw new UsageError(`--schedule "${schedule}" is not a cron expression: write 5 fields (minute hour day month weekday, e.g. "*/10 * * * *") or 6 with seconds first`);
     }
     const timeoutSeconds = seconds(values['lock-timeout'], 'lock-timeout') ?? 0;
     const pollSeconds = seconds(values['poll-state'], 'poll-state') ?? DEFAULT_POLL_SECONDS;
     if (pollSeconds > 0 && pollSeconds < MIN_POLL_SECONDS) throw new UsageError(`--poll-state takes 0 (never) or at least ${MIN_POLL_SECONDS} seconds (got ${pollSeconds})`);
     const setup: WatchSetup = {
-      policy: { config: values.config as string | undefined, cwd: io.cwd },
+      policy: { config: values.config, cwd: io.cwd },
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
-      apply: values.apply ? { lock: lockFor(values), timeoutSeconds } : undefined,
+      apply: values.apply ? { lock: lockFor(values), timeoutSeconds, binding: () => procBinding(values) } : undefined,
       warn: (line) => io.stderr.write(line + '\n'),
     };
     // An invalid policy at start is the operator's mistake now (exit 65); later
@@ -61,7 +60,7 @@ export const watchCommand: Command = {
     if (unrecorded) io.stderr.write(`daxplan watch: ${unrecorded}\n`);
     return watch(cron, schedule, pollSeconds, setup, io);
   },
-};
+});
 
 /** Ticks on the schedule (and when the poll of the state files sees a change) until SIGTERM or SIGINT, then lets a running tick finish. */
 async function watch(cron: typeof import('node-cron'), schedule: string, pollSeconds: number, setup: WatchSetup, io: Io): Promise<number> {
