@@ -68,7 +68,7 @@ lint('the indexed lint finds exactly what comparing every pair finds (seeded)', 
       for (const key of Object.keys(match) as (keyof Rule['match'])[]) if (Array.isArray(match[key]) && (match[key] as unknown[]).length === 0) delete match[key];
       if (match.memdevs && !match.serial && !match.pci) delete match.memdevs;
       if (Object.keys(match).length === 0) match.device = ['dax*'];
-      return { name: `r${i}`, match, state: 'online', file: 'p.yaml', line: i, col: 3 };
+      return { name: `r${i}`, match, state: 'online', onUnassembled: 'block', file: 'p.yaml', line: i, col: 3 };
     });
     const pairwise = rules.map((rule, i) => rules.slice(0, i).findIndex((e) => covers(e.match, rule.match)));
     assert.equal(

@@ -66,8 +66,8 @@ cmd('status: one row per device, text and JSON', async () => {
   const text = await run(['status', '--sysfs-root', REAL_612]);
   assert.is(text.code, 0);
   const lines = text.stdout.trim().split('\n');
-  assert.match(lines[0], /^DEVICE\s+STATE\s+STATE-FILE\s+NODE\s+TIER\s+UUID\s+SIZE\s+BLOCKS\s+ZONE$/);
-  assert.match(lines[4], /^dax3\.0\s+mixed\s+-\s+2\s+22\s+97d516e9-72fa-46e2-87c0-dbd26808df07\s+1006 MiB\s+4\/7\s+Normal$/);
+  assert.match(lines[0], /^DEVICE\s+STATE\s+DRIVER\s+STATE-FILE\s+NODE\s+TIER\s+UUID\s+SIZE\s+BLOCKS\s+ZONE$/);
+  assert.match(lines[4], /^dax3\.0\s+mixed\s+kmem\s+-\s+2\s+22\s+97d516e9-72fa-46e2-87c0-dbd26808df07\s+1006 MiB\s+4\/7\s+Normal$/);
   const doc = JSON.parse((await run(['status', '--sysfs-root', REAL_612, '--format', 'json'])).stdout);
   assert.is(doc.format_version, '2.0');
   assert.equal(

@@ -124,7 +124,9 @@ cli('a distro udev rule that onlines memory: error at file:line; a same-name /et
   // a /dev/null link masks it
   fs.rmSync(path.join(root, 'etc/udev/rules.d/40-vm-hotadd.rules'));
   fs.symlinkSync('/dev/null', path.join(root, 'etc/udev/rules.d/40-vm-hotadd.rules'));
-  assert.equal((await doctor(root, sys)).ids, []);
+  const masked = await doctor(root, sys);
+  assert.equal(masked.ids, ['info udev.masked'], 'a distribution rule masked by name is named, as an info');
+  assert.is(masked.doc.findings[0].message, "40-vm-hotadd.rules (Ubuntu's rule for memory hot-added to virtual machines) is masked by name: its rules do not run");
   // /run wins over /usr/lib as well; /lib loses to /usr/lib
   writeFiles(root, { 'run/udev/rules.d/80-mem.rules': DISTRO_RULE, 'lib/udev/rules.d/80-mem.rules': '' });
   assert.is((await doctor(root, sys)).doc.findings[0].evidence, `${root}/run/udev/rules.d/80-mem.rules:1`);
@@ -275,7 +277,7 @@ cli('plan carries the same findings: conflicts in JSON, a block in text, a callo
   assert.equal(Object.keys(json.conflicts[0]), ['id', 'severity', 'evidence', 'message', 'fix']);
   const text = await run(base);
   assert.is(text.code, 0, 'conflicts do not change plan\'s exit code');
-  assert.match(text.stdout, 'Conflicts: other controllers of this memory (daxplan doctor):\n  error   udev.memory-state: udev rule 40-vm-hotadd.rules writes the state');
+  assert.match(text.stdout, 'Conflicts: other controllers of this memory (daxplan doctor):\n  error   udev.memory-state: udev rule 40-vm-hotadd.rules (Ubuntu\'s rule for memory hot-added to virtual machines) writes the state');
   assert.match(text.stdout, `          at:  ${root}/usr/lib/udev/rules.d/40-vm-hotadd.rules:1`);
   assert.ok(text.stdout.trimEnd().endsWith('Plan: 2 to change, 0 unchanged, 0 unmanaged.'));
   const md = (await run([...base, '-f', 'markdown'])).stdout;

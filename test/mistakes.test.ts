@@ -35,7 +35,7 @@ mistakes('a misspelt key: serail', async () => {
 
 mistakes('a misspelt state: onlin', async () => {
   const file = rule('{ numa_node: 1 }', 'onlin');
-  assert.is(await oneLine(['validate', '-c', file], 65), `daxplan: ${file}:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax (did you mean "online"?)`);
+  assert.is(await oneLine(['validate', '-c', file], 65), `daxplan: ${file}:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax, famfs (did you mean "online"?)`);
 });
 
 mistakes('an unquoted *: device: *', async () => {

@@ -101,8 +101,8 @@ const status = suite('status');
 
 status('a device without memory blocks shows "-", not 0/N blocks it does not have', async () => {
   const { stdout } = await run(['status', '--sysfs-root', path.join(EXAMPLE, 'host/sys')]);
-  assert.match(stdout, /\ndax2\.0\s+devdax\s+-\s+2\s+22\s+\S+\s+1006 MiB\s+-\s+-\n/);
-  assert.match(stdout, /\ndax3\.0\s+mixed\s+-\s+2\s+22\s+\S+\s+1006 MiB\s+4\/7\s+Normal\n/);
+  assert.match(stdout, /\ndax2\.0\s+devdax\s+device_dax\s+-\s+2\s+22\s+\S+\s+1006 MiB\s+-\s+-\n/);
+  assert.match(stdout, /\ndax3\.0\s+mixed\s+kmem\s+-\s+2\s+22\s+\S+\s+1006 MiB\s+4\/7\s+Normal\n/);
 });
 
 status('--format daxctl: the fields and rules of daxctl list, so its scripts keep working', async () => {

@@ -22,7 +22,7 @@ const lint = suite('policy: validation and lints');
 
 lint('a wrong state names file, line, column, path and the allowed values', () => {
   assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { numa_node: 2 }\n    state: movable\n'), [
-    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax',
+    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax, famfs',
   ]);
 });
 
@@ -98,7 +98,7 @@ lint('an unquoted * (YAML alias mark) says to quote it, in block and flow style'
 lint('an unknown state or key names the likely one', () => {
   assert.equal(errors('version: 1\nrules:\n  - name: a\n    match: { serail: 0x1234abcd }\n    state: onlin\n'), [
     'policy.yaml:4:14: rules[0].match.serail: unknown key (did you mean "serial"?)',
-    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax (did you mean "online"?)',
+    'policy.yaml:5:12: rules[0].state: must be one of unplug, online, online_movable, devdax, famfs (did you mean "online"?)',
   ]);
 });
 

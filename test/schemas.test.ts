@@ -121,6 +121,19 @@ outputs('diff --format json and status --format daxctl', async () => {
   assert.not.ok(schema('daxctl-list')([{ chardev: 'dax0.0', size: 1, mode: 'devdax', online_memblocks: 0 }]));
 });
 
+outputs('famfs and the hmem fallback: a famfs device blocked in the plan, an unassembled CXL device in status and snapshot', async () => {
+  const famfs = path.join(REPO, 'test/fixtures/derived/famfs-7.3/sys');
+  const fallback = path.join(REPO, 'test/fixtures/derived/hmem-fallback-cxl-7.3/sys');
+  const plan = (await json(['plan', '-c', policyFile(MOVABLE), '--sysfs-root', famfs, '-f', 'json'])) as { devices: { state: string; decision: string }[] };
+  conforms('plan', plan);
+  assert.ok(plan.devices.some((d) => d.state === 'famfs' && d.decision === 'blocked'));
+  for (const root of [famfs, fallback]) conforms('status', await json(['status', '--sysfs-root', root, '-f', 'json']));
+  const snapshot = (await json(['snapshot', '--sysfs-root', fallback])) as { devices: { unassembled: unknown }[] };
+  conforms('snapshot', snapshot);
+  assert.ok(snapshot.devices.some((d) => d.unassembled !== null));
+  conforms('doctor', await json(['doctor', '--sysfs-root', famfs, '-c', policyFile(MOVABLE), '-f', 'json']));
+});
+
 outputs('plan --state over several snapshots (a fleet plan, a blocked host among them)', async () => {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'a.json'), (await run(['snapshot', '--sysfs-root', REAL_612])).stdout);

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { tick, type TickMemory, type WatchSetup } from '../src/cli/watch.js';
+import { pollStateWords, tick, type TickMemory, type WatchSetup } from '../src/cli/watch.js';
 import { SimulatedKernel, type SimConfig } from './sim/kernel.js';
 import { acquireLock } from '../src/apply/lock.js';
 import { writePause } from '../src/host/pause.js';
@@ -22,7 +22,9 @@ interface Watched {
   kernel: SimulatedKernel;
   policy: string;
   warnings: string[];
-  next(): Promise<string>;
+  next(trigger?: string): Promise<string>;
+  /** What the poll between ticks finds changed in the state files since the last tick. */
+  poll(): string[];
 }
 
 /** A watched simulated host; next() runs one tick and returns its line. */
@@ -44,12 +46,13 @@ function watched(spec: HostSpec, options: { apply?: boolean; sim?: SimConfig; po
     kernel,
     policy,
     warnings,
-    async next() {
-      const done = await tick(setup, memory, AT);
+    async next(trigger?: string) {
+      const done = await tick(setup, memory, AT, trigger);
       memory = done.memory;
       assert.not.match(done.line, '\n', 'one line per tick');
       return done.line;
     },
+    poll: () => pollStateWords(setup.sysfs, memory),
   };
 }
 
@@ -119,6 +122,35 @@ ticks('policy warnings are told once per version of the policy, not at every tic
   assert.match(w.warnings[0], 'rule "again" is shadowed');
 });
 
+ticks('Linux 7.3: a state file another agent wrote (no uevent) is seen by the poll, and the tick it starts corrects it', async () => {
+  const w = watched({ ...TWO, stateFile: true }, { apply: true, sim: { stateFile: true } });
+  assert.equal(w.poll(), [], 'nothing to compare with before the first tick');
+  await w.next();
+  assert.equal(w.poll(), [], 'the tick left the words it read');
+  // Another agent, through the file: the kernel sends no event for it.
+  w.kernel.write('bus/dax/devices/dax1.0/state', 'unplugged');
+  const changed = w.poll();
+  assert.equal(changed, ['dax1.0 online_movable -> unplugged']);
+  assert.is(
+    await w.next(`state file changed: ${changed.join(', ')}`),
+    '2026-11-25T18:10:00Z tick (state file changed: dax1.0 online_movable -> unplugged): 1 to change (host drifted: dax1.0 online_movable -> unplug); applied 1, failed 0',
+  );
+  assert.equal(w.poll(), []);
+});
+
+ticks('the poll reads only the state files of devices bound to kmem, and nothing on a kernel without them', async () => {
+  const w = watched({ devices: [...TWO.devices, { name: 'dax2.0', node: 3, blocks: 2, state: 'devdax' }] }, { policy: 'version: 1\nrules: []\n' });
+  await w.next();
+  const before = w.kernel.reads;
+  assert.equal(w.poll(), []);
+  assert.is(w.kernel.reads - before, 0, 'no state file on this kernel: no read');
+  const s = watched({ stateFile: true, devices: [...TWO.devices, { name: 'dax2.0', node: 3, blocks: 2, state: 'devdax' }] }, { policy: 'version: 1\nrules: []\n', sim: { stateFile: true } });
+  await s.next();
+  const start = s.kernel.reads;
+  assert.equal(s.poll(), []);
+  assert.is(s.kernel.reads - start, 1, 'one read: dax1.0, the one device bound to kmem');
+});
+
 ticks.run();
 
 const cli = suite('watch: the command');
@@ -132,6 +164,9 @@ cli('usage errors exit 64: a bad cron expression, no schedule, a bad lock timeou
   assert.is((await run(['watch', '--schedule', 'every ten minutes', '-c', policy, '--sysfs-root', root])).code, 64);
   assert.is((await run(['watch', '-c', policy, '--sysfs-root', root])).code, 64);
   assert.is((await run(['watch', '--schedule', '* * * * *', '--lock-timeout', 'soon', '-c', policy, '--sysfs-root', root])).code, 64);
+  const poll = await run(['watch', '--schedule', '* * * * *', '--poll-state', '0.2', '-c', policy, '--sysfs-root', root]);
+  assert.is(poll.code, 64);
+  assert.match(poll.stderr, '--poll-state takes 0 (never) or at least 1 seconds (got 0.2)');
   const invalid = await run(['watch', '--schedule', '* * * * *', '-c', policyFile('version: 1\nrules: 7\n'), '--sysfs-root', root]);
   assert.is(invalid.code, 65);
   assert.match(invalid.stderr, 'daxplan.yaml:2:8');
@@ -151,7 +186,12 @@ function freshBundle(): void {
 cli('the bundle ticks every second on a simulated host, and SIGTERM ends it cleanly with exit 0', async () => {
   freshBundle();
   const root = host(TWO, {});
-  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '-c', policyFile(MOVABLE)], {
+  // The host's files: a boot id and release, so the watch records the boot's default at its start.
+  const hostFiles = path.dirname(root);
+  fs.mkdirSync(path.join(hostFiles, 'proc/sys/kernel/random'), { recursive: true });
+  fs.writeFileSync(path.join(hostFiles, 'proc/sys/kernel/random/boot_id'), '6e1c1b1a-0d6f-4a3e-9c61-2b8f0a7d4c11\n');
+  fs.writeFileSync(path.join(hostFiles, 'proc/sys/kernel/osrelease'), '7.3.4-amd64\n');
+  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '--root', hostFiles, '-c', policyFile(MOVABLE)], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -179,6 +219,8 @@ cli('the bundle ticks every second on a simulated host, and SIGTERM ends it clea
   const code = await Promise.race([exited, within(5_000, 'stopping')]);
   assert.is(code, 0, stderr);
   assert.match(stderr, 'daxplan watch: SIGTERM: stopped');
+  const record = JSON.parse(fs.readFileSync(path.join(hostFiles, 'var/lib/daxplan/boot-default.json'), 'utf8')) as { boots: { release: string; firstSeen: string }[] };
+  assert.equal(record.boots.map((b) => [b.release, b.firstSeen]), [['7.3.4-amd64', 'offline']], 'the boot recorded before the first tick wrote');
 });
 
 cli.run();

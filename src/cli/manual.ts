@@ -62,5 +62,7 @@ export const FILES: [string, string][] = [
   ['/run/daxplan/lock', 'the lock every writing run takes; it names the holder'],
   ['/run/daxplan/lock.last-apply.json', 'when the last apply ended, how long it took and how it went, for status --format prometheus'],
   ['/var/lib/daxplan/disabled', 'the pause marker written by daxplan disable'],
+  ['/var/lib/daxplan/boot-default.json', "the kernel's boot-time default for new memory in the last two boots, recorded by apply at its first run in each boot; doctor compares them (kernel.default-changed)"],
+  ['/etc/memhpd.conf, /etc/udev/rules.d, /usr/lib/udev/rules.d', 'read by doctor: systemd-memhpd\'s TARGET_BLOCK_STATE, udev rules that online memory (RHEL 10\'s 40-redhat-hotplug.rules and others known by name, masked or not)'],
   ['daxplan.service, daxplan-apply@.service, daxplan-kernel-defaults.service, daxplan-watch.service, daxplan.timer, daxplan-schedule.service, daxplan-memory.target', 'the systemd units: boot-time convergence, per-device runs started by the udev rule 70-daxplan.rules, the kernel settings before udev\'s coldplug, a resident schedule or a timer, and the target reached once the memory is where the policy wants it'],
 ];

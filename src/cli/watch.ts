@@ -4,7 +4,7 @@
 // (its sha256) or the host drifted (a device moved since the last tick), and
 // what was done. A tick never throws: whatever goes wrong is its line.
 import type { Sysfs } from '../host/sysfs.js';
-import { observe } from '../host/observe.js';
+import { observe, readStateWord } from '../host/observe.js';
 import { checkSysfsTree } from '../host/root-check.js';
 import type { ObservedDevice } from '../model/device.js';
 import { sameMemory } from '../model/identity.js';
@@ -47,8 +47,10 @@ export interface Tick {
 
 const DRIFT_SHOWN = 3;
 
-export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new Date()): Promise<Tick> {
-  const say = (text: string, next: TickMemory = memory, priority: Priority = 'info'): Tick => ({ line: `${timestamp(at)} tick: ${text}`, memory: next, priority });
+/** `trigger`: why the tick runs off its schedule (the poll saw a state file change), shown in its line. */
+export async function tick(setup: WatchSetup, memory: TickMemory, at: Date = new Date(), trigger?: string): Promise<Tick> {
+  const head = trigger ? `tick (${trigger})` : 'tick';
+  const say = (text: string, next: TickMemory = memory, priority: Priority = 'info'): Tick => ({ line: `${timestamp(at)} ${head}: ${text}`, memory: next, priority });
   try {
     const pause = readPause(setup.root);
     if (pause) return say(`skipped: ${describePause(pause)}`);
@@ -117,6 +119,23 @@ async function applyTick(setup: WatchSetup, apply: NonNullable<WatchSetup['apply
   }
 }
 
+/**
+ * Linux 7.3 sends no uevent when a device's `state` file is written, so a
+ * change another agent makes through it is seen only by reading it: one read
+ * per device the last tick found with the file (bound to kmem), nothing on a
+ * kernel without it. The changes since that tick, in words: "dax1.0
+ * online_movable -> unplugged"; empty when none (or before the first tick).
+ */
+export function pollStateWords(sysfs: Sysfs, memory: TickMemory): string[] {
+  const changed: string[] = [];
+  for (const device of memory.devices ?? []) {
+    if (device.stateFile === undefined) continue;
+    const now = readStateWord(sysfs, device.name);
+    if (now !== device.stateFile) changed.push(`${device.name} ${device.stateFile} -> ${now ?? 'no state file'}`);
+  }
+  return firstFew(changed);
+}
+
 /** Devices that moved since the last tick, in words: "dax1.0 online -> offline". */
 export function hostDrift(before: ObservedDevice[], now: ObservedDevice[]): string[] {
   const old = new Map(before.map((d) => [d.name, d]));
@@ -128,7 +147,12 @@ export function hostDrift(before: ObservedDevice[], now: ObservedDevice[]): stri
     old.delete(d.name);
   }
   for (const name of old.keys()) out.push(`${name} gone`);
-  return out.length > DRIFT_SHOWN ? [...out.slice(0, DRIFT_SHOWN), `+${out.length - DRIFT_SHOWN} more`] : out;
+  return firstFew(out);
+}
+
+/** At most DRIFT_SHOWN items, then how many more. */
+function firstFew(items: string[]): string[] {
+  return items.length > DRIFT_SHOWN ? [...items.slice(0, DRIFT_SHOWN), `+${items.length - DRIFT_SHOWN} more`] : items;
 }
 
 function counts(p: Plan): string {

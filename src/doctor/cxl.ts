@@ -79,3 +79,20 @@ function bootDefault(observed: Observed, host: HostFiles | undefined): { value: 
   const value = observed.kernel.autoOnlineBlocks;
   return { value, evidence: `${sysfsPath(`${MEMORY}/auto_online_blocks`)} = ${value}` };
 }
+
+/** The hmem fallback: CXL memory whose region did not assemble, now a dax device with no CXL identity. */
+export function unassembledFindings(observed: Observed): Finding[] {
+  return observed.devices.flatMap((d) => {
+    const w = d.unassembled;
+    if (!w) return [];
+    return [
+      {
+        id: 'cxl.unassembled',
+        severity: 'warning' as const,
+        evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (${d.source} device, no CXL region) in ${sysfsPath(`bus/cxl/devices/${w.decoder}`)} (0x${w.start.toString(16)}-0x${w.end.toString(16)})`,
+        message: `${d.name} is CXL memory whose region did not assemble: the kernel made the window's memory a plain ${d.source} dax device, with no serial, PCI address or QoS class; rules selecting it by those block it (on_unassembled: block) or pass it on (fall_through)`,
+        fix: "Find why the region failed ('cxl list -RD', the kernel log: a missing or late memdev, a decoder the firmware committed differently), assemble it ('cxl create-region'), then re-plan; until then select the device by address if a rule must decide it.",
+      },
+    ];
+  });
+}

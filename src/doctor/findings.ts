@@ -8,9 +8,13 @@ import { describeSocketHolder, type SocketHolder } from '../host/lock-socket.js'
 import { describeDecider } from '../plan/match.js';
 import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
-import { overridePath, scanRules, type RuleFile } from './udev.js';
+import { KNOWN_RULE_FILES, overridePath, scanRules, type RuleFile } from './udev.js';
 import { MEMORY } from '../host/sysfs.js';
-import { cxlFindings } from './cxl.js';
+import { cxlFindings, unassembledFindings } from './cxl.js';
+import { heldFindings } from './famfs.js';
+import { bootDefaultFindings, type BootHistory } from './boot-default.js';
+import { memhpdFindings, type MemhpdEvidence } from './memhpd.js';
+import { containerFindings, type MountTable } from './containers.js';
 import { hotplugFindings } from './hotplug.js';
 import { autoMovable } from '../model/hotplug.js';
 import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
@@ -26,6 +30,11 @@ export interface HostEvidence {
   rules: RuleFile[];
   /** /etc/daxctl.conf.d/*.conf, root-relative path and text. */
   daxctlConf: { file: string; text: string }[];
+  memhpd: MemhpdEvidence;
+  /** Mount tables of the host's mount namespaces (doctor only; empty for plan). */
+  mounts: MountTable[];
+  /** The boot-time default of this boot and the one before (undefined where not compared). */
+  boots?: BootHistory;
 }
 
 export interface LockEvidence {
@@ -55,10 +64,15 @@ export function findConflicts(input: DoctorInput): Finding[] {
     ...(input.host ? cmdlineFindings(input, input.host) : []),
     ...(input.host ? udevFindings(input.host) : []),
     ...(input.host ? daxctlFindings(input, input.host) : []),
+    ...bootDefaultFindings(input.host?.boots),
+    ...containerFindings(input.host?.mounts ?? []),
+    ...(input.host ? memhpdFindings(input.host.memhpd, input.host.root, declaredAutoOnline(input), bootsWithDefault(input.host)) : []),
     ...lockFindings(input),
     ...mixedFindings(input),
     ...driftFindings(input),
     ...cxlFindings(input.observed, input.plan, input.host),
+    ...heldFindings(input.observed, input.plan),
+    ...unassembledFindings(input.observed),
   ];
   return SEVERITIES.flatMap((s) => findings.filter((f) => f.severity === s));
 }
@@ -152,23 +166,41 @@ function cmdlineFindings(input: DoctorInput, host: HostEvidence): Finding[] {
   return findings;
 }
 
+/** memhp_default_state= is on the kernel command line. */
+function bootsWithDefault(host: HostEvidence): boolean {
+  return host.cmdline !== undefined && lastParam(parseCmdline(host.cmdline), 'memhp_default_state') !== undefined;
+}
+
 function udevFindings(host: HostEvidence): Finding[] {
   const findings: Finding[] = [];
   for (const rule of host.rules) {
-    if (rule.text === undefined) continue;
-    const where = join(host.root, rule.file);
+    const known = KNOWN_RULE_FILES[rule.name];
     const override = overridePath(host.root, rule.name);
+    if (rule.text === undefined) {
+      if (known)
+        findings.push({
+          id: 'udev.masked',
+          severity: 'info',
+          evidence: `${join(host.root, rule.file)} -> /dev/null`,
+          message: `${rule.name} (${known}) is masked by name: its rules do not run`,
+          fix: 'Nothing to do.',
+        });
+      continue;
+    }
+    const where = join(host.root, rule.file);
     const inEtc = where === override;
     for (const hit of scanRules(rule.text)) {
       if (hit.kind !== 'memory-state') continue;
+      const reload = "then run 'udevadm control --reload'";
       findings.push({
         id: 'udev.memory-state',
         severity: 'error',
         evidence: `${where}:${hit.line}`,
-        message: `udev rule ${rule.name} writes the state of memory blocks as they appear (${hit.detail}): it races daxplan for every block a dax device brings`,
+        message: `udev rule ${rule.name}${known ? ` (${known})` : ''} writes the state of memory blocks as they appear (${hit.detail}): it races daxplan for every block a dax device brings`,
+        // Not a mask first: distributions' files also online hot-added CPUs, which a mask would stop too.
         fix: inEtc
-          ? `Delete or comment out line ${hit.line} of ${where}, then run 'udevadm control --reload'.`
-          : `Override it: copy ${where} to ${override} without line ${hit.line} (or link ${override} to /dev/null if it holds nothing else), then run 'udevadm control --reload'.`,
+          ? `Delete or comment out line ${hit.line} of ${where}, ${reload}.`
+          : `Override it by name: copy ${where} to ${override} without line ${hit.line} (or link ${override} to /dev/null if you need none of its rules), ${reload}.`,
       });
     }
   }

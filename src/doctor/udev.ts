@@ -7,6 +7,16 @@ import type { Sysfs } from '../host/sysfs.js';
 /** udev's rule directories, highest priority first (relative to the host root). */
 export const UDEV_RULE_DIRS = ['etc/udev/rules.d', 'run/udev/rules.d', 'usr/local/lib/udev/rules.d', 'usr/lib/udev/rules.d', 'lib/udev/rules.d'];
 
+/**
+ * Rule files distributions ship that online memory as it appears, by name:
+ * doctor names the distribution's rule and says how to mask it by name.
+ */
+export const KNOWN_RULE_FILES: Record<string, string> = {
+  '40-redhat-hotplug.rules': "RHEL 10's memory hotplug rule",
+  '40-redhat.rules': "RHEL 8 and 9's rules (their memory hotplug lines)",
+  '40-vm-hotadd.rules': "Ubuntu's rule for memory hot-added to virtual machines",
+};
+
 /** The rule file udev loads for one name. */
 export interface RuleFile {
   name: string;

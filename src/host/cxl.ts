@@ -12,7 +12,7 @@
 // caller turns a SysfsReadError into one).
 import { posix } from 'node:path';
 import { clip, CXL_DEVICES, resolveLink, type Sysfs } from './sysfs.js';
-import { normalisePci, parseU64, type CxlIdentity, type CxlMemdev, type ObservedDevice } from '../model/device.js';
+import { normalisePci, parseU64, type CxlIdentity, type CxlMemdev, type CxlWindow, type ObservedDevice } from '../model/device.js';
 
 /** The kernel allows at most 16 interleave ways. */
 const MAX_INTERLEAVE_WAYS = 16;
@@ -121,6 +121,38 @@ export function markShared(memdevs: CxlMemdev[], elsewhere: { name: string; seri
   const owners = new Map<bigint, Set<string>>();
   for (const { name, serial } of [...memdevs, ...elsewhere]) owners.set(serial, (owners.get(serial) ?? new Set()).add(name));
   for (const m of memdevs) m.serialSharedWith = [...owners.get(m.serial)!].filter((n) => n !== m.name).sort();
+}
+
+/**
+ * The CXL windows: every root decoder (devtype cxl_decoder_root) in
+ * bus/cxl/devices with its start and size. A host without CXL has none; a
+ * window that does not parse is a problem and left out.
+ */
+export function readCxlWindows(sysfs: Sysfs, problems: string[]): CxlWindow[] {
+  const windows: CxlWindow[] = [];
+  for (const decoder of sysfs.list(CXL_DEVICES).filter((n) => /^decoder\d+\.\d+$/.test(n))) {
+    const at = `${CXL_DEVICES}/${decoder}`;
+    if (sysfs.read(`${at}/devtype`) !== 'cxl_decoder_root') continue;
+    const start = u64(sysfs.read(`${at}/start`), `${decoder}/start`, problems);
+    const size = u64(sysfs.read(`${at}/size`), `${decoder}/size`, problems);
+    if (start !== undefined && size !== undefined && size > 0n) windows.push({ decoder, start, end: start + size - 1n });
+  }
+  return windows;
+}
+
+/**
+ * Marks each hmem device (a dax_hmem platform device's, no CXL parent) whose
+ * every range lies in one CXL window: the fallback of a region that did not
+ * assemble. A CXL pmem region's device lies in a window too, but under the
+ * CXL root (source nvdimm): that one assembled.
+ */
+export function markUnassembled(devices: ObservedDevice[], windows: CxlWindow[]): void {
+  if (windows.length === 0) return;
+  for (const device of devices) {
+    if (device.source !== 'hmem' || device.ranges.length === 0) continue;
+    const window = windows.find((w) => device.ranges.every((r) => w.start <= r.start && r.end <= w.end));
+    if (window) device.unassembled = window;
+  }
 }
 
 /** An attribute converted, or a problem saying it is missing or does not parse. */

@@ -9,8 +9,9 @@ import {
   STATE_WORDS,
   type AutoOnline,
   type BlockState,
+  FAMFS_DRIVER,
+  type DeviceDriver,
   type DeviceSource,
-  type Driver,
   type KernelFacts,
   type Observed,
   type ObservedDevice,
@@ -20,7 +21,7 @@ import {
   type StateWord,
 } from '../model/device.js';
 import { parseNodeList } from '../model/nodelist.js';
-import { markSharedSerials, readCxlIdentity } from './cxl.js';
+import { markSharedSerials, markUnassembled, readCxlIdentity, readCxlWindows } from './cxl.js';
 import { observeHotplug } from './hotplug.js';
 import { identityChanges } from '../model/identity.js';
 
@@ -52,6 +53,7 @@ export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
   const devices = names.map((name) => observeDevice(sysfs, name, kernel));
   markOverlaps(devices);
   guarded(kernel.problems, () => markSharedSerials(sysfs, devices), undefined);
+  guarded(kernel.problems, () => markUnassembled(devices, readCxlWindows(sysfs, kernel.problems)), undefined);
   kernel.stateFile = stateFileSupport(devices);
   return { kernel, devices };
 }
@@ -136,7 +138,8 @@ function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): Observe
   const targetNode = parseNode(guarded(problems, () => sysfs.read(`${dir}/target_node`), undefined), `${name}/target_node`, problems);
   const { uuid, source } = guarded(problems, () => identity(sysfs, dir, problems), { uuid: undefined, source: 'unknown' as DeviceSource });
   const cxl = source === 'cxl' ? guarded(problems, () => readCxlIdentity(sysfs, dir, problems), undefined) : undefined;
-  const identified = { name, size, ranges, targetNode, tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode], uuid, source, cxl };
+  // `unassembled` is known once every device and the CXL windows are read (markUnassembled); the key is there from the start, as in snapshots.
+  const identified = { name, size, ranges, targetNode, tier: targetNode === undefined ? undefined : kernel.nodeTiers[targetNode], uuid, source, cxl, unassembled: undefined };
   return { ...identified, ...observeMemory(sysfs, dir, identified, kernel, problems) };
 }
 
@@ -185,7 +188,7 @@ function observeMemory(
   kernel: KernelFacts,
   problems: string[],
 ): MemorySide {
-  const driver = guarded(problems, () => readDriver(sysfs, dir), 'other');
+  const driver = guarded(problems, () => readDriver(sysfs, dir), 'other' as DeviceDriver);
   const stateFile = parseStateWord(guarded(problems, () => sysfs.read(`${dir}/state`), undefined), name, problems);
   const indices = size === 0n && ranges.length === 0 ? [] : blockIndicesOf(ranges, kernel.blockSize, name, problems);
   // A device whose blocks could not all be read is in no known state: never unplugged, never devdax.
@@ -205,6 +208,15 @@ function observeMemory(
     blockSpan: indices?.length ?? 0,
     problems,
   };
+}
+
+/**
+ * A device's `state` file as it reads now, through its bus link: one read
+ * (the watch's poll between ticks); undefined when the device has none or
+ * it cannot be read.
+ */
+export function readStateWord(sysfs: Sysfs, name: string): string | undefined {
+  return guarded([], () => sysfs.read(`${DAX_DEVICES}/${name}/state`), undefined);
 }
 
 function parseStateWord(text: string | undefined, name: string, problems: string[]): StateWord | undefined {
@@ -277,11 +289,14 @@ function readRanges(sysfs: Sysfs, dir: string, name: string, size: bigint, probl
   return start === undefined ? [] : [{ start, end: start + size - 1n }];
 }
 
-function readDriver(sysfs: Sysfs, dir: string): ObservedDevice['driver'] {
+/** A name a kernel module's driver could have; anything else is shown as `other`. */
+const DRIVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function readDriver(sysfs: Sysfs, dir: string): DeviceDriver {
   const target = sysfs.link(`${dir}/driver`);
   if (target === undefined) return 'none';
   const driver = posix.basename(target);
-  return driver === 'kmem' || driver === 'device_dax' ? (driver as Driver) : 'other';
+  return DRIVER_NAME.test(driver) && driver !== 'none' ? driver : 'other';
 }
 
 /** Every block's state, then the zone of each online one. A block that is absent is not in the system; one that cannot be read is a problem. */
@@ -312,10 +327,8 @@ function normaliseState(driver: ObservedDevice['driver'], blocks: BlockState[], 
     problems.push('memory blocks are online while the device is not bound to kmem: an unbind left them in the system until reboot');
   if (driver === 'device_dax') return 'devdax';
   if (driver === 'none') return 'unbound';
-  if (driver === 'other') {
-    problems.push('bound to a driver other than kmem or device_dax');
-    return 'unbound';
-  }
+  if (driver === FAMFS_DRIVER) return 'famfs';
+  if (driver !== 'kmem') return 'foreign';
   if (blocks.length === 0) return 'unplug';
   const kinds = new Set(blocks.map(blockKind));
   if (kinds.size > 1) return 'mixed';

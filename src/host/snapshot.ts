@@ -19,6 +19,8 @@ export type SnapshotDevice = IdentityJson &
   MemoryJson & {
     tier: number | null;
     source: ObservedDevice['source'];
+    /** Absent in snapshots made before daxplan read CXL windows. */
+    unassembled?: { decoder: string; start: string; end: string } | null;
     block_span: number;
     problems: string[];
   };
@@ -72,6 +74,7 @@ export function toSnapshot(observed: Observed, totals: MemoryTotals | undefined,
       ...memoryJson(d),
       tier: d.tier ?? null,
       source: d.source,
+      unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hex(d.unassembled.start), end: hex(d.unassembled.end) } : null,
       block_span: d.blockSpan,
       problems: d.problems,
     })),
@@ -146,5 +149,10 @@ function deviceFrom(d: SnapshotDevice): ObservedDevice {
   // fleet plan of 10,000 snapshots spent 40% more CPU on them (npm run bench -- --only fleet).
   const { name, uuid, size, ranges, targetNode, cxl } = identityFrom(d);
   const { driver, state, stateFile, blocks } = memoryFrom(d);
-  return { name, state, size, ranges, targetNode, tier: d.tier ?? undefined, uuid, source: d.source, cxl, driver, stateFile, blocks, blockSpan: d.block_span, problems: [...d.problems] };
+  const unassembled = d.unassembled ? { decoder: d.unassembled.decoder, start: BigInt(d.unassembled.start), end: BigInt(d.unassembled.end) } : undefined;
+  return { name, state, size, ranges, targetNode, tier: d.tier ?? undefined, uuid, source: d.source, cxl, unassembled, driver, stateFile, blocks, blockSpan: d.block_span, problems: [...d.problems] };
+}
+
+function hex(n: bigint): string {
+  return `0x${n.toString(16)}`;
 }

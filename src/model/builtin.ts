@@ -12,6 +12,7 @@ interface LazyBuiltins {
   'node:net': typeof import('node:net');
   'node:readline': typeof import('node:readline');
   'node:tty': typeof import('node:tty');
+  'node:zlib': typeof import('node:zlib');
 }
 
 const load = createRequire(import.meta.url);

@@ -1,20 +1,41 @@
 // The typed model shared by the observed host and the desired policy.
 import { autoMovable, type HotplugParams } from './hotplug.js';
 
-/** States a policy can ask for. */
-export const DESIRED_STATES = ['unplug', 'online', 'online_movable', 'devdax'] as const;
+/**
+ * States a policy can ask for. `famfs` is one daxplan never makes: a policy
+ * names it to say a device belongs to a famfs file system (bound to
+ * fsdev_dax), so that a device found otherwise is reported, not changed.
+ */
+export const DESIRED_STATES = ['unplug', 'online', 'online_movable', 'devdax', 'famfs'] as const;
 export type DesiredState = (typeof DESIRED_STATES)[number];
 
 /**
  * States a device can be observed in, judged by its memory blocks (the
  * truth; the kernel's `state` file is the lever). `unplug`: bound to kmem with
  * no memory blocks; `offline`: blocks present, all offline; `mixed`: blocks
- * disagree in state or zone; `unbound`: no driver; `unknown`: its memory
- * blocks could not all be read (a problem says why), so it is never changed.
+ * disagree in state or zone; `unbound`: no driver; `famfs`: bound to
+ * fsdev_dax (a famfs file system may be mounted on it); `foreign`: bound to
+ * another driver daxplan does not know; `unknown`: its memory blocks could
+ * not all be read (a problem says why). Devices in the last three are never
+ * changed.
  */
-export type ObservedState = DesiredState | 'offline' | 'mixed' | 'unbound' | 'unknown';
+export type ObservedState = DesiredState | 'offline' | 'mixed' | 'unbound' | 'foreign' | 'unknown';
 
+/** The drivers daxplan binds and unbinds. */
 export type Driver = 'kmem' | 'device_dax';
+/** The driver of famfs (Linux 7.1+): the device holds a shared-memory file system. */
+export const FAMFS_DRIVER = 'fsdev_dax';
+/**
+ * What a device is bound to: a driver daxplan drives, fsdev_dax, `none`, or
+ * the name of another driver (`other` when the name is not one a kernel
+ * module could have).
+ */
+export type DeviceDriver = Driver | typeof FAMFS_DRIVER | 'none' | (string & {});
+
+/** States of devices bound to a driver daxplan never unbinds. */
+export function heldByOtherDriver(state: ObservedState): state is 'famfs' | 'foreign' {
+  return state === 'famfs' || state === 'foreign';
+}
 
 /** The two zones a dax device's memory can join. */
 export type Zone = 'normal' | 'movable';
@@ -103,6 +124,14 @@ export function serialFlaw(memdev: CxlMemdev): string | undefined {
   return undefined;
 }
 
+/** A CXL window: a root decoder's range of host physical addresses, where CXL memory is mapped. */
+export interface CxlWindow {
+  /** The root decoder, decoderN.M (its name may change between boots). */
+  decoder: string;
+  start: bigint;
+  end: bigint; // inclusive
+}
+
 export interface ObservedDevice {
   name: string;
   state: ObservedState;
@@ -114,7 +143,14 @@ export interface ObservedDevice {
   source: DeviceSource;
   /** Set for devices made of a CXL region. */
   cxl: CxlIdentity | undefined;
-  driver: Driver | 'none' | 'other';
+  /**
+   * Set for a device with no CXL parent whose memory lies in a CXL window:
+   * CXL memory whose region did not assemble, which dax_hmem (Linux 7.0+)
+   * turned into a plain dax device. Its serial, PCI address and QoS class
+   * cannot be read.
+   */
+  unassembled?: CxlWindow;
+  driver: DeviceDriver;
   /** The kernel's `state` file when the device has one (bound to kmem on Linux 7.3+). */
   stateFile: StateWord | undefined;
   /** Memory blocks present inside the device's ranges. */

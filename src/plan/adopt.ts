@@ -40,6 +40,7 @@ function keepState(device: ObservedDevice, hotplug: HotplugParams): DesiredState
     case 'online_movable':
     case 'devdax':
     case 'unplug':
+    case 'famfs':
       return device.state;
     case 'unbound':
       // No driver: no memory in the system, which `unplug` accepts as it is.
@@ -50,6 +51,8 @@ function keepState(device: ObservedDevice, hotplug: HotplugParams): DesiredState
       return { why: 'its memory blocks disagree in state or zone (say which state it should have)' };
     case 'unknown':
       return { why: 'its memory blocks could not all be read' };
+    case 'foreign':
+      return { why: `it is bound to ${device.driver}, a driver daxplan does not manage` };
   }
 }
 
@@ -83,7 +86,7 @@ export function adopt(observed: Observed, file: string): Adopted {
     }
     // The first selector that takes this device and leaves alone every other no earlier rule has taken.
     const chosen = candidates(device).find(({ match }) => {
-      const rule: Rule = { name: 'x', match, state, file, line: 0, col: 0 };
+      const rule: Rule = { name: 'x', match, state, onUnassembled: 'block', file, line: 0, col: 0 };
       return observed.devices.every((other) => taken.has(other) || matchRule(rule, other, policy) === (other === device ? 'yes' : 'no'));
     })!;
     taken.add(device);

@@ -8,16 +8,18 @@ import type { CxlSelectors } from '../policy/cxl.js';
 /**
  * 'serial-unusable': every other key matches, the rule selects by serial, and
  * a memdev behind the device has a serial that is no identity, so whether the
- * rule means this device cannot be told.
+ * rule means this device cannot be told. 'unassembled': the rule selects by
+ * CXL identity and the device is CXL memory whose region did not assemble,
+ * so its identity cannot be read.
  */
-export type CxlMatch = 'yes' | 'no' | 'serial-unusable';
+export type CxlMatch = 'yes' | 'no' | 'serial-unusable' | 'unassembled';
 
 export function matchCxl(match: CxlSelectors, device: ObservedDevice): CxlMatch {
   const { serial, pci, qos_class: qos, address } = match;
   if (address && !(device.ranges.length > 0 && device.ranges.every((r) => address.some((w) => w.start <= r.start && r.end <= w.end)))) return 'no';
   if (!serial && !pci && !qos) return 'yes';
   const cxl = device.cxl;
-  if (!cxl) return 'no';
+  if (!cxl) return device.unassembled ? 'unassembled' : 'no';
   if (qos && !(cxl.qosClass !== undefined && qos.includes(cxl.qosClass))) return 'no';
   const memdevs = (test: (m: CxlMemdev) => boolean) => (match.memdevs === 'any' ? cxl.memdevs.some(test) : cxl.memdevs.length > 0 && cxl.memdevs.every(test));
   if (pci && !memdevs((m) => m.pci !== undefined && pci.includes(m.pci))) return 'no';
@@ -33,6 +35,13 @@ export function serialFlaws(device: ObservedDevice): string {
     return flaw ? [`${m.name}'s serial ${hex(m.serial)} is no identity (${flaw})`] : [];
   });
   return `${flawed.join('; ')}; select it by pci or address instead`;
+}
+
+/** Why a rule selecting by CXL identity cannot tell whether it means an 'unassembled' device. */
+export function unassembledWords(match: CxlSelectors, device: ObservedDevice): string {
+  const w = device.unassembled!;
+  const unread = [match.serial && 'serial', match.pci && 'PCI address', match.qos_class && 'QoS class'].filter(Boolean).join(', ');
+  return `${device.name} is CXL memory in window ${w.decoder} (${hex(w.start)}-${hex(w.end)}) whose region did not assemble: its ${unread} cannot be read`;
 }
 
 /** What the rule's CXL selectors matched on this device, for the plan's reason. */

@@ -2,7 +2,7 @@
 import type { Policy, Rule } from '../policy/parse.js';
 import { globTest } from '../policy/match.js';
 import type { DesiredState, ObservedDevice } from '../model/device.js';
-import { describeCxlMatch, matchCxl, serialFlaws } from './match-cxl.js';
+import { describeCxlMatch, matchCxl, serialFlaws, unassembledWords } from './match-cxl.js';
 
 /** What decided a device's desired state. */
 export type Decider = { kind: 'rule'; name: string; file: string; line: number } | { kind: 'default'; file: string };
@@ -23,6 +23,14 @@ export function decide(policy: Policy, device: ObservedDevice): Decision {
         decider,
         reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by tier, and ${device.targetNode === undefined ? "the device's target node cannot be read" : `node ${device.targetNode} is in no memory tier the kernel shows (it has no online memory); list it under \`tiers:\` in the policy`}`,
       };
+    if (result === 'unassembled') {
+      if (rule.onUnassembled === 'fall_through') continue;
+      return {
+        kind: 'blocked',
+        decider,
+        reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by CXL identity, and ${unassembledWords(rule.match, device)}; assemble the region (cxl create-region) or set on_unassembled: fall_through on the rule to let later rules decide it`,
+      };
+    }
     if (result === 'serial-unusable')
       return { kind: 'blocked', decider, reason: `rule "${rule.name}" (${rule.file}:${rule.line}) selects by serial, and ${serialFlaws(device)}` };
     return { kind: 'desired', to: rule.state, decider, reason: `matches ${describeMatch(rule, device, policy)}` };
@@ -44,7 +52,7 @@ export function tierOf(device: ObservedDevice, policy: Policy): number | undefin
   return declared ? Number(declared[0]) : undefined;
 }
 
-export function matchRule(rule: Rule, device: ObservedDevice, policy: Policy): 'yes' | 'no' | 'tier-unknown' | 'serial-unusable' {
+export function matchRule(rule: Rule, device: ObservedDevice, policy: Policy): 'yes' | 'no' | 'tier-unknown' | 'serial-unusable' | 'unassembled' {
   const { uuid, numa_node, tier, device: globs } = rule.match;
   if (uuid && !(device.uuid && uuid.includes(device.uuid))) return 'no';
   if (numa_node && !(device.targetNode !== undefined && numa_node.includes(device.targetNode))) return 'no';

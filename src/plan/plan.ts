@@ -15,6 +15,7 @@ import {
 } from '../model/device.js';
 import { decide, type Decider } from './match.js';
 import { methodFor, stepsTo } from './transitions.js';
+import { heldDecision } from './held.js';
 import type { Method, PlannedStep } from '../model/steps.js';
 
 interface EntryBase {
@@ -90,6 +91,8 @@ export function settingChanges(p: Plan): SettingEntry[] {
 /** The entry for one device wanted in state `to`, as decided by `decider` for `reason`. */
 export function planTo(device: ObservedDevice, to: DesiredState, decider: Decider, reason: string, kernel: KernelFacts): Entry {
   if (device.problems.length) return { kind: 'blocked', device, to, decider, reason: `cannot read the device: ${device.problems.join('; ')}` };
+  const held = heldDecision(device, to);
+  if (held) return held.kind === 'unchanged' ? { kind: 'unchanged', device, to, decider, reason } : { kind: 'blocked', device, to, decider, reason: held.reason };
   const method = methodFor(device, kernel);
   const steps = stepsTo(device, to, method, kernel.hotplug);
   if (!steps) return { kind: 'blocked', device, to, decider, reason: `no way from ${device.state} to ${to} with ${method} writes` };

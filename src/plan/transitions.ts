@@ -42,6 +42,8 @@ interface Edge {
 function edges(from: ObservedState, method: Method, device: ObservedDevice): Edge[] {
   switch (from) {
     case 'unknown':
+    case 'famfs':
+    case 'foreign':
       return [];
     case 'devdax':
       return [{ to: 'unbound', step: { op: 'unbind', driver: 'device_dax' } }];

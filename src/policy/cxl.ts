@@ -67,6 +67,11 @@ export function parseCxlSelectors(raw: Record<string, unknown>, report: Report, 
   return selectors;
 }
 
+/** Whether the selectors need the CXL identity of a region (serial, pci, qos_class), which a device whose region did not assemble lacks. */
+export function selectsByCxlIdentity(match: CxlSelectors): boolean {
+  return match.serial !== undefined || match.pci !== undefined || match.qos_class !== undefined;
+}
+
 /** Whether every device `later` selects by these keys is also selected by `earlier` (see covers() in parse.ts). */
 export function coversCxl(earlier: CxlSelectors, later: CxlSelectors): boolean {
   const memdevKey = (wide: (bigint | string)[] | undefined, narrow: (bigint | string)[] | undefined): boolean => {

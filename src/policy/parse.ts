@@ -6,7 +6,7 @@ import type { AutoOnline, DesiredState } from '../model/device.js';
 import { validateSchema, type SchemaError } from './schema.js';
 import { findShadowed, MAX_COMPARISONS } from './shadow.js';
 import { MATCH_KEYS, type Match } from './match.js';
-import { parseCxlSelectors } from './cxl.js';
+import { parseCxlSelectors, selectsByCxlIdentity } from './cxl.js';
 import { yamlErrorMessage } from './yaml-errors.js';
 
 
@@ -14,11 +14,16 @@ export interface Rule {
   name: string;
   match: Match;
   state: DesiredState;
+  /** What a device whose CXL region did not assemble does when the rule selects by CXL identity. */
+  onUnassembled: OnUnassembled;
   /** Where the rule starts, for plans and warnings: file, line and column. */
   file: string;
   line: number;
   col: number;
 }
+
+/** block: the device is blocked by the rule; fall_through: the rule does not match it. */
+export type OnUnassembled = 'block' | 'fall_through';
 
 export interface Safety {
   /** safety.movable_ratio_percent; undefined: the kernel's own ratio applies (plan/safety.ts movableLimit). */
@@ -55,7 +60,7 @@ interface RawPolicy {
   tiers?: Record<string, number[]>;
   safety?: { movable_ratio_percent?: number; on_movable_excess?: 'warn' | 'refuse' };
   kernel?: { auto_online_blocks?: AutoOnline };
-  rules: { name: string; match: Record<string, unknown>; state: DesiredState }[];
+  rules: { name: string; match: Record<string, unknown>; state: DesiredState; on_unassembled?: OnUnassembled }[];
 }
 
 const MAX_POLICY_BYTES = 1 << 20;
@@ -99,7 +104,7 @@ export function parsePolicy(text: string, file: string): PolicyResult {
       },
     );
     const start = lines.linePos(nodeAt(doc, ['rules', i])?.range?.[0] ?? 0);
-    return { name: r.name, match: { ...normaliseMatch(r.match), ...cxl }, state: r.state, file, line: start.line, col: start.col };
+    return { name: r.name, match: { ...normaliseMatch(r.match), ...cxl }, state: r.state, onUnassembled: r.on_unassembled ?? 'block', file, line: start.line, col: start.col };
   });
   const seen = new Map<string, number>();
   rules.forEach((rule, i) => {
@@ -107,6 +112,8 @@ export function parsePolicy(text: string, file: string): PolicyResult {
     const first = seen.get(rule.name);
     if (first !== undefined) errors.push(at(pos, `rules[${i}].name`, `duplicate rule name "${rule.name}" (first used by rules[${first}])`));
     else seen.set(rule.name, i);
+    if (raw.rules[i].on_unassembled !== undefined && !selectsByCxlIdentity(rule.match))
+      errors.push(at(nodeAt(doc, ['rules', i, 'on_unassembled'])?.range?.[0] ?? pos, `rules[${i}].on_unassembled`, 'on_unassembled applies to rules that select by CXL identity; add serial, pci or qos_class'));
     if (Object.keys(rule.match).length === 0) {
       const mpos = nodeAt(doc, ['rules', i, 'match'])?.range?.[0] ?? pos;
       errors.push(at(mpos, `rules[${i}].match`, 'empty match would take every device; say `device: "*"` if that is meant'));

@@ -45,6 +45,7 @@ export function deviceJson(d: ObservedDevice, hotplug: HotplugParams) {
     tier: d.tier ?? null,
     uuid,
     source: d.source,
+    unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hexText(d.unassembled.start), end: hexText(d.unassembled.end) } : null,
     cxl: cxl && { ...cxl, size: Number(cxl.size) },
     size: Number(d.size),
     driver: d.driver,
@@ -165,4 +166,9 @@ export function applyJson(report: Report, outcomes: Outcome[], settings: Setting
     ),
     summary: { applied: count('applied'), failed: count('failed'), skipped: count('skipped'), blocked: plan.summary.blocked },
   };
+}
+
+/** An address or serial as sysfs prints it: 0x and lower-case hex. */
+function hexText(n: bigint): string {
+  return `0x${n.toString(16)}`;
 }

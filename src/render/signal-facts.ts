@@ -2,7 +2,7 @@
 import { zoneNamed, type KernelFacts, type ObservedDevice, type ObservedState, type Zone } from '../model/device.js';
 
 // A record, so that a state added to ObservedState fails to compile here until it is listed.
-const STATES: Record<ObservedState, null> = { online: null, online_movable: null, offline: null, mixed: null, unplug: null, devdax: null, unbound: null, unknown: null };
+const STATES: Record<ObservedState, null> = { online: null, online_movable: null, offline: null, mixed: null, unplug: null, devdax: null, unbound: null, unknown: null, famfs: null, foreign: null };
 /** Every state status can report, in the order the metrics list them. */
 export const DEVICE_STATES_SHOWN = Object.keys(STATES) as ObservedState[];
 

@@ -13,7 +13,7 @@ import type { Pause } from '../host/pause.js';
 import type { DebtOutlook } from '../host/lock-record.js';
 import { type Style } from './style.js';
 import { findingLines, pauseLine } from './findings.js';
-import { blocksSummary, capacityLine, changeMark, cxlWords, describeSteps, methodWords, nodeName, onlinePolicyNote, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
+import { blocksSummary, capacityLine, changeMark, cxlWords, unassembledWords, describeSteps, methodWords, nodeName, onlinePolicyNote, stateFileWords, summaryLine, UNMANAGED_MARK, zoneSummary } from './words.js';
 
 /** What an approved run does with a debt a bind left on the lock (apply/owed.ts). */
 function owedLine({ debt, ...outlook }: DebtOutlook): string {
@@ -91,10 +91,11 @@ export function entryLines(entry: Entry, auto: AutoOnline | undefined, blockSize
 }
 
 export function statusText(observed: Observed, pause?: Pause): string {
-  const header = ['DEVICE', 'STATE', 'STATE-FILE', 'NODE', 'TIER', 'UUID', 'SIZE', 'BLOCKS', 'ZONE'];
+  const header = ['DEVICE', 'STATE', 'DRIVER', 'STATE-FILE', 'NODE', 'TIER', 'UUID', 'SIZE', 'BLOCKS', 'ZONE'];
   const rows = observed.devices.map((d) => [
     d.name,
     d.state,
+    d.driver,
     d.stateFile ?? '-',
     d.targetNode === undefined ? '-' : String(d.targetNode),
     d.tier === undefined ? '-' : String(d.tier),
@@ -107,6 +108,7 @@ export function statusText(observed: Observed, pause?: Pause): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
   for (const d of observed.devices) if (d.cxl) out.push(`  ${d.name}: CXL ${cxlWords(d.cxl)}`);
+  for (const d of observed.devices) if (d.unassembled) out.push(`  ${d.name}: ${unassembledWords(d.unassembled)}`);
   for (const d of observed.devices) for (const p of d.problems) out.push(`! ${d.name}: ${p}`);
   for (const d of observed.devices) {
     const drift = stateDrift(d, observed.kernel.hotplug);

@@ -1,5 +1,5 @@
 // Words shared by every renderer: steps, deciders, summaries.
-import { blockKind, onlineBlockCount, serialFlaw, zoneOf, type AutoOnline, type CxlIdentity, type KernelFacts, type ObservedDevice, type Zone } from '../model/device.js';
+import { blockKind, onlineBlockCount, serialFlaw, zoneOf, type AutoOnline, type CxlIdentity, type CxlWindow, type KernelFacts, type ObservedDevice, type Zone } from '../model/device.js';
 import { autoMovable } from '../model/hotplug.js';
 import type { Arrival, Method, PlannedStep } from '../model/steps.js';
 import { bytes, signedBytes } from '../model/units.js';
@@ -96,6 +96,11 @@ export function cxlWords(c: CxlIdentity): string {
     return flaw ? `${words.join(' ')} (no identity: ${flaw})` : words.join(' ');
   });
   return `${c.region} (${region.join(', ')}): ${memdevs.join('; ')}`;
+}
+
+/** "CXL memory in window decoder0.0 (0x110000000-0x20fffffff) whose region did not assemble: no serial, PCI address or QoS class" */
+export function unassembledWords(w: CxlWindow): string {
+  return `CXL memory in window ${w.decoder} (0x${w.start.toString(16)}-0x${w.end.toString(16)}) whose region did not assemble: no serial, PCI address or QoS class to select it by`;
 }
 
 export function summaryLine(summary: { change: number; unchanged: number; unmanaged: number; blocked: number }): string {

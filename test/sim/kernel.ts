@@ -62,6 +62,8 @@ export class SimulatedKernel implements Sysfs {
   readonly root: string;
   private readonly tree: DirSysfs;
   private writes = 0;
+  /** Attribute reads so far, for tests that count what a poll costs. */
+  reads = 0;
   /** Every write attempted, in order, with the error it got: the audit trail tests assert on. */
   readonly log: { file: string; value: string; error?: string }[] = [];
   /** Device names given to kmem's new_id (the bus matches kmem by name). */
@@ -88,6 +90,7 @@ export class SimulatedKernel implements Sysfs {
   }
 
   read(rel: string) {
+    this.reads++;
     return this.tree.read(rel);
   }
   link(rel: string) {

@@ -30,6 +30,7 @@ export function fakeHost(spec: HostSpec): Observed {
       uuid: d.uuid,
       source: d.source ?? 'nvdimm',
       cxl: d.source === 'cxl' ? cxl(d, start, BigInt(d.blocks) * blockSize).identity : undefined,
+      unassembled: undefined,
       driver,
       stateFile: spec.stateFile && driver === 'kmem' ? (d.stateWord ?? stateWordFor(letters)) : undefined,
       blocks,

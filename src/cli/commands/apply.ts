@@ -1,6 +1,7 @@
 import { CONFIG, detailedExitCode, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, defineCommand } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
+import { recordThisBoot } from '../boot.js';
 import { approvalFor, askFirst } from '../approve.js';
 import { PausedError, readPause } from '../../host/pause.js';
 import { converge, type ConvergeOptions } from '../../apply/run.js';
@@ -70,6 +71,10 @@ export const applyCommand = defineCommand({
     }
     if (pause && values.force) log(`daxplan is disabled (${pause.reason}); applying anyway (--force)`);
     const sysfs = values['dry-run'] ? openSysfs(values, io) : writableSysfs(values, io);
+    // The first look in a boot, before any write: what the kernel booted with (doctor compares boots).
+    const root = hostRoot(values);
+    const unrecorded = root !== undefined && !values['dry-run'] ? recordThisBoot(root, sysfs) : undefined;
+    if (unrecorded) log(unrecorded);
     // Everything that can be refused is checked before the lock and any write.
     const saved = planFile ? readSavedPlan(planFile) : undefined;
     const policy = saved ? undefined : timed(timings, 'policy', () => policyFrom(values, io).policy);

@@ -15,7 +15,7 @@ const FORMATS = ['text', 'json'] as const;
 export const doctorCommand = defineCommand({
   name: 'doctor',
   summary:
-    "Find the other controllers of dax memory: the kernel's auto-online default and command line, udev rules that online memory, daxctl's hook and daxctl.conf.d sections, another daxplan run, devices left mixed. Each finding has a severity, its evidence and the fix. Exit 1 when a finding is an error.",
+    "Find the other controllers of dax memory: the kernel's auto-online default, its command line and a boot-time default that changed since the last boot, udev rules that online memory (distributions' rules known by name, masked or not), systemd-memhpd, containers with the host's auto_online_blocks mounted, daxctl's hook and daxctl.conf.d sections, another daxplan run, devices left mixed, devices held by famfs (fsdev_dax) or another driver, CXL memory whose region did not assemble. Each finding has a severity, its evidence and the fix. Exit 1 when a finding is an error.",
   usage: 'daxplan doctor [--config FILE] [--sysfs-root DIR] [--root DIR] [--lock-file FILE] [--format text|json] [--no-color]',
   options: {
     ...CONFIG,
@@ -28,7 +28,7 @@ export const doctorCommand = defineCommand({
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     const observed = observe(openSysfs(values, io));
     const loaded = optionalPolicy(values, io);
-    const { findings, pause } = gatherConflicts(values, observed, loaded && plan(loaded.policy, observed));
+    const { findings, pause } = gatherConflicts(values, observed, loaded && plan(loaded.policy, observed), true);
     const report = { sysfsRoot: sysfsRoot(values), root: hostRoot(values), policy: loaded?.policy.file, lockFile: lockFile(values), pause, findings };
     if (format === 'json') printJson(io, doctorJson(report, FORMAT_VERSION));
     else io.stdout.write(doctorText(report, outputStyle(values, io)));

@@ -18,7 +18,7 @@ export const status = defineCommand({
   name: 'status',
   summary: 'Show every dax device: state, target node, tier, UUID, size, memory blocks online/total and zone.',
   details: [
-    "--format daxctl prints the devices as 'daxctl list' does (a JSON array of chardev, size, target_node, align, mode system-ram or devdax, and for system-ram online_memblocks, total_memblocks and movable; state \"disabled\" for a device with no driver), so scripts written for daxctl keep working.",
+    "--format daxctl prints the devices as 'daxctl list' does (a JSON array of chardev, size, target_node, align, mode system-ram, devdax, famfs (bound to fsdev_dax) or unknown (another driver), and for system-ram online_memblocks, total_memblocks and movable; state \"disabled\" for a device with no driver), so scripts written for daxctl keep working.",
     "--format prometheus prints metrics in node_exporter's textfile format (per device its state, size and bytes online per zone, drift from the policy and whether it is blocked; per host whether it is converged and the last apply's time, duration and result); --format nfd prints Node Feature Discovery feature-file lines (memory online per zone and NUMA node, tiers, the state of the host's plan). Both read the policy (exit 65, after printing, when it is invalid).",
   ],
   usage:

@@ -4,20 +4,30 @@ import { hostRoot, ROOT } from '../root.js';
 import { loadPolicy } from '../policy.js';
 import { EXIT, UsageError } from '../../model/errors.js';
 import { checkCronBounds } from '../cron.js';
-import { tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
+import { recordThisBoot } from '../boot.js';
+import { pollStateWords, tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
 import { recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
 import { observe } from '../../host/observe.js';
 import { say, tell } from '../journal.js';
+
+/** How often the state files are read between ticks, by default, and at most. */
+const DEFAULT_POLL_SECONDS = 10;
+const MIN_POLL_SECONDS = 1;
 
 export const watchCommand = defineCommand({
   name: 'watch',
   summary:
     'Stay running and plan on a cron schedule; with --apply also converge. One line per tick: how many changes, whether the policy changed or the host drifted, what was applied. SIGTERM or SIGINT stops it between ticks.',
   usage:
-    'daxplan watch --schedule CRON [--apply] [--config FILE] [--sysfs-root DIR] [--device NAME...] [--root DIR] [--lock-file FILE] [--lock-timeout SECONDS] [--metrics-file FILE] [--features-file FILE]',
+    'daxplan watch --schedule CRON [--apply] [--poll-state SECONDS] [--config FILE] [--sysfs-root DIR] [--device NAME...] [--root DIR] [--lock-file FILE] [--lock-timeout SECONDS] [--metrics-file FILE] [--features-file FILE]',
   options: {
     schedule: { type: 'string', arg: 'CRON', help: 'when to tick: cron fields "minute hour day month weekday", optionally seconds first (e.g. "*/10 * * * *")' },
     apply: { type: 'boolean', help: 'converge at each tick, under the same lock as daxplan apply (default: plan and log only)' },
+    'poll-state': {
+      type: 'string',
+      arg: 'SECONDS',
+      help: `between ticks, read the state file of each device bound to kmem every SECONDS and tick at once when one changed (Linux 7.3 sends no uevent for a write to it); 0: never (default ${DEFAULT_POLL_SECONDS})`,
+    },
     ...CONFIG,
     ...HOST,
     ...ROOT,
@@ -35,6 +45,8 @@ export const watchCommand = defineCommand({
       throw new UsageError(`--schedule "${schedule}" is not a cron expression: write 5 fields (minute hour day month weekday, e.g. "*/10 * * * *") or 6 with seconds first`);
     }
     const timeoutSeconds = seconds(values['lock-timeout'], 'lock-timeout') ?? 0;
+    const pollSeconds = seconds(values['poll-state'], 'poll-state') ?? DEFAULT_POLL_SECONDS;
+    if (pollSeconds > 0 && pollSeconds < MIN_POLL_SECONDS) throw new UsageError(`--poll-state takes 0 (never) or at least ${MIN_POLL_SECONDS} seconds (got ${pollSeconds})`);
     const setup: WatchSetup = {
       policy: { config: values.config, cwd: io.cwd },
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
@@ -47,29 +59,42 @@ export const watchCommand = defineCommand({
     // it is an edit in progress, and the tick that meets it says so and waits.
     const { policy } = loadPolicy(setup.policy);
     say(io, 'info', `daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}`);
+    // Applying, it may be the first to write in this boot: what the kernel booted with is recorded first, as by apply.
+    const unrecorded = setup.apply && setup.root !== undefined ? recordThisBoot(setup.root, setup.sysfs) : undefined;
+    if (unrecorded) say(io, 'warning', `daxplan watch: ${unrecorded}`);
     // After every tick, applying or not: the metrics' drift and the node facts follow the host.
     const signals = () => writeSignalFiles(values, io, () => observe(setup.sysfs));
-    return watch(cron, schedule, setup, io, signals);
+    return watch(cron, schedule, pollSeconds, setup, io, signals);
   },
 });
 
-/** Ticks on the schedule until SIGTERM or SIGINT, then lets a running tick finish. */
-async function watch(cron: typeof import('node-cron'), schedule: string, setup: WatchSetup, io: Io, signals: () => void): Promise<number> {
+/** Ticks on the schedule (and when the poll of the state files sees a change) until SIGTERM or SIGINT, then lets a running tick finish. */
+async function watch(cron: typeof import('node-cron'), schedule: string, pollSeconds: number, setup: WatchSetup, io: Io, signals: () => void): Promise<number> {
   let memory: TickMemory = {};
   let running: Promise<void> | undefined;
+  let busy = false;
   const skipped = (at: Date) => tell(io, 'warning', `${timestamp(at)} tick: skipped: the previous tick is still running`);
-  const task = cron.schedule(
-    schedule,
-    (context) =>
-      (running = tick(setup, memory, context.date).then((done) => {
-        memory = done.memory;
-        tell(io, done.priority, done.line);
-        signals();
-      })),
-    { name: 'daxplan watch', noOverlap: true, logger: cronLogger(io) },
-  );
+  const runTick = (at: Date, trigger?: string) => {
+    busy = true;
+    running = tick(setup, memory, at, trigger).then((done) => {
+      memory = done.memory;
+      busy = false;
+      tell(io, done.priority, done.line);
+      signals();
+    });
+    return running;
+  };
+  const task = cron.schedule(schedule, (context) => (busy ? skipped(context.date) : runTick(context.date)), { name: 'daxplan watch', noOverlap: true, logger: cronLogger(io) });
   task.on('execution:overlap', (context) => skipped(context.date));
   task.on('execution:missed', (context) => skipped(context.date));
+  const poll =
+    pollSeconds > 0
+      ? setInterval(() => {
+          if (busy) return;
+          const changed = pollStateWords(setup.sysfs, memory);
+          if (changed.length) void runTick(new Date(), `state file changed: ${changed.join(', ')}`);
+        }, pollSeconds * 1000)
+      : undefined;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = (name: NodeJS.Signals) => {
       process.off('SIGTERM', stop);
@@ -79,6 +104,7 @@ async function watch(cron: typeof import('node-cron'), schedule: string, setup: 
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  clearInterval(poll);
   await task.stop();
   await running;
   await task.destroy();
