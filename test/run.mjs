@@ -1,12 +1,13 @@
 // The test command: the system packages the tests need (test/provision.sh,
 // which installs them as root and says what it installed), the dependency
-// rules, unit tests (uvu), then the contrib checks, the Debian package, the
+// rules and the type check (tsc), unit tests (uvu), then the contrib checks, the Debian package, the
 // Ansible role and the real-kernel VM suite; ends with one line "N passed,
 // N failed" for CI. `node test/run.mjs unit` runs the named suites alone
 // (after the same provisioning).
 import { spawn, spawnSync } from 'node:child_process';
 
 const suites = [
+  { name: 'types', cmd: 'npx', args: ['tsc', '-p', '.'], parse: oneCheck },
   { name: 'dependencies', cmd: 'npx', args: ['depcruise', 'src', '--config', '.dependency-cruiser.cjs'], parse: oneCheck },
   { name: 'unit', cmd: process.execPath, args: ['--import', 'tsx', 'test/unit.ts'], parse: uvuCounts },
   { name: 'contrib', cmd: 'bash', args: ['test/contrib/check.sh'], parse: plainCounts },
