@@ -118,6 +118,19 @@ test('a bad snapshot anywhere in the fleet exits 64 naming it, a --device one ho
   assert.match(both.stderr, '--state FILE and --sysfs-root DIR both name the host');
 });
 
+test('a snapshot file name with control characters is shown escaped, never sent to the terminal (text and Markdown)', async () => {
+  const dir = tempDir();
+  const snapshot = (await run(['snapshot', '--sysfs-root', REAL_612])).stdout;
+  fs.writeFileSync(path.join(dir, 'evil\x1b]0;owned\x07\x9b2J.json'), snapshot);
+  fs.writeFileSync(path.join(dir, 'plain.json'), snapshot);
+  for (const format of ['text', 'markdown']) {
+    const r = await run(['plan', '-c', EXAMPLE, '--state', dir, '-f', format]);
+    assert.is(r.code, 0, r.stderr);
+    assert.not.match(r.stdout, /[\x1b\x07\x9b]/, `${format}: a control character reached the output`);
+    assert.match(r.stdout, 'evil\\x1b]0;owned\\x07\\x9b2J.json', format);
+  }
+});
+
 test('--detailed-exitcode over the fleet: 1 when any host is blocked, else 2 when any changes, else 0', async () => {
   const { files } = await fleet();
   const code = async (...states: string[]) => (await run(['plan', '-c', EXAMPLE, '--detailed-exitcode', ...states.flatMap((s) => ['--state', s])])).code;

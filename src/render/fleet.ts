@@ -11,7 +11,7 @@ import { FORMAT_VERSION, planJson } from './json.js';
 import { capped, code, escape, fold } from './markdown.js';
 import { entryLines, settingLines } from './text.js';
 import type { Style } from './style.js';
-import { summaryLine } from './words.js';
+import { printable, summaryLine } from './words.js';
 
 export interface FleetHost {
   /** The snapshot's host name, else its file name. */
@@ -27,8 +27,9 @@ export interface FleetRenderer {
 
 export type Write = (text: string) => void;
 
+/** Names from a directory listing may carry control characters: shown escaped, never sent to the terminal. */
 function hostTitle(h: FleetHost): string {
-  return h.file.endsWith(`/${h.name}`) || h.file === h.name ? h.file : `${h.name} (${h.file})`;
+  return printable(h.file.endsWith(`/${h.name}`) || h.file === h.name ? h.file : `${h.name} (${h.file})`);
 }
 
 // --- text ---
@@ -120,7 +121,7 @@ export function fleetMarkdown(write: Write, policyFile: string): FleetRenderer {
       const { plan } = h.report;
       const outcome = hostOutcome(plan);
       if (outcome === 'unchanged') return;
-      const name = code(h.name);
+      const name = code(printable(h.name));
       for (const e of plan.entries) if (e.kind === 'blocked') blocked.push(`> ${name}: ${code(e.device.name)} is blocked: ${escape(e.reason)}`);
       for (const s of plan.settings) if (s.kind === 'blocked') blocked.push(`> ${name}: kernel \`${s.setting}\` is blocked: ${escape(s.reason)}`);
       const capacity = [...capacityDelta(plan)];
@@ -130,7 +131,7 @@ export function fleetMarkdown(write: Write, policyFile: string): FleetRenderer {
       rows.push(`| ${name} | ${outcome === 'blocked' ? `**${summaryLine(plan.summary)}**` : summaryLine(plan.summary)} | ${moving.join('; ') || '-'} |`);
       const lines = changes(plan).map((c) => `- ${code(c.device.name)} ${c.device.state} → **${c.to}** (node ${c.device.targetNode ?? '?'}, ${bytes(c.bytes)}, ${c.method}; ${escape(describeDecider(c.decider))}): ${escape(c.reason)}`);
       lines.push(...h.report.warnings.map((w) => `- Warning: ${escape(describeWarning(w))}`));
-      details.push([`**${name}** (${code(h.file)})`, '', ...capped(lines, HOST_DETAIL_BUDGET, (n) => [`- …and ${n} more`]), ''].join('\n'));
+      details.push([`**${name}** (${code(printable(h.file))})`, '', ...capped(lines, HOST_DETAIL_BUDGET, (n) => [`- …and ${n} more`]), ''].join('\n'));
     },
     end(totals) {
       const head = [`### daxplan fleet plan: ${totals.changing + totals.blocked} of ${totals.hosts} hosts to change, ${totals.blocked} blocked`, ''];

@@ -6,6 +6,7 @@ import type { SavedPlan } from '../model/saved-plan.js';
 import { kernelAfter } from '../plan/plan.js';
 import type { SavedView } from '../plan/saved-view.js';
 import { entryLines, settingLines } from './text.js';
+import { printable } from './words.js';
 import type { Style } from './style.js';
 
 const BOUND_TO = { host: 'this host', tree: "the tree's proc/ beside its sys/", snapshot: 'the snapshot' } as const;
@@ -26,13 +27,9 @@ export function savedPlanText(file: string, saved: SavedPlan, { plan, others, un
   const left = others ? `; ${others} other device${others === 1 ? '' : 's'} left as ${others === 1 ? 'it is' : 'they are'}` : '';
   out.push('', style.bold(plan.summary.change ? `Plan: ${plan.summary.change} to change${left}.` : `No changes${left}.`));
   out.push('', style.bold(`The policy it was made from (${policy.file}), which apply plans again from:`));
-  out.push(...printable(policy.text).replace(/\n$/, '').split('\n').map((line) => `  | ${line}`));
+  out.push(...printable(policy.text, true).replace(/\n$/, '').split('\n').map((line) => `  | ${line}`));
   out.push('', `daxplan apply ${file} plans again from this policy and carries the plan out only if it is the same, on the same host and boot.`);
   if (forged.length) out.push('', ...forged.slice(0, -1));
   return out.join('\n') + '\n';
 }
 
-/** Text a file carries, made safe for a terminal: control characters but newline and tab shown as \xNN, never sent. */
-function printable(text: string): string {
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}

@@ -6,6 +6,15 @@ import { bytes, signedBytes } from '../model/units.js';
 import type { Change } from '../plan/plan.js';
 import { blocksPerStep } from '../plan/moves.js';
 
+/**
+ * Text from a file or a file name, made safe for a terminal: control
+ * characters (C0, DEL, C1) shown as \xNN, never sent; `lines` keeps newline
+ * and tab (a policy's text), else they are shown too (a name is one line).
+ */
+export function printable(text: string, lines = false): string {
+  return text.replace(lines ? /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g : /[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 const ARRIVES: Record<Arrival, string> = { offline: 'offline', online_kernel: 'online in ZONE_NORMAL', online_movable: 'online in ZONE_MOVABLE' };
 
 /** A NUMA node as people read it: `node ?` for one not known (capacityDelta and JSON key it -1). */
