@@ -69,6 +69,8 @@ memhpd('TARGET_BLOCK_STATE as an environment file gives it: the last one, quotes
   });
   assert.is(parseMemhpdConf('TARGET_BLOCK_STATE=sideways\n')?.value, undefined);
   assert.is(parseMemhpdConf('OTHER=1\n'), undefined);
+  // Evidence reaches a terminal: C0, DEL and C1 (a CSI is 0x9b) never do.
+  assert.is(parseMemhpdConf('TARGET_BLOCK_STATE=online\x1b[2J\x9b2J\x7f\n')?.text, 'TARGET_BLOCK_STATE=online?[2J?2J?');
 });
 
 memhpd('installed with a target that onlines: a warning at the file and line', async () => {

@@ -7,7 +7,7 @@
 // /sys cannot be told from any other this way. Pure: read.ts reads the
 // tables.
 import { MEMORY } from '../host/sysfs.js';
-import type { Finding } from './finding.js';
+import { evidenceText, type Finding } from './finding.js';
 
 /** One mount namespace's table, with a process in it to name. */
 export interface MountTable {
@@ -43,7 +43,7 @@ export function settingMounts(mountinfo: string): SettingMount[] {
 
 /** mountinfo escapes space, tab, newline and backslash as octal; control characters stay out of the evidence. */
 function unescape(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))).replace(/[\x00-\x1f\x7f]/g, '?');
+  return evidenceText(path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
 }
 
 export function containerFindings(tables: MountTable[]): Finding[] {

@@ -15,6 +15,9 @@ export interface Finding {
   fix: string;
 }
 
+/** Text read from a host file for evidence, made safe for a terminal: each control character (C0, DEL, C1) becomes '?'. */
+export const evidenceText = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+
 /**
  * Sysfs evidence is named as on the host the observation stands for (/sys/...),
  * whether it was read from /sys, a copied tree or a snapshot.

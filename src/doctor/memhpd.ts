@@ -9,7 +9,7 @@
 // is on the kernel command line. Parsing is pure; read.ts reads the files.
 import { join } from 'node:path';
 import { isAutoOnline, type AutoOnline } from '../model/device.js';
-import type { Finding } from './finding.js';
+import { evidenceText, type Finding } from './finding.js';
 
 export const MEMHPD_CONF = 'etc/memhpd.conf';
 export const MEMHPD_UNIT = 'systemd-memhpd.service';
@@ -35,7 +35,7 @@ export function parseMemhpdConf(text: string): TargetSetting | undefined {
     const m = /^\s*TARGET_BLOCK_STATE\s*=\s*(.*?)\s*$/.exec(raw);
     if (!m) return;
     const word = m[1].replace(/^"(.*)"$|^'(.*)'$/, '$1$2');
-    found = { line: i + 1, text: raw.trim().replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 200), value: isAutoOnline(word) ? word : undefined };
+    found = { line: i + 1, text: evidenceText(raw.trim()).slice(0, 200), value: isAutoOnline(word) ? word : undefined };
   });
   return found;
 }
