@@ -269,7 +269,7 @@ faults('a competing controller onlining blocks between steps is detected; daxpla
   );
   const o = onlyOutcome(outcomes);
   assert.is(o.result, 'failed');
-  assert.match(o.message!, /is mixed, expected offline|another agent/);
+  assert.match(o.message!, 'another agent onlined block(s) 32 after daxplan offlined them');
   assert.is(after[0].state, o.final!.state);
   assert.ok(o.restored === true ? after[0].state === 'online' : /ROLLBACK INCOMPLETE/.test(o.message!));
 });
@@ -298,6 +298,32 @@ faults('kmem is never unbound while a block is online', () => {
   assert.match(o.message!, 'refusing to unbind dax0.0 from kmem');
   assert.equal(kernel.leaked, []);
   assert.is(o.final!.state, 'online');
+});
+
+faults('a block onlined by another agent after the offline step was read back: kmem is not unbound, the agent is named', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable' }] });
+  const kernel = new SimulatedKernel(root);
+  const observed = observe(kernel);
+  const [change] = changes(plan(policyTo('unplug'), observed));
+  // the moment between daxplan's read after the offline step and its unbind
+  const events = { step: (_d: unknown, _i: number, _n: number, s: { step: { op: string } }) => s.step.op === 'unbind' && kernel.meddle(33, 'M') };
+  const o = new Applier(kernel, observed.kernel, events).apply(change);
+  assert.is(o.result, 'failed');
+  assert.match(o.message!, 'refusing to unbind dax0.0 from kmem: block(s) 33 are online (another agent onlined them after daxplan read them offline)');
+  assert.equal(kernel.leaked, []);
+  assert.ok(kernel.log.every((l) => !l.file.endsWith('kmem/unbind')), 'no unbind written');
+  assert.is(o.final!.driver, 'kmem');
+});
+
+faults('a block onlined in the instant before the unbind write: the memory the kernel keeps until reboot is named, with the agent', () => {
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 2, state: 'online_movable' }] });
+  const { outcomes, kernel } = converge(root, 'unplug', {}, { beforeWrite: (k, file) => file.endsWith('kmem/unbind') && k.meddle(33, 'M') });
+  const o = onlyOutcome(outcomes);
+  assert.equal(kernel.leaked, [33]);
+  assert.is(o.result, 'failed');
+  assert.is(o.restored, false);
+  assert.match(o.message!, 'another agent onlined block(s) 33 in the instant before kmem was unbound: the kernel keeps them in the system until reboot');
+  assert.match(o.message!, 'ROLLBACK INCOMPLETE');
 });
 
 faults('a kernel that rejects writing a block state it already has is handled by reading first', () => {

@@ -18,7 +18,7 @@ import {
 import { deviceChange, sameMemory } from '../model/identity.js';
 import type { Change } from '../plan/plan.js';
 import { findSteps, methodFor, satisfies } from '../plan/transitions.js';
-import type { Method, PlannedStep } from '../model/steps.js';
+import type { Method, PlannedStep, Step } from '../model/steps.js';
 import { StepRunner } from './steps.js';
 import type { Debts } from './owed.js';
 import { timed, type Timings } from './timings.js';
@@ -116,7 +116,8 @@ export class Applier {
       }
       const after = this.again(checkpoint);
       if (!after || after.state !== planned.expect) {
-        const message = `after step ${i + 1} (${planned.step.op}) ${name} is ${after?.state ?? 'gone'}, expected ${planned.expect}`;
+        const undone = after ? undoneByAnother(planned.step, after) : '';
+        const message = `after step ${i + 1} (${planned.step.op}) ${name} is ${after?.state ?? 'gone'}, expected ${planned.expect}${undone && `: ${undone}`}`;
         return done('failed', i + 1, this.rollback(checkpoint, message));
       }
       current = after;
@@ -214,4 +215,21 @@ export class Applier {
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Blocks a per-block step wrote one way (every write succeeded, or it would
+ * have thrown) that a read just after finds the other way: only another writer
+ * (auto-online, a udev rule, a script) moves them in between.
+ */
+function undoneByAnother(step: Step, after: ObservedDevice): string {
+  if (step.op === 'offline_blocks') {
+    const online = after.blocks.filter((b) => b.state === 'online').map((b) => b.index);
+    return online.length ? `another agent onlined block(s) ${online.join(', ')} after daxplan offlined them` : '';
+  }
+  if (step.op === 'online_blocks') {
+    const elsewhere = after.blocks.filter((b) => b.state !== 'online' || b.zone !== ZONE_NAMES[step.zone]).map((b) => b.index);
+    return elsewhere.length ? `another agent moved block(s) ${elsewhere.join(', ')} after daxplan onlined them into ${ZONE_NAMES[step.zone]}` : '';
+  }
+  return '';
 }

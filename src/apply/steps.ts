@@ -71,14 +71,24 @@ export class StepRunner {
   }
 
   private unbind(device: ObservedDevice, driver: Driver): void {
-    if (driver === 'kmem') {
-      // Unbinding kmem with online blocks leaks the memory until reboot; a block not read might be online.
-      if (device.problems.length) throw new StepError(`refusing to unbind ${device.name} from kmem: its blocks could not all be read (${device.problems.join('; ')})`);
-      const online = device.blocks.filter((b) => b.state === 'online').map((b) => b.index);
-      if (online.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${online.join(', ')} are online`);
+    if (driver !== 'kmem') {
+      if (this.driverOf(device.name) === driver) this.sysfs.write(`${DAX_DRIVERS}/${driver}/unbind`, device.name);
+      return;
     }
+    // Unbinding kmem with online blocks leaks the memory until reboot; a block not read might be online.
+    if (device.problems.length) throw new StepError(`refusing to unbind ${device.name} from kmem: its blocks could not all be read (${device.problems.join('; ')})`);
+    const readOnline = device.blocks.filter((b) => b.state === 'online').map((b) => b.index);
+    if (readOnline.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${readOnline.join(', ')} are online`);
+    // Without the state file nothing stops another writer onlining a block between daxplan's read and
+    // the unbind: read the blocks again at the last moment, and say so when one came back even then.
+    const onlineNow = () => device.blocks.filter((b) => this.sysfs.read(`${MEMORY}/memory${b.index}/state`) === 'online').map((b) => b.index);
+    const back = onlineNow();
+    if (back.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${back.join(', ')} are online (another agent onlined them after daxplan read them offline)`);
     if (this.driverOf(device.name) !== driver) return;
     this.sysfs.write(`${DAX_DRIVERS}/${driver}/unbind`, device.name);
+    const kept = onlineNow();
+    if (kept.length)
+      throw new StepError(`another agent onlined block(s) ${kept.join(', ')} in the instant before kmem was unbound: the kernel keeps them in the system until reboot`);
   }
 
   /** One write moves the whole device; writing the word it already reads is a no-op the kernel accepts. */

@@ -299,8 +299,7 @@ function readDriver(sysfs: Sysfs, dir: string): DeviceDriver {
   return DRIVER_NAME.test(driver) && driver !== 'none' ? driver : 'other';
 }
 
-/** Every block's state, then the zone of each online one. A block that is absent is not in the system; one that cannot be read is a problem. */
-/** The device's blocks, or undefined (with a problem) when one of them cannot be read. */
+/** Every block's state, and the zone of each online one; undefined (with a problem) when one cannot be read. A block that is absent is not in the system. */
 function readBlocks(sysfs: Sysfs, indices: number[], problems: string[]): BlockState[] | undefined {
   const blocks: BlockState[] = [];
   for (const index of indices) {

@@ -16,6 +16,8 @@ export interface Faults {
   busyBlocks?: number[];
   /** Writing a block's current state fails with EINVAL, as some kernels do. */
   rejectSameState?: boolean;
+  /** Called before every write: the instant between a check and the write it guards. */
+  beforeWrite?: (kernel: SimulatedKernel, file: string, value: string) => void;
   /** Called after every successful write: a competing controller's moment. */
   afterWrite?: (kernel: SimulatedKernel, file: string, value: string) => void;
   /** The process is killed (SIGKILL) before its Nth write (1-based): a crash between steps. */
@@ -106,6 +108,7 @@ export class SimulatedKernel implements Sysfs {
   write(rel: string, value: string): void {
     const file = normalise(rel);
     this.writes++;
+    this.faults.beforeWrite?.(this, file, value);
     if (this.faults.crashBeforeWrite === this.writes) process.kill(process.pid, 'SIGKILL');
     const fail = (code: string): never => {
       this.log.push({ file, value, error: code });
