@@ -326,6 +326,17 @@ faults('a block onlined in the instant before the unbind write: the memory the k
   assert.match(o.message!, 'ROLLBACK INCOMPLETE');
 });
 
+faults('a block another agent moves to where daxplan was moving it, in the instant before daxplan writes it, is not a failure', () => {
+  for (const [from, to, letter] of [['online', 'online_movable', 'M'], ['online_movable', 'unplug', 'o']] as const) {
+    const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 3, state: from }] });
+    const beforeWrite: Faults['beforeWrite'] = (k, file, value) => file.endsWith('memory33/state') && value !== 'offline' === (letter !== 'o') && k.meddle(33, letter);
+    const { outcomes, kernel, after } = converge(root, to, { rejectSameState: true }, { beforeWrite });
+    assert.is(onlyOutcome(outcomes).result, 'applied', `${from} -> ${to}: ${onlyOutcome(outcomes).message}`);
+    assert.ok(satisfies(after[0].state, to));
+    assert.ok(kernel.log.some((l) => l.file.endsWith('memory33/state') && l.error === 'EINVAL'), 'the kernel refused the write the agent made needless');
+  }
+});
+
 faults('a kernel that rejects writing a block state it already has is handled by reading first', () => {
   const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 4, state: 'NoNo' }] });
   const { outcomes, kernel } = converge(root, 'online', { rejectSameState: true });

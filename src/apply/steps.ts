@@ -115,6 +115,7 @@ export class StepRunner {
         this.sysfs.write(`${base}/state`, 'offline');
         done.push({ index, zone });
       } catch (err) {
+        if (this.sysfs.read(`${base}/state`) === 'offline') continue; // offlined by another hand in between: where it was going
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, ONLINE_WORD[b.zone]));
         throw new StepError(`offlining memory${index} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`);
       }
@@ -136,6 +137,7 @@ export class StepRunner {
         this.sysfs.write(`${base}/state`, ONLINE_WORD[zone]);
         done.push({ index });
       } catch (err) {
+        if (this.sysfs.read(`${base}/state`) === 'online' && this.sysfs.read(`${base}/valid_zones`) === ZONE_NAMES[zone]) continue; // onlined there by another hand in between
         const unrestored = this.undo(done.reverse(), (b) => this.tryWrite(`${MEMORY}/memory${b.index}/state`, 'offline'));
         throw new StepError(`onlining memory${index} into ${ZONE_NAMES[zone]} failed: ${describe(err)}${restoredNote(done.length, unrestored)}`);
       }

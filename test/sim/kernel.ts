@@ -73,13 +73,18 @@ export class SimulatedKernel implements Sysfs {
   /** Memory kmem could not remove because blocks were online at unbind. */
   readonly leaked: number[] = [];
 
+  /** The config's faults, with those given beside it. */
+  readonly faults: Faults;
+
   constructor(
     root: string,
     readonly config: SimConfig = {},
-    readonly faults: Faults = {},
+    faults: Faults = {},
   ) {
     this.root = root;
     this.tree = new DirSysfs(root);
+    const { busyBlocks, rejectSameState, crashBeforeWrite } = config;
+    this.faults = { busyBlocks, rejectSameState, crashBeforeWrite, ...faults };
   }
 
   /** A simulator for a tree, configured by the tree's own .daxplan-sim.json. */
@@ -87,8 +92,7 @@ export class SimulatedKernel implements Sysfs {
     if (isRealSysfs(root)) throw new Error(`the simulated kernel never runs on the real sysfs (${root})`);
     const file = path.join(root, SIM_CONFIG);
     const config = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SimConfig) : {};
-    const { busyBlocks, rejectSameState, crashBeforeWrite } = config;
-    return new SimulatedKernel(root, config, { busyBlocks, rejectSameState, crashBeforeWrite, ...faults });
+    return new SimulatedKernel(root, config, faults);
   }
 
   read(rel: string) {
