@@ -215,6 +215,27 @@ gen('a link out of a copied tree is never followed: the device it leads from is 
   assert.equal(observe(new DirSysfs(path.relative(process.cwd(), inside))).devices[0].problems, [], 'a relative root too');
 });
 
+gen('a memory block directory that is a link out of the tree is refused after the directory is listed too, and a block added after the listing is read', () => {
+  // 100 blocks: more than the lookups done one by one before devices/system/memory is listed in one read.
+  const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 100, state: 'online' }] });
+  const memory = path.join(root, 'devices/system/memory');
+  const blocks = fs.readdirSync(memory).filter((e) => /^memory\d+$/.test(e)).sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  const last = blocks[blocks.length - 1];
+  const outside = tempDir();
+  fs.renameSync(path.join(memory, last), path.join(outside, last));
+  // Without its last block (not in the system) the device reads 99; the reader has listed the directory by then.
+  const sysfs = new DirSysfs(root);
+  assert.is(observe(sysfs).devices[0].blocks.length, 99);
+  fs.symlinkSync(path.join(outside, last), path.join(memory, last));
+  assert.match(observe(sysfs).devices[0].problems.join('\n'), `leads out of the tree (to ${fs.realpathSync(outside)}/${last}`);
+  assert.match(observe(new DirSysfs(root)).devices[0].problems.join('\n'), 'leads out of the tree', 'a reader that never listed it');
+  fs.rmSync(path.join(memory, last));
+  fs.renameSync(path.join(outside, last), path.join(memory, last));
+  const fresh = new DirSysfs(root);
+  observe(fresh);
+  assert.equal(observe(fresh).devices[0].blocks.length, 100);
+});
+
 gen('--device limits the devices read', () => {
   const root = host({ devices: [{ name: 'dax0.0', node: 1, blocks: 1, state: 'online' }, { name: 'dax1.0', node: 1, blocks: 1, state: 'online' }] });
   assert.equal(observe(new DirSysfs(root), ['dax1.0']).devices.map((d) => d.name), ['dax1.0']);

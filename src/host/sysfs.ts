@@ -86,6 +86,9 @@ const DOT = 46;
 // tell an oversized file.
 const READ_BUFFER = Buffer.allocUnsafe(MAX_ATTRIBUTE_BYTES + 1);
 
+/** Entries of one directory looked up one lstat each before it is listed instead (DirSysfs.isLink). */
+const LIST_AFTER = 64;
+
 export class DirSysfs implements Sysfs {
   /** The root with one trailing slash: prefix + clean rel === join(root, rel). */
   private readonly prefix: string;
@@ -96,6 +99,8 @@ export class DirSysfs implements Sysfs {
    * within the tree; directories resolved once each.
    */
   private readonly confined: Map<string, string> | undefined;
+  /** Per real directory of a confined tree: entries looked up so far, or (past LIST_AFTER) its listing, name -> is a link. */
+  private readonly entries = new Map<string, number | Map<string, boolean>>();
 
   /** One byte more than a file may hold, to tell an oversized one. */
   private readonly buffer: Buffer;
@@ -152,16 +157,38 @@ export class DirSysfs implements Sysfs {
     let real: string | undefined;
     if (parent === dir) real = dir;
     else {
-      const stat = lstatSync(dir, { throwIfNoEntry: false });
-      if (!stat) return undefined;
-      if (stat.isSymbolicLink()) real = realOrUndefined(dir);
-      else {
-        const up = this.realDirectory(parent, cache);
-        real = up === undefined ? undefined : join(up, basename(dir));
-      }
+      const up = this.realDirectory(parent, cache);
+      if (up === undefined) return undefined;
+      const link = this.isLink(up, basename(dir));
+      if (link === undefined) return undefined;
+      real = link ? realOrUndefined(dir) : join(up, basename(dir));
     }
     if (real !== undefined) cache.set(dir, real);
     return real;
+  }
+
+  /**
+   * Whether an entry of a (real) directory is a link, undefined when there is
+   * none: an lstat each for the first entries looked up, then one listing of
+   * the directory (a tree's devices/system/memory holds one entry per block:
+   * 32k lstats cost five times its listing). An entry the listing lacks is
+   * looked at again: the tree may have gained it since.
+   */
+  private isLink(dir: string, name: string): boolean | undefined {
+    let seen = this.entries.get(dir) ?? 0;
+    if (typeof seen === 'number' && seen >= LIST_AFTER) {
+      const listing = new Map<string, boolean>();
+      try {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) listing.set(entry.name, entry.isSymbolicLink());
+      } catch {
+        // unreadable: entry by entry, as before the listing
+      }
+      seen = listing;
+    }
+    const listed = typeof seen === 'number' ? undefined : seen.get(name);
+    this.entries.set(dir, typeof seen === 'number' ? seen + 1 : seen);
+    if (listed !== undefined) return listed;
+    return lstatSync(join(dir, name), { throwIfNoEntry: false })?.isSymbolicLink();
   }
 
   read(rel: string): string | undefined {
