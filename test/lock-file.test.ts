@@ -81,6 +81,27 @@ denied('exit 73 naming the file, --lock-file and TMPDIR; nothing on the host cha
   assert.is(treeDigest(root), before);
 });
 
+denied('watch --apply: exit 73 at start, before any tick, naming the file; a tree\'s default lock checked at start is not left behind', () => {
+  const { root, policy } = openHost();
+  const closed = tempDir();
+  fs.chmodSync(closed, AS_NOBODY.length ? 0o755 : 0o555);
+  const before = treeDigest(root);
+  const file = path.join(closed, 'lock');
+  const env = { ...process.env, NO_COLOR: '1', TMPDIR: '/tmp' };
+  // Every second: a watch that ticked would print a tick line within the timeout.
+  const r = runAsNobody(['watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '-c', policy, '--lock-file', file], { cwd: '/', env, timeout: 20_000 }, 'daxplan-sim.mjs');
+  assert.is(r.status, 73, r.stderr);
+  assert.match(r.stderr, `daxplan: cannot create the lock file ${file} (EACCES, as uid `);
+  assert.not.match(r.stdout + r.stderr, 'tick');
+  assert.is(treeDigest(root), before);
+  // A lock it can create: the check leaves no file in TMPDIR (the first tick makes its own and removes it).
+  const tmp = tempDir();
+  fs.chmodSync(tmp, 0o777);
+  const ok = runAsNobody(['watch', '--schedule', '0 0 1 1 *', '--apply', '--sysfs-root', root, '-c', policy], { cwd: '/', env: { ...env, TMPDIR: tmp }, timeout: 3000 }, 'daxplan-sim.mjs');
+  assert.match(ok.stderr + ok.stdout, 'daxplan watch: ');
+  assert.equal(fs.readdirSync(tmp), []);
+});
+
 denied('without --lock-file the tree\'s lock goes in TMPDIR, and is gone after the run', () => {
   const { root, policy } = openHost();
   const tmp = tempDir();

@@ -40,6 +40,12 @@ udev('a lock still held after the wait (exit 75) is not retried; a transient fai
   assert.not.ok(prevented.includes(EXIT.runtime));
 });
 
+udev('daxplan-watch.service does not restart on what every restart meets again: a usage error, an old Node.js, a lock file it may not create (exit 73 at start)', () => {
+  const prevented = values('daxplan-watch.service', 'RestartPreventExitStatus').map(Number);
+  for (const code of [EXIT.usage, EXIT.cannotCreate]) assert.ok(prevented.includes(code), `RestartPreventExitStatus=${prevented.join(' ')} lacks ${code}`);
+  assert.not.ok(prevented.includes(EXIT.runtime));
+});
+
 unless(udev, missingCommand('systemd-analyze'))('the wait outlasts every other boot unit that takes the lock, and the unit outlasts its wait', () => {
   const wait = lockTimeout('daxplan-apply@.service');
   for (const other of ['daxplan.service', 'daxplan-kernel-defaults.service']) {

@@ -137,6 +137,17 @@ export async function acquireLock(
   }
 }
 
+/**
+ * Throws LockFileError now when this user cannot create or open the lock file
+ * (watch --apply at start: every tick would fail the same way). A transient
+ * lock file it had to create is removed again.
+ */
+export function checkLockFile(file: string, transient: boolean): void {
+  const existed = existsSync(file);
+  closeSync(openLockFile(file));
+  if (transient && !existed) rmSync(file, { force: true });
+}
+
 /** Opens (creating) the lock file; a directory or file this user may not create or open is a LockFileError. */
 function openLockFile(file: string): number {
   try {

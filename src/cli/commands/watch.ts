@@ -8,6 +8,7 @@ import { recordThisBoot } from '../boot.js';
 import { pollStateWords, tick, timestamp, type TickMemory, type WatchSetup } from '../watch.js';
 import { recordedBeside, SIGNAL_FILES, writeSignalFiles } from '../signals.js';
 import { observe } from '../../host/observe.js';
+import { checkLockFile } from '../../apply/lock.js';
 import { say, tell } from '../journal.js';
 
 /** How often the state files are read between ticks, by default, and at most. */
@@ -47,12 +48,15 @@ export const watchCommand = defineCommand({
     const timeoutSeconds = seconds(values['lock-timeout'], 'lock-timeout') ?? 0;
     const pollSeconds = seconds(values['poll-state'], 'poll-state') ?? DEFAULT_POLL_SECONDS;
     if (pollSeconds > 0 && pollSeconds < MIN_POLL_SECONDS) throw new UsageError(`--poll-state takes 0 (never) or at least ${MIN_POLL_SECONDS} seconds (got ${pollSeconds})`);
+    const lock = values.apply ? lockFor(values) : undefined;
+    // A lock file this user can never open fails every tick alike: said now, exit 73, as apply says it.
+    if (lock) checkLockFile(lock.file, lock.transient);
     const setup: WatchSetup = {
       policy: { config: values.config, cwd: io.cwd },
       sysfs: values.apply ? writableSysfs(values, io) : openSysfs(values, io),
       only: deviceNames(values.device),
       root: hostRoot(values),
-      apply: values.apply ? { lock: lockFor(values), timeoutSeconds, binding: () => procBinding(values), record: recordedBeside(values) } : undefined,
+      apply: lock ? { lock, timeoutSeconds, binding: () => procBinding(values), record: recordedBeside(values) } : undefined,
       warn: (line) => say(io, 'warning', line),
     };
     // An invalid policy at start is the operator's mistake now (exit 65); later
