@@ -66,13 +66,16 @@ function openHost(): { root: string; policy: string } {
   return { root, policy };
 }
 
-denied('exit 73 naming the file, --lock-file and TMPDIR; nothing on the host changes', () => {
-  const { root, policy } = openHost();
+/** An open host, and a lock file in a directory nobody may create in: root's, mode 0755; when the test is not root, its own, read-only. */
+function closedLock() {
   const closed = tempDir();
-  // Root's, mode 0755 (nobody may not create in it); when the test is not root, its own, read-only.
   fs.chmodSync(closed, AS_NOBODY.length ? 0o755 : 0o555);
+  return { ...openHost(), file: path.join(closed, 'lock') };
+}
+
+denied('exit 73 naming the file, --lock-file and TMPDIR; nothing on the host changes', () => {
+  const { root, policy, file } = closedLock();
   const before = treeDigest(root);
-  const file = path.join(closed, 'lock');
   const r = runAsNobody(['apply', '--auto-approve', '--sysfs-root', root, '-c', policy, '--lock-file', file], { cwd: '/', env: { ...process.env, NO_COLOR: '1', TMPDIR: '/tmp' } }, 'daxplan-sim.mjs');
   assert.is(r.status, 73, r.stderr);
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -82,11 +85,8 @@ denied('exit 73 naming the file, --lock-file and TMPDIR; nothing on the host cha
 });
 
 denied('watch --apply: exit 73 at start, before any tick, naming the file; a tree\'s default lock checked at start is not left behind', () => {
-  const { root, policy } = openHost();
-  const closed = tempDir();
-  fs.chmodSync(closed, AS_NOBODY.length ? 0o755 : 0o555);
+  const { root, policy, file } = closedLock();
   const before = treeDigest(root);
-  const file = path.join(closed, 'lock');
   const env = { ...process.env, NO_COLOR: '1', TMPDIR: '/tmp' };
   // Every second: a watch that ticked would print a tick line within the timeout.
   const r = runAsNobody(['watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '-c', policy, '--lock-file', file], { cwd: '/', env, timeout: 20_000 }, 'daxplan-sim.mjs');
