@@ -146,9 +146,9 @@ export class DirSysfs implements Sysfs {
   }
 
   /**
-   * A directory's real path, from its parent's (cached): one lstat for a
-   * directory that is no link (most: every memoryN), a realpath for one that
-   * is. Undefined when it does not exist.
+   * A directory's real path, from its parent's (cached): whether it is a
+   * link (isLink), then a realpath only for one that is. Undefined when it
+   * does not exist.
    */
   private realDirectory(dir: string, cache: Map<string, string>): string | undefined {
     const known = cache.get(dir);
@@ -248,12 +248,12 @@ export class DirSysfs implements Sysfs {
   }
 }
 
-/** The path with every link resolved, or undefined when it does not exist; SysfsReadError-free: a loop reads as absent here and fails where it is opened. */
 /** `name` in the real (absolute, normalised) directory `dir`: path.join's normalising is a tenth of a block's read in a big tree. */
 function under(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
+/** The path with every link resolved, or undefined when it does not exist; SysfsReadError-free: a loop reads as absent here and fails where it is opened. */
 function realOrUndefined(path: string): string | undefined {
   try {
     return realpathSync.native(path);
