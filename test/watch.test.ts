@@ -183,44 +183,71 @@ function freshBundle(): void {
   assert.is(built.status, 0, built.stderr);
 }
 
-cli('the bundle ticks every second on a simulated host, and SIGTERM ends it cleanly with exit 0', async () => {
+/** The bundle's watch as a process: until() waits for its standard output to hold something, stop() sends SIGTERM. */
+function spawnWatch(args: string[]) {
   freshBundle();
+  const child = spawn(process.execPath, [BIN, 'watch', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const within = (ms: number, what: string) => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms\n${stdout}\n${stderr}`)), ms).unref());
+  return {
+    /** Waits until `seen` holds for what the process printed so far; returns its standard output. */
+    async until(seen: (stdout: string, stderr: string) => boolean, ms: number, what: string): Promise<string> {
+      const reached = new Promise<void>((resolve) => {
+        const check = () => seen(stdout, stderr) && resolve();
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+        check();
+      });
+      try {
+        await Promise.race([reached, within(ms, what)]);
+      } catch (err) {
+        child.kill('SIGKILL');
+        throw err;
+      }
+      return stdout;
+    },
+    async stop(): Promise<{ code: number | null; stderr: string }> {
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, within(5_000, 'stopping')]);
+      return { code, stderr };
+    },
+  };
+}
+
+cli('the bundle ticks every second on a simulated host, and SIGTERM ends it cleanly with exit 0', async () => {
   const root = host(TWO, {});
   // The host's files: a boot id and release, so the watch records the boot's default at its start.
   const hostFiles = path.dirname(root);
   fs.mkdirSync(path.join(hostFiles, 'proc/sys/kernel/random'), { recursive: true });
   fs.writeFileSync(path.join(hostFiles, 'proc/sys/kernel/random/boot_id'), '6e1c1b1a-0d6f-4a3e-9c61-2b8f0a7d4c11\n');
   fs.writeFileSync(path.join(hostFiles, 'proc/sys/kernel/osrelease'), '7.3.4-amd64\n');
-  const child = spawn(process.execPath, [BIN, 'watch', '--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '--root', hostFiles, '-c', policyFile(MOVABLE)], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const twoTicks = new Promise<void>((resolve) =>
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if ((stdout.match(/ tick: /g) ?? []).length >= 2) resolve();
-    }),
-  );
-  const within = (ms: number, what: string) => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms\n${stdout}\n${stderr}`)), ms).unref());
-  try {
-    await Promise.race([twoTicks, within(15_000, 'two ticks')]);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
+  const w = spawnWatch(['--schedule', '* * * * * *', '--apply', '--sysfs-root', root, '--root', hostFiles, '-c', policyFile(MOVABLE)]);
+  const stdout = await w.until((out) => (out.match(/ tick: /g) ?? []).length >= 2, 15_000, 'two ticks');
   const lines = stdout.trim().split('\n');
   assert.match(lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: 2 to change \(first tick\); applied 2, failed 0$/);
   assert.match(lines[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ tick: no drift$/);
-  child.kill('SIGTERM');
-  const code = await Promise.race([exited, within(5_000, 'stopping')]);
+  const { code, stderr } = await w.stop();
   assert.is(code, 0, stderr);
   assert.match(stderr, 'daxplan watch: SIGTERM: stopped');
   const record = JSON.parse(fs.readFileSync(path.join(hostFiles, 'var/lib/daxplan/boot-default.json'), 'utf8')) as { boots: { release: string; firstSeen: string }[] };
   assert.equal(record.boots.map((b) => [b.release, b.firstSeen]), [['7.3.4-amd64', 'offline']], 'the boot recorded before the first tick wrote');
+});
+
+cli('the bundle polls the state files from its start: a word another agent writes before the first tick starts one within the poll', async () => {
+  const root = host({ ...TWO, stateFile: true }, { stateFile: true });
+  const before = SimulatedKernel.fromTree(root).read('bus/dax/devices/dax1.0/state');
+  // A schedule whose first tick is months away: only the poll can start a tick here.
+  const w = spawnWatch(['--schedule', '0 0 1 1 *', '--poll-state', '1', '--sysfs-root', root, '-c', policyFile(MOVABLE)]);
+  // The start line comes after the host is read: a word written from here on is one the poll must see.
+  await w.until((_, stderr) => stderr.includes('daxplan watch: '), 15_000, 'the start');
+  SimulatedKernel.fromTree(root).write('bus/dax/devices/dax1.0/state', 'unplugged');
+  const stdout = await w.until((out) => out.includes(' tick '), 15_000, 'a tick started by the poll');
+  assert.match(stdout, new RegExp(`tick \\(state file changed: dax1\\.0 ${before} -> unplugged\\): `));
+  assert.is((await w.stop()).code, 0);
 });
 
 cli.run();

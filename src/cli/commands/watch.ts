@@ -62,18 +62,28 @@ export const watchCommand = defineCommand({
     // An invalid policy at start is the operator's mistake now (exit 65); later
     // it is an edit in progress, and the tick that meets it says so and waits.
     const { policy } = loadPolicy(setup.policy);
+    // Until the first tick has read the host, the poll compares with the host as found here: a word
+    // written before a far-off first tick is seen within the poll, not at that tick.
+    const atStart: TickMemory = pollSeconds > 0 ? { devices: observe(setup.sysfs, setup.only).devices } : {};
     say(io, 'info', `daxplan watch: ${policy.file}, schedule "${schedule}", ${setup.apply ? 'applying' : 'planning only'}`);
     // Applying, it may be the first to write in this boot: what the kernel booted with is recorded first, as by apply.
     const unrecorded = setup.apply && setup.root !== undefined ? recordThisBoot(setup.root, setup.sysfs) : undefined;
     if (unrecorded) say(io, 'warning', `daxplan watch: ${unrecorded}`);
     // After every tick, applying or not: the metrics' drift and the node facts follow the host.
     const signals = () => writeSignalFiles(values, io, () => observe(setup.sysfs));
-    return watch(cron, schedule, pollSeconds, setup, io, signals);
+    return watch(cron, schedule, { seconds: pollSeconds, atStart }, setup, io, signals);
   },
 });
 
 /** Ticks on the schedule (and when the poll of the state files sees a change) until SIGTERM or SIGINT, then lets a running tick finish. */
-async function watch(cron: typeof import('node-cron'), schedule: string, pollSeconds: number, setup: WatchSetup, io: Io, signals: () => void): Promise<number> {
+async function watch(
+  cron: typeof import('node-cron'),
+  schedule: string,
+  poll: { seconds: number; atStart: TickMemory },
+  setup: WatchSetup,
+  io: Io,
+  signals: () => void,
+): Promise<number> {
   let memory: TickMemory = {};
   let running: Promise<void> | undefined;
   let busy = false;
@@ -91,13 +101,13 @@ async function watch(cron: typeof import('node-cron'), schedule: string, pollSec
   const task = cron.schedule(schedule, (context) => (busy ? skipped(context.date) : runTick(context.date)), { name: 'daxplan watch', noOverlap: true, logger: cronLogger(io) });
   task.on('execution:overlap', (context) => skipped(context.date));
   task.on('execution:missed', (context) => skipped(context.date));
-  const poll =
-    pollSeconds > 0
+  const polling =
+    poll.seconds > 0
       ? setInterval(() => {
           if (busy) return;
-          const changed = pollStateWords(setup.sysfs, memory);
+          const changed = pollStateWords(setup.sysfs, memory.devices ? memory : poll.atStart);
           if (changed.length) void runTick(new Date(), `state file changed: ${changed.join(', ')}`);
-        }, pollSeconds * 1000)
+        }, poll.seconds * 1000)
       : undefined;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = (name: NodeJS.Signals) => {
@@ -108,7 +118,7 @@ async function watch(cron: typeof import('node-cron'), schedule: string, pollSec
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  clearInterval(poll);
+  clearInterval(polling);
   await task.stop();
   await running;
   await task.destroy();
