@@ -84,17 +84,17 @@ export const LOCKING = {
 
 /** The lock for the tree looked at: the real /sys has one lock; another tree gets its own, outside it; each however its path is spelt. */
 export function lockFile(values: HostFlags & ValuesOf<Pick<typeof LOCKING, 'lock-file'>>): string {
-  if (values['lock-file']) return values['lock-file'];
-  const root = sysfsRoot(values);
-  if (isRealSysfs(root)) return DEFAULT_LOCK_FILE;
-  // Root keeps it out of world-writable /tmp.
-  const dir = process.getuid?.() === 0 ? dirname(DEFAULT_LOCK_FILE) : tmpdir();
-  return join(dir, `daxplan-${sha256Hex(treeIdentity(root)).slice(0, 16)}.lock`);
+  return lockFor(values).file;
 }
 
 /** The lock apply takes: lockFile's, transient (removed by a clean release) when it is a tree's default one, so runs on trees leave no files behind. */
 export function lockFor(values: HostFlags & ValuesOf<Pick<typeof LOCKING, 'lock-file'>>): { file: string; transient: boolean } {
-  return { file: lockFile(values), transient: !values['lock-file'] && !isRealSysfs(sysfsRoot(values)) };
+  if (values['lock-file']) return { file: values['lock-file'], transient: false };
+  const root = sysfsRoot(values);
+  if (isRealSysfs(root)) return { file: DEFAULT_LOCK_FILE, transient: false };
+  // Root keeps it out of world-writable /tmp.
+  const dir = process.getuid?.() === 0 ? dirname(DEFAULT_LOCK_FILE) : tmpdir();
+  return { file: join(dir, `daxplan-${sha256Hex(treeIdentity(root)).slice(0, 16)}.lock`), transient: true };
 }
 
 export const STATE = {
@@ -158,7 +158,7 @@ export function policyFrom(values: ValuesOf<typeof CONFIG>, io: Io): LoadedPolic
 }
 
 /** A plan's --detailed-exitcode (plan, apply --dry-run): a blocked device or setting is not "all is well", whatever else the plan says. */
-export function detailedExitCode(summary: Summary): number {
+export function detailedExitCode(summary: Pick<Summary, 'blocked' | 'change'>): number {
   return summary.blocked > 0 ? EXIT.runtime : summary.change > 0 ? EXIT.changes : EXIT.ok;
 }
 

@@ -13,11 +13,11 @@ import { EXIT, formatDiagnostic, type Diagnostic } from '../model/errors.js';
 import type { Policy } from '../policy/parse.js';
 import { deviceNames, type Io } from './args.js';
 import { gatherConflicts } from './conflicts.js';
-import { outputStyle, type HostFlags } from './common.js';
+import { detailedExitCode, outputStyle, type HostFlags } from './common.js';
+import { say } from './journal.js';
 
 /** The flags a fleet plan reads, as plan parses them (its --state is the list of snapshots, given apart). */
 type FleetFlags = Omit<HostFlags, 'state'> & { root?: string; 'lock-file'?: string; 'detailed-exitcode'?: boolean; 'no-color'?: boolean };
-import { say } from './journal.js';
 
 export type FleetFormat = 'text' | 'json' | 'markdown';
 
@@ -49,6 +49,5 @@ export function planFleet(policy: Policy, files: string[], format: FleetFormat, 
   }
   renderer.end(totals);
   for (const w of unmatched ?? []) say(io, 'warning', formatDiagnostic(w));
-  if (!values['detailed-exitcode']) return EXIT.ok;
-  return totals.blocked > 0 ? EXIT.runtime : totals.changing > 0 ? EXIT.changes : EXIT.ok;
+  return values['detailed-exitcode'] ? detailedExitCode({ blocked: totals.blocked, change: totals.changing }) : EXIT.ok;
 }

@@ -3,8 +3,8 @@
 // sd-daemon(3)), each line starts with <N>, which journald takes as the
 // line's priority: `journalctl -t daxplan -p err` then finds failed runs.
 import type { Io } from './args.js';
+import type { Priority } from '../model/priority.js';
 
-export type Priority = 'err' | 'warning' | 'info';
 const LEVEL: Record<Priority, number> = { err: 3, warning: 4, info: 6 };
 
 /** Which of stdout and stderr are the journal: JOURNAL_STREAM ("DEV:INO") names the stream's device and inode. */

@@ -1,4 +1,4 @@
-import { CONFIG, detailedExitCode, formatOption, HOST, LOCKING, lockFile, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
+import { CONFIG, detailedExitCode, formatOption, HOST, LOCKING, lockFor, openSysfs, outputStyle, writableSysfs, policyFrom, printJson, procBinding, TRIGGERS, DEFAULT_LOCK_TIMEOUT } from '../common.js';
 import { deviceNames, oneOf, seconds, defineCommand } from '../args.js';
 import { hostRoot, ROOT } from '../root.js';
 import { recordThisBoot } from '../boot.js';
@@ -60,8 +60,9 @@ export const applyCommand = defineCommand({
     if (kernelOnly && (only || planFile)) throw new UsageError("--kernel-only applies the policy's kernel: settings alone: drop --device and PLAN_FILE");
     const approval = approvalFor(values, planFile !== undefined, format, io);
     const log = (line: string, priority: Priority = 'info') => say(io, priority, `daxplan[${trigger}]: ${line}`);
+    const root = hostRoot(values);
     // The pause comes first: during maintenance the policy itself may be half-edited.
-    const pause = readPause(hostRoot(values));
+    const pause = readPause(root);
     if (pause && !values.force && !values['dry-run']) {
       if (trigger === 'manual') throw new PausedError(pause);
       log(`daxplan is disabled: ${pause.reason} (since ${pause.since} by ${pause.by}); nothing changed`);
@@ -71,8 +72,8 @@ export const applyCommand = defineCommand({
     }
     if (pause && values.force) log(`daxplan is disabled (${pause.reason}); applying anyway (--force)`);
     const sysfs = values['dry-run'] ? openSysfs(values, io) : writableSysfs(values, io);
+    const lock = lockFor(values);
     // The first look in a boot, before any write: what the kernel booted with (doctor compares boots).
-    const root = hostRoot(values);
     const unrecorded = root !== undefined && !values['dry-run'] ? recordThisBoot(root, sysfs) : undefined;
     if (unrecorded) log(unrecorded);
     // Everything that can be refused is checked before the lock and any write.
@@ -86,7 +87,7 @@ export const applyCommand = defineCommand({
       only: kernelOnly ? [] : only,
       target: saved ? { saved, file: planFile! } : { policy: policy! },
       binding: () => procBinding(values),
-      ledger: lockFile(values),
+      ledger: lock.file,
       pause,
       log,
       step: (device, i, total) => log(`${device.name}: step ${i + 1}/${total}: ${stepWords.get(device.name)?.[i]}`),
@@ -119,7 +120,7 @@ export const applyCommand = defineCommand({
     try {
       converged = await converge({
         ...options,
-        lock: values['dry-run'] ? undefined : { ...lockFor(values), timeoutSeconds: timeout, trigger },
+        lock: values['dry-run'] ? undefined : { ...lock, timeoutSeconds: timeout, trigger },
         stopping: () => stopSignal !== undefined,
         timings,
       });

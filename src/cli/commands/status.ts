@@ -29,7 +29,7 @@ export const status = defineCommand({
     ...ROOT,
     format: formatOption(FORMATS),
     ...CONFIG,
-    'lock-file': { ...LOCKING['lock-file'], help: `${LOCKING['lock-file'].help}); the last apply is recorded beside it` },
+    'lock-file': { ...LOCKING['lock-file'], help: `${LOCKING['lock-file'].help}; the last apply is recorded beside it` },
     ...SIGNAL_FILES,
   },
   run(values, _positionals, io) {

@@ -8,6 +8,7 @@ import type { Policy } from '../../policy/parse.js';
 import { DirSysfs, DAX_DEVICES } from '../../host/sysfs.js';
 import { validateJson } from '../../render/validate.js';
 import { say } from '../journal.js';
+import { loadPolicy } from '../policy.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -33,7 +34,8 @@ export const validate = defineCommand({
     const format = oneOf(values.format ?? 'text', FORMATS, 'format');
     let loaded;
     try {
-      loaded = policyFrom(values, format === 'json' ? { ...io, stderr: { write: () => true } } : io);
+      // JSON carries the warnings itself: nothing is printed beside it.
+      loaded = format === 'json' ? loadPolicy({ config: values.config, cwd: io.cwd }) : policyFrom(values, io);
     } catch (err) {
       if (!(err instanceof PolicyError) || format !== 'json') throw err;
       printJson(io, validateJson(undefined, err.diagnostics, false));
