@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { zoneNamed, type Observed, type ObservedDevice } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
 import { lastParam, parseCmdline } from './cmdline.js';
-import { KERNEL_DEFAULTS_UNIT, sysfsPath, type Finding } from './finding.js';
+import { KERNEL_DEFAULTS_UNIT, sysfsPath, wantedBy, type Finding } from './finding.js';
 import { MEMORY } from '../host/sysfs.js';
 import { autoMovable, type HotplugParams } from '../model/hotplug.js';
 
@@ -67,8 +67,7 @@ function normalBlocks(d: ObservedDevice): number {
 /** Whether the policy wants the device in ZONE_NORMAL; undefined when it leaves it alone. Without a policy: false. */
 function wantsZoneNormal(plan: Plan | undefined, d: ObservedDevice): boolean | undefined {
   if (!plan) return false;
-  const entry = plan.entries.find((e) => e.device.name === d.name);
-  const desired = entry && 'to' in entry ? entry.to : undefined;
+  const desired = wantedBy(plan, d.name).to;
   return desired === undefined ? undefined : desired === 'online';
 }
 

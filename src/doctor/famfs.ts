@@ -4,16 +4,13 @@
 // famfs has left it (drift reported, never acted on).
 import { FAMFS_DRIVER, heldByOtherDriver, type Observed } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
-import { describeDecider } from '../plan/match.js';
 import { driverWords } from '../plan/held.js';
-import { sysfsPath, type Finding } from './finding.js';
+import { sysfsPath, wantedBy, type Finding } from './finding.js';
 
 export function heldFindings(observed: Observed, plan: Plan | undefined): Finding[] {
   const findings: Finding[] = [];
   for (const device of observed.devices) {
-    const entry = plan?.entries.find((e) => e.device.name === device.name);
-    const wanted = entry && 'to' in entry ? entry.to : undefined;
-    const decider = entry && 'decider' in entry && entry.decider ? describeDecider(entry.decider) : 'the policy';
+    const { to: wanted, decider } = wantedBy(plan, device.name);
     const evidence = `${sysfsPath(`bus/dax/devices/${device.name}/driver`)} -> ${device.driver}`;
     if (heldByOtherDriver(device.state)) {
       const famfs = device.state === 'famfs';

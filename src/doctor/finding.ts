@@ -1,5 +1,8 @@
 // What a finding is, and the names findings use for what they point at.
 import { posix } from 'node:path';
+import type { DesiredState } from '../model/device.js';
+import type { Entry, Plan } from '../plan/plan.js';
+import { describeDecider } from '../plan/match.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
@@ -26,3 +29,10 @@ export const sysfsPath = (rel: string) => posix.join('/sys', rel);
 
 /** The boot unit that writes the policy's kernel settings before udev binds dax devices (make install installs it with the other units). */
 export const KERNEL_DEFAULTS_UNIT = 'daxplan-kernel-defaults.service';
+
+/** A device's entry in the plan, the state it wants the device in (none: unmanaged, or blocked short of one), and who decided, in words. */
+export function wantedBy(plan: Plan | undefined, name: string): { entry: Entry | undefined; to: DesiredState | undefined; decider: string } {
+  const entry = plan?.entries.find((e) => e.device.name === name);
+  const to = entry && 'to' in entry ? entry.to : undefined;
+  return { entry, to, decider: entry && 'decider' in entry && entry.decider ? describeDecider(entry.decider) : 'the policy' };
+}

@@ -5,7 +5,6 @@ import { describeBlockRuns, describeDevice, stateDrift, type AutoOnline, type Ob
 import type { Plan } from '../plan/plan.js';
 import { describeHolder, type Holder } from '../host/lock-record.js';
 import { describeSocketHolder, type SocketHolder } from '../host/lock-socket.js';
-import { describeDecider } from '../plan/match.js';
 import { lastParam, parseCmdline } from './cmdline.js';
 import { daxctlIntent, describeSection, parseDaxctlConf, sectionHeader, type DaxctlSection } from './daxctl.js';
 import { KNOWN_RULE_FILES, overridePath, scanRules, type RuleFile } from './udev.js';
@@ -17,7 +16,7 @@ import { memhpdFindings, type MemhpdEvidence } from './memhpd.js';
 import { containerFindings, type MountTable } from './containers.js';
 import { hotplugFindings } from './hotplug.js';
 import { autoMovable } from '../model/hotplug.js';
-import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, type Finding, type Severity } from './finding.js';
+import { KERNEL_DEFAULTS_UNIT, SEVERITIES, sysfsPath, wantedBy, type Finding, type Severity } from './finding.js';
 
 export { SEVERITIES, type Finding, type Severity } from './finding.js';
 
@@ -256,8 +255,7 @@ function sectionFinding(input: DoctorInput, host: HostEvidence, section: DaxctlS
       message: `${what} would reconfigure ${device.name} to ${wants}, but daxctl's udev hook is absent or masked, so only a manual 'daxctl reconfigure-device -C' applies it`,
       fix: `${remove} to leave ${device.name} to daxplan alone.`,
     };
-  const entry = input.plan?.entries.find((e) => e.device.name === device.name);
-  const desired = entry && 'to' in entry ? entry.to : undefined;
+  const { entry, to: desired, decider } = wantedBy(input.plan, device.name);
   const mask = `, or mask daxctl's hook with ${DAXCTL_MASK}, then run 'udevadm control --reload'.`;
   if (!entry || entry.kind === 'unmanaged' || desired === undefined)
     return {
@@ -266,7 +264,6 @@ function sectionFinding(input: DoctorInput, host: HostEvidence, section: DaxctlS
       message: `${what} reconfigures ${device.name} to ${wants} each time it appears${input.plan ? '; the policy leaves it unmanaged, so daxctl owns it' : ''}`,
       fix: input.plan ? `Nothing to do if daxctl should own ${device.name}; otherwise give it a policy rule. ${remove}.` : `${remove} if daxplan should own ${device.name}.`,
     };
-  const decider = 'decider' in entry && entry.decider ? describeDecider(entry.decider) : 'the policy';
   if (desired === intent)
     return {
       ...base,

@@ -201,6 +201,16 @@ export function zoneNamed(name: string): Zone | undefined {
   return name === ZONE_NAMES.normal ? 'normal' : name === ZONE_NAMES.movable ? 'movable' : undefined;
 }
 
+/** Bytes of the device online in each zone: its online blocks × the block size. */
+export function onlineByZone(device: ObservedDevice, blockSize: bigint): Record<Zone, bigint> {
+  const bytes: Record<Zone, bigint> = { normal: 0n, movable: 0n };
+  for (const block of device.blocks) {
+    const zone = block.state === 'online' ? zoneNamed(block.zone) : undefined;
+    if (zone) bytes[zone] += blockSize;
+  }
+  return bytes;
+}
+
 /** The device state each `state` word stands for when it tells the truth. */
 const WORD_MEANS: Record<StateWord, ObservedState> = {
   unplugged: 'unplug',

@@ -4,7 +4,7 @@
 import type { Policy } from '../policy/parse.js';
 import {
   stateDrift,
-  zoneNamed,
+  onlineByZone,
   zoneOf,
   type AutoOnline,
   type DesiredState,
@@ -119,11 +119,8 @@ export function memoryBytes(device: ObservedDevice, kernel: KernelFacts): bigint
 
 /** ZONE_NORMAL / ZONE_MOVABLE bytes a change adds (+) or removes (-) on its node. */
 export function zoneDelta(entry: Change, blockSize: bigint): Record<Zone, bigint> {
-  const delta: Record<Zone, bigint> = { normal: 0n, movable: 0n };
-  for (const block of entry.device.blocks) {
-    const zone = block.state === 'online' ? zoneNamed(block.zone) : undefined;
-    if (zone) delta[zone] -= blockSize;
-  }
+  const before = onlineByZone(entry.device, blockSize);
+  const delta: Record<Zone, bigint> = { normal: -before.normal, movable: -before.movable };
   const after = zoneOf(entry.to);
   if (after) delta[after] += entry.bytes;
   return delta;

@@ -11,7 +11,7 @@ import { FORMAT_VERSION, planJson } from './json.js';
 import { capped, code, escape, fold } from './markdown.js';
 import { entryLines, settingLines } from './text.js';
 import type { Style } from './style.js';
-import { printable, summaryLine } from './words.js';
+import { capacityLine, nodeName, printable, summaryLine } from './words.js';
 
 export interface FleetHost {
   /** The snapshot's host name, else its file name. */
@@ -126,8 +126,8 @@ export function fleetMarkdown(write: Write, policyFile: string): FleetRenderer {
       for (const s of plan.settings) if (s.kind === 'blocked') blocked.push(`> ${name}: kernel \`${s.setting}\` is blocked: ${escape(s.reason)}`);
       const capacity = [...capacityDelta(plan)];
       const removed = capacity.filter(([, d]) => d.normal + d.movable < 0n);
-      if (removed.length) removals.push(`> ${name}: ${removed.map(([n, d]) => `node ${n < 0 ? '?' : n} ${signedBytes(d.normal + d.movable)}`).join(', ')}`);
-      const moving = capacity.filter(([, d]) => d.normal || d.movable).map(([n, d]) => `node ${n < 0 ? '?' : n}: ${[d.normal ? `ZONE_NORMAL ${signedBytes(d.normal)}` : '', d.movable ? `ZONE_MOVABLE ${signedBytes(d.movable)}` : ''].filter(Boolean).join(', ')}`);
+      if (removed.length) removals.push(`> ${name}: ${removed.map(([n, d]) => `${nodeName(n)} ${signedBytes(d.normal + d.movable)}`).join(', ')}`);
+      const moving = capacity.filter(([, d]) => d.normal || d.movable).map(([n, d]) => capacityLine(n, d));
       rows.push(`| ${name} | ${outcome === 'blocked' ? `**${summaryLine(plan.summary)}**` : summaryLine(plan.summary)} | ${moving.join('; ') || '-'} |`);
       const lines = changes(plan).map((c) => `- ${code(c.device.name)} ${c.device.state} → **${c.to}** (node ${c.device.targetNode ?? '?'}, ${bytes(c.bytes)}, ${c.method}; ${escape(describeDecider(c.decider))}): ${escape(c.reason)}`);
       lines.push(...h.report.warnings.map((w) => `- Warning: ${escape(describeWarning(w))}`));

@@ -4,6 +4,7 @@
 // render/nfd.ts format it.
 import type { Observed } from '../model/device.js';
 import type { Plan } from '../plan/plan.js';
+import { hostOutcome, type HostOutcome } from '../plan/fleet.js';
 import type { LastApply } from '../host/last-apply.js';
 import type { Pause } from '../host/pause.js';
 
@@ -20,8 +21,8 @@ export interface HostSignals {
 /** The host's plan in one word: converged (nothing to change), changes (something to apply), blocked (something cannot be planned), policy-invalid. */
 export type PlanStanding = 'converged' | 'changes' | 'blocked' | 'policy-invalid';
 
+const STANDING: Record<HostOutcome, PlanStanding> = { blocked: 'blocked', changing: 'changes', unchanged: 'converged' };
+
 export function planStanding(policy: PolicyStanding): PlanStanding {
-  if (policy.kind === 'invalid') return 'policy-invalid';
-  const { change, blocked } = policy.plan.summary;
-  return blocked > 0 ? 'blocked' : change > 0 ? 'changes' : 'converged';
+  return policy.kind === 'invalid' ? 'policy-invalid' : STANDING[hostOutcome(policy.plan)];
 }
