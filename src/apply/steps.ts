@@ -71,22 +71,21 @@ export class StepRunner {
   }
 
   private unbind(device: ObservedDevice, driver: Driver): void {
-    if (driver !== 'kmem') {
-      if (this.driverOf(device.name) === driver) this.sysfs.write(`${DAX_DRIVERS}/${driver}/unbind`, device.name);
-      return;
-    }
-    // Unbinding kmem with online blocks leaks the memory until reboot; a block not read might be online.
-    if (device.problems.length) throw new StepError(`refusing to unbind ${device.name} from kmem: its blocks could not all be read (${device.problems.join('; ')})`);
-    const readOnline = device.blocks.filter((b) => b.state === 'online').map((b) => b.index);
-    if (readOnline.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${readOnline.join(', ')} are online`);
+    const kmem = driver === 'kmem';
     // Without the state file nothing stops another writer onlining a block between daxplan's read and
-    // the unbind: read the blocks again at the last moment, and say so when one came back even then.
+    // the unbind: the blocks are read again at the last moment, and after.
     const onlineNow = () => device.blocks.filter((b) => this.sysfs.read(`${MEMORY}/memory${b.index}/state`) === 'online').map((b) => b.index);
-    const back = onlineNow();
-    if (back.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${back.join(', ')} are online (another agent onlined them after daxplan read them offline)`);
+    if (kmem) {
+      // Unbinding kmem with online blocks leaks the memory until reboot; a block not read might be online.
+      if (device.problems.length) throw new StepError(`refusing to unbind ${device.name} from kmem: its blocks could not all be read (${device.problems.join('; ')})`);
+      const readOnline = device.blocks.filter((b) => b.state === 'online').map((b) => b.index);
+      if (readOnline.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${readOnline.join(', ')} are online`);
+      const back = onlineNow();
+      if (back.length) throw new StepError(`refusing to unbind ${device.name} from kmem: block(s) ${back.join(', ')} are online (another agent onlined them after daxplan read them offline)`);
+    }
     if (this.driverOf(device.name) !== driver) return;
     this.sysfs.write(`${DAX_DRIVERS}/${driver}/unbind`, device.name);
-    const kept = onlineNow();
+    const kept = kmem ? onlineNow() : [];
     if (kept.length)
       throw new StepError(`another agent onlined block(s) ${kept.join(', ')} in the instant before kmem was unbound: the kernel keeps them in the system until reboot`);
   }

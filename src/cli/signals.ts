@@ -45,7 +45,7 @@ function exists(path: string): boolean {
 type SignalFlags = HostFlags & ValuesOf<typeof CONFIG & typeof ROOT & Pick<typeof LOCKING, 'lock-file'> & typeof SIGNAL_FILES>;
 
 /** The policy against the host: planned, or why it could not be loaded. */
-export function policyStanding(values: SignalFlags, io: Io, observed: Observed): PolicyStanding {
+function policyStanding(values: SignalFlags, io: Io, observed: Observed): PolicyStanding {
   try {
     const { policy } = loadPolicy({ config: values.config, cwd: io.cwd });
     return { kind: 'planned', plan: plan(policy, observed) };

@@ -24,7 +24,7 @@ interface Default {
 }
 
 /** The command line wins over the config, and either over what daxplan saw at its first look in that boot. */
-export function bootDefault(boot: BootDefault): Default {
+function bootDefault(boot: BootDefault): Default {
   const params = parseCmdline(boot.cmdline);
   const state = lastParam(params, 'memhp_default_state');
   const onlinePolicy = lastParam(params, 'memory_hotplug.online_policy')?.value;

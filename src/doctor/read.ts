@@ -1,6 +1,6 @@
 // The readers behind doctor: the host's files under a root, and the lock.
 // They only read; in particular the lock is never taken.
-import { DirSysfs, type Sysfs } from '../host/sysfs.js';
+import { DirSysfs, readIfReadable, type Sysfs } from '../host/sysfs.js';
 import { statSync } from 'node:fs';
 import { readHolder } from '../host/lock-record.js';
 import { lockSocketName, socketHolders, squatters } from '../host/lock-socket.js';
@@ -22,8 +22,8 @@ export function readHostEvidence(root: string, processes = false): HostEvidence 
     .filter((name) => name.endsWith('.conf'))
     .sort()
     .map((name) => `${DAXCTL_CONF_DIR}/${name}`)
-    .map((file) => ({ file, text: readText(files, file) ?? '' }));
-  return { root, cmdline: readText(files, 'proc/cmdline'), rules: effectiveRuleFiles(files), daxctlConf, memhpd: readMemhpd(files), mounts: processes ? readMountTables(files) : [] };
+    .map((file) => ({ file, text: readIfReadable(files, file) ?? '' }));
+  return { root, cmdline: readIfReadable(files, 'proc/cmdline'), rules: effectiveRuleFiles(files), daxctlConf, memhpd: readMemhpd(files), mounts: processes ? readMountTables(files) : [] };
 }
 
 /** Processes looked at, at most: a host runs fewer; past it the rest are not read. */
@@ -46,8 +46,8 @@ function readMountTables(files: Sysfs): MountTable[] {
     }
     if (ns === undefined || seen.has(ns)) continue;
     seen.add(ns);
-    const text = readText(files, `proc/${name}/mountinfo`);
-    if (text !== undefined) tables.push({ pid: Number(name), comm: (readText(files, `proc/${name}/comm`) ?? '?').replace(/[^\x20-\x7e]/g, '?').slice(0, 16), text });
+    const text = readIfReadable(files, `proc/${name}/mountinfo`);
+    if (text !== undefined) tables.push({ pid: Number(name), comm: (readIfReadable(files, `proc/${name}/comm`) ?? '?').replace(/[^\x20-\x7e]/g, '?').slice(0, 16), text });
   }
   return tables;
 }
@@ -55,17 +55,8 @@ function readMountTables(files: Sysfs): MountTable[] {
 /** memhpd's unit (the one systemd would load, and whether it is masked) and its configuration. */
 function readMemhpd(files: Sysfs): MemhpdEvidence {
   const unit = UNIT_DIRS.map((dir) => `${dir}/${MEMHPD_UNIT}`).find((file) => files.exists(file) || files.link(file) !== undefined);
-  const text = readText(files, MEMHPD_CONF);
+  const text = readIfReadable(files, MEMHPD_CONF);
   return { unit, masked: unit !== undefined && files.link(unit) === '/dev/null', conf: text === undefined ? undefined : { file: MEMHPD_CONF, text } };
-}
-
-/** A file's text, or undefined when it cannot be read (a directory, no permission). */
-function readText(files: Sysfs, file: string): string | undefined {
-  try {
-    return files.read(file);
-  } catch {
-    return undefined;
-  }
 }
 
 export function readLockEvidence(file: string): LockEvidence {

@@ -7,10 +7,11 @@
 // /proc/config.gz has it, auto_online_blocks before daxplan writes it) in a
 // small root-owned file under the host root; doctor compares the newest
 // boot with the one before it.
-import { closeSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DirSysfs, MAX_ATTRIBUTE_BYTES } from './sysfs.js';
-import { readTrusted, writeTrusted } from './trust.js';
+import { DirSysfs, MAX_ATTRIBUTE_BYTES, readIfReadable } from './sysfs.js';
+import { BOOT_ID } from './proc.js';
+import { readTrusted, replaceTrusted } from './trust.js';
 import { EXIT } from '../model/errors.js';
 import { isAutoOnline, type AutoOnline } from '../model/device.js';
 
@@ -22,7 +23,6 @@ const MAX_CONFIG_BYTES = 1 << 20;
 export const MAX_CONFIG_TEXT_BYTES = 2 << 20;
 /** Boots kept: the newest and the one before, which is all doctor compares. */
 const BOOTS_KEPT = 2;
-const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RELEASE = /^[A-Za-z0-9._+~-]{1,64}$/;
 /** The kernel's COMMAND_LINE_SIZE on x86_64. */
 const MAX_CMDLINE = 2048;
@@ -47,13 +47,7 @@ export type Gunzip = (data: Buffer) => string | undefined;
 /** The host's files under `root`, read as text; undefined for what cannot be read. */
 function textReader(root: string, maxBytes = MAX_ATTRIBUTE_BYTES): (rel: string) => string | undefined {
   const files = new DirSysfs(root, maxBytes);
-  return (rel) => {
-    try {
-      return files.read(rel);
-    } catch {
-      return undefined;
-    }
-  };
+  return (rel) => readIfReadable(files, rel);
 }
 
 /** This boot's id (proc/sys/kernel/random/boot_id), or undefined where the host gives none. */
@@ -161,9 +155,7 @@ export function recordBoot(root: string, boot: BootDefault): boolean {
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const kept = [...boots, boot].slice(-BOOTS_KEPT);
   // Whole or not at all (a rename): runs started together at boot may both write it.
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeTrusted(tmp, JSON.stringify({ format_version: '1.0', kind: 'boot-defaults', boots: kept }, null, 2) + '\n', { exitCode: EXIT.runtime });
-  renameSync(tmp, file);
+  replaceTrusted(file, JSON.stringify({ format_version: '1.0', kind: 'boot-defaults', boots: kept }, null, 2) + '\n', { exitCode: EXIT.runtime });
   return true;
 }
 

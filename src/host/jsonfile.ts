@@ -10,7 +10,7 @@ import { readTrusted } from './trust.js';
 import type { BlockRun } from '../model/identity.js';
 
 /** Memory blocks a document may hold in all (its schema bounds each run, not their sum). */
-export const MAX_BLOCKS = 1 << 20;
+const MAX_BLOCKS = 1 << 20;
 
 export interface JsonDocument {
   /** The document's `kind` field, e.g. "snapshot". */

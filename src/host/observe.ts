@@ -61,7 +61,7 @@ export function observe(sysfs: Sysfs, only?: readonly string[]): Observed {
 /** Two devices claiming the same physical memory: neither can be told apart from the other, so both are blocked. */
 function markOverlaps(devices: ObservedDevice[]): void {
   const claims = devices.flatMap((device) => device.ranges.filter((r) => r.start <= r.end).map((range) => ({ device, range })));
-  claims.sort((a, b) => (a.range.start < b.range.start ? -1 : a.range.start > b.range.start ? 1 : 0));
+  claims.sort((a, b) => byStart(a.range, b.range));
   let reach: { device: ObservedDevice; range: Range } | undefined;
   for (const claim of claims) {
     if (reach && claim.range.start <= reach.range.end && claim.device !== reach.device) {
@@ -129,7 +129,10 @@ function observeKernel(sysfs: Sysfs): KernelFacts {
   return { blockSize, autoOnlineBlocks, hotplug, stateFile: 'not-seen', nodeTiers, problems };
 }
 
-/** The kernel has the `state` interface when a device bound to kmem shows the file. */
+/** Ranges in address order (bigint starts: no subtraction). */
+function byStart(a: Range, b: Range): number {
+  return a.start < b.start ? -1 : a.start > b.start ? 1 : 0;
+}
 
 function observeDevice(sysfs: Sysfs, name: string, kernel: KernelFacts): ObservedDevice {
   const problems: string[] = [];
@@ -241,7 +244,7 @@ function blockIndicesOf(ranges: Range[], blockSize: bigint | undefined, name: st
     if (!problems.length) problems.push(`${name}: no physical range (mappingN/ or resource)`);
     return undefined;
   }
-  const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const sorted = [...ranges].sort(byStart);
   for (let i = 1; i < sorted.length; i++)
     if (sorted[i].start <= sorted[i - 1].end && sorted[i - 1].end >= sorted[i - 1].start) {
       problems.push(`${name}: ranges ${rangeText(sorted[i - 1])} and ${rangeText(sorted[i])} overlap`);

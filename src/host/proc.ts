@@ -5,7 +5,8 @@
 import type { ProcFacts } from '../model/host-facts.js';
 import { DirSysfs } from './sysfs.js';
 
-const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A boot id as the kernel writes it (proc/sys/kernel/random/boot_id). */
+export const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/;
 
 export function readProcFacts(procRoot = '/proc'): ProcFacts {

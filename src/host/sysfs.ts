@@ -248,6 +248,15 @@ export class DirSysfs implements Sysfs {
   }
 }
 
+/** A file's text through `files`, or undefined when it cannot be read (a directory, no permission, too big): for host files read as evidence. */
+export function readIfReadable(files: Sysfs, rel: string): string | undefined {
+  try {
+    return files.read(rel);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `name` in the real (absolute, normalised) directory `dir`: path.join's normalising is a tenth of a block's read in a big tree. */
 function under(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
@@ -271,10 +280,6 @@ export function resolveLink(sysfs: Sysfs, rel: string): string | undefined {
 }
 
 /**
- * Whether `root` is this machine's /sys, however it is reached (a symlink, a
- * bind mount, "/sys/."): the same directory as /sys, or a sysfs mount.
- */
-/**
  * What names a tree whatever path reaches it (a symlink, `..`, a bind mount):
  * its directory's device and inode; the resolved path when it cannot be read.
  */
@@ -283,6 +288,10 @@ export function treeIdentity(root: string): string {
   return stat ? `${stat.dev}:${stat.ino}` : resolve(root);
 }
 
+/**
+ * Whether `root` is this machine's /sys, however it is reached (a symlink, a
+ * bind mount, "/sys/."): the same directory as /sys, or a sysfs mount.
+ */
 export function isRealSysfs(root: string): boolean {
   let here: StatsBase<number>;
   try {

@@ -2,7 +2,7 @@
 // not one of them, by edit distance (a swap of two neighbours counts once).
 
 /** Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) rows[0][j] = j;
   for (let i = 1; i <= a.length; i++)
@@ -15,7 +15,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The accepted word closest to `word`, when it is close enough to be a typo of it (a third of its letters at most). */
-export function closest(word: string, accepted: readonly string[]): string | undefined {
+function closest(word: string, accepted: readonly string[]): string | undefined {
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: { word: string; distance: number } | undefined;
   for (const candidate of accepted) {

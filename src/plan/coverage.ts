@@ -11,7 +11,7 @@ import type { Match } from '../policy/match.js';
 import { matchRule } from './match.js';
 
 /** The selectors that name one device for good. */
-export const IDENTITY_KEYS = ['serial', 'pci', 'uuid', 'address'] as const;
+const IDENTITY_KEYS = ['serial', 'pci', 'uuid', 'address'] as const;
 type IdentityKey = (typeof IDENTITY_KEYS)[number];
 
 /** A rule that matches no device; `identity` when it selects by one of IDENTITY_KEYS (plan --strict fails on those). */

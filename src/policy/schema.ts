@@ -50,7 +50,7 @@ function describe(e: ErrorObject, data: unknown): SchemaError {
 }
 
 /** The keys the mapping at a JSON pointer takes (list items are "*" in policyKeys' paths). */
-export function keysAt(pointer: string): string[] {
+function keysAt(pointer: string): string[] {
   const path = pointer
     .split('/')
     .slice(1)

@@ -57,7 +57,7 @@ export function fleetText(write: Write, style: Style): FleetRenderer {
 }
 
 /** "Fleet: 3 hosts: 2 to change, 1 blocked, 0 unchanged." */
-export function fleetLine(t: FleetTotals): string {
+function fleetLine(t: FleetTotals): string {
   return `Fleet: ${t.hosts} host${t.hosts === 1 ? '' : 's'}: ${t.changing} to change, ${t.blocked} blocked, ${t.unchanged} unchanged.`;
 }
 
@@ -92,7 +92,7 @@ export function fleetJson(write: Write, policyFile: string): FleetRenderer {
   };
 }
 
-export function totalsJson(t: FleetTotals) {
+function totalsJson(t: FleetTotals) {
   const zone = (z: ZoneMoves) => ({ added: Number(z.added), removed: Number(z.removed) });
   return { hosts: t.hosts, changing: t.changing, blocked: t.blocked, unchanged: t.unchanged, zones: { normal: zone(t.zones.normal), movable: zone(t.zones.movable) } };
 }
