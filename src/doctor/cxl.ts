@@ -11,6 +11,7 @@ import { lastParam, parseCmdline } from './cmdline.js';
 import { KERNEL_DEFAULTS_UNIT, sysfsPath, wantedBy, type Finding } from './finding.js';
 import { MEMORY } from '../host/sysfs.js';
 import { autoMovable, type HotplugParams } from '../model/hotplug.js';
+import { hex, hexRange } from '../model/units.js';
 
 const FIX =
   `Boot with memhp_default_state=offline on the kernel command line (it holds before any driver loads, the initramfs's too), ` +
@@ -50,7 +51,7 @@ function bootZone(value: string, hotplug: HotplugParams): string {
 }
 
 function trappedFinding(d: ObservedDevice): Finding {
-  const serials = d.cxl?.memdevs.map((m) => `${m.name} serial 0x${m.serial.toString(16)}`).join(', ');
+  const serials = d.cxl?.memdevs.map((m) => `${m.name} serial ${hex(m.serial)}`).join(', ');
   return {
     id: 'cxl.zone-normal',
     severity: 'warning',
@@ -88,7 +89,7 @@ export function unassembledFindings(observed: Observed): Finding[] {
       {
         id: 'cxl.unassembled',
         severity: 'warning' as const,
-        evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (${d.source} device, no CXL region) in ${sysfsPath(`bus/cxl/devices/${w.decoder}`)} (0x${w.start.toString(16)}-0x${w.end.toString(16)})`,
+        evidence: `${sysfsPath(`bus/dax/devices/${d.name}`)} (${d.source} device, no CXL region) in ${sysfsPath(`bus/cxl/devices/${w.decoder}`)} (${hexRange(w.start, w.end)})`,
         message: `${d.name} is CXL memory whose region did not assemble: the kernel made the window's memory a plain ${d.source} dax device, with no serial, PCI address or QoS class; rules selecting it by those block it (on_unassembled: block) or pass it on (fall_through)`,
         fix: "Find why the region failed ('cxl list -RD', the kernel log: a missing or late memdev, a decoder the firmware committed differently), assemble it ('cxl create-region'), then re-plan; until then select the device by address if a rule must decide it.",
       },

@@ -24,6 +24,7 @@ import { parseNodeList } from '../model/nodelist.js';
 import { markSharedSerials, markUnassembled, readCxlIdentity, readCxlWindows } from './cxl.js';
 import { observeHotplug } from './hotplug.js';
 import { identityChanges } from '../model/identity.js';
+import { hex, hexRange } from '../model/units.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NULL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -172,7 +173,7 @@ function observeExtent(sysfs: Sysfs, dir: string, name: string, problems: string
 
 /** "0x100000000-0x13fffffff": a range as problems name it. */
 function rangeText(range: Range): string {
-  return `0x${range.start.toString(16)}-0x${range.end.toString(16)}`;
+  return hexRange(range.start, range.end);
 }
 
 /** The device's directory: where its bus link points (or the link itself when it cannot be resolved). */
@@ -199,7 +200,7 @@ function observeMemory(
   if (blocks?.length === 0 && indices?.length && driver === 'kmem' && stateFile !== undefined && stateFile !== 'unplugged') {
     // Memory the kernel says is there, at none of the blocks the ranges give: a wrong block size (a copied tree) would read it as unplugged.
     problems.push(
-      `${name}: its state file reads ${stateFile} but none of its ${indices.length} memory blocks (memory${indices[0]}-memory${indices.at(-1)} at block size 0x${kernel.blockSize!.toString(16)}) is present: the block size or the ranges are wrong`,
+      `${name}: its state file reads ${stateFile} but none of its ${indices.length} memory blocks (memory${indices[0]}-memory${indices.at(-1)} at block size ${hex(kernel.blockSize!)}) is present: the block size or the ranges are wrong`,
     );
     blocks = undefined;
   }
@@ -268,7 +269,7 @@ function blockIndicesOf(ranges: Range[], blockSize: bigint | undefined, name: st
     if (count > 0n) bounds.push([Number(first), Number(last)]);
   }
   if (total === 0) {
-    problems.push(`${name}: its ranges hold no whole memory block (block size 0x${blockSize.toString(16)})`);
+    problems.push(`${name}: its ranges hold no whole memory block (block size ${hex(blockSize)})`);
     return undefined;
   }
   const indices: number[] = [];

@@ -10,6 +10,7 @@ import type { MemoryTotals, ProcFacts } from '../model/host-facts.js';
 import { hotplugFromJson, hotplugToJson, type HotplugJson } from '../model/hotplug.js';
 import { stateFileSupport, type AutoOnline, type Observed, type ObservedDevice, type StateFileSupport } from '../model/device.js';
 import { identityFrom, identityJson, memoryFrom, memoryJson, type IdentityJson, type MemoryJson } from '../model/identity.js';
+import { hex } from '../model/units.js';
 
 export const SNAPSHOT_FORMAT_VERSION = '2.1';
 const MAX_SNAPSHOT_BYTES = 8 << 20;
@@ -151,8 +152,4 @@ function deviceFrom(d: SnapshotDevice): ObservedDevice {
   const { driver, state, stateFile, blocks } = memoryFrom(d);
   const unassembled = d.unassembled ? { decoder: d.unassembled.decoder, start: BigInt(d.unassembled.start), end: BigInt(d.unassembled.end) } : undefined;
   return { name, state, size, ranges, targetNode, tier: d.tier ?? undefined, uuid, source: d.source, cxl, unassembled, driver, stateFile, blocks, blockSpan: d.block_span, problems: [...d.problems] };
-}
-
-function hex(n: bigint): string {
-  return `0x${n.toString(16)}`;
 }

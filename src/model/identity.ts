@@ -4,6 +4,7 @@
 // carries (snapshots, saved plans), and one comparison, made on it: a field
 // added to identity here is saved, restored and checked everywhere at once.
 import { describeDevice, type BlockState, type CxlIdentity, type ObservedDevice } from './device.js';
+import { hex } from './units.js';
 
 export type Identity = Pick<ObservedDevice, 'name' | 'uuid' | 'size' | 'ranges' | 'targetNode' | 'cxl'>;
 export type Memory = Pick<ObservedDevice, 'driver' | 'state' | 'stateFile' | 'blocks'>;
@@ -146,8 +147,4 @@ function expandRuns(runs: readonly BlockRun[]): BlockState[] {
     for (let index = run.first; index < run.first + run.count; index++)
       blocks.push(run.state === 'online' ? { index, state: 'online', zone: run.zone ?? '' } : { index, state: run.state });
   return blocks;
-}
-
-function hex(n: bigint): string {
-  return `0x${n.toString(16)}`;
 }

@@ -16,3 +16,13 @@ export function bytes(n: bigint): string {
 export function signedBytes(n: bigint): string {
   return n > 0n ? `+${bytes(n)}` : bytes(n);
 }
+
+/** A number as sysfs and cxl list print addresses and serials: 0x, lowercase hex. */
+export function hex(n: bigint): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** An address range, both ends included: "0x110000000-0x20fffffff". */
+export function hexRange(start: bigint, end: bigint): string {
+  return `${hex(start)}-${hex(end)}`;
+}

@@ -9,6 +9,7 @@ import type { Diagnostic } from '../model/errors.js';
 import type { Policy, Rule } from '../policy/parse.js';
 import type { Match } from '../policy/match.js';
 import { matchRule } from './match.js';
+import { hex, hexRange } from '../model/units.js';
 
 /** The selectors that name one device for good. */
 const IDENTITY_KEYS = ['serial', 'pci', 'uuid', 'address'] as const;
@@ -44,7 +45,7 @@ function only(rule: Rule, key: IdentityKey): Rule {
 }
 
 function listed(match: Match, key: IdentityKey): string {
-  const values = (match[key] ?? []).map((v) => (typeof v === 'bigint' ? hex(v) : typeof v === 'object' ? `${hex(v.start)}-${hex(v.end)}` : String(v)));
+  const values = (match[key] ?? []).map((v) => (typeof v === 'bigint' ? hex(v) : typeof v === 'object' ? hexRange(v.start, v.end) : String(v)));
   return values.length === 1 ? values[0] : `any of ${values.join(', ')}`;
 }
 
@@ -54,7 +55,7 @@ function hostHas(devices: ObservedDevice[], key: IdentityKey): string {
   const add = (value: string, device: string) => seen.set(value, [...new Set([...(seen.get(value) ?? []), device])]);
   for (const d of devices) {
     if (key === 'uuid' && d.uuid) add(d.uuid, d.name);
-    if (key === 'address') for (const r of d.ranges) add(`${hex(r.start)}-${hex(r.end)}`, d.name);
+    if (key === 'address') for (const r of d.ranges) add(hexRange(r.start, r.end), d.name);
     for (const m of d.cxl?.memdevs ?? []) {
       if (key === 'serial') add(hex(m.serial), d.name);
       if (key === 'pci' && m.pci) add(m.pci, d.name);
@@ -63,8 +64,4 @@ function hostHas(devices: ObservedDevice[], key: IdentityKey): string {
   if (seen.size === 0) return key === 'serial' || key === 'pci' ? 'no CXL memory devices' : `no device with a ${key}`;
   const items = [...seen].map(([value, names]) => `${value} (${names.join(', ')})`);
   return items.length > MAX_LISTED ? `${items.slice(0, MAX_LISTED).join(', ')} and ${items.length - MAX_LISTED} more` : items.join(', ');
-}
-
-function hex(n: bigint): string {
-  return `0x${n.toString(16)}`;
 }

@@ -4,6 +4,7 @@
 // device's physical ranges (any device, CXL or not).
 import { serialFlaw, type CxlMemdev, type ObservedDevice } from '../model/device.js';
 import type { CxlSelectors } from '../policy/cxl.js';
+import { hex, hexRange } from '../model/units.js';
 
 /**
  * 'serial-unusable': every other key matches, the rule selects by serial, and
@@ -41,7 +42,7 @@ export function serialFlaws(device: ObservedDevice): string {
 export function unassembledWords(match: CxlSelectors, device: ObservedDevice): string {
   const w = device.unassembled!;
   const unread = [match.serial && 'serial', match.pci && 'PCI address', match.qos_class && 'QoS class'].filter(Boolean).join(', ');
-  return `${device.name} is CXL memory in window ${w.decoder} (${hex(w.start)}-${hex(w.end)}) whose region did not assemble: its ${unread} cannot be read`;
+  return `${device.name} is CXL memory in window ${w.decoder} (${hexRange(w.start, w.end)}) whose region did not assemble: its ${unread} cannot be read`;
 }
 
 /** What the rule's CXL selectors matched on this device, for the plan's reason. */
@@ -52,10 +53,6 @@ export function describeCxlMatch(match: CxlSelectors, device: ObservedDevice): s
   if (match.serial) parts.push(`serial ${memdevs.filter((m) => match.serial!.includes(m.serial)).map((m) => hex(m.serial)).join(', ')}${which}`);
   if (match.pci) parts.push(`pci ${memdevs.filter((m) => m.pci && match.pci!.includes(m.pci)).map((m) => m.pci).join(', ')}${which}`);
   if (match.qos_class) parts.push(`qos_class ${device.cxl?.qosClass}`);
-  if (match.address) parts.push(`address ${device.ranges.map((r) => `${hex(r.start)}-${hex(r.end)}`).join(', ')}`);
+  if (match.address) parts.push(`address ${device.ranges.map((r) => hexRange(r.start, r.end)).join(', ')}`);
   return parts;
-}
-
-function hex(n: bigint): string {
-  return `0x${n.toString(16)}`;
 }

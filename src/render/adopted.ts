@@ -2,12 +2,11 @@
 // headed by a comment saying what the device is and how it is now.
 import { Document, isMap, isScalar, isSeq, Scalar } from 'yaml';
 import { describeDevice, type ObservedDevice } from '../model/device.js';
-import { bytes } from '../model/units.js';
+import { bytes, hex } from '../model/units.js';
 import type { Adopted, AdoptedRule } from '../plan/adopt.js';
 import { canonicalStyle, CANONICAL_OPTIONS } from '../policy/format.js';
 import { cxlWords } from './words.js';
 
-const hex = (n: bigint) => `0x${n.toString(16)}`;
 
 /** `source`: what was read ("this host", a --sysfs-root tree, a snapshot's name). */
 export function adoptedPolicyText(adopted: Adopted, source: string): string {

@@ -14,6 +14,7 @@ import type { DebtOutlook } from '../host/lock-record.js';
 import { pauseJson } from './findings.js';
 import { zoneSummary } from './words.js';
 import { hotplugToJson, type HotplugParams } from '../model/hotplug.js';
+import { hex } from '../model/units.js';
 
 export const FORMAT_VERSION = '2.0';
 
@@ -45,7 +46,7 @@ export function deviceJson(d: ObservedDevice, hotplug: HotplugParams) {
     tier: d.tier ?? null,
     uuid,
     source: d.source,
-    unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hexText(d.unassembled.start), end: hexText(d.unassembled.end) } : null,
+    unassembled: d.unassembled ? { decoder: d.unassembled.decoder, start: hex(d.unassembled.start), end: hex(d.unassembled.end) } : null,
     cxl: cxl && { ...cxl, size: Number(cxl.size) },
     size: Number(d.size),
     driver: d.driver,
@@ -169,6 +170,3 @@ export function applyJson(report: Report, outcomes: Outcome[], settings: Setting
 }
 
 /** An address or serial as sysfs prints it: 0x and lower-case hex. */
-function hexText(n: bigint): string {
-  return `0x${n.toString(16)}`;
-}

@@ -2,7 +2,7 @@
 import { blockKind, onlineBlockCount, serialFlaw, zoneOf, type AutoOnline, type CxlIdentity, type CxlWindow, type KernelFacts, type ObservedDevice, type Zone } from '../model/device.js';
 import { autoMovable } from '../model/hotplug.js';
 import type { Arrival, Method, PlannedStep } from '../model/steps.js';
-import { bytes, signedBytes } from '../model/units.js';
+import { bytes, hex, hexRange, signedBytes } from '../model/units.js';
 import type { Change } from '../plan/plan.js';
 import { blocksPerStep } from '../plan/moves.js';
 
@@ -94,11 +94,11 @@ export function blocksSummary(device: ObservedDevice): string {
 
 /** "region0 (ram, 0x1090000000, 1 GiB, qos_class 42): mem0 serial 0x1a2b at 0000:0d:00.0 node 0" */
 export function cxlWords(c: CxlIdentity): string {
-  const region = [c.mode ?? 'mode unknown', `0x${c.start.toString(16)}`, bytes(c.size)];
+  const region = [c.mode ?? 'mode unknown', hex(c.start), bytes(c.size)];
   if (c.interleaveWays > 1) region.push(`${c.interleaveWays}-way interleave`);
   if (c.qosClass !== undefined) region.push(`qos_class ${c.qosClass}`);
   const memdevs = c.memdevs.map((m) => {
-    const words = [`${m.name} serial 0x${m.serial.toString(16)}`];
+    const words = [`${m.name} serial ${hex(m.serial)}`];
     if (m.pci) words.push(`at ${m.pci}`);
     if (m.numaNode !== undefined) words.push(`node ${m.numaNode}`);
     const flaw = serialFlaw(m);
@@ -109,7 +109,7 @@ export function cxlWords(c: CxlIdentity): string {
 
 /** "CXL memory in window decoder0.0 (0x110000000-0x20fffffff) whose region did not assemble: no serial, PCI address or QoS class" */
 export function unassembledWords(w: CxlWindow): string {
-  return `CXL memory in window ${w.decoder} (0x${w.start.toString(16)}-0x${w.end.toString(16)}) whose region did not assemble: no serial, PCI address or QoS class to select it by`;
+  return `CXL memory in window ${w.decoder} (${hexRange(w.start, w.end)}) whose region did not assemble: no serial, PCI address or QoS class to select it by`;
 }
 
 export function summaryLine(summary: { change: number; unchanged: number; unmanaged: number; blocked: number }): string {
