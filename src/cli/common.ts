@@ -7,7 +7,7 @@ import { observeMemoryTotals } from '../host/totals.js';
 import type { MemoryTotals } from '../model/host-facts.js';
 import { observe } from '../host/observe.js';
 import type { Observed } from '../model/device.js';
-import { fromSnapshot, readSnapshot, snapshotTotals } from '../host/snapshot.js';
+import { fromSnapshot, readSnapshot, snapshotTotals, type Snapshot } from '../host/snapshot.js';
 import { readProcFacts } from '../host/proc.js';
 import type { Binding } from '../model/saved-plan.js';
 import type { LoadedPolicy } from '../policy/load.js';
@@ -131,11 +131,22 @@ export function openHost(values: HostFlags, io: Io): HostView {
     return { observed, binding: () => procBinding(values), memoryTotals: () => observeMemoryTotals(sysfs, observed) };
   }
   requireOneHostSource(values);
-  const snapshot = readSnapshot(state);
-  const names = snapshot.devices.map((d) => d.name);
-  requireDevices(only, (name) => names.includes(name), () => names, state);
+  const snapshot = readSnapshotHolding(state, only);
   const binding: Binding = { bootId: snapshot.host?.boot_id ?? null, kernelRelease: snapshot.host?.kernel_release ?? null, source: 'snapshot' };
-  return { observed: fromSnapshot(snapshot, only), binding: () => binding, memoryTotals: () => snapshotTotals(snapshot), label: snapshot.hostname ?? basename(state) };
+  return { observed: fromSnapshot(snapshot, only), binding: () => binding, memoryTotals: () => snapshotTotals(snapshot), label: snapshotLabel(snapshot, state) };
+}
+
+/** A snapshot, read and checked, that has every device --device names (else NoHostError, exit 66). */
+export function readSnapshotHolding(file: string, only: string[] | undefined): Snapshot {
+  const snapshot = readSnapshot(file);
+  const names = new Set(snapshot.devices.map((d) => d.name));
+  requireDevices(only, (name) => names.has(name), () => [...names], file);
+  return snapshot;
+}
+
+/** How messages name a snapshot's host: its recorded host name, else its file name. */
+export function snapshotLabel(snapshot: Snapshot, file: string): string {
+  return snapshot.hostname ?? basename(file);
 }
 
 /**

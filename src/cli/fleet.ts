@@ -1,9 +1,7 @@
 // plan --state over many snapshots: every snapshot is read and checked first
 // (a bad one exits 64 before anything is printed), then each host is planned
 // and handed to the renderer, so that only one host's plan is alive at a time.
-import { basename } from 'node:path';
-import { fromSnapshot, readSnapshot, snapshotTotals, type Snapshot } from '../host/snapshot.js';
-import { requireDevices } from '../host/root-check.js';
+import { fromSnapshot, snapshotTotals, type Snapshot } from '../host/snapshot.js';
 import { plan } from '../plan/plan.js';
 import { checkMovable } from '../plan/safety.js';
 import { unmatchedRules } from '../plan/coverage.js';
@@ -13,7 +11,7 @@ import { EXIT, formatDiagnostic, type Diagnostic } from '../model/errors.js';
 import type { Policy } from '../policy/parse.js';
 import { deviceNames, type Io } from './args.js';
 import { gatherConflicts } from './conflicts.js';
-import { detailedExitCode, outputStyle, type HostFlags } from './common.js';
+import { detailedExitCode, outputStyle, readSnapshotHolding, snapshotLabel, type HostFlags } from './common.js';
 import { say } from './journal.js';
 
 /** The flags a fleet plan reads, as plan parses them (its --state is the list of snapshots, given apart). */
@@ -24,12 +22,7 @@ export type FleetFormat = 'text' | 'json' | 'markdown';
 /** Plans every snapshot in `files` with `policy`; returns the exit code (plan's, over the whole fleet). */
 export function planFleet(policy: Policy, files: string[], format: FleetFormat, values: FleetFlags, io: Io): number {
   const only = deviceNames(values.device);
-  const snapshots = files.map((file): [string, Snapshot] => {
-    const snapshot = readSnapshot(file);
-    const names = new Set(snapshot.devices.map((d) => d.name));
-    requireDevices(only, (name) => names.has(name), () => [...names], file);
-    return [file, snapshot];
-  });
+  const snapshots = files.map((file): [string, Snapshot] => [file, readSnapshotHolding(file, only)]);
   const write = (text: string) => void io.stdout.write(text);
   const renderer: FleetRenderer =
     format === 'json' ? fleetJson(write, policy.file) : format === 'markdown' ? fleetMarkdown(write, policy.file) : fleetText(write, outputStyle(values, io));
@@ -41,7 +34,7 @@ export function planFleet(policy: Policy, files: string[], format: FleetFormat, 
     const result = plan(policy, observed);
     const { findings, pause } = gatherConflicts({ ...values, state: file }, observed, result);
     const report = { plan: result, warnings: checkMovable(result, () => snapshotTotals(snapshot), policy), conflicts: findings, paused: pause };
-    renderer.host({ name: snapshot.hostname ?? basename(file), file, report });
+    renderer.host({ name: snapshotLabel(snapshot, file), file, report });
     addHost(totals, result);
     if (unmatched?.length === 0) continue;
     const missing = unmatchedRules(policy, [observed], `any of the ${files.length} snapshots`);

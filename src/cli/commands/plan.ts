@@ -50,18 +50,18 @@ export const planCommand = defineCommand({
       if (values.out) throw new UsageError('--out saves one host\'s plan: give one --state FILE (a fleet plan has no single host to bind it to)');
       return planFleet(policy, snapshotFiles(states), format, values, io);
     }
-    const host = openHost({ ...values, state: states?.[0] }, io);
+    const single = { ...values, state: states?.[0] };
+    const host = openHost(single, io);
     const observed = host.observed;
     const result = plan(policy, observed);
     // With --device the other devices are not looked at: a rule for them is no news.
     const unmatched = values.device ? [] : unmatchedRules(policy, [observed], hostName(host, values));
     // A rule naming a device by identity that finds none sends that device to the rules below it: under --strict that is an invalid policy.
-    const fatal = values.strict ? unmatched.filter((w) => w.identity) : [];
-    if (fatal.length) throw new PolicyError(fatal.map(({ identity: _identity, ...w }) => ({ ...w, severity: 'error' as const })));
+    const byIdentity = unmatched.filter((w) => w.identity);
+    if (values.strict && byIdentity.length) throw new PolicyError(byIdentity.map(({ identity: _identity, ...w }) => ({ ...w, severity: 'error' as const })));
     // A rule for other hosts is a note on standard error; an identity rule that found nothing is a warning in the plan itself.
     for (const w of unmatched) if (!w.identity) say(io, 'warning', formatDiagnostic(w));
-    const missed: Warning[] = unmatched.filter((w) => w.identity).map((rule) => ({ kind: 'unmatched-rule', rule }));
-    const single = { ...values, state: states?.[0] };
+    const missed: Warning[] = byIdentity.map((rule) => ({ kind: 'unmatched-rule', rule }));
     const { findings, pause } = gatherConflicts(single, observed, result);
     const report: Report = { plan: result, warnings: [...missed, ...checkMovable(result, host.memoryTotals, policy)], conflicts: findings, paused: pause };
     if (values.out) writeTrusted(values.out, JSON.stringify(savePlan(result, observed, host.binding(), { file: policy.file, text }), null, 2) + '\n', { exitCode: EXIT.runtime });
